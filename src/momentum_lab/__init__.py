@@ -1,0 +1,41 @@
+"""Momentum Lab: watch online back-propagation train while you turn the learning rate and momentum.
+
+The Python API::
+
+    import momentum_lab as ml
+    result = ml.train("iris", lr=0.01, momentum=0.5, epochs=200)
+    result.history["train_loss"]
+
+See :func:`train` and the README.
+"""
+
+from __future__ import annotations
+
+from .engine import (
+    DATASET_NAMES,
+    RULES,
+    Dataset,
+    Divergence,
+    History,
+    InputError,
+    Trainer,
+    TrainResult,
+    load_dataset,
+    train,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATASET_NAMES",
+    "RULES",
+    "Dataset",
+    "Divergence",
+    "History",
+    "InputError",
+    "TrainResult",
+    "Trainer",
+    "__version__",
+    "load_dataset",
+    "train",
+]

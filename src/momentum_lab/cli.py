@@ -1,0 +1,215 @@
+"""The ``momentum-lab`` command.
+
+``momentum-lab train [options]`` trains headlessly; ``momentum-lab`` alone
+runs a short demonstration on the shipped Iris data, printing progress and
+writing its error curves to a PNG.
+
+Exit status: 0 done, 2 bad input, 3 the run diverged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from .engine import (
+    ACTIVATIONS,
+    DATASET_NAMES,
+    DEFAULT_WEIGHT_LIMIT,
+    INITS,
+    LOSSES,
+    RULE_TITLES,
+    RULES,
+    InputError,
+    TrainResult,
+    train,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+DEMO_PNG = "momentum-lab-curves.png"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", default="iris", metavar="NAME|PATH",
+                      help=f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file "
+                           "(header row; numeric columns; the class label last). Default: iris")
+    data.add_argument("--normalize", default="zscore", choices=("zscore", "none"),
+                      help="scale each input by the training split's mean and std (default zscore)")
+    data.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
+                      help="share of each class held out for testing, in [0, 1) (default 0.2)")
+    data.add_argument("--data-seed", type=int, default=0, metavar="N",
+                      help="seeds the generated sets and the train/test split (default 0)")
+    data.add_argument("--samples", type=int, default=None, metavar="N", help="generated sets: items")
+    data.add_argument("--noise", type=float, default=None, metavar="SD", help="generated sets: noise")
+    data.add_argument("--classes", type=int, default=3, metavar="K", help="blobs: classes (default 3)")
+
+    net = p.add_argument_group("network")
+    net.add_argument("--hidden", type=int, default=7, metavar="N", help="hidden units (default 7)")
+    net.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="hidden activation (default tanh)")
+    net.add_argument("--loss", default="cross-entropy", choices=LOSSES, help="loss per item (default cross-entropy)")
+    net.add_argument("--init", default="uniform", choices=INITS,
+                     help="initial weights: uniform ±scale (the article's way) or glorot (default uniform)")
+    net.add_argument("--init-scale", type=float, default=0.01, metavar="R",
+                     help="uniform init: weights from U(-R, R) (default 0.01)")
+    net.add_argument("--init-weights", default=None, metavar="PATH", help="start from weights in an .npz file")
+
+    tr = p.add_argument_group("training")
+    tr.add_argument("--rule", default="lookback", choices=RULES,
+                    help="; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()) + " (default lookback)")
+    tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
+    tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
+    tr.add_argument("--seed", type=int, default=0, metavar="N",
+                    help="seeds the initial weights and the item order (default 0)")
+    tr.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=True,
+                    help="visit the items in a new seeded order every epoch (default on)")
+    tr.add_argument("--weight-limit", type=float, default=DEFAULT_WEIGHT_LIMIT, metavar="X",
+                    help=f"a weight beyond ±X counts as divergence (default {DEFAULT_WEIGHT_LIMIT:g})")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--save-weights", default=None, metavar="PATH", help="write the final weights (.npz)")
+    out.add_argument("--history", default=None, metavar="PATH", help="write the per-epoch history (CSV)")
+    out.add_argument("--deltas", default=None, metavar="PATH",
+                     help="write every step's deltas (.npz: ih_deltas, h_bias_deltas, ho_deltas, o_bias_deltas)")
+    out.add_argument("--plot", default=None, metavar="PNG", help="write the error curves as a PNG")
+    out.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="momentum-lab",
+                     description="Watch online back-propagation train while you turn the learning rate "
+                                 "and momentum. Without a command: a short demonstration run on Iris.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"momentum-lab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p_train = sub.add_parser("train", help="train headlessly and report",
+                             description="Train a network online (one item at a time) and report. "
+                                         "Exit status: 0 done, 2 bad input, 3 diverged.")
+    _add_train_options(p_train)
+    p_demo = sub.add_parser("demo", help="the headless demonstration (what the bare command runs "
+                                         "without a display)")
+    p_demo.add_argument("--plot", default=DEMO_PNG, metavar="PNG", help=f"where to write the curves "
+                                                                        f"(default {DEMO_PNG})")
+    p_demo.add_argument("--epochs", type=int, default=300, metavar="N", help="epochs (default 300)")
+    return parser
+
+
+class _Progress:
+    """A progress bar on a terminal; otherwise a line now and then."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.started = time.perf_counter()
+        self.last_line = -math.inf
+
+    def __call__(self, epoch: int, epochs: int, row) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        text = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {row[1]:.4g}  "
+                f"train acc {row[2]:.1%}" + (f"  test acc {row[4]:.1%}" if not math.isnan(row[4]) else ""))
+        if self.tty:
+            width = 24
+            filled = round(width * epoch / epochs)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text} ")
+            if epoch >= epochs:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif now - self.last_line >= 1.0 or epoch >= epochs:
+            self.last_line = now
+            print(text, file=self.stream, flush=True)
+
+    def interrupted(self) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\n")
+
+
+def _summary(result: TrainResult) -> str:
+    h = result.history
+    last = h.rows[-1]
+    epochs = int(last[0])
+    parts = [f"{epochs} epochs, {result.steps:,} updates in {result.seconds:.2f} s "
+             f"({result.updates_per_second / 1e6:.2f}M updates/s)."]
+    parts.append(f"Final train loss {last[1]:.4g}, accuracy {last[2]:.1%}")
+    if not math.isnan(last[3]):
+        parts[-1] += f"; test loss {last[3]:.4g}, accuracy {last[4]:.1%}"
+    parts[-1] += "."
+    return " ".join(parts)
+
+
+def _write_plot(path: str, result: TrainResult, title: str) -> None:
+    from ._qt.report import write_curves_png  # Qt only when a picture is wanted
+
+    write_curves_png(path, result.history, title=title, divergence=result.divergence)
+
+
+def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "plot", "quiet")}
+    plot = args.plot
+    if plot is not None:
+        from .engine._atomic import check_writable_target
+
+        check_writable_target(plot, "--plot")
+    progress = _Progress(err, args.quiet)
+    try:
+        result = train(**options, progress=progress)
+    except KeyboardInterrupt:
+        progress.interrupted()
+        print("momentum-lab: interrupted; nothing written", file=err)
+        return 130
+    print(_summary(result), file=out)
+    for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
+        if path is not None and not (option == "weights" and result.diverged):
+            print(f"Wrote the {option} to {path}", file=out)
+    if plot is not None:
+        title = (f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, momentum {args.momentum:g}")
+        _write_plot(plot, result, title)
+        print(f"Wrote the error curves to {plot}", file=out)
+    if result.diverged:
+        print(f"momentum-lab: {result.divergence}", file=err)
+        if args.save_weights is not None:
+            print("momentum-lab: the weights were not saved (the run diverged)", file=err)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    print("Momentum Lab demonstration: a 4-7-3 network learns Iris online with the article's "
+          "look-back momentum (lr 0.01, momentum 0.5).", file=out)
+    ns = _parser().parse_args(["train", "--epochs", str(args.epochs), "--plot", args.plot])
+    return _run_train(ns, out, err)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; return the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _run_train(args, out, err)
+        if args.command in (None, "demo"):
+            if args.command is None:
+                args = _parser().parse_args(["demo"])
+            return _run_demo(args, out, err)
+    except InputError as exc:
+        print(f"momentum-lab: error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    raise AssertionError(f"unhandled command {args.command!r}")

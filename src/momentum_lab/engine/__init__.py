@@ -1,0 +1,45 @@
+"""The training engine: network, losses, update rules, training loop and data sets.
+
+Nothing here imports Qt (a test checks it): the engine serves the command
+line, the Python API, the GUI worker and sweeps alike.
+"""
+
+from __future__ import annotations
+
+from ._api import History, TrainResult, train
+from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
+from ._errors import InputError
+from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
+from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
+from ._rules import RULE_TITLES, RULES, update
+from ._trainer import DEFAULT_WEIGHT_LIMIT, INITS, Divergence, StepReport, Trainer
+
+__all__ = [
+    "ACTIVATIONS",
+    "DATASET_NAMES",
+    "DEFAULT_WEIGHT_LIMIT",
+    "DELTA_NAMES",
+    "GENERATED",
+    "HISTORY_COLUMNS",
+    "INITS",
+    "LOSSES",
+    "PARAM_NAMES",
+    "RULES",
+    "RULE_TITLES",
+    "Dataset",
+    "Divergence",
+    "History",
+    "InputError",
+    "Layout",
+    "StepReport",
+    "TrainResult",
+    "Trainer",
+    "load_dataset",
+    "load_weights",
+    "read_csv",
+    "save_deltas",
+    "save_weights",
+    "train",
+    "update",
+    "write_history_csv",
+]

@@ -1,0 +1,207 @@
+"""``train``: a whole run from options to result, shared by the Python API and the CLI."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._atomic import check_writable_target
+from ._datasets import Dataset, load_dataset
+from ._errors import InputError
+from ._io import DELTA_NAMES, HISTORY_COLUMNS, save_deltas, write_history_csv
+from ._io import save_weights as _save_weights_file
+from ._options import check_count
+from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, Trainer
+
+__all__ = ["History", "TrainResult", "train"]
+
+# Recorded deltas are held in memory; a run that would need more is refused.
+MAX_DELTA_BYTES = 2 << 30
+# Progress is reported after about this many updates (a few hundredths of a second).
+_CHUNK_STEPS = 250_000
+
+
+class History:
+    """Per-epoch history of a run: one row per epoch, epoch 0 being the initial weights.
+
+    Columns: ``epoch, train_loss, train_accuracy, test_loss, test_accuracy, lr,
+    momentum``; ``history["train_loss"]`` gives a column as an array. Test
+    columns are NaN when there is no test split.
+    """
+
+    columns = HISTORY_COLUMNS
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in HISTORY_COLUMNS:
+            raise KeyError(f"no column {column!r}; columns are {', '.join(HISTORY_COLUMNS)}")
+        col = self.rows[:, HISTORY_COLUMNS.index(column)]
+        return col.astype(np.int64) if column == "epoch" else col
+
+    def __len__(self) -> int:
+        return self.rows.shape[0]
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the history as CSV, atomically."""
+        write_history_csv(path, self.rows)
+
+    def __repr__(self) -> str:
+        if not len(self):
+            return "History(empty)"
+        last = dict(zip(HISTORY_COLUMNS, self.rows[-1]))
+        return (f"History({len(self)} rows, last: epoch {int(last['epoch'])}, "
+                f"train_loss {last['train_loss']:.4g}, train_accuracy {last['train_accuracy']:.3f})")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """The result of :func:`train`.
+
+    Attributes
+    ----------
+    history : History
+        Per-epoch losses and accuracies, from epoch 0 (the initial weights).
+    weights : dict of ndarray
+        Final ``ih_weights`` (n_inputs, n_hidden), ``h_biases`` (n_hidden,),
+        ``ho_weights`` (n_hidden, n_outputs), ``o_biases`` (n_outputs,).
+    initial_weights : dict of ndarray
+        The weights the run started from, same shapes.
+    deltas : dict of ndarray or None
+        With ``record_deltas`` (or a ``deltas`` path): ``ih_deltas`` (steps,
+        n_inputs, n_hidden), ``h_bias_deltas`` (steps, n_hidden), ``ho_deltas``
+        (steps, n_hidden, n_outputs), ``o_bias_deltas`` (steps, n_outputs):
+        the total change applied to each parameter at each step.
+    divergence : Divergence or None
+        Where and why the run diverged, if it did.
+    steps : int
+        Updates applied.
+    seconds : float
+        Wall time spent training.
+    dataset : Dataset
+    options : dict
+        The options the run used.
+    """
+
+    history: History
+    weights: dict[str, np.ndarray]
+    initial_weights: dict[str, np.ndarray]
+    deltas: dict[str, np.ndarray] | None
+    divergence: Divergence | None
+    steps: int
+    seconds: float
+    dataset: Dataset
+    options: dict[str, Any] = field(repr=False)
+
+    @property
+    def diverged(self) -> bool:
+        """True when the run stopped because it diverged."""
+        return self.divergence is not None
+
+    @property
+    def updates_per_second(self) -> float:
+        """Training speed of the run."""
+        return self.steps / self.seconds if self.seconds > 0 else float("inf")
+
+    def __repr__(self) -> str:
+        state = str(self.divergence) if self.divergence else "finished"
+        return f"TrainResult({self.dataset.name!r}, {self.steps} steps, {state}, {self.history!r})"
+
+
+def train(
+    dataset: str | os.PathLike[str] | tuple[np.ndarray, np.ndarray] = "iris",
+    *,
+    hidden: int = 7,
+    activation: str = "tanh",
+    loss: str = "cross-entropy",
+    rule: str = "lookback",
+    lr: float = 0.01,
+    momentum: float = 0.5,
+    epochs: int = 100,
+    seed: int = 0,
+    shuffle: bool = True,
+    normalize: str = "zscore",
+    test_fraction: float = 0.2,
+    data_seed: int = 0,
+    samples: int | None = None,
+    noise: float | None = None,
+    classes: int = 3,
+    init: str = "uniform",
+    init_scale: float = 0.01,
+    init_weights: str | os.PathLike[str] | dict[str, np.ndarray] | None = None,
+    weight_limit: float = DEFAULT_WEIGHT_LIMIT,
+    save_weights: str | os.PathLike[str] | None = None,
+    history: str | os.PathLike[str] | None = None,
+    deltas: str | os.PathLike[str] | None = None,
+    record_deltas: bool = False,
+    progress: Callable[[int, int, np.ndarray], None] | None = None,
+) -> TrainResult:
+    """Train a network online and return its history, weights and (optionally) deltas.
+
+    The keyword arguments are the command line's options with dashes turned
+    into underscores (``--test-fraction`` is ``test_fraction``). ``dataset`` is
+    a shipped or generated set's name (``iris``, ``xor``, ``circles``,
+    ``spirals``, ``blobs``), a CSV path, or a tuple ``(X, y)`` of arrays.
+
+    ``save_weights``, ``history`` and ``deltas`` are paths to write (weights
+    ``.npz``, per-epoch CSV, deltas ``.npz``); ``record_deltas`` keeps the deltas
+    in the result without writing them. ``progress(epoch, epochs, row)`` is
+    called as epochs complete, ``row`` being the latest history row.
+
+    Raises
+    ------
+    InputError
+        For any bad option or input file, before training starts (nothing is
+        written).
+    """
+    options = {k: v for k, v in locals().items() if k != "progress"}
+    epochs = check_count(epochs, "--epochs")
+    targets = {"--save-weights": save_weights, "--history": history, "--deltas": deltas}
+    for option, path in targets.items():
+        if path is not None:
+            check_writable_target(path, option)
+    data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
+                        n_samples=samples, noise=noise, n_classes=classes)
+    trainer = Trainer(data, hidden=hidden, activation=activation, loss=loss, rule=rule, lr=lr,
+                      momentum=momentum, seed=seed, shuffle=shuffle, init=init, init_scale=init_scale,
+                      init_weights=init_weights, weight_limit=weight_limit)
+    keep_deltas = record_deltas or deltas is not None
+    total = epochs * data.n_train
+    need = total * trainer.layout.n_params * 8
+    if keep_deltas and need > MAX_DELTA_BYTES:
+        raise InputError(f"--deltas: recording {epochs} epochs x {data.n_train} items x "
+                         f"{trainer.layout.n_params} parameters needs {need / 2**30:.1f} GiB "
+                         f"(the limit is {MAX_DELTA_BYTES / 2**30:.0f} GiB); record fewer epochs")
+    buffer = np.empty((total if keep_deltas else 0, trainer.layout.n_params))
+    rows = [trainer.history_row()[None, :]]
+    chunk = max(data.n_train, _CHUNK_STEPS // data.n_train * data.n_train) if progress else total
+    start = time.perf_counter()
+    while trainer.step < total and trainer.divergence is None:
+        n = min(chunk, total - trainer.step)
+        report = trainer.run(n, buffer[trainer.step:] if keep_deltas else None)
+        if report.rows.shape[0]:
+            rows.append(report.rows)
+        if progress is not None:
+            progress(trainer.epoch, epochs, rows[-1][-1])
+    seconds = time.perf_counter() - start
+    hist = History(np.concatenate(rows))
+    recorded = None
+    if keep_deltas:
+        kept = buffer[: trainer.step]
+        recorded = {dn: v for dn, v in zip(DELTA_NAMES, trainer.layout.views(kept).values())}
+        if deltas is not None:
+            save_deltas(deltas, trainer.layout, kept)
+    if history is not None:
+        hist.to_csv(history)
+    if save_weights is not None and trainer.divergence is None:
+        # Diverged weights are not finite or not useful; keep any earlier file as it is.
+        _save_weights_file(save_weights, trainer.weights())
+    return TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
+                       trainer.step, seconds, data, options)
+

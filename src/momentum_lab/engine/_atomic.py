@@ -1,0 +1,61 @@
+"""Atomic file writes: a temporary file in the target folder, then a rename.
+
+A reader never sees a half-written file, and a failed write leaves any earlier
+file at that path as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ._errors import InputError
+
+__all__ = ["atomic_write", "check_writable_target"]
+
+
+def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
+    """Check, before any work is done, that ``path`` can be written.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist, or ``path`` is a folder.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError(f"{option}: '{target}' is a folder, not a file")
+    if not folder.is_dir():
+        raise InputError(f"{option}: the output folder '{folder}' does not exist")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success rename it over ``path``.
+
+    ``mode`` is ``"w"`` (text, UTF-8, ``\\n`` line ends) or ``"wb"``. If the
+    body raises, the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        if "b" in mode:
+            handle = os.fdopen(fd, mode)
+        else:
+            handle = os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise

@@ -1,0 +1,18 @@
+"""The one error type for bad input: a short, one-line message a person can act on."""
+
+from __future__ import annotations
+
+__all__ = ["InputError"]
+
+
+class InputError(ValueError):
+    """Bad input from a user: a file, an option or a value.
+
+    The message is one line and names what is wrong (the file and line, or
+    the option) and the offending value. The command line prints it and exits
+    with status 2; the Python API lets it propagate.
+    """
+
+    def __init__(self, message: str) -> None:
+        # One line, always: a newline inside a value would break the contract.
+        super().__init__(" ".join(str(message).split()))

@@ -1,0 +1,86 @@
+"""Files the engine reads and writes: weights, deltas and histories.
+
+Every write is atomic (see :mod:`._atomic`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_write
+from ._errors import InputError
+from ._network import PARAM_NAMES, Layout
+
+__all__ = ["DELTA_NAMES", "HISTORY_COLUMNS", "load_weights", "save_deltas", "save_weights", "write_history_csv"]
+
+#: The columns of a history row, as written to the history CSV.
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "momentum")
+#: Names of the recorded deltas in a deltas file, parallel to PARAM_NAMES.
+DELTA_NAMES = ("ih_deltas", "h_bias_deltas", "ho_deltas", "o_bias_deltas")
+
+
+def load_weights(path: str | os.PathLike[str], option: str = "--init-weights") -> dict[str, np.ndarray]:
+    """Read a ``.npz`` weights file: its arrays by name (keys and shapes are checked by the trainer).
+
+    Raises
+    ------
+    InputError
+        When the file is missing or unreadable, or is not an ``.npz`` archive of
+        plain numeric arrays.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{option}: cannot read '{p}': no such file")
+    if p.is_dir():
+        raise InputError(f"{option}: '{p}' is a folder, not a weights file")
+    try:
+        with np.load(p, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise InputError(f"{option}: '{p}' is a single .npy array, not an .npz weights file")
+            out = {}
+            for name in archive.files:
+                arr = archive[name]
+                if arr.dtype.kind not in "iuf":
+                    raise InputError(f"{option}: '{p}': {name} holds {arr.dtype} values, not real numbers")
+                out[name] = arr.astype(np.float64)
+            return out
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{option}: '{p}' is not an .npz weights file ({type(exc).__name__})") from None
+
+
+def save_weights(path: str | os.PathLike[str], named: dict[str, np.ndarray]) -> None:
+    """Write the four named parameters to an ``.npz`` file, atomically."""
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **{name: named[name] for name in PARAM_NAMES})
+
+
+def save_deltas(path: str | os.PathLike[str], layout: Layout, deltas: np.ndarray) -> None:
+    """Write recorded deltas (shape ``(steps, n_params)``) as four arrays with a leading step axis."""
+    views = layout.views(deltas)
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **{dname: views[pname] for dname, pname in zip(DELTA_NAMES, PARAM_NAMES)})
+
+
+def _cell(column: str, value: float) -> str:
+    if column == "epoch":
+        return str(int(value))
+    if math.isnan(value):
+        return ""  # e.g. test columns with no test split
+    return repr(float(value))
+
+
+def write_history_csv(path: str | os.PathLike[str], rows: np.ndarray) -> None:
+    """Write history rows (columns HISTORY_COLUMNS) as CSV, atomically; NaN becomes an empty cell."""
+    with atomic_write(path, "w") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(HISTORY_COLUMNS)
+        for row in rows:
+            writer.writerow([_cell(c, v) for c, v in zip(HISTORY_COLUMNS, row)])

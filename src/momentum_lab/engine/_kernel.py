@@ -1,0 +1,146 @@
+"""The compiled online-training loop: the one training core.
+
+:func:`train_steps` runs items one at a time (compute every gradient at the
+current weights, then update every parameter with the rule), evaluates the
+network at every epoch's end, records deltas when asked, and stops at the
+first sign of divergence. It releases the GIL, so a GUI thread stays free
+while it runs. The trainer, and through it the CLI, the Python API, the GUI
+worker and sweeps, all train through this function.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from numba import njit
+
+from ._network import _backprop, evaluate
+from ._rules import CLASSICAL, LOOKBACK, classical_step, lookback_step, nesterov_step
+
+__all__ = ["NONFINITE_LOSS", "NONFINITE_WEIGHT", "OK", "WEIGHT_LIMIT", "kernel_for"]
+
+#: Status codes returned by :func:`train_steps`.
+OK, NONFINITE_LOSS, NONFINITE_WEIGHT, WEIGHT_LIMIT = 0, 1, 2, 3
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
+                 x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals):
+    """Train online for up to ``max_steps`` items, in place.
+
+    Parameters
+    ----------
+    params, state : ndarray, shape (n_params,)
+        Weights and the rule's state; both change in place.
+    n_in, n_h, n_out, act, loss, rule : int
+        Layer sizes and the codes of activation, loss and rule.
+    lr, momentum, weight_limit : float
+    x_train : ndarray, shape (n_train, n_in);  y_train : ndarray, shape (n_train,)
+    x_test : ndarray, shape (n_test, n_in);  y_test : ndarray, shape (n_test,)
+    orders : ndarray, shape (n_epochs, n_train)
+        Item order of each epoch still to run; row 0 is the current epoch.
+    pos : int
+        How many items of row 0 are already done.
+    max_steps : int
+        Stop after this many updates (or at the end of ``orders``).
+    deltas : ndarray, shape (max_steps, n_params) or (0, n_params)
+        Row s receives the deltas of this call's step s; zero rows: not recorded.
+    evals : ndarray, shape (n_epochs, 4)
+        Row r receives (train loss, train accuracy, test loss, test accuracy)
+        at the end of epoch row r, if reached.
+
+    Returns
+    -------
+    steps : int
+        Updates done (a diverging update counts; a non-finite loss is found
+        before its update, which is then not applied nor counted).
+    epochs : int
+        Epochs completed (rows of ``evals`` written).
+    pos : int
+        Items done in the epoch now in progress.
+    status : int
+        OK, NONFINITE_LOSS, NONFINITE_WEIGHT or WEIGHT_LIMIT.
+    """
+    n_params = params.shape[0]
+    n_train = x_train.shape[0]
+    hidden = np.empty(n_h)
+    logits = np.empty(n_out)
+    outputs = np.empty(n_out)
+    d_out = np.empty(n_out)
+    d_hid = np.empty(n_h)
+    grads = np.empty(n_params)
+    record = deltas.shape[0] > 0
+    # Without recording, each step's deltas go to one scratch row.
+    dbuf = deltas if record else np.empty((1, n_params))
+    steps = 0
+    row = 0
+    n_rows = orders.shape[0]
+    status = OK
+    while row < n_rows and steps < max_steps:
+        item = orders[row, pos]
+        # Every gradient at the current weights first ...
+        zmax, total = _backprop(params, n_in, n_h, n_out, act, loss, x_train, item, y_train[item],
+                                hidden, logits, outputs, d_out, d_hid, grads)
+        # (the loss is finite exactly when zmax and total are; no log needed)
+        if not math.isfinite(zmax + total):
+            status = NONFINITE_LOSS
+            break
+        # ... then every parameter's step (one loop per rule, so each is a
+        # tight loop the compiler can vectorise).
+        drow = steps if record else 0
+        if rule == LOOKBACK:
+            for i in range(n_params):
+                params[i], state[i], dbuf[drow, i] = lookback_step(params[i], grads[i], state[i], lr, momentum)
+        elif rule == CLASSICAL:
+            for i in range(n_params):
+                params[i], state[i], dbuf[drow, i] = classical_step(params[i], grads[i], state[i], lr, momentum)
+        else:
+            for i in range(n_params):
+                params[i], state[i], dbuf[drow, i] = nesterov_step(params[i], grads[i], state[i], lr, momentum)
+        # A branch-free limit check: NaN fails every comparison, so it counts too.
+        outside = 0
+        for i in range(n_params):
+            outside += not (abs(params[i]) <= weight_limit)
+        steps += 1
+        pos += 1
+        if outside:
+            status = WEIGHT_LIMIT
+            for i in range(n_params):
+                if not math.isfinite(params[i]):
+                    status = NONFINITE_WEIGHT
+            break
+        if pos == n_train:
+            tl, ta = evaluate(params, n_in, n_h, n_out, act, loss, x_train, y_train)
+            vl, va = evaluate(params, n_in, n_h, n_out, act, loss, x_test, y_test)
+            evals[row, 0] = tl
+            evals[row, 1] = ta
+            evals[row, 2] = vl
+            evals[row, 3] = va
+            row += 1
+            pos = 0
+    return steps, row, pos, status
+
+
+@functools.cache
+def kernel_for(n_in: int, n_h: int, n_out: int):
+    """The training kernel compiled for one network shape.
+
+    Returns a function ``kernel(params, state, act, loss, rule, lr, momentum,
+    weight_limit, x_train, y_train, x_test, y_test, orders, pos, max_steps,
+    deltas, evals)`` with the arguments and result of :func:`_train_steps`.
+
+    With the layer sizes fixed at compile time the compiler unrolls the small
+    loops, which makes training about 1.4 times as fast as with sizes known
+    only at run time. Each shape compiles once (a second or two) and is then
+    loaded from numba's on-disk cache.
+    """
+
+    @njit(nogil=True, cache=True)
+    def kernel(params, state, act, loss, rule, lr, momentum, weight_limit,
+               x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals):
+        return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
+                            x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals)
+
+    return kernel

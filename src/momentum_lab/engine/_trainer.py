@@ -1,0 +1,355 @@
+"""The trainer: one network, one update rule and one data set, trained online.
+
+A :class:`Trainer` owns the weights, the rule's state, the item order of each
+epoch and the counters. It runs the compiled kernel in chunks of any size, so
+the same object serves a whole run (``momentum_lab.train``), a GUI worker
+that steps a few thousand items at a time, and single-item stepping; the
+result is identical bit for bit however the steps are chunked. Learning rate
+and momentum may change between any two steps.
+
+The trainer keeps no history itself: :meth:`Trainer.run` returns the rows of
+the epochs it completed, and the caller decides what to keep (a whole-run
+history, or a bounded buffer in the GUI).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._errors import InputError
+from ._io import HISTORY_COLUMNS, load_weights
+from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
+from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
+from ._options import check_count, check_learning_rate, check_momentum, check_positive, check_seed
+from ._rules import rule_code
+
+if TYPE_CHECKING:
+    from ._datasets import Dataset
+
+__all__ = ["DEFAULT_WEIGHT_LIMIT", "INITS", "Divergence", "StepReport", "Trainer"]
+
+#: A weight whose magnitude passes this stops the run as diverged.
+DEFAULT_WEIGHT_LIMIT = 1e6
+#: Ways to draw the initial weights.
+INITS = ("uniform", "glorot")
+# Rows of item order generated at a time are capped at about this many items.
+_ORDER_BLOCK_ITEMS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where and why a run diverged.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch in progress, counted from 1.
+    step : int
+        The update at which it was found, counted from 1 over the whole run.
+    reason : str
+        E.g. ``"ho_weights[3,1] = 1.2e+06 passed the limit 1e+06"``.
+    """
+
+    epoch: int
+    step: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"diverged at epoch {self.epoch}, step {self.step}: {self.reason}"
+
+
+@dataclass(frozen=True, eq=False)
+class StepReport:
+    """What one call of :meth:`Trainer.run` did.
+
+    Attributes
+    ----------
+    steps : int
+        Updates applied.
+    rows : ndarray, shape (n_completed_epochs, len(HISTORY_COLUMNS))
+        One history row per epoch completed during the call.
+    divergence : Divergence or None
+    """
+
+    steps: int
+    rows: np.ndarray
+    divergence: Divergence | None
+
+
+class Trainer:
+    """Online training of an inputs–hidden–softmax network.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Training and test items (already normalized).
+    hidden : int
+        Hidden units.
+    activation : {"tanh", "sigmoid", "relu"}
+    loss : {"cross-entropy", "squared"}
+    rule : {"lookback", "classical", "nesterov"}
+        See :mod:`momentum_lab.engine._rules`.
+    lr, momentum : float
+        May be changed at any time through the attributes of the same name.
+    seed : int
+        Seeds the initial weights and the item order.
+    shuffle : bool
+        Shuffle the items every epoch (seeded); otherwise use file order.
+    init : {"uniform", "glorot"}
+        ``uniform`` draws every weight and bias from U(-init_scale,
+        init_scale) (the article uses 0.01); ``glorot`` draws weights from
+        U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) and sets biases to 0.
+    init_scale : float
+    init_weights : dict of ndarray, or path of an ``.npz`` file, optional
+        The four named parameters; overrides ``init``.
+    weight_limit : float
+        A weight whose magnitude passes this stops the run as diverged.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        hidden: int = 7,
+        activation: str = "tanh",
+        loss: str = "cross-entropy",
+        rule: str = "lookback",
+        lr: float = 0.01,
+        momentum: float = 0.5,
+        seed: int = 0,
+        shuffle: bool = True,
+        init: str = "uniform",
+        init_scale: float = 0.01,
+        init_weights: dict[str, np.ndarray] | str | os.PathLike[str] | None = None,
+        weight_limit: float = DEFAULT_WEIGHT_LIMIT,
+    ) -> None:
+        self.dataset = dataset
+        self.layout = Layout(dataset.n_inputs, check_count(hidden, "--hidden"), dataset.n_classes)
+        self.activation = activation
+        self.loss = loss
+        self.rule = rule
+        self._codes = (activation_code(activation), loss_code(loss), rule_code(rule))
+        self.lr = lr
+        self.momentum = momentum
+        self.seed = check_seed(seed)
+        self.shuffle = bool(shuffle)
+        if init not in INITS:
+            raise InputError(f"--init: unknown initialisation {init!r}; choose one of {', '.join(INITS)}")
+        self.init = init
+        self.init_scale = check_positive(init_scale, "--init-scale")
+        self.weight_limit = check_positive(weight_limit, "--weight-limit")
+        if isinstance(init_weights, dict):
+            self._initial = self._checked_weights(init_weights)
+        elif init_weights is not None:
+            loaded = load_weights(init_weights)
+            self._initial = self._checked_weights(loaded, f"--init-weights '{init_weights}'")
+        else:
+            self._initial = self._draw_weights()
+        self.reset()
+
+    # -- settings that may change between any two steps ---------------------------------
+
+    @property
+    def lr(self) -> float:
+        """Learning rate, applied from the next step on."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_learning_rate(value)
+
+    @property
+    def momentum(self) -> float:
+        """Momentum factor in [0, 1), applied from the next step on."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value: float) -> None:
+        self._momentum = check_momentum(value)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the initial weights, a zero rule state and epoch 0; same seed, same order."""
+        n = self.layout.n_params
+        self.params = self._initial.copy()
+        self.state = np.zeros(n)
+        self.epoch = 0
+        self.position = 0
+        self.step = 0
+        self.divergence: Divergence | None = None
+        self._order_rng = np.random.default_rng([self.seed, 2])
+        self._orders = np.empty((0, self.dataset.n_train), dtype=np.int64)
+        self._orders_first = 0
+
+    @property
+    def views(self) -> dict[str, np.ndarray]:
+        """The four named parameters as live views of :attr:`params`."""
+        return self.layout.views(self.params)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """A copy of the four named parameters."""
+        return {name: v.copy() for name, v in self.views.items()}
+
+    def initial_weights(self) -> dict[str, np.ndarray]:
+        """A copy of the weights the run started from (and :meth:`reset` returns to)."""
+        return {name: v.copy() for name, v in self.layout.views(self._initial).items()}
+
+    def evaluate(self) -> tuple[float, float, float, float]:
+        """(train loss, train accuracy, test loss, test accuracy) at the current weights."""
+        d = self.dataset
+        a, l_, _ = self._codes
+        n_in, n_h, n_out = self.layout.n_inputs, self.layout.n_hidden, self.layout.n_outputs
+        tl, ta = evaluate(self.params, n_in, n_h, n_out, a, l_, d.x_train, d.y_train)
+        vl, va = evaluate(self.params, n_in, n_h, n_out, a, l_, d.x_test, d.y_test)
+        return tl, ta, vl, va
+
+    def history_row(self) -> np.ndarray:
+        """A history row for the current weights, e.g. epoch 0 before training."""
+        return np.array([self.epoch, *self.evaluate(), self.lr, self.momentum])
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Output probabilities, shape (n_items, n_outputs), for normalized inputs ``x``."""
+        xs = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, self.layout.n_inputs)
+        ly = self.layout
+        return forward_batch(self.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, self._codes[0], xs)
+
+    # -- training ---------------------------------------------------------------------------
+
+    def run(self, max_steps: int, deltas: np.ndarray | None = None) -> StepReport:
+        """Train for up to ``max_steps`` items (fewer only if the run diverges).
+
+        Parameters
+        ----------
+        max_steps : int
+            Items to train on; epochs roll over as needed, and each completed
+            epoch is evaluated.
+        deltas : ndarray, shape (>= max_steps, n_params), optional
+            C-contiguous float64 buffer; row s receives the deltas of step s.
+
+        Returns
+        -------
+        StepReport
+        """
+        if self.divergence is not None:
+            return StepReport(0, np.empty((0, len(HISTORY_COLUMNS))), self.divergence)
+        max_steps = check_count(max_steps, "steps", minimum=0)
+        n_params = self.layout.n_params
+        if deltas is None:
+            deltas = np.empty((0, n_params))
+        elif deltas.shape[0] < max_steps or deltas.shape[1:] != (n_params,) or deltas.dtype != np.float64:
+            raise ValueError(f"deltas buffer must have shape (>= {max_steps}, {n_params}) and dtype float64")
+        record = deltas.shape[0] > 0
+        d = self.dataset
+        kernel = kernel_for(self.layout.n_inputs, self.layout.n_hidden, self.layout.n_outputs)
+        act, loss, rule = self._codes
+        done = 0
+        rows: list[np.ndarray] = []
+        status = OK
+        while done < max_steps and status == OK:
+            need_epochs = -(-(self.position + max_steps - done) // d.n_train)
+            orders = self._orders_ahead(need_epochs)
+            evals = np.empty((orders.shape[0], 4))
+            buffer = deltas[done:] if record else deltas
+            steps, epochs, pos, status = kernel(
+                self.params, self.state, act, loss, rule, self._lr, self._momentum,
+                self.weight_limit, d.x_train, d.y_train, d.x_test, d.y_test, orders, self.position,
+                max_steps - done, buffer, evals)
+            done += steps
+            self.step += steps
+            if epochs:
+                block = np.empty((epochs, len(HISTORY_COLUMNS)))
+                block[:, 0] = np.arange(self.epoch + 1, self.epoch + epochs + 1)
+                block[:, 1:5] = evals[:epochs]
+                block[:, 5] = self._lr
+                block[:, 6] = self._momentum
+                rows.append(block)
+            self.epoch += epochs
+            self.position = pos
+        if status != OK:
+            self.divergence = self._divergence(status)
+        out = np.concatenate(rows) if rows else np.empty((0, len(HISTORY_COLUMNS)))
+        return StepReport(done, out, self.divergence)
+
+    def run_epochs(self, n_epochs: int, deltas: np.ndarray | None = None) -> StepReport:
+        """Train until ``n_epochs`` more epochs are complete (from an epoch boundary)."""
+        steps = check_count(n_epochs, "--epochs") * self.dataset.n_train - self.position
+        return self.run(steps, deltas)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _orders_ahead(self, need_epochs: int) -> np.ndarray:
+        """Item orders from the current epoch on, at least one row, at most ``need_epochs`` new."""
+        offset = self.epoch - self._orders_first
+        if offset < self._orders.shape[0]:
+            return self._orders[offset:]
+        n = self.dataset.n_train
+        rows = max(1, min(need_epochs, _ORDER_BLOCK_ITEMS // n))
+        block = np.tile(np.arange(n, dtype=np.int64), (rows, 1))
+        if self.shuffle:
+            # Row by row, in epoch order, from one stream: the orders are the
+            # same however the run is chunked (a test checks it).
+            block = self._order_rng.permuted(block, axis=1)
+        self._orders = block
+        self._orders_first = self.epoch
+        return block
+
+    def _draw_weights(self) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, 1])
+        ly = self.layout
+        if self.init == "uniform":
+            return rng.uniform(-self.init_scale, self.init_scale, size=ly.n_params)
+        flat = np.zeros(ly.n_params)
+        views = ly.views(flat)
+        for name, (fan_in, fan_out) in (("ih_weights", (ly.n_inputs, ly.n_hidden)),
+                                         ("ho_weights", (ly.n_hidden, ly.n_outputs))):
+            bound = math.sqrt(6.0 / (fan_in + fan_out))
+            views[name][...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
+        return flat
+
+    def _checked_weights(self, named: dict[str, np.ndarray], source: str = "--init-weights") -> np.ndarray:
+        keys = set(named)
+        expected = set(PARAM_NAMES)
+        if keys != expected:
+            missing = sorted(expected - keys)
+            extra = sorted(keys - expected)
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing))
+            if extra:
+                parts.append("unexpected " + ", ".join(extra))
+            raise InputError(f"{source}: wrong keys ({'; '.join(parts)}); expected {', '.join(PARAM_NAMES)}")
+        for name, shape in self.layout.shapes.items():
+            arr = np.asarray(named[name])
+            if arr.shape != shape:
+                raise InputError(f"{source}: {name} has shape {arr.shape}, the network needs {shape}")
+            if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+                raise InputError(f"{source}: {name} holds {arr.dtype} values, not real numbers")
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"{source}: {name} holds non-finite values")
+        return self.layout.flatten(named)
+
+    def _divergence(self, status: int) -> Divergence:
+        labels = [label.split()[0] for label in self.layout.labels()]
+        if status == NONFINITE_LOSS:
+            return Divergence(self.epoch + 1, self.step + 1, "the loss is not finite")
+        bad = ~np.isfinite(self.params) if status == NONFINITE_WEIGHT else np.abs(self.params) > self.weight_limit
+        i = int(np.flatnonzero(bad)[0])
+        value = self.params[i]
+        if status == NONFINITE_WEIGHT:
+            reason = f"{labels[i]} became {value}"
+        else:
+            assert status == WEIGHT_LIMIT
+            reason = f"{labels[i]} = {value:.3g} passed the limit {self.weight_limit:g}"
+        return Divergence(self.epoch + 1, self.step, reason)
+
+    def __repr__(self) -> str:
+        ly = self.layout
+        return (f"Trainer({ly.n_inputs}-{ly.n_hidden}-{ly.n_outputs} {self.activation}, {self.loss}, "
+                f"{self.rule} lr={self._lr:g} momentum={self._momentum:g}, epoch {self.epoch}, "
+                f"step {self.step}{', diverged' if self.divergence else ''})")
