@@ -145,12 +145,17 @@ def _summary(result: TrainResult) -> str:
     h = result.history
     last = h.rows[-1]
     epochs = int(last[0])
-    parts = [f"{epochs} epochs, {result.steps:,} updates in {result.seconds:.2f} s "
+    parts = [f"{epochs} {'completed ' if result.diverged else ''}epoch{'' if epochs == 1 else 's'}, {result.steps:,} updates in {result.seconds:.2f} s "
              f"({result.updates_per_second / 1e6:.2f}M updates/s)."]
-    parts.append(f"Final train loss {last[1]:.4g}, accuracy {last[2]:.1%}")
+    label = "Last completed epoch" if result.diverged else "Final"
+    parts.append(f"{label}: train loss {last[1]:.4g}, accuracy {last[2]:.1%}")
     if not math.isnan(last[3]):
         parts[-1] += f"; test loss {last[3]:.4g}, accuracy {last[4]:.1%}"
     parts[-1] += "."
+    if result.compile_seconds > 1.0:
+        parts.append(f"(First run for a {result.dataset.n_inputs}-{result.weights['h_biases'].size}-"
+                     f"{result.dataset.n_classes} network here: {result.compile_seconds:.1f} s went to "
+                     f"compiling the training kernel; later runs load it from the cache.)")
     return " ".join(parts)
 
 

@@ -48,13 +48,18 @@ def render_curves(history: History, title: str = "", divergence: Divergence | No
             values = history[column]
             finite = np.isfinite(values) & ((values > 0) if log_y else True)
             if finite.any():
-                plot.plot(epochs[finite], values[finite], pen=pg.mkPen(colour, width=3), name=label)
+                few = finite.sum() <= 40  # a handful of epochs: mark each one, a lone point shows
+                plot.plot(epochs[finite], values[finite], pen=pg.mkPen(colour, width=3), name=label,
+                          symbol="o" if few else None, symbolSize=8, symbolBrush=colour, symbolPen=None)
         if divergence is not None:
             line = pg.InfiniteLine(pos=divergence.epoch, angle=90, pen=pg.mkPen("#CC0000", width=2,
                                                                                 style=pg.QtCore.Qt.DashLine),
                                    label=f"diverged (epoch {divergence.epoch})",
-                                   labelOpts={"color": "#CC0000", "position": 0.9})
+                                   labelOpts={"color": "#CC0000", "position": 0.5,
+                                                         "anchors": [(1, 0.5), (1, 0.5)]})
             plot.addItem(line)
+        if not log_y:
+            plot.setYRange(0.0, 1.02, padding=0)
         legend.setParentItem(plot.vb)
     return view.grab().toImage()
 

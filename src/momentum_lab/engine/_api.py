@@ -84,6 +84,9 @@ class TrainResult:
         Updates applied.
     seconds : float
         Wall time spent training.
+    compile_seconds : float
+        Time spent compiling the training kernel for this network shape (the first run of a
+        shape on a machine) or loading it from numba's cache (a fraction of a second).
     dataset : Dataset
     options : dict
         The options the run used.
@@ -96,6 +99,7 @@ class TrainResult:
     divergence: Divergence | None
     steps: int
     seconds: float
+    compile_seconds: float
     dataset: Dataset
     options: dict[str, Any] = field(repr=False)
 
@@ -181,6 +185,7 @@ def train(
     buffer = np.empty((total if keep_deltas else 0, trainer.layout.n_params))
     rows = [trainer.history_row()[None, :]]
     chunk = max(data.n_train, _CHUNK_STEPS // data.n_train * data.n_train) if progress else total
+    compile_seconds = trainer.prepare()
     start = time.perf_counter()
     while trainer.step < total and trainer.divergence is None:
         n = min(chunk, total - trainer.step)
@@ -203,5 +208,5 @@ def train(
         # Diverged weights are not finite or not useful; keep any earlier file as it is.
         _save_weights_file(save_weights, trainer.weights())
     return TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
-                       trainer.step, seconds, data, options)
+                       trainer.step, seconds, compile_seconds, data, options)
 
