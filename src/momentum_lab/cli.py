@@ -4,7 +4,7 @@
 runs a short demonstration on the shipped Iris data, printing progress and
 writing its error curves to a PNG.
 
-Exit status: 0 done, 2 bad input, 3 the run diverged.
+Exit status: 0 done, 2 bad input, 3 the run diverged, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -31,15 +31,19 @@ from .engine import (
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEMO_PNG = "momentum-lab-curves.png"
 
 
+class _UsageError(Exception):
+    """A command-line usage error, reported by :func:`main` as one line with status 2."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
+    """argparse, but a usage error is one line (and exit status 2, from :func:`main`)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        raise _UsageError(f"{self.prog}: error: {message}")
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
@@ -118,6 +122,7 @@ class _Progress:
         self.tty = stream.isatty()
         self.started = time.perf_counter()
         self.last_line = -math.inf
+        self.open_line = False
 
     def __call__(self, epoch: int, epochs: int, row) -> None:
         if self.quiet:
@@ -129,16 +134,18 @@ class _Progress:
             width = 24
             filled = round(width * epoch / epochs)
             self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {text} ")
-            if epoch >= epochs:
-                self.stream.write("\n")
+            self.open_line = True
             self.stream.flush()
         elif now - self.last_line >= 1.0 or epoch >= epochs:
             self.last_line = now
             print(text, file=self.stream, flush=True)
 
-    def interrupted(self) -> None:
-        if self.tty and not self.quiet:
+    def end_line(self) -> None:
+        """End an unfinished bar's line, so that what follows starts on a line of its own."""
+        if self.tty and not self.quiet and self.open_line:
             self.stream.write("\n")
+            self.stream.flush()
+        self.open_line = False
 
 
 def _summary(result: TrainResult) -> str:
@@ -176,9 +183,10 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         result = train(**options, progress=progress)
     except KeyboardInterrupt:
-        progress.interrupted()
+        progress.end_line()
         print("momentum-lab: interrupted; nothing written", file=err)
-        return 130
+        return EXIT_INTERRUPTED
+    progress.end_line()
     print(_summary(result), file=out)
     for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
         if path is not None and not (option == "weights" and result.diverged):
@@ -206,7 +214,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     """Run the command line; return the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=err)
+        return EXIT_BAD_INPUT
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
         if args.command == "train":
             return _run_train(args, out, err)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,16 @@ from typing import IO
 from ._errors import InputError
 
 __all__ = ["atomic_write", "check_writable_target"]
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import (os.umask can only be read by setting it, which is not thread-safe).
+_UMASK = _read_umask()
 
 
 def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
@@ -46,6 +57,13 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes the file private (0600); give it the mode an ordinary
+        # write would: the old file's, or 0666 less the umask.
+        try:
+            permissions = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            permissions = 0o666 & ~_UMASK
+        os.chmod(tmp_name, permissions)
         if "b" in mode:
             handle = os.fdopen(fd, mode)
         else:

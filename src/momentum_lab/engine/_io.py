@@ -40,20 +40,22 @@ def load_weights(path: str | os.PathLike[str], option: str = "--init-weights") -
     if p.is_dir():
         raise InputError(f"{option}: '{p}' is a folder, not a weights file")
     try:
-        with np.load(p, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(f"{option}: '{p}' is a single .npy array, not an .npz weights file")
-            out = {}
-            for name in archive.files:
-                arr = archive[name]
-                if arr.dtype.kind not in "iuf":
-                    raise InputError(f"{option}: '{p}': {name} holds {arr.dtype} values, not real numbers")
-                out[name] = arr.astype(np.float64)
-            return out
-    except InputError:
-        raise
+        loaded = np.load(p, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{option}: '{p}' is not an .npz weights file ({type(exc).__name__})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise InputError(f"{option}: '{p}' is a single .npy array, not an .npz weights file")
+    with loaded as archive:
+        out = {}
+        for name in archive.files:
+            try:
+                arr = archive[name]
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise InputError(f"{option}: '{p}': {name} cannot be read ({type(exc).__name__})") from None
+            if arr.dtype.kind not in "iuf":
+                raise InputError(f"{option}: '{p}': {name} holds {arr.dtype} values, not real numbers")
+            out[name] = arr.astype(np.float64)
+        return out
 
 
 def save_weights(path: str | os.PathLike[str], named: dict[str, np.ndarray]) -> None:
