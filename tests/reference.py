@@ -64,8 +64,11 @@ NAMES = ("ih_weights", "h_biases", "ho_weights", "o_biases")
 
 
 def train(w0, x_train, y_train, n_classes, orders, *, act="tanh", loss="cross-entropy", rule="lookback",
-          lr=0.01, momentum=0.5, x_test=None, y_test=None):
+          lr=0.01, momentum=0.5, x_test=None, y_test=None, changes=None):
     """Train online over ``orders`` (one row of item indices per epoch).
+
+    ``changes`` maps a step count to new ``(lr, momentum)``, used from the
+    update after that many steps on.
 
     Returns the final weights, the deltas of every step (dict of arrays with a
     leading step axis) and per-epoch (train loss, train acc, test loss, test acc).
@@ -75,8 +78,12 @@ def train(w0, x_train, y_train, n_classes, orders, *, act="tanh", loss="cross-en
     eye = np.eye(n_classes)
     deltas = {k: [] for k in NAMES}
     rows = []
+    done = 0
     for order in orders:
         for item in order:
+            if changes and done in changes:
+                lr, momentum = changes[done]
+            done += 1
             g = gradients(w, x_train[item], eye[y_train[item]], act, loss)
             for k in NAMES:
                 if rule == "lookback":

@@ -211,6 +211,14 @@ def test_arrays_input():
     assert ints.y_train.tolist() == [1, 0, 1, 0]
 
 
+def test_halves_round_up_in_the_split():
+    """Classes of 5 and 7 at 0.5: 2.5 -> 3 and 3.5 -> 4 test items (not banker's rounding)."""
+    x = np.arange(24.0).reshape(12, 2)
+    y = np.array([0] * 5 + [1] * 7)
+    ds = load_dataset((x, y), test_fraction=0.5)
+    assert np.bincount(ds.y_test).tolist() == [3, 4]
+
+
 def test_integer_array_labels_keep_numeric_order():
     x = np.arange(8.0).reshape(4, 2)
     ds = load_dataset((x, np.array([10, 2, 10, 2])), test_fraction=0.0)

@@ -90,6 +90,16 @@ def test_cross_entropy_stays_finite_for_a_confident_wrong_answer():
     assert np.all(np.isfinite(grads))
 
 
+def test_cross_entropy_keeps_its_precision_for_huge_logits():
+    """Equal logits of 1e17: the loss is log 3, which log(total) added to 1e17 would round away."""
+    params = np.zeros(LAYOUT.n_params)
+    LAYOUT.views(params)["o_biases"][:] = 1e17
+    value, _ = loss_and_grad(params, np.zeros(4), 0, "tanh", "cross-entropy")
+    assert value == pytest.approx(np.log(3), rel=1e-15)
+    mean, _ = evaluate(params, 4, 5, 3, 0, 0, np.zeros((2, 4)), np.array([0, 2]))
+    assert mean == pytest.approx(np.log(3), rel=1e-15)
+
+
 def test_layout_views_flatten_and_labels():
     flat = np.arange(LAYOUT.n_params, dtype=float)
     views = LAYOUT.views(flat)

@@ -32,23 +32,27 @@ def test_wheel_carries_the_resources_and_the_typing_marker(wheel):
 
 
 @pytest.mark.slow
-def test_installed_copy_runs_from_another_folder(wheel, tmp_path):
-    target = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                           str(target), str(wheel)], capture_output=True, text=True, timeout=600)
+def test_a_fresh_venv_install_runs_from_another_folder(wheel, tmp_path):
+    """``pip install`` of the wheel, with its dependencies, into a new venv; run from elsewhere."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           str(wheel)], capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     code = ("import momentum_lab, momentum_lab._resources as r;"
             "print(momentum_lab.__file__); print(r.resource_path('datasets', 'iris.csv'))")
-    # The installed copy must come first, ahead of the editable source tree.
-    env = dict(os.environ, PYTHONPATH=str(target))
-    proc = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True,
+    proc = subprocess.run([str(python), "-c", code], cwd=elsewhere, env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     module_file, iris_path = proc.stdout.split()
-    assert module_file.startswith(str(target)) and iris_path.startswith(str(target))
-    proc = subprocess.run([sys.executable, "-m", "momentum_lab", "train", "--epochs", "2", "--quiet"],
-                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert module_file.startswith(str(venv)) and iris_path.startswith(str(venv))
+    script = venv / "bin" / "momentum-lab"
+    proc = subprocess.run([str(script), "train", "--epochs", "2", "--quiet", "--plot", "c.png"],
+                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "2 epochs, 240 updates" in proc.stdout
+    assert (elsewhere / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

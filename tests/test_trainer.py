@@ -44,6 +44,51 @@ def test_kernel_agrees_with_the_numpy_reference(iris, act, loss, rule):
         np.testing.assert_allclose(total[name], t.weights()[name], atol=1e-12)
 
 
+def test_kernel_agrees_with_the_reference_on_other_shapes_with_live_changes():
+    """A 2-5-4 network on blobs, the settings changed twice in mid-epoch, every rule."""
+    data = load_dataset("blobs", n_classes=4, n_samples=80, test_fraction=0.25)
+    changes = {37: (0.2, 0.9), 101: (0.05, 0.0)}
+    for rule in RULES:
+        t = Trainer(data, hidden=5, rule=rule, lr=0.1, momentum=0.5, seed=8, init="glorot")
+        w0 = t.initial_weights()
+        buffer = np.empty((3 * data.n_train, t.layout.n_params))
+        rows = []
+        done = 0
+        for at in [*changes, 3 * data.n_train]:
+            rows.append(t.run(at - done, buffer[done:]).rows)
+            done = at
+            if at in changes:
+                t.lr, t.momentum = changes[at]
+        w, deltas, ref_rows = ref.train(w0, data.x_train, data.y_train, 4, orders_for(8, data.n_train, 3),
+                                        rule=rule, lr=0.1, momentum=0.5, x_test=data.x_test,
+                                        y_test=data.y_test, changes=changes)
+        for name, recorded in t.layout.views(buffer).items():
+            np.testing.assert_allclose(recorded, deltas[name], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(np.concatenate(rows)[:, 1:5], ref_rows, rtol=0, atol=1e-12)
+
+
+def test_results_are_the_same_in_another_process_and_with_a_fresh_compile(tmp_path):
+    """Bit for bit: in this process, in another one (cached kernel), and compiled from scratch."""
+    code = ("import sys, momentum_lab as ml; r = ml.train('iris', epochs=3, rule='nesterov', momentum=0.8);"
+            "sys.stdout.write(r.history.rows.tobytes().hex())")
+    here = ml.train("iris", epochs=3, rule="nesterov", momentum=0.8).history.rows.tobytes().hex()
+    cached = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                           env={**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert cached.returncode == 0 and fresh.returncode == 0, cached.stderr + fresh.stderr
+    assert cached.stdout == here
+    assert fresh.stdout == here
+
+
+def test_the_kernel_cache_key_covers_the_inlined_sources():
+    """numba keys a cache on the function's own file; the kernel carries a digest of all three."""
+    from momentum_lab.engine import _kernel
+
+    closure = [cell.cell_contents for cell in _kernel.kernel_for(4, 7, 3).py_func.__closure__]
+    assert _kernel._SOURCE_KEY in closure
+    assert len(_kernel._SOURCE_KEY) == 16
+
+
 def test_orders_follow_the_documented_stream(iris):
     t = Trainer(iris, seed=9)
     np.testing.assert_array_equal(t._orders_ahead(4), orders_for(9, iris.n_train, 4))

@@ -20,6 +20,7 @@ from .engine import (
     ACTIVATIONS,
     DATASET_NAMES,
     DEFAULT_WEIGHT_LIMIT,
+    GENERATED,
     INITS,
     LOSSES,
     RULE_TITLES,
@@ -33,6 +34,8 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEMO_PNG = "momentum-lab-curves.png"
+# Options whose absence (None) means "the API's default".
+_DEFAULTED = ("samples", "noise", "classes", "init_scale")
 
 
 class _UsageError(Exception):
@@ -59,7 +62,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                       help="seeds the generated sets and the train/test split (default 0)")
     data.add_argument("--samples", type=int, default=None, metavar="N", help="generated sets: items")
     data.add_argument("--noise", type=float, default=None, metavar="SD", help="generated sets: noise")
-    data.add_argument("--classes", type=int, default=3, metavar="K", help="blobs: classes (default 3)")
+    data.add_argument("--classes", type=int, default=None, metavar="K", help="blobs: classes (default 3)")
 
     net = p.add_argument_group("network")
     net.add_argument("--hidden", type=int, default=7, metavar="N", help="hidden units (default 7)")
@@ -67,7 +70,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     net.add_argument("--loss", default="cross-entropy", choices=LOSSES, help="loss per item (default cross-entropy)")
     net.add_argument("--init", default="uniform", choices=INITS,
                      help="initial weights: uniform ±scale (the article's way) or glorot (default uniform)")
-    net.add_argument("--init-scale", type=float, default=0.01, metavar="R",
+    net.add_argument("--init-scale", type=float, default=None, metavar="R",
                      help="uniform init: weights from U(-R, R) (default 0.01)")
     net.add_argument("--init-weights", default=None, metavar="PATH", help="start from weights in an .npz file")
 
@@ -154,7 +157,7 @@ def _summary(result: TrainResult) -> str:
     epochs = int(last[0])
     parts = [f"{epochs} {'completed ' if result.diverged else ''}epoch{'' if epochs == 1 else 's'}, {result.steps:,} updates in {result.seconds:.2f} s "
              f"({result.updates_per_second / 1e6:.2f}M updates/s)."]
-    label = "Last completed epoch" if result.diverged else "Final"
+    label = "Initial weights" if epochs == 0 else "Last completed epoch" if result.diverged else "Final"
     parts.append(f"{label}: train loss {last[1]:.4g}, accuracy {last[2]:.1%}")
     if not math.isnan(last[3]):
         parts[-1] += f"; test loss {last[3]:.4g}, accuracy {last[4]:.1%}"
@@ -172,21 +175,48 @@ def _write_plot(path: str, result: TrainResult, title: str) -> None:
     write_curves_png(path, result.history, title=title, divergence=result.divergence)
 
 
+def _ignored_options(args: argparse.Namespace) -> list[str]:
+    """Options given that the run will not use (said, not refused)."""
+    notes = []
+    generated = args.dataset in GENERATED
+    for option, value in (("--samples", args.samples), ("--noise", args.noise)):
+        if value is not None and not generated:
+            notes.append(f"{option} applies to the generated data sets only; ignored for '{args.dataset}'")
+    if args.classes is not None and args.dataset != "blobs":
+        notes.append(f"--classes applies to 'blobs' only; ignored for '{args.dataset}'")
+    if args.init_scale is not None and (args.init != "uniform" or args.init_weights is not None):
+        notes.append("--init-scale applies to --init uniform only; ignored")
+    return notes
+
+
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "plot", "quiet")}
+    skip = ("command", "plot", "quiet")
+    # Options left out on the command line take the API's defaults.
+    options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     plot = args.plot
     if plot is not None:
-        from .engine._atomic import check_writable_target
+        from .engine._atomic import check_distinct_targets, check_writable_target
 
         check_writable_target(plot, "--plot")
+        check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
+                                "--deltas": args.deltas, "--plot": plot})
+    for note in _ignored_options(args):
+        print(f"momentum-lab: note: {note}", file=err)
     progress = _Progress(err, args.quiet)
     try:
         result = train(**options, progress=progress)
+        progress.end_line()
+        return _report(args, result, out, err)
     except KeyboardInterrupt:
         progress.end_line()
-        print("momentum-lab: interrupted; nothing written", file=err)
+        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
+              file=err)
         return EXIT_INTERRUPTED
-    progress.end_line()
+
+
+def _report(args: argparse.Namespace, result: TrainResult, out: TextIO, err: TextIO) -> int:
+    """Print the summary, write the plot, and choose the exit status."""
+    plot = args.plot
     print(_summary(result), file=out)
     for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
         if path is not None and not (option == "weights" and result.diverged):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import check_writable_target
+from ._atomic import check_distinct_targets, check_writable_target, write_error
 from ._datasets import Dataset, load_dataset
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, save_deltas, write_history_csv
@@ -22,8 +22,10 @@ __all__ = ["History", "TrainResult", "train"]
 
 # Recorded deltas are held in memory; a run that would need more is refused.
 MAX_DELTA_BYTES = 2 << 30
-# Progress is reported after about this many updates (a few hundredths of a second).
-_CHUNK_STEPS = 250_000
+# Training runs in chunks of about this many seconds: progress shows and Ctrl-C answers that often.
+_CHUNK_SECONDS = 0.05
+# More updates than this in one run are refused (the step counters are 64-bit).
+MAX_STEPS = 10**15
 
 
 class History:
@@ -170,6 +172,7 @@ def train(
     for option, path in targets.items():
         if path is not None:
             check_writable_target(path, option)
+    check_distinct_targets(targets)
     data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
                         n_samples=samples, noise=noise, n_classes=classes)
     trainer = Trainer(data, hidden=hidden, activation=activation, loss=loss, rule=rule, lr=lr,
@@ -177,6 +180,9 @@ def train(
                       init_weights=init_weights, weight_limit=weight_limit)
     keep_deltas = record_deltas or deltas is not None
     total = epochs * data.n_train
+    if total > MAX_STEPS:
+        raise InputError(f"--epochs: {epochs} epochs of {data.n_train} items is more than "
+                         f"{MAX_STEPS:.0e} updates; ask for fewer")
     need = total * trainer.layout.n_params * 8
     if keep_deltas and need > MAX_DELTA_BYTES:
         raise InputError(f"--deltas: recording {epochs} epochs x {data.n_train} items x "
@@ -184,12 +190,15 @@ def train(
                          f"(the limit is {MAX_DELTA_BYTES / 2**30:.0f} GiB); record fewer epochs")
     buffer = np.empty((total if keep_deltas else 0, trainer.layout.n_params))
     rows = [trainer.history_row()[None, :]]
-    chunk = max(data.n_train, _CHUNK_STEPS // data.n_train * data.n_train) if progress else total
     compile_seconds = trainer.prepare()
     start = time.perf_counter()
+    chunk = data.n_train  # then sized to take about _CHUNK_SECONDS, whatever the network's size
     while trainer.step < total and trainer.divergence is None:
         n = min(chunk, total - trainer.step)
+        began = time.perf_counter()
         report = trainer.run(n, buffer[trainer.step:] if keep_deltas else None)
+        took = time.perf_counter() - began
+        chunk = max(1, min(4 * chunk, int(report.steps * _CHUNK_SECONDS / max(took, 1e-6))))
         if report.rows.shape[0]:
             rows.append(report.rows)
         if progress is not None:
@@ -200,13 +209,19 @@ def train(
     if keep_deltas:
         kept = buffer[: trainer.step]
         recorded = {dn: v for dn, v in zip(DELTA_NAMES, trainer.layout.views(kept).values())}
-        if deltas is not None:
-            save_deltas(deltas, trainer.layout, kept)
-    if history is not None:
-        hist.to_csv(history)
-    if save_weights is not None and trainer.divergence is None:
+    writes = [
+        ("--deltas", deltas, lambda p: save_deltas(p, trainer.layout, buffer[: trainer.step])),
+        ("--history", history, hist.to_csv),
         # Diverged weights are not finite or not useful; keep any earlier file as it is.
-        _save_weights_file(save_weights, trainer.weights())
+        ("--save-weights", save_weights if trainer.divergence is None else None,
+         lambda p: _save_weights_file(p, trainer.weights())),
+    ]
+    for option, path, write in writes:
+        if path is not None:
+            try:
+                write(path)
+            except OSError as exc:
+                raise write_error(option, path, exc) from None
     return TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
                        trainer.step, seconds, compile_seconds, data, options)
 

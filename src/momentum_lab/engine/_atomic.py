@@ -16,7 +16,7 @@ from typing import IO
 
 from ._errors import InputError
 
-__all__ = ["atomic_write", "check_writable_target"]
+__all__ = ["atomic_write", "check_distinct_targets", "check_writable_target", "write_error"]
 
 
 def _read_umask() -> int:
@@ -35,15 +35,37 @@ def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
     Raises
     ------
     InputError
-        When the folder does not exist, or ``path`` is a folder.
+        When the path is empty, the folder does not exist or cannot be written
+        to, or ``path`` is a folder.
     """
+    if not str(path).strip():
+        raise InputError(f"{option}: empty path")
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise InputError(f"{option}: '{target}' is a folder, not a file")
     if not folder.is_dir():
         raise InputError(f"{option}: the output folder '{folder}' does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{option}: cannot write in the folder '{folder}' (permission denied)")
     return target
+
+
+def check_distinct_targets(targets: dict[str, str | os.PathLike[str] | None]) -> None:
+    """Refuse two outputs (option -> path) that name the same file: the second would replace the first."""
+    seen: dict[str, str] = {}
+    for option, path in targets.items():
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise InputError(f"{option}: '{path}' is also the {seen[key]} file; give each output its own path")
+        seen[key] = option
+
+
+def write_error(option: str, path: str | os.PathLike[str], exc: OSError) -> InputError:
+    """The one-line error for a write that failed (a full disk, say); the old file is intact."""
+    return InputError(f"{option}: cannot write '{path}': {exc.strerror or exc}")
 
 
 @contextlib.contextmanager

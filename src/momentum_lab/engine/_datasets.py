@@ -168,7 +168,7 @@ def load_dataset(
         ``"zscore"`` uses the mean and standard deviation of the training
         split (a constant column gets scale 1.0).
     test_fraction : float
-        In [0, 1): the share of each class held out for testing, rounded per
+        In [0, 1): the share of each class held out for testing, rounded (halves up) per
         class, never the whole class.
     data_seed : int
         Seeds the generated sets and the split.
@@ -253,7 +253,8 @@ def _stratified_split(
     chosen = []
     for c in range(n_classes):
         members = rng.permutation(np.flatnonzero(y == c))
-        n_test = min(round(test_fraction * len(members)), len(members) - 1)
+        # Halves round up (Python's round() would send 2.5 to 2 but 3.5 to 4).
+        n_test = min(math.floor(test_fraction * len(members) + 0.5), len(members) - 1)
         chosen.append(members[: max(n_test, 0)])
     is_test = np.zeros(len(y), dtype=bool)
     is_test[np.concatenate(chosen).astype(np.int64)] = True
@@ -389,9 +390,17 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, tupl
                         f"{shown}, line {line}: only 1 column; need at least one feature "
                         "column and the class label as the last column"
                     )
-                header = [name or f"x{j + 1}" for j, name in enumerate(header[:-1])] + [
-                    header[-1] or "label"
-                ]
+                if not header[-1]:
+                    raise InputError(
+                        f"{shown}, line {line}: the last column has no name; it must hold the "
+                        "class label (does every line end with a comma?)"
+                    )
+                if all(_is_number(name) for name in header[:-1]):
+                    raise InputError(
+                        f"{shown}, line {line}: the first line looks like data, not a header "
+                        f"(its columns are numbers: {_short(','.join(row))}); add a header line"
+                    )
+                header = [name or f"x{j + 1}" for j, name in enumerate(header[:-1])] + [header[-1]]
                 continue
             if len(row) != len(header):
                 raise InputError(
@@ -418,8 +427,18 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, tupl
     return x, label_array, tuple(header[:-1])
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_text(path: str | os.PathLike[str], shown: str) -> str:
     """The decoded text of the file at ``path``, or an InputError naming it."""
+    if not shown.strip():
+        raise InputError("--dataset: empty path")
     target = Path(path)
     if target.is_dir():
         raise InputError(f"cannot read '{shown}': it is a folder, not a file")

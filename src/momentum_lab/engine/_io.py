@@ -52,6 +52,8 @@ def load_weights(path: str | os.PathLike[str], option: str = "--init-weights") -
                 arr = archive[name]
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
                 raise InputError(f"{option}: '{p}': {name} cannot be read ({type(exc).__name__})") from None
+            if not isinstance(arr, np.ndarray):  # a member that is not an .npy array
+                raise InputError(f"{option}: '{p}': {name} is not an array")
             if arr.dtype.kind not in "iuf":
                 raise InputError(f"{option}: '{p}': {name} holds {arr.dtype} values, not real numbers")
             out[name] = arr.astype(np.float64)

@@ -11,7 +11,9 @@ worker and sweeps, all train through this function.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -133,14 +135,35 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
 
     With the layer sizes fixed at compile time the compiler unrolls the small
     loops, which makes training about 1.4 times as fast as with sizes known
-    only at run time. Each shape compiles once (a second or two) and is then
+    only at run time. Each shape compiles once (a few seconds) and is then
     loaded from numba's on-disk cache.
     """
+    source_key = _SOURCE_KEY
 
     @njit(nogil=True, cache=True)
     def kernel(params, state, act, loss, rule, lr, momentum, weight_limit,
                x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals):
+        if max_steps < 0:
+            # Never true; it makes the source key part of the closure, and so of the cache key.
+            raise ValueError(source_key)
         return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
                             x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals)
 
     return kernel
+
+
+def _source_key() -> str:
+    """A digest of the files compiled into the kernel.
+
+    numba keys a cached function on its own file only, but the kernel carries
+    compiled copies of functions from _network.py and _rules.py too; without
+    this, editing those files would leave the old maths in the cached kernel.
+    """
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("_kernel.py", "_network.py", "_rules.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_SOURCE_KEY = _source_key()

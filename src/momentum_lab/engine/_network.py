@@ -197,7 +197,8 @@ def _item_loss(logits, outputs, zmax, total, target, loss):
     """Loss of one item (class index ``target``) from :func:`_forward`'s results."""
     if loss == CROSS_ENTROPY:
         # E = -sum_k t_k log o_k with a one-hot t, and log o_k = z_k - zmax - log(total).
-        return zmax + math.log(total) - logits[target]
+        # (zmax - z_target) first: adding log(total) to a huge zmax would round it away.
+        return (zmax - logits[target]) + math.log(total)
     total = 0.0
     for k in range(outputs.shape[0]):
         diff = outputs[k] - (1.0 if k == target else 0.0)
@@ -376,7 +377,7 @@ def _evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
             for k in range(n_out):
                 norm += math.exp(z_t[k, b] - zmax)
             if loss == CROSS_ENTROPY:
-                total += zmax + math.log(norm) - z_t[target, b]
+                total += (zmax - z_t[target, b]) + math.log(norm)  # see _item_loss
             else:
                 sq = 0.0
                 for k in range(n_out):

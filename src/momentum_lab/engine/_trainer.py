@@ -151,6 +151,11 @@ class Trainer:
             self._initial = self._checked_weights(loaded, f"--init-weights '{init_weights}'")
         else:
             self._initial = self._draw_weights()
+        largest = float(np.abs(self._initial).max())
+        if largest > self.weight_limit:
+            source = "--init-weights" if init_weights is not None else "--init-scale"
+            raise InputError(f"{source}: the initial weights reach {largest:.3g}, beyond --weight-limit "
+                             f"{self.weight_limit:g}; the run would count as diverged before it starts")
         self.reset()
 
     # -- settings that may change between any two steps ---------------------------------
