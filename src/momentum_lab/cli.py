@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
-def _add_train_options(p: argparse.ArgumentParser) -> None:
+def _add_train_options(p: argparse.ArgumentParser, gui: bool = False) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default="iris", metavar="NAME|PATH",
                       help=f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file "
@@ -79,7 +79,11 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                     help="; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()) + " (default lookback)")
     tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
-    tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
+    if gui:
+        tr.add_argument("--epochs", type=int, default=None, metavar="N",
+                        help="stop after N epochs (default: no limit; 100 with --screenshot)")
+    else:
+        tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
     tr.add_argument("--seed", type=int, default=0, metavar="N",
                     help="seeds the initial weights and the item order (default 0)")
     tr.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=True,
@@ -87,6 +91,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     tr.add_argument("--weight-limit", type=float, default=DEFAULT_WEIGHT_LIMIT, metavar="X",
                     help=f"a weight beyond ±X counts as divergence (default {DEFAULT_WEIGHT_LIMIT:g})")
 
+    if gui:
+        return
     out = p.add_argument_group("output")
     out.add_argument("--save-weights", default=None, metavar="PATH", help="write the final weights (.npz)")
     out.add_argument("--history", default=None, metavar="PATH", help="write the per-epoch history (CSV)")
@@ -108,6 +114,16 @@ def _parser() -> argparse.ArgumentParser:
                              description="Train a network online (one item at a time) and report. "
                                          "Exit status: 0 done, 2 bad input, 3 diverged.")
     _add_train_options(p_train)
+    p_gui = sub.add_parser("gui", help="open the window (what the bare command does where there is a display)",
+                           description="Open Momentum Lab's window. With --screenshot: train --epochs live, "
+                                       "save a PNG of the whole window, and exit (works without a display).")
+    _add_train_options(p_gui, gui=True)
+    view = p_gui.add_argument_group("window")
+    view.add_argument("--screenshot", default=None, metavar="PNG",
+                      help="train --epochs epochs, save a PNG of the window there, and exit")
+    view.add_argument("--size", default="1600x1000", metavar="WxH", help="window size (default 1600x1000)")
+    view.add_argument("--speed", type=float, default=None, metavar="ITEMS",
+                      help="items trained a second (default: flat out); 2 is slow motion for a class")
     p_demo = sub.add_parser("demo", help="the headless demonstration (what the bare command runs "
                                          "without a display)")
     p_demo.add_argument("--plot", default=DEMO_PNG, metavar="PNG", help=f"where to write the curves "
@@ -240,6 +256,46 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _run_train(ns, out, err)
 
 
+def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Check every option before the window opens; then open it."""
+    from ._qt._app import has_display
+    from .engine import Trainer, load_dataset
+    from .engine._atomic import check_writable_target
+
+    if args.screenshot is None and not has_display():
+        raise InputError("gui: there is no display here; add --screenshot FILE to save a picture of the "
+                         "window, or run 'momentum-lab demo'")
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        if not (320 <= width <= 10000 and 240 <= height <= 10000):
+            raise ValueError
+    except ValueError:
+        raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
+    if args.speed is not None and not (args.speed > 0):
+        raise InputError(f"--speed: must be a number of items a second > 0, got {args.speed!r}")
+    epochs = args.epochs
+    if epochs is None:
+        epochs = 100 if args.screenshot else 0
+    elif epochs < 1:
+        raise InputError(f"--epochs: must be at least 1, got {epochs}")
+    if args.screenshot is not None:
+        check_writable_target(args.screenshot, "--screenshot")
+    for note in _ignored_options(args):
+        print(f"momentum-lab: note: {note}", file=err)
+
+    from ._qt.controller import RunConfig
+
+    fields = {k: v for k, v in vars(args).items() if k in RunConfig.__dataclass_fields__}
+    config = RunConfig(**fields)
+    # The same checks the worker will make, here, so that bad options get one line and status 2.
+    Trainer(load_dataset(config.dataset, **config.dataset_options()), **config.trainer_options())
+
+    from ._qt.gui import run_gui
+
+    return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height),
+                   speed=args.speed if args.speed is not None else math.inf, err=err)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; return the exit status."""
     out = out or sys.stdout
@@ -254,10 +310,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "train":
             return _run_train(args, out, err)
-        if args.command in (None, "demo"):
-            if args.command is None:
-                args = _parser().parse_args(["demo"])
+        if args.command is None:
+            from ._qt._app import has_display
+
+            if has_display():
+                return _run_gui(_parser().parse_args(["gui"]), out, err)
+            print("momentum-lab: no display here, so a headless run instead of the window "
+                  "(momentum-lab gui --screenshot FILE takes a picture of the window)", file=err)
+            args = _parser().parse_args(["demo"])
+        if args.command == "demo":
             return _run_demo(args, out, err)
+        if args.command == "gui":
+            return _run_gui(args, out, err)
     except InputError as exc:
         print(f"momentum-lab: error: {exc}", file=err)
         return EXIT_BAD_INPUT

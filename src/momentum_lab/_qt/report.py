@@ -10,7 +10,7 @@ from ..engine import Divergence, History
 from ..engine._atomic import atomic_write
 from ._app import ensure_app
 
-__all__ = ["render_curves", "write_curves_png"]
+__all__ = ["render_curves", "save_png", "write_curves_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -64,17 +64,21 @@ def render_curves(history: History, title: str = "", divergence: Divergence | No
     return view.grab().toImage()
 
 
-def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
-                     divergence: Divergence | None = None) -> None:
-    """Write :func:`render_curves` as a PNG, atomically."""
+def save_png(image, path: str | os.PathLike[str]) -> None:
+    """Write a QImage as a PNG file, atomically."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
-    image = render_curves(history, title, divergence)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not image.save(buffer, "PNG"):
-        raise OSError(f"could not encode the curves of {path} as PNG")
+        raise OSError(f"could not encode the picture for {path} as PNG")
     buffer.close()
     with atomic_write(path, "wb") as fh:
         fh.write(bytes(data))
+
+
+def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
+                     divergence: Divergence | None = None) -> None:
+    """Write :func:`render_curves` as a PNG, atomically."""
+    save_png(render_curves(history, title, divergence), path)

@@ -11,7 +11,7 @@ from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
 from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
-from ._rules import RULE_TITLES, RULES, update
+from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
 from ._trainer import DEFAULT_WEIGHT_LIMIT, INITS, Divergence, StepReport, Trainer
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "LOSSES",
     "PARAM_NAMES",
     "RULES",
+    "RULE_SHORT",
     "RULE_TITLES",
     "Dataset",
     "Divergence",

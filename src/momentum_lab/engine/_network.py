@@ -120,17 +120,25 @@ class Layout:
         """Concatenate named parameters (exact shapes) into a new flat vector."""
         return np.concatenate([np.asarray(named[n], dtype=np.float64).ravel() for n in PARAM_NAMES])
 
-    def labels(self) -> list[str]:
-        """A readable label per flat position, e.g. ``'ih_weights[2,0]  in 2 → hidden 0'``."""
+    def labels(self, inputs=None, outputs=None, short: bool = False) -> list[str]:
+        """A readable label per flat position, e.g. ``'ih_weights[2,0]  in 2 → hidden 0'``.
+
+        ``inputs`` and ``outputs`` name the input and output nodes (feature and
+        class names); ``short`` gives ``'ih[2,0]  petal_length→h0'``.
+        """
+        inputs = inputs or [f"in {i}" for i in range(self.n_inputs)]
+        outputs = outputs or [f"out {k}" for k in range(self.n_outputs)]
+        names = ("ih", "hb", "ho", "ob") if short else PARAM_NAMES
+        arrow, hidden = ("→", "h") if short else (" → ", "hidden ")
         out = []
         for i in range(self.n_inputs):
             for j in range(self.n_hidden):
-                out.append(f"ih_weights[{i},{j}]  in {i} → hidden {j}")
-        out += [f"h_biases[{j}]  bias → hidden {j}" for j in range(self.n_hidden)]
+                out.append(f"{names[0]}[{i},{j}]  {inputs[i]}{arrow}{hidden}{j}")
+        out += [f"{names[1]}[{j}]  bias{arrow}{hidden}{j}" for j in range(self.n_hidden)]
         for j in range(self.n_hidden):
             for k in range(self.n_outputs):
-                out.append(f"ho_weights[{j},{k}]  hidden {j} → out {k}")
-        out += [f"o_biases[{k}]  bias → out {k}" for k in range(self.n_outputs)]
+                out.append(f"{names[2]}[{j},{k}]  {hidden}{j}{arrow}{outputs[k]}")
+        out += [f"{names[3]}[{k}]  bias{arrow}{outputs[k]}" for k in range(self.n_outputs)]
         return out
 
     def __repr__(self) -> str:

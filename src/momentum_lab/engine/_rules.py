@@ -44,6 +44,7 @@ from ._errors import InputError
 
 __all__ = [
     "RULES",
+    "RULE_SHORT",
     "RULE_TITLES",
     "apply_rule",
     "classical_step",
@@ -62,6 +63,8 @@ RULE_TITLES = {
     "classical": "classical (heavy-ball) momentum",
     "nesterov": "Nesterov momentum",
 }
+#: Short names, for menus and legends.
+RULE_SHORT = {"lookback": "look-back (article)", "classical": "classical (heavy-ball)", "nesterov": "Nesterov"}
 LOOKBACK, CLASSICAL, NESTEROV = 0, 1, 2
 
 

@@ -1,0 +1,242 @@
+"""The control panel: data, network, rule, learning rate, momentum, speed, and the run buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, RULE_SHORT, RULE_TITLES, RULES
+from .controller import RunController
+from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl
+
+__all__ = ["ControlPanel"]
+
+OPEN_CSV = "Open CSV…"
+
+
+class ControlPanel(QWidget):
+    """Forwards every choice to the controller; holds no state of its own."""
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+
+        self.dataset = QComboBox()
+        self.dataset.addItems(list(DATASET_NAMES))
+        self.dataset.insertSeparator(len(DATASET_NAMES))
+        self.dataset.addItem(OPEN_CSV)
+        self.hidden = QSpinBox()
+        self.hidden.setRange(1, 200)
+        self.hidden.setKeyboardTracking(False)
+        self.activation = QComboBox()
+        self.activation.addItems(list(ACTIVATIONS))
+        self.loss = QComboBox()
+        self.loss.addItems(list(LOSSES))
+        self.rule = QComboBox()
+        for i, name in enumerate(RULES):
+            self.rule.addItem(RULE_SHORT[name], name)
+            self.rule.setItemData(i, RULE_TITLES[name], Qt.ItemDataRole.ToolTipRole)
+        self.lr = LearningRateSpinBox()
+        self.lr.setToolTip("Learning rate: arrows step 0.001, 0.002, 0.005, 0.01, …; typed values are kept "
+                           "exactly. Applies from the next step ( ] raises, [ lowers).")
+        self.momentum = MomentumSpinBox()
+        self.momentum.setToolTip("Momentum factor in [0, 0.999]. Applies from the next step "
+                                 "( ' raises, ; lowers).")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setKeyboardTracking(False)
+        self.speed = SpeedControl()
+
+        self.start_button = QPushButton("Start")
+        self.step_button = QPushButton("Step item")
+        self.epoch_button = QPushButton("Step epoch")
+        self.reset_button = QPushButton("Reset")
+        self.seed_button = QPushButton("New seed")
+        for button, tip in ((self.start_button, "Start or pause training (Space)"),
+                            (self.step_button, "Train on exactly one item (N)"),
+                            (self.epoch_button, "Train to the end of the epoch (E)"),
+                            (self.reset_button, "Back to the start: same seed, same initial weights (R)"),
+                            (self.seed_button, "A new seed: new initial weights and item order")):
+            button.setToolTip(tip)
+
+        structure = QGroupBox("Data and network (a change starts a new run)")
+        structure.setToolTip("Changing any of these starts a new run from new initial weights")
+        form = QFormLayout(structure)
+        form.addRow("Data set", self.dataset)
+        form.addRow("Hidden units", self.hidden)
+        form.addRow("Activation", self.activation)
+        form.addRow("Loss", self.loss)
+        form.addRow("Update rule", self.rule)
+        live = QGroupBox("Live settings (apply from the next step)")
+        live_form = QFormLayout(live)
+        live_form.addRow("Learning rate", self.lr)
+        live_form.addRow("Momentum", self.momentum)
+        self.rule_note = QLabel()
+        self.rule_note.setWordWrap(True)
+        live_form.addRow(self.rule_note)
+        run = QGroupBox("Run")
+        grid = QGridLayout(run)
+        grid.addWidget(QLabel("Speed"), 0, 0)
+        grid.addWidget(self.speed, 0, 1, 1, 2)
+        grid.addWidget(self.start_button, 1, 0)
+        grid.addWidget(self.step_button, 1, 1)
+        grid.addWidget(self.epoch_button, 1, 2)
+        grid.addWidget(self.reset_button, 2, 0)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(QLabel("Seed"))
+        seed_row.addWidget(self.seed, 1)
+        grid.addLayout(seed_row, 2, 1)
+        grid.addWidget(self.seed_button, 2, 2)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(structure)
+        box.addWidget(live)
+        box.addWidget(run)
+        self.extra = box  # the window adds the views' own controls below
+
+        self.show_config()
+        self.dataset.activated.connect(self._on_dataset)
+        self.hidden.valueChanged.connect(self._on_hidden)
+        self.activation.activated.connect(self._on_activation)
+        self.loss.activated.connect(self._on_loss)
+        self.rule.activated.connect(self._on_rule)
+        self.lr.valueChanged.connect(self._on_lr)
+        self.momentum.valueChanged.connect(self._on_momentum)
+        self.seed.valueChanged.connect(self._on_seed)
+        self.speed.speed_changed.connect(self._on_speed)
+        self.start_button.clicked.connect(self._on_start)
+        self.step_button.clicked.connect(self._on_step)
+        self.epoch_button.clicked.connect(self._on_epoch)
+        self.reset_button.clicked.connect(self._on_reset)
+        self.seed_button.clicked.connect(self._on_new_seed)
+        controller.state_changed.connect(self._on_state)
+        controller.run_started.connect(self._on_run_started)
+
+    def show_config(self) -> None:
+        """Show the controller's configuration (code, not the user, changes the widgets)."""
+        cfg = self.controller.config
+        widgets = (self.dataset, self.hidden, self.activation, self.loss, self.rule, self.lr, self.momentum,
+                   self.seed)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            name = str(cfg.dataset) if not isinstance(cfg.dataset, tuple) else "arrays"
+            if self.dataset.findText(name) < 0:
+                self.dataset.insertItem(self.dataset.count() - 2, name)
+            self.dataset.setCurrentText(name)
+            self.hidden.setValue(cfg.hidden)
+            self.activation.setCurrentText(cfg.activation)
+            self.loss.setCurrentText(cfg.loss)
+            self.rule.setCurrentIndex(RULES.index(cfg.rule))
+            self.lr.setValue(cfg.lr)
+            self.momentum.setValue(cfg.momentum)
+            self.seed.setValue(cfg.seed)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._show_rule_note()
+
+    def _show_rule_note(self) -> None:
+        cfg = self.controller.config
+        m = cfg.momentum
+        if cfg.rule == "lookback":
+            steady = f"{1 + m:.3g}"
+        else:
+            steady = f"{1 / (1 - m):.3g}"
+        self.rule_note.setText(f"On a steady slope this rule's step settles at {steady} × lr × gradient.")
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_dataset(self, index: int) -> None:
+        text = self.dataset.itemText(index)
+        if text == OPEN_CSV:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", str(Path.cwd()),
+                                                  "CSV files (*.csv);;All files (*)")
+            if not path or not self.controller.apply(dataset=path):
+                self.show_config()
+                return
+        elif not self.controller.apply(dataset=text):
+            self.show_config()
+            return
+        self.show_config()
+
+    @Slot(int)
+    def _on_hidden(self, value: int) -> None:
+        self.controller.apply(hidden=value)
+
+    @Slot(int)
+    def _on_activation(self, index: int) -> None:
+        self.controller.apply(activation=self.activation.itemText(index))
+
+    @Slot(int)
+    def _on_loss(self, index: int) -> None:
+        self.controller.apply(loss=self.loss.itemText(index))
+
+    @Slot(int)
+    def _on_rule(self, index: int) -> None:
+        self.controller.apply(rule=self.rule.itemData(index))
+        self._show_rule_note()
+
+    @Slot(float)
+    def _on_lr(self, value: float) -> None:
+        self.controller.set_lr(value)
+
+    @Slot(float)
+    def _on_momentum(self, value: float) -> None:
+        self.controller.set_momentum(value)
+        self._show_rule_note()
+
+    @Slot(int)
+    def _on_seed(self, value: int) -> None:
+        self.controller.apply(seed=value)
+
+    @Slot(float)
+    def _on_speed(self, value: float) -> None:
+        self.controller.set_speed(value)
+
+    @Slot()
+    def _on_start(self) -> None:
+        self.controller.toggle()
+
+    @Slot()
+    def _on_step(self) -> None:
+        self.controller.step_item()
+
+    @Slot()
+    def _on_epoch(self) -> None:
+        self.controller.step_epoch()
+
+    @Slot()
+    def _on_reset(self) -> None:
+        self.controller.reset()
+
+    @Slot()
+    def _on_new_seed(self) -> None:
+        self.controller.new_seed()
+        self.show_config()
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        self.start_button.setText("Pause" if state == "running" else "Start")
+        blocked = state in ("diverged", "preparing")
+        for button in (self.start_button, self.step_button, self.epoch_button):
+            button.setEnabled(not blocked)
+
+    @Slot(str)
+    def _on_run_started(self, reason: str) -> None:
+        self.show_config()

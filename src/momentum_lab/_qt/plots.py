@@ -1,0 +1,415 @@
+"""The plots: error curves, per-weight delta histories, the network, decision regions.
+
+Each view takes the :class:`~momentum_lab._qt.controller.RunController` in its
+``__init__`` and draws from its buffers when :meth:`refresh` is called (the
+window calls it at most ~30 times a second). Few graphics items, image items
+for dense data: drawing, not training, is what costs time here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .controller import RunController
+
+__all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "NetworkView", "PALETTE", "style_plot"]
+
+TRAIN = "#0072B2"  # blue
+TEST = "#D55E00"  # vermilion
+MARK = "#6A3D9A"  # purple: live setting changes
+# Distinct colours (Okabe–Ito and friends) for picked weights and classes.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+           "#882255", "#44AA99")
+# Marks drawn at most (the newest), so a busy lecture stays readable.
+MARKS_SHOWN = 12
+
+
+def style_plot(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
+    """Dark text on white, readable from the back of a room."""
+    plot.setTitle(f"<span style='font-size:12pt'>{title}</span>", color="#111")
+    for side, label in (("bottom", x), ("left", y)):
+        axis = plot.getAxis(side)
+        axis.setPen("#333")
+        axis.setTextPen("#111")
+        axis.enableAutoSIPrefix(False)  # "0.7", not "7·10² (x0.001)"
+        # pyqtgraph 0.14 still computes a prefix scale in that call (from the current range)
+        # and keeps it; undo that, or a second call can leave the ticks 1000 times too big.
+        axis.autoSIPrefixScale = 1.0
+        axis.labelUnitPrefix = ""
+        axis.setLabel(label, color="#111")
+    plot.showGrid(x=True, y=True, alpha=0.2)
+
+
+class ErrorCurves(QWidget):
+    """Train and test loss (log scale on demand) and accuracy per epoch; hover shows values."""
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.loss_view = pg.PlotWidget()
+        self.acc_view = pg.PlotWidget()
+        self.log_scale = QCheckBox("Error on a log scale")
+        self.log_scale.setChecked(True)
+        self.log_scale.setToolTip("Error on a logarithmic axis (L)")
+        self.loss_plot = self.loss_view.getPlotItem()
+        self.acc_plot = self.acc_view.getPlotItem()
+        style_plot(self.loss_plot, "Error (mean loss per item)", "epoch", "loss")
+        style_plot(self.acc_plot, "Accuracy", "epoch", "share correct")
+        self.acc_plot.setYRange(0, 1.02, padding=0)
+        self.acc_plot.getViewBox().setMouseEnabled(y=False)
+        self.curves = {}
+        for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
+            legend = plot.addLegend(offset=(-8, 8) if key == "loss" else (-8, -8), labelTextColor="#111",
+                                    brush=pg.mkBrush(255, 255, 255, 210))
+            legend.setZValue(10)
+            for side, colour in (("train", TRAIN), ("test", TEST)):
+                curve = plot.plot(name=side, pen=pg.mkPen(colour, width=2.5))
+                curve.setDownsampling(auto=True, method="peak")
+                self.curves[(key, side)] = curve
+        self.loss_plot.setLogMode(y=True)
+        self.readout = pg.TextItem(color="#111", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
+        self.readout.setZValue(20)
+        self.loss_plot.addItem(self.readout, ignoreBounds=True)
+        self.readout.hide()
+        self._mark_items: list[pg.InfiniteLine] = []
+        self._drawn_marks: tuple = ()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.loss_view)
+        plots.addWidget(self.acc_view)
+        box.addWidget(plots, 1)
+        self.log_scale.toggled.connect(self._on_log_scale)
+        self.loss_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    @Slot(bool)
+    def _on_log_scale(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.refresh()
+
+    def refresh(self) -> None:
+        h = self.controller.history
+        epochs = h.column("epoch")
+        for key, columns in (("loss", ("train_loss", "test_loss")), ("accuracy", ("train_accuracy",
+                                                                                   "test_accuracy"))):
+            for side, column in zip(("train", "test"), columns):
+                values = h.column(column)
+                curve = self.curves[(key, side)]
+                if len(values) and np.isfinite(values).any():
+                    if key == "loss" and self.log_scale.isChecked():
+                        values = np.where(values > 0, values, np.nan)
+                    curve.setData(epochs, values, connect="finite")
+                else:
+                    curve.setData([], [])
+        self._draw_marks()
+
+    def _draw_marks(self) -> None:
+        marks = tuple(self.controller.marks)[-MARKS_SHOWN:]
+        if marks == self._drawn_marks:
+            return
+        for item in self._mark_items:
+            item.getViewBox().removeItem(item) if item.getViewBox() else None
+        self._mark_items = []
+        for plot in (self.loss_plot, self.acc_plot):
+            for i, mark in enumerate(marks):
+                labelled = plot is self.loss_plot
+                line = pg.InfiniteLine(pos=mark.epoch, angle=90, pen=pg.mkPen(MARK, width=1.5,
+                                                                              style=Qt.PenStyle.DashLine),
+                                       label=mark.label if labelled else None,
+                                       labelOpts={"color": MARK, "position": 0.92 - 0.08 * (i % 4),
+                                                  "fill": pg.mkBrush(255, 255, 255, 200)})
+                plot.addItem(line, ignoreBounds=True)
+                self._mark_items.append(line)
+        self._drawn_marks = marks
+
+    @Slot(object)
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        h = self.controller.history
+        if not self.loss_plot.sceneBoundingRect().contains(pos) or not len(h):
+            self.readout.hide()
+            return
+        point = self.loss_plot.vb.mapSceneToView(pos)
+        epochs = h.column("epoch")
+        i = int(np.clip(np.searchsorted(epochs, point.x()), 0, len(epochs) - 1))
+        if i > 0 and abs(epochs[i - 1] - point.x()) < abs(epochs[i] - point.x()):
+            i -= 1
+        row = h.rows[i]
+        text = f"epoch {int(row[0])}\ntrain loss {row[1]:.4g}   acc {row[2]:.1%}"
+        if np.isfinite(row[3]):
+            text += f"\ntest  loss {row[3]:.4g}   acc {row[4]:.1%}"
+        text += f"\nlr {row[5]:g}   momentum {row[6]:g}"
+        self.readout.setText(text)
+        (x0, x1), (y0, y1) = self.loss_plot.vb.viewRange()
+        self.readout.setPos(x0, y1)
+        self.readout.show()
+
+
+class DeltaPanel(QWidget):
+    """Every parameter's recent deltas as a heatmap, and the picked ones as traces."""
+
+    MAX_PICKS = 6
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.weights = QListWidget()
+        self.weights.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.weights.setToolTip("Pick up to 6 parameters to trace (Ctrl+click for several)")
+        self.trace_view = pg.PlotWidget()
+        self.trace_plot = self.trace_view.getPlotItem()
+        style_plot(self.trace_plot, "Deltas of the picked weights", "step", "delta")
+        self.trace_plot.addLegend(offset=(-8, 8), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 210))
+        self.trace_plot.addLine(y=0, pen=pg.mkPen("#888", width=1))
+        self.traces: list[pg.PlotDataItem] = []
+        self.heat_view = pg.PlotWidget()
+        self.heat_plot = self.heat_view.getPlotItem()
+        style_plot(self.heat_plot, "All deltas (red +, blue −)", "step", "")
+        self.heat_plot.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("CET-D1"))  # diverging blue–white–red
+        self.heat_plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"), interactive=False,
+                                        width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.heat_plot)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        # self.weights, the list to pick from, is placed by the window (in the control dock).
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.trace_view)
+        split.addWidget(self.heat_view)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(split, 1)
+        box.addWidget(self.caption)
+        self._layout_key = None
+        self.weights.itemSelectionChanged.connect(self._on_pick)
+
+    def _rebuild_list(self) -> None:
+        layout = self.controller.layout
+        key = (layout.n_inputs, layout.n_hidden, layout.n_outputs)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        d = self.controller.dataset
+        self.weights.blockSignals(True)
+        self.weights.clear()
+        for label in layout.labels(d.feature_names, d.class_names, short=True):
+            self.weights.addItem(QListWidgetItem(label))
+        # A first weight of each layer and an output bias: a useful default to watch.
+        n_ih = layout.n_inputs * layout.n_hidden
+        defaults = [0, n_ih + layout.n_hidden, layout.n_params - 1]
+        for i in defaults:
+            self.weights.item(i).setSelected(True)
+        self.weights.blockSignals(False)
+        self._on_pick()
+        starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
+        names = ("in→hidden", "hidden bias", "hidden→out", "out bias")
+        ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
+        self.heat_plot.getAxis("left").setTicks([ticks, []])
+        for item in getattr(self, "_group_lines", []):
+            self.heat_plot.removeItem(item)
+        self._group_lines = [self.heat_plot.addLine(y=s - 0.5, pen=pg.mkPen("#444", width=1)) for s in starts[1:-1]]
+
+    @Slot()
+    def _on_pick(self) -> None:
+        rows = sorted(self.weights.row(item) for item in self.weights.selectedItems())[: self.MAX_PICKS]
+        for curve in self.traces:
+            self.trace_plot.removeItem(curve)
+        self.trace_plot.legend.clear()
+        self.traces = []
+        for k, row in enumerate(rows):
+            name = self.weights.item(row).text().split("  ")[0]
+            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(PALETTE[k % len(PALETTE)], width=2))
+            curve.row = row
+            self.traces.append(curve)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._rebuild_list()
+        ring = self.controller.deltas
+        if ring is None or not len(ring):
+            for curve in self.traces:
+                curve.setData([], [])
+            self.image.clear()
+            self.caption.setText("No steps yet: press Start (Space) or Step (N).")
+            return
+        steps, rows = ring.latest()
+        # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
+        x = steps.astype(float)
+        gaps = np.flatnonzero(np.diff(steps) > 1)
+        for curve in self.traces:
+            y = rows[:, curve.row].copy()
+            if gaps.size:
+                y[gaps] = np.nan
+            curve.setData(x, y, connect="finite")
+        # The 97th percentile: a few outliers do not wash the rest out to white.
+        scale = float(np.percentile(np.abs(rows), 97)) or 1e-12
+        self.image.setImage(rows.T, autoLevels=False, levels=(-scale, scale))
+        self.image.setRect(float(steps[0]) - 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
+        self.colorbar.setLevels((-scale, scale))
+        latest = self.controller.latest
+        flat_out = len(gaps) > 0
+        self.caption.setText(
+            f"Latest {len(steps):,} steps (to step {int(steps[-1]):,})"
+            + (" — at this speed only the steps just before each redraw are shown" if flat_out else "")
+            + (f".   lr {latest.lr:g}, momentum {latest.momentum:g}" if latest else ""))
+
+
+class NetworkView(pg.PlotWidget):
+    """Nodes and edges; an edge's colour is its weight's sign, its width its magnitude."""
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        plot = self.getPlotItem()
+        style_plot(plot, "Network (blue +, red −)", "", "")
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.showGrid(x=False, y=False)
+        plot.setMouseEnabled(False, False)
+        plot.hideButtons()
+        self.graph = pg.GraphItem()
+        plot.addItem(self.graph)
+        self._labels: list[pg.TextItem] = []
+        self._key = None
+
+    def _positions(self, n_in: int, n_h: int, n_out: int) -> np.ndarray:
+        def column(x: float, n: int) -> list[tuple[float, float]]:
+            return [(x, (n - 1) / 2 - i) for i in range(n)]
+
+        return np.array(column(0, n_in) + column(1, n_h) + column(2, n_out))
+
+    def refresh(self) -> None:
+        c = self.controller
+        latest = c.latest
+        if latest is None:
+            return
+        ly = c.layout
+        key = (ly.n_inputs, ly.n_hidden, ly.n_outputs, c.dataset.feature_names, c.dataset.class_names)
+        if key != self._key:
+            self._key = key
+            self._place_labels(ly, c.dataset.feature_names, c.dataset.class_names)
+        views = ly.views(latest.params)
+        ih, ho = views["ih_weights"], views["ho_weights"]
+        n_in, n_h = ly.n_inputs, ly.n_hidden
+        adjacency = [(i, n_in + j) for i in range(n_in) for j in range(n_h)]
+        adjacency += [(n_in + j, n_in + n_h + k) for j in range(n_h) for k in range(ly.n_outputs)]
+        weights = np.concatenate([ih.ravel(), ho.ravel()])
+        largest = np.abs(weights).max() or 1.0
+        pens = np.empty(len(weights), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte),
+                                              ("alpha", np.ubyte), ("width", float)])
+        positive = weights >= 0
+        pens["red"] = np.where(positive, 0, 213)
+        pens["green"] = np.where(positive, 114, 94)
+        pens["blue"] = np.where(positive, 178, 0)
+        pens["alpha"] = 60 + (195 * np.abs(weights) / largest).astype(np.ubyte)
+        pens["width"] = 0.5 + 7.0 * np.abs(weights) / largest
+        pos = self._positions(n_in, n_h, ly.n_outputs)
+        self.graph.setData(pos=pos, adj=np.array(adjacency, dtype=int), pen=pens, size=13, pxMode=True,
+                           symbolBrush=pg.mkBrush("#f5f5f5"), symbolPen=pg.mkPen("#222", width=1.5))
+        self.getPlotItem().setRange(xRange=(-1.5, 3.4), yRange=(-(max(n_in, n_h) + 1) / 2, (max(n_in, n_h) + 1) / 2),
+                                    padding=0)
+
+    def _place_labels(self, ly, features, classes) -> None:
+        plot = self.getPlotItem()
+        for item in self._labels:
+            plot.removeItem(item)
+        self._labels = []
+        pos = self._positions(ly.n_inputs, ly.n_hidden, ly.n_outputs)
+        for i, name in enumerate(features):
+            item = pg.TextItem(name, color="#111", anchor=(1, 0.5))
+            item.setPos(pos[i][0] - 0.1, pos[i][1])
+            self._labels.append(item)
+        for k, name in enumerate(classes):
+            item = pg.TextItem(name, color="#111", anchor=(0, 0.5))
+            p = pos[ly.n_inputs + ly.n_hidden + k]
+            item.setPos(p[0] + 0.1, p[1])
+            self._labels.append(item)
+        for item in self._labels:
+            plot.addItem(item)
+
+
+class DecisionRegions(pg.PlotWidget):
+    """Each point of a plane coloured by the predicted class, with the items on it.
+
+    For data with more than two inputs the plane is spanned by the two inputs
+    that separate the classes best (the largest ratio of between-class to
+    within-class variance), the other inputs held at their training mean.
+    """
+
+    GRID = 140
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.plot = self.getPlotItem()
+        style_plot(self.plot, "Decision regions", "x1", "x2")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.train_points = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#111", width=0.8))
+        self.test_points = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(0, 0, 0, 0), symbol="o")
+        self.plot.addItem(self.train_points)
+        self.plot.addItem(self.test_points)
+        self._data = None
+        self._drawn_step = -1
+
+    @staticmethod
+    def plane(dataset) -> tuple[int, int]:
+        """The two inputs drawn: both for 2-D data, else the two that separate the classes best."""
+        if dataset.n_inputs <= 2:
+            return 0, min(1, dataset.n_inputs - 1)
+        x, y = dataset.x_train, dataset.y_train
+        means = np.array([x[y == k].mean(axis=0) for k in range(dataset.n_classes) if np.any(y == k)])
+        within = np.mean([x[y == k].var(axis=0) for k in range(dataset.n_classes) if np.any(y == k)], axis=0)
+        score = means.var(axis=0) / (within + 1e-12)
+        i, j = sorted(np.argsort(score)[-2:].tolist())
+        return i, j
+
+    def refresh(self) -> None:
+        c = self.controller
+        d = c.dataset
+        if c.latest is None or (c.latest.step == self._drawn_step and self._data is d):
+            return
+        i, j = self.plane(d)
+        everything = np.vstack([d.x_train, d.x_test]) if d.n_test else d.x_train
+        lo = everything[:, [i, j]].min(axis=0) - 0.5
+        hi = everything[:, [i, j]].max(axis=0) + 0.5
+        if self._data is not d:
+            self._data = d
+            names = d.feature_names
+            title = "Decision regions" if d.n_inputs == 2 else (
+                f"Decision regions ({d.n_inputs - 2} other inputs at their mean)")
+            style_plot(self.plot, title, names[i], names[j])
+            colours = [pg.mkBrush(PALETTE[k % len(PALETTE)]) for k in d.y_train]
+            self.train_points.setData(pos=d.x_train[:, [i, j]], brush=colours)
+            pens = [pg.mkPen(PALETTE[k % len(PALETTE)], width=2) for k in d.y_test]
+            self.test_points.setData(pos=d.x_test[:, [i, j]], pen=pens)
+            self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], self.GRID), np.linspace(lo[1], hi[1], self.GRID))
+        grid = np.tile(d.x_train.mean(axis=0), (gx.size, 1))
+        grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()
+        probs = c.predict_proba(grid)
+        cls = probs.argmax(axis=1)
+        conf = probs.max(axis=1)
+        base = np.array([pg.mkColor(PALETTE[k % len(PALETTE)]).getRgb()[:3] for k in range(d.n_classes)],
+                        dtype=float)
+        # Confident regions take their class colour, uncertain ones fade to white.
+        strength = ((conf - 1 / d.n_classes) / (1 - 1 / d.n_classes))[:, None] * 0.55
+        rgb = 255 * (1 - strength) + base[cls] * strength
+        self.image.setImage(rgb.reshape(self.GRID, self.GRID, 3).astype(np.ubyte), autoLevels=False,
+                            levels=(0, 255))
+        self.image.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        self._drawn_step = c.latest.step
