@@ -25,3 +25,30 @@ def iris():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_qthreads(request, monkeypatch):
+    """Fail a test that leaves a QThread running ("QThread: Destroyed while thread is still running"
+    aborts the process later, far from its cause)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    from PySide6.QtCore import QThread
+
+    started: list = []
+    original = QThread.start
+
+    def start(self, *args, **kwargs):
+        started.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+    running = [t for t in started if t.isRunning()]
+    for thread in running:  # clean up, so one failure does not abort the whole run
+        thread.quit()
+        thread.wait(10_000)
+    if running:
+        pytest.fail(f"{len(running)} QThread(s) still running after the test: "
+                    + ", ".join(t.objectName() or repr(t) for t in running))

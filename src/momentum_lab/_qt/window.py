@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
         keys.setShortcut(QKeySequence("F1"))
         keys.triggered.connect(self._on_show_shortcuts)

@@ -1,0 +1,363 @@
+"""The window and its worker, driven as a person would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from momentum_lab.cli import main
+from momentum_lab.engine import Trainer, load_dataset
+from momentum_lab._qt.controller import RunConfig, RunController
+from momentum_lab._qt.plots import TRAIN
+from momentum_lab._qt.widgets import LearningRateSpinBox, MomentumSpinBox
+from momentum_lab._qt.window import SHORTCUTS, MainWindow
+
+TIMEOUT = 20_000  # ms: the first run of a test session may compile the kernel
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Message boxes are modal; record them instead of showing them."""
+    shown: list[tuple[str, str]] = []
+
+    def record(kind):
+        def box(parent, title, text, *args, **kwargs):
+            shown.append((kind, text))
+            return QMessageBox.StandardButton.Ok
+
+        return box
+
+    for kind in ("warning", "information", "critical", "about"):
+        monkeypatch.setattr(QMessageBox, kind, record(kind))
+    return shown
+
+
+@pytest.fixture
+def open_window(qtbot, dialogs):
+    """Opens windows and keeps them until teardown, then closes them (closeEvent stops the thread).
+
+    pytest-qt keeps only weak references: a window nobody holds would be deleted
+    without a closeEvent, its training thread still running.
+    """
+    windows: list[MainWindow] = []
+
+    def opener(config: RunConfig | None = None, size=(1280, 800)) -> MainWindow:
+        controller = RunController(config or RunConfig())
+        window = MainWindow(controller)
+        windows.append(window)
+        window.resize(*size)
+        window.show()
+        qtbot.waitUntil(lambda: controller.latest is not None, timeout=TIMEOUT)
+        return window
+
+    yield opener
+    for window in windows:
+        window.close()
+
+
+def same_trainer(controller: RunController) -> Trainer:
+    """An independent trainer with the window's options: what the engine alone does."""
+    cfg = controller.config
+    return Trainer(load_dataset(cfg.dataset, **cfg.dataset_options()), **cfg.trainer_options())
+
+
+def test_the_window_opens_on_iris_paused_at_epoch_zero(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    assert c.state == "paused" and c.latest.step == 0
+    assert c.dataset.name == "iris" and c.layout.n_params == 59
+    assert len(c.history) == 1 and c.history.rows[0, 0] == 0
+    assert w.windowTitle().startswith("Momentum Lab — iris")
+    assert w.panel.lr.value() == 0.01 and w.panel.momentum.value() == 0.5
+    assert w.delta_panel.weights.count() == 59
+    assert dialogs == []
+
+
+def test_step_item_changes_each_weight_by_exactly_the_engines_step(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    engine = same_trainer(c)
+    np.testing.assert_array_equal(c.latest.params, engine.params)
+    qtbot.mouseClick(w.panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: c.latest.step == 1, timeout=TIMEOUT)
+    deltas = np.empty((1, engine.layout.n_params))
+    engine.run(1, deltas)
+    np.testing.assert_array_equal(c.latest.params, engine.params)
+    steps, recorded = c.deltas.latest()
+    assert steps.tolist() == [1]
+    np.testing.assert_array_equal(recorded[0], deltas[0])
+
+
+def test_step_epoch_and_the_history_row(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    qtbot.keyClick(w, Qt.Key.Key_N)  # one item first: the epoch step finishes the epoch
+    qtbot.waitUntil(lambda: c.latest.step == 1, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: c.latest.epoch == 1, timeout=TIMEOUT)
+    assert c.latest.step == c.dataset.n_train and c.latest.position == 0
+    engine = same_trainer(c)
+    expected = engine.run(c.dataset.n_train).rows
+    np.testing.assert_array_equal(c.history.rows[1], expected[0])
+    np.testing.assert_array_equal(c.latest.params, engine.params)
+
+
+def test_start_and_pause(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "running"):
+        qtbot.mouseClick(w.panel.start_button, Qt.MouseButton.LeftButton)
+    assert w.panel.start_button.text() == "Pause"
+    qtbot.waitUntil(lambda: c.latest.epoch >= 5, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "paused"):
+        qtbot.keyClick(w, Qt.Key.Key_Space)
+    paused_at = c.latest.step
+    # Paused means paused: one step from here is exactly one more.
+    c.step_item()
+    qtbot.waitUntil(lambda: c.latest.step != paused_at, timeout=TIMEOUT)
+    assert c.latest.step == paused_at + 1
+    assert w.panel.start_button.text() == "Start"
+
+
+def test_a_spin_box_change_reaches_the_running_worker_and_shows_on_the_curve(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.epoch >= 3, timeout=TIMEOUT)
+    w.panel.lr.setValue(0.1)  # as the user's Enter or arrow does: valueChanged
+    qtbot.waitUntil(lambda: any(m.label == "lr 0.01 → 0.1" for m in c.marks), timeout=TIMEOUT)
+    mark = next(m for m in c.marks if m.name == "lr")
+    qtbot.waitUntil(lambda: c.history.latest_row[0] >= math.ceil(mark.epoch) + 1, timeout=TIMEOUT)
+    rows = c.history.rows
+    assert np.all(rows[rows[:, 0] > mark.epoch + 1, 5] == 0.1)  # epochs after the change ran at 0.1
+    assert np.all(rows[(rows[:, 0] > 0) & (rows[:, 0] < mark.epoch), 5] == 0.01)
+    w.refresh()
+    labels = [line.label.format for line in w.curves._mark_items if hasattr(line, "label")]
+    assert "lr 0.01 → 0.1" in labels
+    w.panel.momentum.setValue(0.9)
+    qtbot.waitUntil(lambda: any(m.label == "momentum 0.5 → 0.9" for m in c.marks), timeout=TIMEOUT)
+
+
+def test_keyboard_shortcuts_step_the_spin_boxes(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    qtbot.keyClick(w, Qt.Key.Key_BracketRight)
+    assert w.panel.lr.value() == 0.02
+    qtbot.waitUntil(lambda: c.latest.lr == 0.02, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(w, Qt.Key.Key_BracketLeft)
+    assert w.panel.lr.value() == 0.005
+    qtbot.keyClick(w, Qt.Key.Key_Apostrophe)
+    assert w.panel.momentum.value() == pytest.approx(0.55)
+    qtbot.keyClick(w, Qt.Key.Key_Semicolon)
+    assert w.panel.momentum.value() == pytest.approx(0.5)
+    assert w.curves.log_scale.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_L)
+    assert not w.curves.log_scale.isChecked()
+    keys = {k for k, _ in SHORTCUTS}
+    assert {"Space", "N", "E", "R", "]", "[", "'", ";", "L", "F1"} <= keys
+    assert "&Keyboard shortcuts" in [a.text() for a in w.help_menu.actions()]
+
+
+def test_learning_rate_spin_box_steps_across_decades_and_keeps_typed_values(qtbot):
+    box = LearningRateSpinBox()
+    qtbot.addWidget(box)
+    box.setValue(0.001)
+    seen = []
+    for _ in range(6):
+        box.stepBy(1)
+        seen.append(box.value())
+    assert seen == [0.002, 0.005, 0.01, 0.02, 0.05, 0.1]
+    box.stepBy(-3)
+    assert box.value() == 0.01
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0.0123")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert box.value() == 0.0123 and box.text() == "0.0123"
+    box.stepBy(1)
+    assert box.value() == 0.02  # from a typed value, up to the next 1-2-5 step
+    box.setValue(0.0)
+    box.stepBy(1)
+    assert 0 < box.value() <= 1e-6
+
+
+def test_momentum_spin_box_range_and_fine_steps_near_one(qtbot):
+    box = MomentumSpinBox()
+    qtbot.addWidget(box)
+    box.setValue(0.85)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(0.9)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(0.91)
+    box.setValue(0.999)
+    box.stepBy(5)
+    assert box.value() == pytest.approx(0.999)
+    box.setValue(0.02)
+    box.stepBy(-1)
+    assert box.value() == 0.0
+
+
+def test_reset_returns_to_the_same_initial_weights(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    initial = c.latest.params.copy()
+    c.step_items(300)
+    qtbot.waitUntil(lambda: c.latest.step == 300, timeout=TIMEOUT)
+    first_run = c.history.rows.copy()
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        qtbot.keyClick(w, Qt.Key.Key_R)
+    assert c.latest.step == 0 and len(c.history) == 1
+    np.testing.assert_array_equal(c.latest.params, initial)
+    c.step_items(300)
+    qtbot.waitUntil(lambda: c.latest.step == 300, timeout=TIMEOUT)
+    np.testing.assert_array_equal(c.history.rows, first_run)
+
+
+def test_a_structural_change_starts_a_new_run_and_says_so(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.step_items(50)
+    qtbot.waitUntil(lambda: c.latest.step == 50, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT) as blocker:
+        w.panel.hidden.setValue(5)
+    assert blocker.args == ["new run: hidden 5"]
+    w.refresh()
+    assert c.layout.n_hidden == 5 and c.latest.step == 0 and c.latest.params.size == 4 * 5 + 5 + 5 * 3 + 3
+    assert w.delta_panel.weights.count() == c.layout.n_params
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        w.panel.rule.setCurrentIndex(1)
+        w.panel.rule.activated.emit(1)
+    assert c.config.rule == "classical"
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        w.panel.dataset.setCurrentText("xor")
+        w.panel.dataset.activated.emit(w.panel.dataset.currentIndex())
+    assert c.dataset.name == "xor" and c.layout.n_inputs == 2
+    w.refresh()
+    assert w.regions.image.image is not None  # 2-D data: the regions are drawn
+
+
+def test_a_bad_csv_shows_a_dialog_and_keeps_the_current_run(qtbot, open_window, dialogs, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops,y\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), "CSV files (*.csv)"))
+    w = open_window()
+    c = w.controller
+    c.step_items(10)
+    qtbot.waitUntil(lambda: c.latest.step == 10, timeout=TIMEOUT)
+    run_id = c.run_id
+    w.findChildren(type(w.menuBar().actions()[0]))  # the File menu exists
+    w._on_open_csv()
+    assert len(dialogs) == 1
+    kind, text = dialogs[0]
+    assert kind == "warning" and "bad.csv, line 3, column 2 (b): 'oops' is not a number" in text
+    assert c.run_id == run_id and c.config.dataset == "iris" and c.latest.step == 10
+    assert w.panel.dataset.currentText() == "iris"
+
+
+def test_divergence_stops_training_with_a_banner(qtbot, open_window, dialogs):
+    config = RunConfig(rule="classical", lr=0.3, momentum=0.9, weight_limit=30.0)
+    w = open_window(config)
+    c = w.controller
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "diverged"):
+        c.start()
+    d = c.latest.divergence
+    assert d is not None and "passed the limit 30" in d.reason
+    assert w.banner.isVisibleTo(w) and f"Diverged at epoch {d.epoch}" in w.banner.text()
+    assert not w.panel.start_button.isEnabled()
+    assert len(c.history) == d.epoch  # the curves keep every completed epoch
+
+
+def test_an_epoch_limit_finishes_exactly_there(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.set_max_epochs(4)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        c.start()
+    assert c.latest.epoch == 4 and c.latest.step == 4 * c.dataset.n_train
+    assert c.history.rows[-1, 0] == 4
+
+
+def test_slow_motion_sends_every_step(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.set_speed(200)
+    w.panel.speed.set_speed(200)
+    assert w.panel.speed.label.text() == "200 items/s"
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.step >= 60, timeout=TIMEOUT)
+    c.pause()
+    qtbot.waitUntil(lambda: c.state == "paused", timeout=TIMEOUT)
+    steps, _ = c.deltas.latest()
+    np.testing.assert_array_equal(steps, np.arange(1, c.latest.step + 1))
+
+
+def test_closing_during_training_is_clean(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.step > 1000, timeout=TIMEOUT)
+    w.close()
+    assert not c.thread.isRunning()
+    c.shutdown()  # a second call is harmless
+
+
+def test_many_batches_keep_memory_flat(qtbot, open_window, dialogs):
+    w = open_window()
+    c = w.controller
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.epoch >= 30_000, timeout=60_000)
+    c.pause()
+    assert len(c.history) <= c.history.capacity
+    assert len(c.deltas) <= c.deltas.capacity
+    assert c.history.rows[0, 0] == 0 and c.history.rows[-1, 0] == c.history.latest_row[0]
+
+
+def test_repaint_stress(qtbot, open_window, dialogs):
+    """PySide6 6.12 with pyqtgraph 0.14 aborted within a few hundred repaints; this would catch it."""
+    w = open_window(size=(900, 600))
+    c = w.controller
+    c.start()
+    for i in range(1500):
+        if i % 10 == 0:
+            QCoreApplication.processEvents()  # let batches arrive, as the event loop would
+        w.refresh()
+        w.curves.loss_view.repaint()
+        w.delta_panel.heat_view.repaint()
+        w.delta_panel.trace_view.repaint()
+        w.network.repaint()
+    assert c.latest.step > 0
+
+
+def test_screenshot_mode_writes_a_sensible_image(tmp_path):
+    shot = tmp_path / "window.png"
+    err = io.StringIO()
+    code = main(["gui", "--epochs", "20", "--size", "1200x760", "--screenshot", str(shot)], out=io.StringIO(),
+                err=err)
+    assert code == 0, err.getvalue()
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1200, 760)
+    # The train curve's blue is drawn, and the picture is not one flat colour.
+    blue = QImage(1, 1, QImage.Format.Format_RGB32)
+    blue.fill(TRAIN)
+    target = blue.pixelColor(0, 0)
+    sample = [image.pixelColor(x, y) for x in range(0, 1200, 3) for y in range(0, 760, 3)]
+    near = sum(abs(p.red() - target.red()) + abs(p.green() - target.green()) + abs(p.blue() - target.blue()) < 60
+               for p in sample)
+    assert near > 100
+    assert len({p.rgb() for p in sample}) > 200
+
+
+def test_screenshot_mode_refuses_bad_options(tmp_path):
+    for argv, fragment in ((["--lr", "-1"], "--lr"), (["--size", "12"], "--size"),
+                           (["--dataset", str(tmp_path / "none.csv")], "none.csv"),
+                           (["--epochs", "0"], "--epochs")):
+        err = io.StringIO()
+        code = main(["gui", *argv, "--screenshot", str(tmp_path / "s.png")], out=io.StringIO(), err=err)
+        assert code == 2 and fragment in err.getvalue() and err.getvalue().count("\n") == 1
+    assert not (tmp_path / "s.png").exists()

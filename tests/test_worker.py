@@ -1,0 +1,109 @@
+"""The worker's logic, run synchronously in the test's thread (coverage cannot see another thread)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from momentum_lab.engine import Trainer, load_dataset
+from momentum_lab._qt.worker import TrainingWorker
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = TrainingWorker(delta_window=50)
+    batches = []
+    failures = []
+    w.batch_ready.connect(batches.append)
+    w.failed.connect(failures.append)
+    w.setup()
+    w.batches, w.failures = batches, failures
+    yield w
+    w.stop()
+
+
+def test_configure_sends_the_initial_state(worker, iris):
+    worker.configure(3, iris, {"seed": 1})
+    (b,) = worker.batches
+    assert (b.run_id, b.state, b.step, b.epoch) == (3, "paused", 0, 0)
+    assert b.rows.shape == (1, 7) and b.rows[0, 0] == 0
+    np.testing.assert_array_equal(b.params, Trainer(iris, seed=1).params)
+
+
+def test_a_bad_configuration_is_reported_and_the_old_run_stays(worker, iris):
+    worker.configure(1, iris, {})
+    worker.configure(2, iris, {"lr": -1})
+    assert worker.failures == ["--lr: the learning rate must be a finite number >= 0, got -1"]
+    assert worker.run_id == 1 and worker.trainer is not None
+
+
+def test_steps_are_exact_and_every_delta_is_sent(worker, iris):
+    worker.configure(1, iris, {})
+    worker.step_items(7)
+    b = worker.batches[-1]
+    engine = Trainer(iris)
+    deltas = np.empty((7, engine.layout.n_params))
+    engine.run(7, deltas)
+    assert b.step == 7 and b.delta_first_step == 1
+    np.testing.assert_array_equal(b.deltas, deltas)
+    np.testing.assert_array_equal(b.params, engine.params)
+    worker.step_epoch()
+    assert worker.batches[-1].epoch == 1 and worker.batches[-1].position == 0
+
+
+def test_long_steps_send_only_the_latest_window(worker, iris):
+    worker.configure(1, iris, {})
+    worker.step_items(500)
+    b = worker.batches[-1]
+    assert b.deltas.shape == (50, 59) and b.delta_first_step == 451
+    assert b.rows[:, 0].tolist() == [1, 2, 3, 4]  # epochs completed during the step
+
+
+def test_live_changes_are_recorded_where_they_happen(worker, iris):
+    worker.configure(1, iris, {})
+    worker.step_items(30)
+    worker.set_lr(0.2)
+    b = worker.batches[-1]
+    (change,) = b.changes
+    assert (change.step, change.name, change.old, change.new) == (30, "lr", 0.01, 0.2)
+    assert change.epoch == pytest.approx(30 / iris.n_train)
+    worker.set_lr(0.2)  # no change, no mark
+    assert worker.batches[-1] is b
+    worker.set_momentum(1.5)
+    assert worker.failures and "--momentum" in worker.failures[-1]
+
+
+def test_running_ticks_until_the_epoch_limit(worker, iris):
+    worker.configure(1, iris, {})
+    worker.set_max_epochs(2)
+    worker.start()
+    assert worker.state == "running"
+    while worker.state == "running":
+        worker._tick()
+    assert worker.state == "finished"
+    assert worker.trainer.epoch == 2 and worker.trainer.step == 2 * iris.n_train
+    worker.start()  # at the limit: finished again, nothing more runs
+    assert worker.state == "finished" and worker.trainer.step == 2 * iris.n_train
+
+
+def test_divergence_stops_the_run(worker):
+    data = load_dataset("iris")
+    worker.configure(1, data, {"rule": "classical", "lr": 0.3, "momentum": 0.9, "weight_limit": 30.0})
+    worker.start()
+    while worker.state == "running":
+        worker._tick()
+    assert worker.state == "diverged" and worker.batches[-1].divergence is not None
+    worker.start()
+    assert worker.state == "diverged"
+
+
+def test_reset_and_stop(worker, iris):
+    worker.configure(1, iris, {})
+    worker.step_items(10)
+    worker.reset(2)
+    b = worker.batches[-1]
+    assert (b.run_id, b.step) == (2, 0)
+    worker.stop()
+    assert worker.state == "stopped"
+    worker.start()
+    assert worker.state == "stopped"
