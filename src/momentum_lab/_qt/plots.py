@@ -8,9 +8,12 @@ for dense data: drawing, not training, is what costs time here.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,8 +40,41 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 MARKS_SHOWN = 12
 
 
-def style_plot(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
-    """Dark text on white, readable from the back of a room."""
+def nice_ceil(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, … (times a power of ten) that is >= ``value`` > 0."""
+    if not value > 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for m in (1, 2, 5, 10):
+        if m * 10.0**exponent >= value * (1 - 1e-12):
+            return m * 10.0**exponent
+    return 10.0 ** (exponent + 1)
+
+
+class StickyLimit:
+    """A limit that moves in 1-2-5 jumps: up as soon as data passes it, down only when data
+    falls below a quarter of it. An axis whose range does not change is not re-rendered,
+    which is most of the cost of a frame."""
+
+    def __init__(self) -> None:
+        self.value: float | None = None
+
+    def update(self, needed: float) -> bool:
+        """Fit ``needed``; return whether the limit changed."""
+        if self.value is not None and needed <= self.value and needed >= self.value / 4:
+            return False
+        new = nice_ceil(needed)
+        changed = new != self.value
+        self.value = new
+        return changed
+
+
+def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False) -> None:
+    """Dark text on white, readable from the back of a room.
+
+    No grid on the live plots: pyqtgraph's grid costs 3–5 ms a plot a frame, more
+    than the curves; the ticks stay, and hovering gives exact values.
+    """
     plot.setTitle(f"<span style='font-size:12pt'>{title}</span>", color="#111")
     for side, label in (("bottom", x), ("left", y)):
         axis = plot.getAxis(side)
@@ -50,7 +86,8 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
         axis.autoSIPrefixScale = 1.0
         axis.labelUnitPrefix = ""
         axis.setLabel(label, color="#111")
-    plot.showGrid(x=True, y=True, alpha=0.2)
+        axis.setStyle(maxTickLevel=1)
+    plot.showGrid(x=grid, y=grid, alpha=0.2)
 
 
 class ErrorCurves(QWidget):
@@ -70,16 +107,23 @@ class ErrorCurves(QWidget):
         style_plot(self.acc_plot, "Accuracy", "epoch", "share correct")
         self.acc_plot.setYRange(0, 1.02, padding=0)
         self.acc_plot.getViewBox().setMouseEnabled(y=False)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.disableAutoRange()  # ranges move in steps (see StickyLimit): axes re-render rarely
+        self._epochs = StickyLimit()
+        self._loss_range: tuple | None = None
         self.curves = {}
         for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             legend = plot.addLegend(offset=(-8, 8) if key == "loss" else (-8, -8), labelTextColor="#111",
                                     brush=pg.mkBrush(255, 255, 255, 210))
             legend.setZValue(10)
             for side, colour in (("train", TRAIN), ("test", TEST)):
-                curve = plot.plot(name=side, pen=pg.mkPen(colour, width=2.5))
+                # Not antialiased: thousands of antialiased points cost tens of ms a frame.
+                curve = plot.plot(name=side, pen=pg.mkPen(colour, width=2.5), antialias=False)
                 curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)  # fine now that ranges are set by hand
                 self.curves[(key, side)] = curve
         self.loss_plot.setLogMode(y=True)
+        self.loss_plot.getAxis("left").setWidth(62)
         self.readout = pg.TextItem(color="#111", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
         self.readout.setZValue(20)
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
@@ -98,6 +142,7 @@ class ErrorCurves(QWidget):
     @Slot(bool)
     def _on_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
+        self._loss_range = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -114,7 +159,40 @@ class ErrorCurves(QWidget):
                     curve.setData(epochs, values, connect="finite")
                 else:
                     curve.setData([], [])
+        self._fit_ranges(epochs, h)
         self._draw_marks()
+
+    def _fit_ranges(self, epochs: np.ndarray, h) -> None:
+        if self._epochs.update(float(epochs[-1]) if len(epochs) else 1.0):
+            for plot in (self.loss_plot, self.acc_plot):
+                plot.setXRange(0, self._epochs.value, padding=0.02)
+        losses = np.concatenate([h.column("train_loss"), h.column("test_loss")])
+        losses = losses[np.isfinite(losses)]
+        if self.log_scale.isChecked():
+            losses = losses[losses > 0]
+            if not losses.size:
+                return
+            low = 1.0 / nice_ceil(1.0 / losses.min())  # 1-2-5 steps below the smallest
+            wanted = (math.log10(low), math.log10(max(nice_ceil(losses.max()), 2 * low)))
+        else:
+            if not losses.size:
+                return
+            limit = StickyLimit()
+            limit.value = self._loss_range[1] if self._loss_range and self._loss_range[0] == 0 else None
+            limit.update(float(losses.max()))
+            wanted = (0, limit.value)
+        if wanted != self._loss_range:
+            self._loss_range = wanted
+            self.loss_plot.setYRange(*wanted, padding=0.02)
+            axis = self.loss_plot.getAxis("left")
+            if self.log_scale.isChecked():
+                # Labels at 1-2-5 values only: pyqtgraph's own log ticks crowd 0.2 … 0.9 together.
+                values = [m * 10.0**e for e in range(math.floor(wanted[0]) - 1, math.ceil(wanted[1]) + 1)
+                          for m in (1, 2, 5)]
+                shown = [v for v in values if wanted[0] - 1e-9 <= math.log10(v) <= wanted[1] + 1e-9]
+                axis.setTicks([[(math.log10(v), f"{v:g}") for v in shown], []])
+            else:
+                axis.setTicks(None)
 
     def _draw_marks(self) -> None:
         marks = tuple(self.controller.marks)[-MARKS_SHOWN:]
@@ -170,13 +248,13 @@ class DeltaPanel(QWidget):
         self.weights.setToolTip("Pick up to 6 parameters to trace (Ctrl+click for several)")
         self.trace_view = pg.PlotWidget()
         self.trace_plot = self.trace_view.getPlotItem()
-        style_plot(self.trace_plot, "Deltas of the picked weights", "step", "delta")
+        style_plot(self.trace_plot, "Deltas of the picked weights", "steps before the latest", "delta")
         self.trace_plot.addLegend(offset=(-8, 8), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 210))
         self.trace_plot.addLine(y=0, pen=pg.mkPen("#888", width=1))
         self.traces: list[pg.PlotDataItem] = []
         self.heat_view = pg.PlotWidget()
         self.heat_plot = self.heat_view.getPlotItem()
-        style_plot(self.heat_plot, "All deltas (red +, blue −)", "step", "")
+        style_plot(self.heat_plot, "All deltas (red +, blue −)", "steps before the latest", "")
         self.heat_plot.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))  # diverging blue–white–red
@@ -184,6 +262,13 @@ class DeltaPanel(QWidget):
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"), interactive=False,
                                         width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.heat_plot)
+        window = controller.deltas.capacity if controller.deltas is not None else 2000
+        for plot in (self.trace_plot, self.heat_plot):
+            plot.disableAutoRange(axis="x")
+            plot.setXRange(-window, 0, padding=0.01)  # fixed: the step axis never re-renders
+        self.trace_plot.disableAutoRange(axis="y")
+        self._trace_limit = StickyLimit()
+        self._heat_limit = StickyLimit()
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         # self.weights, the list to pick from, is placed by the window (in the control dock).
@@ -218,7 +303,10 @@ class DeltaPanel(QWidget):
         starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
         names = ("in→hidden", "hidden bias", "hidden→out", "out bias")
         ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
-        self.heat_plot.getAxis("left").setTicks([ticks, []])
+        axis = self.heat_plot.getAxis("left")
+        axis.setTicks([ticks, []])
+        # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
+        axis.setWidth(max(QFontMetrics(axis.font()).horizontalAdvance(n) for n in names) + 18)
         for item in getattr(self, "_group_lines", []):
             self.heat_plot.removeItem(item)
         self._group_lines = [self.heat_plot.addLine(y=s - 0.5, pen=pg.mkPen("#444", width=1)) for s in starts[1:-1]]
@@ -232,7 +320,9 @@ class DeltaPanel(QWidget):
         self.traces = []
         for k, row in enumerate(rows):
             name = self.weights.item(row).text().split("  ")[0]
-            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(PALETTE[k % len(PALETTE)], width=2))
+            # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
+            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(PALETTE[k % len(PALETTE)], width=1.5),
+                                         antialias=False)
             curve.row = row
             self.traces.append(curve)
         self.refresh()
@@ -248,22 +338,29 @@ class DeltaPanel(QWidget):
             return
         steps, rows = ring.latest()
         # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
-        x = steps.astype(float)
+        x = (steps - steps[-1]).astype(float)
         gaps = np.flatnonzero(np.diff(steps) > 1)
+        largest = 0.0
         for curve in self.traces:
             y = rows[:, curve.row].copy()
+            if y.size:
+                largest = max(largest, float(np.abs(y).max()))
             if gaps.size:
                 y[gaps] = np.nan
             curve.setData(x, y, connect="finite")
+        if self._trace_limit.update(largest or 1e-12):
+            self.trace_plot.setYRange(-self._trace_limit.value, self._trace_limit.value, padding=0.02)
         # The 97th percentile: a few outliers do not wash the rest out to white.
-        scale = float(np.percentile(np.abs(rows), 97)) or 1e-12
+        # (Every 4th step is enough to place the 97th percentile.)
+        if self._heat_limit.update(float(np.percentile(np.abs(rows[::4]), 97)) or 1e-12):
+            self.colorbar.setLevels((-self._heat_limit.value, self._heat_limit.value))
+        scale = self._heat_limit.value
         self.image.setImage(rows.T, autoLevels=False, levels=(-scale, scale))
-        self.image.setRect(float(steps[0]) - 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
-        self.colorbar.setLevels((-scale, scale))
+        self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
         latest = self.controller.latest
         flat_out = len(gaps) > 0
         self.caption.setText(
-            f"Latest {len(steps):,} steps (to step {int(steps[-1]):,})"
+            f"The latest {len(steps):,} steps, up to step {int(steps[-1]):,}"
             + (" — at this speed only the steps just before each redraw are shown" if flat_out else "")
             + (f".   lr {latest.lr:g}, momentum {latest.momentum:g}" if latest else ""))
 
@@ -284,6 +381,7 @@ class NetworkView(pg.PlotWidget):
         self.graph = pg.GraphItem()
         plot.addItem(self.graph)
         self._labels: list[pg.TextItem] = []
+        self._n_inputs = 0
         self._key = None
 
     def _positions(self, n_in: int, n_h: int, n_out: int) -> np.ndarray:
@@ -320,8 +418,20 @@ class NetworkView(pg.PlotWidget):
         pos = self._positions(n_in, n_h, ly.n_outputs)
         self.graph.setData(pos=pos, adj=np.array(adjacency, dtype=int), pen=pens, size=13, pxMode=True,
                            symbolBrush=pg.mkBrush("#f5f5f5"), symbolPen=pg.mkPen("#222", width=1.5))
-        self.getPlotItem().setRange(xRange=(-1.5, 3.4), yRange=(-(max(n_in, n_h) + 1) / 2, (max(n_in, n_h) + 1) / 2),
-                                    padding=0)
+        self._fit(max(n_in, n_h, ly.n_outputs))
+
+    def _fit(self, tallest: int) -> None:
+        """Leave the node labels exactly the room they need at this widget's width."""
+        metrics = QFontMetrics(self.font())
+        left = max((metrics.horizontalAdvance(t.toPlainText()) for t in self._labels[: self._n_inputs]),
+                   default=0) + 24
+        right = max((metrics.horizontalAdvance(t.toPlainText()) for t in self._labels[self._n_inputs:]),
+                    default=0) + 24
+        width = max(self.getPlotItem().vb.width(), 1.0)
+        share = min((left + right) / width, 0.75)
+        span = 2.0 / (1.0 - share)  # data units across: the nodes' 2 plus both margins
+        self.getPlotItem().setRange(xRange=(-left / width * span, 2 + right / width * span),
+                                    yRange=(-(tallest + 1) / 2, (tallest + 1) / 2), padding=0)
 
     def _place_labels(self, ly, features, classes) -> None:
         plot = self.getPlotItem()
@@ -340,6 +450,7 @@ class NetworkView(pg.PlotWidget):
             self._labels.append(item)
         for item in self._labels:
             plot.addItem(item)
+        self._n_inputs = len(features)
 
 
 class DecisionRegions(pg.PlotWidget):
@@ -363,6 +474,9 @@ class DecisionRegions(pg.PlotWidget):
         self.test_points = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(0, 0, 0, 0), symbol="o")
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
+        self.note = pg.LabelItem("", color="#333", size="9pt")
+        self.note.setParentItem(self.plot.vb)
+        self.note.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(4, -2))
         self._data = None
         self._drawn_step = -1
 
@@ -390,9 +504,8 @@ class DecisionRegions(pg.PlotWidget):
         if self._data is not d:
             self._data = d
             names = d.feature_names
-            title = "Decision regions" if d.n_inputs == 2 else (
-                f"Decision regions ({d.n_inputs - 2} other inputs at their mean)")
-            style_plot(self.plot, title, names[i], names[j])
+            style_plot(self.plot, "Decision regions", names[i], names[j])
+            self.note.setText("" if d.n_inputs == 2 else f"{d.n_inputs - 2} other inputs at their mean")
             colours = [pg.mkBrush(PALETTE[k % len(PALETTE)]) for k in d.y_train]
             self.train_points.setData(pos=d.x_train[:, [i, j]], brush=colours)
             pens = [pg.mkPen(PALETTE[k % len(PALETTE)], width=2) for k in d.y_test]

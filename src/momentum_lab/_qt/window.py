@@ -26,10 +26,14 @@ from .report import save_png
 
 __all__ = ["MainWindow", "SHORTCUTS"]
 
-# Redraws a second at most; results arrive at about the same rate.
-REDRAW_HZ = 30
-# The decision regions cost a forward pass over a grid: redrawn at most this often.
-REGIONS_HZ = 8
+# Redraws a second of each plot, at most: a little above the rate results arrive (30 a
+# second), so that each batch is drawn once, soon after it comes.
+REDRAW_HZ = 40
+# The clock redraws one group of views per tick, so that no single paint blocks the GUI
+# thread for long: each main group five times per cycle, the slow views once.
+SCHEDULE = ("curves", "deltas") * 5 + ("slow",)
+# (The network and the decision regions change slowly to the eye and cost most to draw:
+# a pen per edge, a forward pass over a grid. They are the "slow" group, about 6 Hz.)
 
 #: Keyboard shortcuts: (keys, what they do). The Help menu lists them.
 SHORTCUTS = (
@@ -110,10 +114,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_shortcuts()
 
-        self._drawn_revision = -1
-        self._regions_clock = 0
+        self._drawn = {name: -1 for name in SCHEDULE}
+        self._tick = 0
         self.timer = QTimer(self)
-        self.timer.setInterval(int(1000 / REDRAW_HZ))
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(round(1000 / (REDRAW_HZ * len(SCHEDULE) / SCHEDULE.count("curves"))))
         self.timer.timeout.connect(self._on_timer)
         self.timer.start()
         controller.state_changed.connect(self._on_state)
@@ -208,21 +213,26 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_timer(self) -> None:
-        if self.controller.revision == self._drawn_revision:
-            return
-        self.refresh()
+        group = SCHEDULE[self._tick]
+        self._tick = (self._tick + 1) % len(SCHEDULE)
+        if self._drawn[group] != self.controller.revision:
+            self._redraw(group)
+
+    def _redraw(self, group: str) -> None:
+        self._drawn[group] = self.controller.revision
+        if group == "curves":
+            self.curves.refresh()
+            self._show_status()
+        elif group == "deltas":
+            self.delta_panel.refresh()
+        else:
+            self.network.refresh()
+            self.regions.refresh()
 
     def refresh(self) -> None:
-        """Redraw everything from the controller's buffers."""
-        self._drawn_revision = self.controller.revision
-        self.curves.refresh()
-        self.delta_panel.refresh()
-        self.network.refresh()
-        self._regions_clock += 1
-        if self._regions_clock >= REDRAW_HZ // REGIONS_HZ or self.controller.state != "running":
-            self._regions_clock = 0
-            self.regions.refresh()
-        self._show_status()
+        """Redraw every view now from the controller's buffers."""
+        for group in ("curves", "deltas", "slow"):
+            self._redraw(group)
 
     def _show_status(self) -> None:
         c = self.controller

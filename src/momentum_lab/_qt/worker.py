@@ -157,6 +157,7 @@ class TrainingWorker(QObject):
             return
         self.state = "running"
         self._anchor = (time.perf_counter(), self.trainer.step)
+        self._next_batch = time.perf_counter() + _BATCH_SECONDS
         self._last_batch_time = time.perf_counter()
         self._last_batch_step = self.trainer.step
         self._arm_timer()
@@ -217,6 +218,7 @@ class TrainingWorker(QObject):
         self._last_batch_time = time.perf_counter()
         self._last_batch_step = 0
         self._anchor = (time.perf_counter(), 0)
+        self._next_batch = time.perf_counter()
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -293,7 +295,9 @@ class TrainingWorker(QObject):
         elif self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
-        elif time.perf_counter() - self._last_batch_time >= _BATCH_SECONDS:
+        elif time.perf_counter() >= self._next_batch:
+            # On a fixed cadence (not "since the last one"), so chunk jitter does not slow it.
+            self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
             self._flush()
 
     def _run(self, n: int) -> int:

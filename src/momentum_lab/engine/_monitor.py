@@ -85,7 +85,7 @@ class HistoryLog:
     the whole hour at a fixed cost.
     """
 
-    def __init__(self, capacity: int = 20_000) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
         if capacity < 4:
             raise ValueError("capacity must be at least 4")
         self.capacity = int(capacity)
