@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_gui.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -49,6 +49,15 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def resident_mib() -> float:
+    """This process's resident memory now, in MiB (Linux)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def core_count() -> str:
     total = os.cpu_count() or 0
     try:
@@ -118,6 +127,7 @@ class Bench:
         self.first_batch_wait = time.perf_counter() - self.launched
         self.measuring = True
         self.step0 = step
+        self.rss0 = resident_mib()
         self.t0 = self._last_probe = time.perf_counter()
         self.probe.start()
         self.end_timer.start(round(self.seconds * 1000))
@@ -136,6 +146,7 @@ class Bench:
 
     def _finish(self) -> None:
         self.t1 = time.perf_counter()
+        self.rss1 = resident_mib()
         self.probe.stop()
         self.measuring = False
         self.finished = True
@@ -170,6 +181,8 @@ class Bench:
               f"p99 {pct(refresh_ms, 99):6.2f} ms   max {max(refresh_ms, default=float('nan')):6.2f} ms "
               f"(painting comes after, in paint events)")
         print(f"  worker: {updates / 1e6:5.2f}M updates/s ({self.step1 - self.step0:,} steps)")
+        print(f"  resident memory: {self.rss0:.0f} MiB at the start, {self.rss1:.0f} MiB at the end "
+              f"(bounded buffers: it should not grow with the run's length)")
         checks = ((f"lateness p99 <= {TARGET_P99_MS:g} ms", p99 <= TARGET_P99_MS),
                   (f">= {TARGET_REDRAWS:g} redraws/s", redraws >= TARGET_REDRAWS),
                   (f">= {TARGET_UPDATES / 1e6:g}M updates/s", updates >= TARGET_UPDATES))

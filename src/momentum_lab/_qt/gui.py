@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -13,6 +14,27 @@ __all__ = ["run_gui"]
 
 # A screenshot run that has not finished by then saves what it has and says so.
 SCREENSHOT_TIMEOUT_S = 600
+
+
+class _SignalCloser(QObject):
+    """Closes the window, in the GUI thread, after SIGINT or SIGTERM."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.wanted = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start(200)
+
+    def request(self, signum, frame) -> None:  # a Python signal handler: only note it
+        self.wanted = True
+
+    @Slot()
+    def poll(self) -> None:
+        if self.wanted:
+            self.timer.stop()
+            self.window.close()
 
 
 class _ScreenshotSession(QObject):
@@ -81,6 +103,12 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
         controller.state_changed.connect(session.on_state)
         controller.start()
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, session.on_timeout)
+    # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button:
+    # the training thread is stopped and waited for. Python only sees a signal when it
+    # runs, so a timer lets it run a few times a second.
+    closer = _SignalCloser(window)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, closer.request)
     window.show()
     app.exec()
     controller.shutdown()
