@@ -268,7 +268,7 @@ def test_divergence_stops_training_with_a_banner(qtbot, open_window, dialogs):
         c.start()
     d = c.latest.divergence
     assert d is not None and "passed the limit 30" in d.reason
-    assert w.banner.isVisibleTo(w) and f"Diverged at epoch {d.epoch}" in w.banner.text()
+    assert w.banner.isVisibleTo(w) and f"Diverged during epoch {d.epoch}" in w.banner.text()
     assert not w.panel.start_button.isEnabled()
     assert len(c.history) == d.epoch  # the curves keep every completed epoch
 

@@ -122,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("--screenshot", default=None, metavar="PNG",
                       help="train --epochs epochs, save a PNG of the window there, and exit")
     view.add_argument("--size", default="1600x1000", metavar="WxH", help="window size (default 1600x1000)")
+    view.add_argument("--no-controls", action="store_true",
+                      help="hide the control panel (F2 shows it): more room for the plots")
     view.add_argument("--speed", type=float, default=None, metavar="ITEMS",
                       help="items trained a second (default: flat out); 2 is slow motion for a class")
     p_demo = sub.add_parser("demo", help="the headless demonstration (what the bare command runs "
@@ -293,7 +295,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ._qt.gui import run_gui
 
     return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height),
-                   speed=args.speed if args.speed is not None else math.inf, err=err)
+                   speed=args.speed if args.speed is not None else math.inf, controls=not args.no_controls,
+                   err=err)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

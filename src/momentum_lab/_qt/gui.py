@@ -72,7 +72,7 @@ class _ScreenshotSession(QObject):
 
 
 def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
-            speed: float = math.inf, err=None) -> int:
+            speed: float = math.inf, controls: bool = True, err=None) -> int:
     """Open the main window on ``config`` (a RunConfig); return the exit status.
 
     With ``screenshot``, train ``epochs`` epochs live through the worker, save
@@ -93,6 +93,7 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     controller = RunController(config)
     window = MainWindow(controller)
     window.resize(*size)
+    window.dock.setVisible(controls)
     controller.set_speed(speed)
     window.panel.speed.set_speed(speed)
     if epochs:

@@ -69,13 +69,19 @@ class StickyLimit:
         return changed
 
 
+# Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
+# below its minimum, and pyqtgraph's own minimum hints add up to more than that.
+MIN_PLOT_SIZE = (140, 120)
+
+
 def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False) -> None:
     """Dark text on white, readable from the back of a room.
 
     No grid on the live plots: pyqtgraph's grid costs 3–5 ms a plot a frame, more
     than the curves; the ticks stay, and hovering gives exact values.
     """
-    plot.setTitle(f"<span style='font-size:12pt'>{title}</span>", color="#111")
+    # (A title's text sets its plot's minimum width: keep titles short.)
+    plot.setTitle(f"<span style='font-size:11.5pt'>{title}</span>", color="#111")
     for side, label in (("bottom", x), ("left", y)):
         axis = plot.getAxis(side)
         axis.setPen("#333")
@@ -88,6 +94,9 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False
         axis.setLabel(label, color="#111")
         axis.setStyle(maxTickLevel=1)
     plot.showGrid(x=grid, y=grid, alpha=0.2)
+    view = plot.getViewWidget()
+    if view is not None:
+        view.setMinimumSize(*MIN_PLOT_SIZE)
 
 
 class ErrorCurves(QWidget):
@@ -103,7 +112,7 @@ class ErrorCurves(QWidget):
         self.log_scale.setToolTip("Error on a logarithmic axis (L)")
         self.loss_plot = self.loss_view.getPlotItem()
         self.acc_plot = self.acc_view.getPlotItem()
-        style_plot(self.loss_plot, "Error (mean loss per item)", "epoch", "loss")
+        style_plot(self.loss_plot, "Error (loss per item)", "epoch", "mean loss")
         style_plot(self.acc_plot, "Accuracy", "epoch", "share correct")
         self.acc_plot.setYRange(0, 1.02, padding=0)
         self.acc_plot.getViewBox().setMouseEnabled(y=False)
@@ -248,20 +257,17 @@ class DeltaPanel(QWidget):
         self.weights.setToolTip("Pick up to 6 parameters to trace (Ctrl+click for several)")
         self.trace_view = pg.PlotWidget()
         self.trace_plot = self.trace_view.getPlotItem()
-        style_plot(self.trace_plot, "Deltas of the picked weights", "steps before the latest", "delta")
+        style_plot(self.trace_plot, "Deltas, picked", "steps before the latest", "delta")
         self.trace_plot.addLegend(offset=(-8, 8), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 210))
         self.trace_plot.addLine(y=0, pen=pg.mkPen("#888", width=1))
         self.traces: list[pg.PlotDataItem] = []
         self.heat_view = pg.PlotWidget()
         self.heat_plot = self.heat_view.getPlotItem()
-        style_plot(self.heat_plot, "All deltas (red +, blue −)", "steps before the latest", "")
+        style_plot(self.heat_plot, "Deltas, all", "steps before the latest", "")
         self.heat_plot.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))  # diverging blue–white–red
         self.heat_plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"), interactive=False,
-                                        width=12)
-        self.colorbar.setImageItem(self.image, insert_in=self.heat_plot)
         window = controller.deltas.capacity if controller.deltas is not None else 2000
         for plot in (self.trace_plot, self.heat_plot):
             plot.disableAutoRange(axis="x")
@@ -352,17 +358,16 @@ class DeltaPanel(QWidget):
             self.trace_plot.setYRange(-self._trace_limit.value, self._trace_limit.value, padding=0.02)
         # The 97th percentile: a few outliers do not wash the rest out to white.
         # (Every 4th step is enough to place the 97th percentile.)
-        if self._heat_limit.update(float(np.percentile(np.abs(rows[::4]), 97)) or 1e-12):
-            self.colorbar.setLevels((-self._heat_limit.value, self._heat_limit.value))
+        self._heat_limit.update(float(np.percentile(np.abs(rows[::4]), 97)) or 1e-12)
         scale = self._heat_limit.value
         self.image.setImage(rows.T, autoLevels=False, levels=(-scale, scale))
         self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
         latest = self.controller.latest
         flat_out = len(gaps) > 0
         self.caption.setText(
-            f"The latest {len(steps):,} steps, up to step {int(steps[-1]):,}"
-            + (" — at this speed only the steps just before each redraw are shown" if flat_out else "")
-            + (f".   lr {latest.lr:g}, momentum {latest.momentum:g}" if latest else ""))
+            f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
+            + (" (flat out: the steps just before each redraw)" if flat_out else "")
+            + f".  Heatmap: red +, blue −, full colour at ±{scale:g}.")
 
 
 class NetworkView(pg.PlotWidget):
@@ -422,11 +427,11 @@ class NetworkView(pg.PlotWidget):
 
     def _fit(self, tallest: int) -> None:
         """Leave the node labels exactly the room they need at this widget's width."""
-        metrics = QFontMetrics(self.font())
-        left = max((metrics.horizontalAdvance(t.toPlainText()) for t in self._labels[: self._n_inputs]),
-                   default=0) + 24
-        right = max((metrics.horizontalAdvance(t.toPlainText()) for t in self._labels[self._n_inputs:]),
-                    default=0) + 24
+        def text_width(item: pg.TextItem) -> int:
+            return QFontMetrics(item.textItem.font()).horizontalAdvance(item.toPlainText())
+
+        left = max(map(text_width, self._labels[: self._n_inputs]), default=0) + 24
+        right = max(map(text_width, self._labels[self._n_inputs:]), default=0) + 24
         width = max(self.getPlotItem().vb.width(), 1.0)
         share = min((left + right) / width, 0.75)
         span = 2.0 / (1.0 - share)  # data units across: the nodes' 2 plus both margins

@@ -46,6 +46,7 @@ SHORTCUTS = (
     ("'", "Raise the momentum"),
     (";", "Lower the momentum"),
     ("L", "Log scale on / off for the error"),
+    ("F2", "Show / hide the controls (more room for the plots)"),
     ("F1", "This list"),
 )
 
@@ -66,7 +67,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.dock = dock
         watch = QGroupBox("Watch")
         watch_box = QVBoxLayout(watch)
         watch_box.addWidget(self.curves.log_scale)
@@ -76,7 +79,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(280)
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
@@ -106,7 +109,7 @@ class MainWindow(QMainWindow):
         self._sized = False
 
         self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "loss", "accuracy")}
-        widest = {"state": "preparing", "progress": "epoch 000,000 · step 00,000,000",
+        widest = {"state": "preparing", "progress": "epochs done 000,000 · step 00,000,000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.0000", "accuracy": "test accuracy 100.0%"}
         for name, label in self.status_labels.items():
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest[name]) + 16)
@@ -152,6 +155,11 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.view_menu = self.menuBar().addMenu("&View")
+        controls = self.dock.toggleViewAction()
+        controls.setText("&Controls panel")
+        controls.setShortcut(QKeySequence("F2"))
+        view_menu.addAction(controls)
         help_menu = self.help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
         keys.setShortcut(QKeySequence("F1"))
@@ -243,7 +251,7 @@ class MainWindow(QMainWindow):
             for name in ("progress", "speed", "loss", "accuracy"):
                 labels[name].setText("")
             return
-        labels["progress"].setText(f"epoch {b.epoch:,} · step {b.step:,}")
+        labels["progress"].setText(f"epochs done {b.epoch:,} · step {b.step:,}")
         ups = b.updates_per_second
         labels["speed"].setText(f"{ups / 1e6:.2f}M updates/s" if ups >= 1e5 else f"{ups:,.0f} updates/s"
                                 if ups else "")
@@ -260,7 +268,7 @@ class MainWindow(QMainWindow):
         latest = self.controller.latest
         if state == "diverged" and latest is not None and latest.divergence is not None:
             d = latest.divergence
-            self.banner.setText(f"Diverged at epoch {d.epoch}, step {d.step:,}: {d.reason}. "
+            self.banner.setText(f"Diverged during epoch {d.epoch}, at step {d.step:,}: {d.reason}. "
                                 "Lower the learning rate or the momentum, then Reset (R).")
             self.banner.show()
         else:
