@@ -9,6 +9,12 @@ from momentum_lab.engine import Trainer, load_dataset
 from momentum_lab._qt.worker import TrainingWorker
 
 
+def configure(worker, run_id, dataset, options):
+    """What the queued configure request and its zero-delay build do, here and now."""
+    worker.configure(run_id, dataset, options, 50)
+    worker._build_wanted()
+
+
 @pytest.fixture
 def worker(qtbot):
     w = TrainingWorker(delta_window=50)
@@ -23,7 +29,7 @@ def worker(qtbot):
 
 
 def test_configure_sends_the_initial_state(worker, iris):
-    worker.configure(3, iris, {"seed": 1})
+    configure(worker, 3, iris, {"seed": 1})
     (b,) = worker.batches
     assert (b.run_id, b.state, b.step, b.epoch) == (3, "paused", 0, 0)
     assert b.rows.shape == (1, 7) and b.rows[0, 0] == 0
@@ -31,14 +37,37 @@ def test_configure_sends_the_initial_state(worker, iris):
 
 
 def test_a_bad_configuration_is_reported_and_the_old_run_stays(worker, iris):
-    worker.configure(1, iris, {})
-    worker.configure(2, iris, {"lr": -1})
-    assert worker.failures == ["--lr: the learning rate must be a finite number >= 0, got -1"]
+    refused = []
+    worker.configure_failed.connect(lambda run_id, message: refused.append((run_id, message)))
+    configure(worker, 1, iris, {})
+    configure(worker, 2, iris, {"lr": -1})
+    assert refused == [(2, "--lr: the learning rate must be a finite number >= 0, got -1")]
     assert worker.run_id == 1 and worker.trainer is not None
+    assert worker.batches[-1].run_id == 1  # the run on show is restated
+
+
+def test_requests_that_come_while_one_builds_are_merged(worker, iris):
+    worker.configure(1, iris, {"hidden": 3}, 50)
+    worker.configure(2, iris, {"hidden": 4}, 50)
+    worker.configure(3, iris, {"hidden": 5}, 50)
+    worker._build_wanted()
+    assert worker.run_id == 3 and worker.trainer.layout.n_hidden == 5
+    assert [b.run_id for b in worker.batches] == [3]  # runs 1 and 2 were never built
+
+
+def test_a_fixed_speed_the_machine_cannot_keep_does_not_pile_up(worker, iris):
+    configure(worker, 1, iris, {})
+    worker.set_speed(1e9)  # far beyond this machine
+    worker.start()
+    worker._rate = 1e5
+    worker._anchor = (worker._anchor[0] - 10.0, worker._anchor[1])  # ten seconds behind
+    due = worker._items_due()
+    assert due == int(1e5 * 0.008)  # one chunk's worth, not ten seconds' worth
+    assert worker._items_due() <= due  # the backlog was dropped
 
 
 def test_steps_are_exact_and_every_delta_is_sent(worker, iris):
-    worker.configure(1, iris, {})
+    configure(worker, 1, iris, {})
     worker.step_items(7)
     b = worker.batches[-1]
     engine = Trainer(iris)
@@ -52,7 +81,7 @@ def test_steps_are_exact_and_every_delta_is_sent(worker, iris):
 
 
 def test_long_steps_send_only_the_latest_window(worker, iris):
-    worker.configure(1, iris, {})
+    configure(worker, 1, iris, {})
     worker.step_items(500)
     b = worker.batches[-1]
     assert b.deltas.shape == (50, 59) and b.delta_first_step == 451
@@ -60,7 +89,7 @@ def test_long_steps_send_only_the_latest_window(worker, iris):
 
 
 def test_live_changes_are_recorded_where_they_happen(worker, iris):
-    worker.configure(1, iris, {})
+    configure(worker, 1, iris, {})
     worker.step_items(30)
     worker.set_lr(0.2)
     b = worker.batches[-1]
@@ -74,7 +103,7 @@ def test_live_changes_are_recorded_where_they_happen(worker, iris):
 
 
 def test_running_ticks_until_the_epoch_limit(worker, iris):
-    worker.configure(1, iris, {})
+    configure(worker, 1, iris, {})
     worker.set_max_epochs(2)
     worker.start()
     assert worker.state == "running"
@@ -88,7 +117,7 @@ def test_running_ticks_until_the_epoch_limit(worker, iris):
 
 def test_divergence_stops_the_run(worker):
     data = load_dataset("iris")
-    worker.configure(1, data, {"rule": "classical", "lr": 0.3, "momentum": 0.9, "weight_limit": 30.0})
+    configure(worker, 1, data, {"rule": "classical", "lr": 0.3, "momentum": 0.9, "weight_limit": 30.0})
     worker.start()
     while worker.state == "running":
         worker._tick()
@@ -98,7 +127,7 @@ def test_divergence_stops_the_run(worker):
 
 
 def test_reset_and_stop(worker, iris):
-    worker.configure(1, iris, {})
+    configure(worker, 1, iris, {})
     worker.step_items(10)
     worker.reset(2)
     b = worker.batches[-1]

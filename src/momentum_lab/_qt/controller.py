@@ -25,8 +25,15 @@ from .worker import FLAT_OUT, Batch, TrainingWorker
 
 __all__ = ["RunConfig", "RunController"]
 
-# How many of the latest steps' deltas the GUI keeps and shows.
+# How many of the latest steps' deltas the GUI keeps and shows: 2,000, fewer for large
+# networks (each batch carries steps x parameters numbers, and the heatmap draws them all).
 DELTA_WINDOW = 2000
+DELTA_CELLS = 120_000
+MIN_DELTA_WINDOW = 200
+
+
+def delta_window(n_params: int) -> int:
+    return max(MIN_DELTA_WINDOW, min(DELTA_WINDOW, DELTA_CELLS // max(n_params, 1)))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
 
@@ -85,9 +92,12 @@ class RunController(QObject):
     run_started = Signal(str)
     # Emitted when a request cannot be carried out (a one-line message).
     error = Signal(str)
+    # Emitted when a requested configuration failed and the one on show stays (views that
+    # show the configuration show it again).
+    config_restored = Signal()
 
     # Requests to the worker (queued: they run in the worker's thread).
-    _configure = Signal(int, object, object)
+    _configure = Signal(int, object, object, int)
     _reset = Signal(int)
     _start = Signal()
     _pause = Signal()
@@ -111,8 +121,12 @@ class RunController(QObject):
         self.speed = FLAT_OUT
         self.run_id = 0
         self._pending_reason = "started"
+        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason).
+        # Until its first batch comes, the current run stays on show; if it fails, it stays.
+        self._pending: tuple | None = None
+        self._next_id = 0
         self._start_thread()
-        self._launch("started")
+        self._launch(self.config, self.dataset, "started")
 
     # -- the thread ----------------------------------------------------------------------------
 
@@ -125,6 +139,7 @@ class RunController(QObject):
         self.thread.finished.connect(self.worker.deleteLater)
         self.worker.batch_ready.connect(self._on_batch)
         self.worker.failed.connect(self._on_failed)
+        self.worker.configure_failed.connect(self._on_configure_failed)
         for request, slot in ((self._configure, self.worker.configure), (self._reset, self.worker.reset),
                               (self._start, self.worker.start), (self._pause, self.worker.pause),
                               (self._step_items, self.worker.step_items),
@@ -151,20 +166,26 @@ class RunController(QObject):
         d = self.dataset
         return Layout(d.n_inputs, self.config.hidden, d.n_classes)
 
-    def _launch(self, reason: str) -> None:
-        self.run_id += 1
-        self._clear(reason)
-        self._configure.emit(self.run_id, self.dataset, self.config.trainer_options())
+    def _launch(self, config: RunConfig, dataset: Dataset, reason: str) -> None:
+        self._next_id += 1
+        self._pending = (self._next_id, config, dataset, reason)
+        n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
+        self._set_state("preparing")
+        self._configure.emit(self._next_id, dataset, config.trainer_options(), delta_window(n_params))
 
     def _clear(self, reason: str) -> None:
         self.history.clear()
-        self.deltas = DeltaRing(DELTA_WINDOW, self.layout.n_params)
+        self.deltas = DeltaRing(delta_window(self.layout.n_params), self.layout.n_params)
         self.marks.clear()
         self.latest = None
         self._pending_reason = reason
-        self._set_state("preparing")
         self.revision += 1
         self.changed.emit()
+
+    @property
+    def wanted_config(self) -> RunConfig:
+        """The configuration asked for last (still being prepared, or the current one)."""
+        return self._pending[1] if self._pending else self.config
 
     def apply(self, **changes: Any) -> bool:
         """Start a new run with some fields of the configuration changed.
@@ -175,29 +196,33 @@ class RunController(QObject):
         """
         if "lr" in changes or "momentum" in changes:
             raise ValueError("lr and momentum change live: use set_lr and set_momentum")
-        config = replace(self.config, **changes)
+        base = self.wanted_config
+        base_dataset = self._pending[2] if self._pending else self.dataset
+        config = replace(base, **changes)
         try:
-            if config.dataset_options() != self.config.dataset_options() or config.dataset != self.config.dataset:
+            if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
                 dataset = load_dataset(config.dataset, **config.dataset_options())
             else:
-                dataset = self.dataset
+                dataset = base_dataset
             activation_code(config.activation)
         except InputError as exc:
             self.error.emit(str(exc))
             return False
-        self.config, self.dataset = config, dataset
         what = ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
-        self._launch(f"new run: {what}")
+        self._launch(config, dataset, f"new run: {what}")
         return True
 
     def reset(self) -> None:
         """The same run from the start: same seed, same initial weights, same order."""
-        self.run_id += 1
+        if self._pending is not None:
+            return  # a new run is on its way; it starts from the start anyway
+        self._next_id += 1
+        self.run_id = self._next_id
         self._clear("reset: same seed, same initial weights")
         self._reset.emit(self.run_id)
 
     def new_seed(self) -> None:
-        self.apply(seed=self.config.seed + 1)
+        self.apply(seed=self.wanted_config.seed + 1)
 
     def start(self) -> None:
         self._start.emit()
@@ -257,6 +282,11 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_batch(self, batch: Batch) -> None:
+        if self._pending is not None and batch.run_id == self._pending[0]:
+            # The worker has built the requested run: it replaces the one on show.
+            self.run_id, self.config, self.dataset, reason = self._pending
+            self._pending = None
+            self._clear(reason)
         if batch.run_id != self.run_id:
             return  # from a run that has since been replaced or reset
         if self.latest is None:
@@ -272,9 +302,17 @@ class RunController(QObject):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        if self.latest is None and self.state == "preparing":
-            self._set_state("paused")
         self.error.emit(message)
+
+    @Slot(int, str)
+    def _on_configure_failed(self, run_id: int, message: str) -> None:
+        if self._pending is None or self._pending[0] != run_id:
+            return  # superseded by a newer request
+        self._pending = None
+        # The worker restates the run on show with a batch; without one, there is nothing to run.
+        self._set_state(self.latest.state if self.latest is not None else "paused")
+        self.error.emit(message)
+        self.config_restored.emit()
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output probabilities of the latest weights for normalized inputs ``x`` (n, n_inputs)."""

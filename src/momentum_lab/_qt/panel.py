@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -66,12 +66,21 @@ class ControlPanel(QWidget):
         self.epoch_button = QPushButton("Step epoch")
         self.reset_button = QPushButton("Reset")
         self.seed_button = QPushButton("New seed")
+        # Buttons take no keyboard focus, and spin boxes give it up after an edit, so that
+        # Space, N, E, ] and [ always reach the window's shortcuts.
         for button, tip in ((self.start_button, "Start or pause training (Space)"),
                             (self.step_button, "Train on exactly one item (N)"),
                             (self.epoch_button, "Train to the end of the epoch (E)"),
                             (self.reset_button, "Back to the start: same seed, same initial weights (R)"),
                             (self.seed_button, "A new seed: new initial weights and item order")):
             button.setToolTip(tip)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Arrow clicks on Hidden units come in bursts; each new shape compiles for seconds, so
+        # the run starts once the clicking stops.
+        self._hidden_timer = QTimer(self)
+        self._hidden_timer.setSingleShot(True)
+        self._hidden_timer.setInterval(600)
+        self._hidden_timer.timeout.connect(self._on_hidden_settled)
 
         structure = QGroupBox("Data and network (a change starts a new run)")
         structure.setToolTip("Changing any of these starts a new run from new initial weights")
@@ -111,6 +120,8 @@ class ControlPanel(QWidget):
         self.show_config()
         self.dataset.activated.connect(self._on_dataset)
         self.hidden.valueChanged.connect(self._on_hidden)
+        for box in (self.lr, self.momentum, self.hidden, self.seed):
+            box.editingFinished.connect(self._on_edit_done)
         self.activation.activated.connect(self._on_activation)
         self.loss.activated.connect(self._on_loss)
         self.rule.activated.connect(self._on_rule)
@@ -125,10 +136,11 @@ class ControlPanel(QWidget):
         self.seed_button.clicked.connect(self._on_new_seed)
         controller.state_changed.connect(self._on_state)
         controller.run_started.connect(self._on_run_started)
+        controller.config_restored.connect(self._on_run_started)
 
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
-        cfg = self.controller.config
+        cfg = self.controller.wanted_config
         widgets = (self.dataset, self.hidden, self.activation, self.loss, self.rule, self.lr, self.momentum,
                    self.seed)
         for w in widgets:
@@ -177,7 +189,18 @@ class ControlPanel(QWidget):
 
     @Slot(int)
     def _on_hidden(self, value: int) -> None:
-        self.controller.apply(hidden=value)
+        self._hidden_timer.start()
+
+    @Slot()
+    def _on_hidden_settled(self) -> None:
+        if self.hidden.value() != self.controller.wanted_config.hidden:
+            self.controller.apply(hidden=self.hidden.value())
+
+    @Slot()
+    def _on_edit_done(self) -> None:
+        focused = self.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
 
     @Slot(int)
     def _on_activation(self, index: int) -> None:
@@ -237,6 +260,7 @@ class ControlPanel(QWidget):
         for button in (self.start_button, self.step_button, self.epoch_button):
             button.setEnabled(not blocked)
 
+    @Slot()
     @Slot(str)
-    def _on_run_started(self, reason: str) -> None:
+    def _on_run_started(self, reason: str = "") -> None:
         self.show_config()

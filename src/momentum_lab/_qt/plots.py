@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..engine._io import HISTORY_COLUMNS
 from .controller import RunController
 
 __all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "NetworkView", "PALETTE", "style_plot"]
@@ -156,11 +157,17 @@ class ErrorCurves(QWidget):
 
     def refresh(self) -> None:
         h = self.controller.history
-        epochs = h.column("epoch")
+        rows = h.rows
+        latest = self.controller.latest
+        if latest is not None and latest.now is not None and len(rows) and latest.now[0] > rows[-1, 0]:
+            # The epoch in progress, up to the current weights: slow motion and a divergence
+            # show it, not only completed epochs.
+            rows = np.vstack([rows, latest.now])
+        epochs = rows[:, 0]
         for key, columns in (("loss", ("train_loss", "test_loss")), ("accuracy", ("train_accuracy",
                                                                                    "test_accuracy"))):
             for side, column in zip(("train", "test"), columns):
-                values = h.column(column)
+                values = rows[:, HISTORY_COLUMNS.index(column)]
                 curve = self.curves[(key, side)]
                 if len(values) and np.isfinite(values).any():
                     if key == "loss" and self.log_scale.isChecked():
@@ -168,14 +175,14 @@ class ErrorCurves(QWidget):
                     curve.setData(epochs, values, connect="finite")
                 else:
                     curve.setData([], [])
-        self._fit_ranges(epochs, h)
+        self._fit_ranges(epochs, rows)
         self._draw_marks()
 
-    def _fit_ranges(self, epochs: np.ndarray, h) -> None:
+    def _fit_ranges(self, epochs: np.ndarray, rows: np.ndarray) -> None:
         if self._epochs.update(float(epochs[-1]) if len(epochs) else 1.0):
             for plot in (self.loss_plot, self.acc_plot):
                 plot.setXRange(0, self._epochs.value, padding=0.02)
-        losses = np.concatenate([h.column("train_loss"), h.column("test_loss")])
+        losses = rows[:, [HISTORY_COLUMNS.index("train_loss"), HISTORY_COLUMNS.index("test_loss")]].ravel()
         losses = losses[np.isfinite(losses)]
         if self.log_scale.isChecked():
             losses = losses[losses > 0]
@@ -212,7 +219,8 @@ class ErrorCurves(QWidget):
         self._mark_items = []
         for plot in (self.loss_plot, self.acc_plot):
             for i, mark in enumerate(marks):
-                labelled = plot is self.loss_plot
+                # Labels on the loss plot for the newest three only: more would overlap.
+                labelled = plot is self.loss_plot and i >= len(marks) - 3
                 line = pg.InfiniteLine(pos=mark.epoch, angle=90, pen=pg.mkPen(MARK, width=1.5,
                                                                               style=Qt.PenStyle.DashLine),
                                        label=mark.label if labelled else None,
@@ -258,7 +266,8 @@ class DeltaPanel(QWidget):
         self.trace_view = pg.PlotWidget()
         self.trace_plot = self.trace_view.getPlotItem()
         style_plot(self.trace_plot, "Deltas, picked", "steps before the latest", "delta")
-        self.trace_plot.addLegend(offset=(-8, 8), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 210))
+        self.trace_plot.addLegend(offset=(8, 4), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 160),
+                                  colCount=3)
         self.trace_plot.addLine(y=0, pen=pg.mkPen("#888", width=1))
         self.traces: list[pg.PlotDataItem] = []
         self.heat_view = pg.PlotWidget()
@@ -268,10 +277,11 @@ class DeltaPanel(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-D1"))  # diverging blue–white–red
         self.heat_plot.addItem(self.image)
-        window = controller.deltas.capacity if controller.deltas is not None else 2000
         for plot in (self.trace_plot, self.heat_plot):
+            # Steps before the latest, in 1-2-5 jumps: the axis re-renders rarely, and slow
+            # motion's few steps fill the plot.
             plot.disableAutoRange(axis="x")
-            plot.setXRange(-window, 0, padding=0.01)  # fixed: the step axis never re-renders
+        self._steps_shown = StickyLimit()
         self.trace_plot.disableAutoRange(axis="y")
         self._trace_limit = StickyLimit()
         self._heat_limit = StickyLimit()
@@ -349,11 +359,15 @@ class DeltaPanel(QWidget):
         largest = 0.0
         for curve in self.traces:
             y = rows[:, curve.row].copy()
-            if y.size:
-                largest = max(largest, float(np.abs(y).max()))
+            size = float(np.abs(y).max()) if y.size else 0.0
+            largest = max(largest, size)
+            curve.setZValue(-size)  # the smallest on top: a big trace does not hide the others
             if gaps.size:
                 y[gaps] = np.nan
             curve.setData(x, y, connect="finite")
+        if self._steps_shown.update(float(len(steps))):
+            for plot in (self.trace_plot, self.heat_plot):
+                plot.setXRange(-self._steps_shown.value, 0, padding=0.01)
         if self._trace_limit.update(largest or 1e-12):
             self.trace_plot.setYRange(-self._trace_limit.value, self._trace_limit.value, padding=0.02)
         # The 97th percentile: a few outliers do not wash the rest out to white.
@@ -377,7 +391,7 @@ class NetworkView(pg.PlotWidget):
         super().__init__(parent)
         self.controller = controller
         plot = self.getPlotItem()
-        style_plot(plot, "Network (blue +, red −)", "", "")
+        style_plot(plot, "Network (red +, blue −)", "", "")
         plot.hideAxis("left")
         plot.hideAxis("bottom")
         plot.showGrid(x=False, y=False)
@@ -390,8 +404,12 @@ class NetworkView(pg.PlotWidget):
         self._key = None
 
     def _positions(self, n_in: int, n_h: int, n_out: int) -> np.ndarray:
+        tallest = max(n_in, n_h, n_out)
+
         def column(x: float, n: int) -> list[tuple[float, float]]:
-            return [(x, (n - 1) / 2 - i) for i in range(n)]
+            # Every column spread over the same height: a short one is not squeezed in the middle.
+            gap = min(tallest / n, 2.0)
+            return [(x, gap * ((n - 1) / 2 - i)) for i in range(n)]
 
         return np.array(column(0, n_in) + column(1, n_h) + column(2, n_out))
 
@@ -414,10 +432,10 @@ class NetworkView(pg.PlotWidget):
         largest = np.abs(weights).max() or 1.0
         pens = np.empty(len(weights), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte),
                                               ("alpha", np.ubyte), ("width", float)])
-        positive = weights >= 0
-        pens["red"] = np.where(positive, 0, 213)
-        pens["green"] = np.where(positive, 114, 94)
-        pens["blue"] = np.where(positive, 178, 0)
+        positive = weights >= 0  # the heatmap's colours: red +, blue −
+        pens["red"] = np.where(positive, 202, 33)
+        pens["green"] = np.where(positive, 0, 102)
+        pens["blue"] = np.where(positive, 32, 172)
         pens["alpha"] = 60 + (195 * np.abs(weights) / largest).astype(np.ubyte)
         pens["width"] = 0.5 + 7.0 * np.abs(weights) / largest
         pos = self._positions(n_in, n_h, ly.n_outputs)
@@ -445,17 +463,22 @@ class NetworkView(pg.PlotWidget):
         self._labels = []
         pos = self._positions(ly.n_inputs, ly.n_hidden, ly.n_outputs)
         for i, name in enumerate(features):
-            item = pg.TextItem(name, color="#111", anchor=(1, 0.5))
+            item = pg.TextItem(_elide(name), color="#111", anchor=(1, 0.5))
             item.setPos(pos[i][0] - 0.1, pos[i][1])
             self._labels.append(item)
         for k, name in enumerate(classes):
-            item = pg.TextItem(name, color="#111", anchor=(0, 0.5))
+            item = pg.TextItem(_elide(name), color="#111", anchor=(0, 0.5))
             p = pos[ly.n_inputs + ly.n_hidden + k]
             item.setPos(p[0] + 0.1, p[1])
             self._labels.append(item)
         for item in self._labels:
             plot.addItem(item)
         self._n_inputs = len(features)
+
+
+def _elide(name: str, most: int = 14) -> str:
+    """Long feature or class names, shortened for node labels (the list shows them whole)."""
+    return name if len(name) <= most else name[: most - 1] + "…"
 
 
 class DecisionRegions(pg.PlotWidget):
@@ -500,7 +523,7 @@ class DecisionRegions(pg.PlotWidget):
     def refresh(self) -> None:
         c = self.controller
         d = c.dataset
-        if c.latest is None or (c.latest.step == self._drawn_step and self._data is d):
+        if c.latest is None or ((c.run_id, c.latest.step) == self._drawn_step and self._data is d):
             return
         i, j = self.plane(d)
         everything = np.vstack([d.x_train, d.x_test]) if d.n_test else d.x_train
@@ -510,7 +533,9 @@ class DecisionRegions(pg.PlotWidget):
             self._data = d
             names = d.feature_names
             style_plot(self.plot, "Decision regions", names[i], names[j])
-            self.note.setText("" if d.n_inputs == 2 else f"{d.n_inputs - 2} other inputs at their mean")
+            others = d.n_inputs - 2
+            self.note.setText("" if others <= 0 else
+                              f"{others} other input{'s' if others > 1 else ''} at {'their' if others > 1 else 'its'} mean")
             colours = [pg.mkBrush(PALETTE[k % len(PALETTE)]) for k in d.y_train]
             self.train_points.setData(pos=d.x_train[:, [i, j]], brush=colours)
             pens = [pg.mkPen(PALETTE[k % len(PALETTE)], width=2) for k in d.y_test]
@@ -530,4 +555,4 @@ class DecisionRegions(pg.PlotWidget):
         self.image.setImage(rgb.reshape(self.GRID, self.GRID, 3).astype(np.ubyte), autoLevels=False,
                             levels=(0, 255))
         self.image.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
-        self._drawn_step = c.latest.step
+        self._drawn_step = (c.run_id, c.latest.step)

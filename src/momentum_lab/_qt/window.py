@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
         ups = b.updates_per_second
         labels["speed"].setText(f"{ups / 1e6:.2f}M updates/s" if ups >= 1e5 else f"{ups:,.0f} updates/s"
                                 if ups else "")
-        row = c.history.latest_row
+        row = b.now if b.now is not None else c.history.latest_row  # the current weights
         if row is not None:
             labels["loss"].setText(f"train loss {row[1]:.4g}")
             labels["accuracy"].setText(f"test accuracy {row[4]:.1%}" if math.isfinite(row[4])

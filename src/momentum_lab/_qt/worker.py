@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ..engine import Divergence, InputError, Trainer
 from ..engine._io import HISTORY_COLUMNS
 from ..engine._monitor import SettingChange
+from ..engine._network import activation_code, forward_batch
 
 __all__ = ["Batch", "TrainingWorker", "FLAT_OUT"]
 
@@ -75,6 +76,11 @@ class Batch:
     momentum: float
     divergence: Divergence | None = None
     changes: tuple[SettingChange, ...] = field(default=())
+    now: np.ndarray | None = None
+
+    # (``now``: a history row for the current weights, its epoch a fraction — e.g. 12.25
+    # a quarter into epoch 13 — so that slow motion and a divergence show the epoch in
+    # progress, not only completed ones.)
 
 
 class TrainingWorker(QObject):
@@ -89,9 +95,11 @@ class TrainingWorker(QObject):
     # Emitted when results are ready: at most ~30 times a second while
     # running, and right after a step, reset or new configuration.
     batch_ready = Signal(object)
-    # Emitted when a configuration cannot be used (one-line message); the
-    # previous run, if any, stays.
+    # Emitted when a live setting is refused (one-line message).
     failed = Signal(str)
+    # Emitted when a new configuration cannot be used: its run id and a one-line
+    # message. The previous run, if any, stays, and a batch restates it.
+    configure_failed = Signal(int, str)
     # Emitted when stop() has run: the timer is stopped, the thread may quit.
     stopped = Signal()
 
@@ -104,6 +112,7 @@ class TrainingWorker(QObject):
         self.speed = FLAT_OUT
         self.max_epochs = 0
         self._timer: QTimer | None = None
+        self._wanted: tuple | None = None
         self._reset_pending()
 
     # -- lifetime --------------------------------------------------------------------------
@@ -125,17 +134,42 @@ class TrainingWorker(QObject):
 
     # -- commands (queued from the GUI thread) -----------------------------------------------------
 
-    @Slot(int, object, object)
-    def configure(self, run_id: int, dataset: Any, options: dict) -> None:
-        """Start a new run: a new trainer from ``dataset`` and trainer keyword ``options``, paused."""
+    @Slot(int, object, object, int)
+    def configure(self, run_id: int, dataset: Any, options: dict, delta_window: int) -> None:
+        """Start a new run, paused: a trainer from ``dataset`` and trainer keyword ``options``.
+
+        Requests that arrive while one is being built are merged: only the latest is
+        built (a new network shape takes seconds to compile).
+        """
+        if self._wanted is None:
+            QTimer.singleShot(0, self._build_wanted)
+        self._wanted = (run_id, dataset, options, delta_window)
+
+    @Slot()
+    def _build_wanted(self) -> None:
+        if self._wanted is None:
+            return
+        run_id, dataset, options, delta_window = self._wanted
         try:
             trainer = Trainer(dataset, **options)
             trainer.prepare()  # compiles a new network shape here, not in the GUI thread
-        except InputError as exc:
-            self.failed.emit(str(exc))
+            # The window's decision regions use this compiled function: load it here too.
+            ly = trainer.layout
+            forward_batch(trainer.params, ly.n_inputs, ly.n_hidden, ly.n_outputs,
+                          activation_code(trainer.activation), dataset.x_train[:1])
+        except Exception as exc:  # noqa: BLE001 (any failure keeps the old run; the GUI says why)
+            self._wanted = None
+            message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+            self.configure_failed.emit(run_id, message)
+            self._flush()
             return
+        if self._wanted[0] != run_id:  # a newer request came while this one compiled
+            QTimer.singleShot(0, self._build_wanted)
+            return
+        self._wanted = None
         self.trainer = trainer
         self.run_id = run_id
+        self.delta_window = int(delta_window)
         self._begin_run()
 
     @Slot(int)
@@ -266,12 +300,16 @@ class TrainingWorker(QObject):
 
     def _items_due(self) -> int:
         t = self.trainer
+        # A chunk takes about _CHUNK_SECONDS at the last measured rate, never more.
+        cap = max(1, int(self._rate * _CHUNK_SECONDS))
         if math.isinf(self.speed):
-            # Sized by the last measured rate to take about _CHUNK_SECONDS.
-            return max(1, int(self._rate * _CHUNK_SECONDS))
+            return cap
         started, step0 = self._anchor
         due = int((time.perf_counter() - started) * self.speed) - (t.step - step0)
-        return max(0, due)
+        if due - cap > self.speed * 0.25:
+            # The machine cannot keep this speed: forget the backlog instead of catching up.
+            self._anchor = (time.perf_counter(), t.step + cap)
+        return max(0, min(due, cap))
 
     _rate = 1e5  # updates/s, refined as chunks run
 
@@ -287,7 +325,7 @@ class TrainingWorker(QObject):
             began = time.perf_counter()
             done = self._run(n)
             took = time.perf_counter() - began
-            if math.isinf(self.speed) and took > 0:
+            if took > 1e-3:  # long enough to measure
                 self._rate = 0.5 * self._rate + 0.5 * done / took
         if t.divergence is not None:
             self._set_state("diverged")
@@ -335,11 +373,13 @@ class TrainingWorker(QObject):
         elapsed = now - self._last_batch_time
         ups = (t.step - self._last_batch_step) / elapsed if self.state == "running" and elapsed > 0 else 0.0
         rows = np.concatenate(self._rows) if self._rows else np.empty((0, len(HISTORY_COLUMNS)))
+        now_row = t.history_row()
+        now_row[0] = t.epoch + t.position / t.dataset.n_train
         batch = Batch(
             run_id=self.run_id, state=self.state, epoch=t.epoch, position=t.position, step=t.step,
             rows=rows, deltas=self._deltas, delta_first_step=self._delta_first, params=t.params.copy(),
             updates_per_second=ups, lr=t.lr, momentum=t.momentum, divergence=t.divergence,
-            changes=tuple(self._changes),
+            changes=tuple(self._changes), now=now_row,
         )
         self._rows = []
         self._changes = []
