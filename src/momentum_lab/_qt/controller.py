@@ -9,7 +9,6 @@ state of their own.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
@@ -330,6 +329,4 @@ def _shown(value: Any) -> str:
         return f"{value:g}"
     if value is None:
         return "default"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
     return str(value)

@@ -17,7 +17,6 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -378,7 +377,6 @@ class DeltaPanel(QWidget):
         scale = self._heat_limit.value
         self.image.setImage(rows.T, autoLevels=False, levels=(-scale, scale))
         self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
-        latest = self.controller.latest
         flat_out = len(gaps) > 0
         self.caption.setText(
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
