@@ -19,8 +19,10 @@ from .engine import (
     History,
     InputError,
     Trainer,
+    SweepResult,
     TrainResult,
     load_dataset,
+    sweep,
     train,
 )
 
@@ -30,6 +32,7 @@ __all__ = [
     "DATASET_NAMES",
     "RULES",
     "Dataset",
+    "SweepResult",
     "Divergence",
     "History",
     "InputError",
@@ -37,5 +40,6 @@ __all__ = [
     "Trainer",
     "__version__",
     "load_dataset",
+    "sweep",
     "train",
 ]

@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+import numpy as np
+
 from .engine import (
     ACTIVATIONS,
     DATASET_NAMES,
@@ -25,6 +27,7 @@ from .engine import (
     LOSSES,
     RULE_TITLES,
     RULES,
+    SWEEP_COLUMNS,
     InputError,
     TrainResult,
     train,
@@ -49,7 +52,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
-def _add_train_options(p: argparse.ArgumentParser, gui: bool = False) -> None:
+def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default="iris", metavar="NAME|PATH",
                       help=f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file "
@@ -77,8 +80,16 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False) -> None:
     tr = p.add_argument_group("training")
     tr.add_argument("--rule", default="lookback", choices=RULES,
                     help="; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()) + " (default lookback)")
-    tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
+    if sweep:
+        tr.add_argument("--lr", default="0.001:1:10", metavar="MIN:MAX:N",
+                        help="learning rates: N log-spaced from MIN to MAX (default 0.001:1:10)")
+        tr.add_argument("--momentum", default="0:0.9:10", metavar="MIN:MAX:N",
+                        help="momentum factors: N evenly spaced from MIN to MAX (default 0:0.9:10)")
+        tr.add_argument("--target-loss", type=float, default=None, metavar="X",
+                        help="report the first epoch whose train loss is at most X")
+    else:
+        tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+        tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
     if gui:
         tr.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="stop after N epochs (default: no limit; 100 with --screenshot)")
@@ -92,6 +103,12 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False) -> None:
                     help=f"a weight beyond ±X counts as divergence (default {DEFAULT_WEIGHT_LIMIT:g})")
 
     if gui:
+        return
+    if sweep:
+        out = p.add_argument_group("output")
+        out.add_argument("--out", required=True, metavar="CSV", help="write the table here (required)")
+        out.add_argument("--png", default=None, metavar="PNG", help="write a heatmap of the final train loss")
+        out.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
         return
     out = p.add_argument_group("output")
     out.add_argument("--save-weights", default=None, metavar="PATH", help="write the final weights (.npz)")
@@ -126,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="hide the control panel (F2 shows it): more room for the plots")
     view.add_argument("--speed", type=float, default=None, metavar="ITEMS",
                       help="items trained a second (default: flat out); 2 is slow motion for a class")
+    p_sweep = sub.add_parser("sweep", help="train a grid of learning rate x momentum from the same start",
+                             description="Train every (learning rate, momentum) of a grid from the same initial "
+                                         "weights and item order, on every core, and write a table "
+                                         f"({', '.join(SWEEP_COLUMNS)}).")
+    _add_train_options(p_sweep, sweep=True)
     p_demo = sub.add_parser("demo", help="the headless demonstration (what the bare command runs "
                                          "without a display)")
     p_demo.add_argument("--plot", default=DEMO_PNG, metavar="PNG", help=f"where to write the curves "
@@ -145,12 +167,15 @@ class _Progress:
         self.last_line = -math.inf
         self.open_line = False
 
-    def __call__(self, epoch: int, epochs: int, row) -> None:
+    def describe(self, epoch: int, epochs: int, row) -> str:
+        return (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {row[1]:.4g}  "
+                f"train acc {row[2]:.1%}" + (f"  test acc {row[4]:.1%}" if not math.isnan(row[4]) else ""))
+
+    def __call__(self, epoch: int, epochs: int, row=None) -> None:
         if self.quiet:
             return
         now = time.perf_counter()
-        text = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train loss {row[1]:.4g}  "
-                f"train acc {row[2]:.1%}" + (f"  test acc {row[4]:.1%}" if not math.isnan(row[4]) else ""))
+        text = self.describe(epoch, epochs, row)
         if self.tty:
             width = 24
             filled = round(width * epoch / epochs)
@@ -251,6 +276,53 @@ def _report(args: argparse.Namespace, result: TrainResult, out: TextIO, err: Tex
     return EXIT_OK
 
 
+def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .engine import sweep
+    from .engine._atomic import check_distinct_targets, check_writable_target
+
+    if args.png is not None:
+        check_writable_target(args.png, "--png")
+        check_distinct_targets({"--out": args.out, "--png": args.png})
+    for note in _ignored_options(args):
+        print(f"momentum-lab: note: {note}", file=err)
+    skip = ("command", "png", "quiet")
+    options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
+    bar = _SweepProgress(err, args.quiet)
+    try:
+        result = sweep(**options, progress=bar)
+    except KeyboardInterrupt:
+        bar.end_line()
+        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
+              file=err)
+        return EXIT_INTERRUPTED
+    bar.end_line()
+    n = result.lrs.size * result.momenta.size
+    diverged = int(np.isfinite(result.diverged_at_epoch).sum())
+    print(f"{n} configurations x {args.epochs} epochs: {result.updates:,} updates in {result.seconds:.2f} s "
+          f"({result.updates_per_second / 1e6:.1f}M configuration-updates/s); {diverged} diverged.", file=out)
+    try:
+        best = result.best()
+        print(f"Lowest final train loss: {best['final_train_loss']:.4g} at lr {best['lr']:.4g}, "
+              f"momentum {best['momentum']:.3g}.", file=out)
+    except ValueError:
+        print("Every configuration diverged.", file=out)
+    print(f"Wrote the table to {args.out}", file=out)
+    if args.png is not None:
+        from ._qt.report import write_sweep_png
+
+        write_sweep_png(args.png, result, title=f"{result.options['dataset']}: {result.rule} rule, "
+                                                f"{args.epochs} epochs")
+        print(f"Wrote the heatmap to {args.png}", file=out)
+    return EXIT_OK
+
+
+class _SweepProgress(_Progress):
+    """The same bar, for a sweep (every configuration is at the same epoch)."""
+
+    def describe(self, epoch: int, epochs: int, row=None) -> str:  # noqa: ARG002
+        return f"sweep: epoch {epoch}/{epochs}"
+
+
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print("Momentum Lab demonstration: a 4-7-3 network learns Iris online with the article's "
           "look-back momentum (lr 0.01, momentum 0.5).", file=out)
@@ -325,6 +397,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _run_demo(args, out, err)
         if args.command == "gui":
             return _run_gui(args, out, err)
+        if args.command == "sweep":
+            return _run_sweep(args, out, err)
     except InputError as exc:
         print(f"momentum-lab: error: {exc}", file=err)
         return EXIT_BAD_INPUT

@@ -10,16 +10,15 @@ from ..engine import Divergence, History
 from ..engine._atomic import atomic_write
 from ._app import ensure_app
 
-__all__ = ["render_curves", "save_png", "write_curves_png"]
+__all__ = ["render_curves", "render_sweep", "save_png", "write_curves_png", "write_sweep_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
 TEST_COLOUR = "#D55E00"
 
 
-def render_curves(history: History, title: str = "", divergence: Divergence | None = None,
-                  size: tuple[int, int] = (1200, 520)):
-    """Draw loss (log scale) and accuracy against epoch; return a QImage."""
+def _canvas(title: str, size: tuple[int, int]):
+    """pyqtgraph, and a white layout of ``size`` with ``title`` across its top row."""
     ensure_app()
     import pyqtgraph as pg
 
@@ -28,6 +27,13 @@ def render_curves(history: History, title: str = "", divergence: Divergence | No
     view.resize(*size)
     if title:
         view.addLabel(title, row=0, col=0, colspan=2, color="k", size="14pt")
+    return pg, view
+
+
+def render_curves(history: History, title: str = "", divergence: Divergence | None = None,
+                  size: tuple[int, int] = (1200, 520)):
+    """Draw loss (log scale) and accuracy against epoch; return a QImage."""
+    pg, view = _canvas(title, size)
     epochs = history["epoch"].astype(float)
     panels = (
         ("Loss (mean per item, log scale)", "train_loss", "test_loss", True),
@@ -82,3 +88,42 @@ def write_curves_png(path: str | os.PathLike[str], history: History, title: str 
                      divergence: Divergence | None = None) -> None:
     """Write :func:`render_curves` as a PNG, atomically."""
     save_png(render_curves(history, title, divergence), path)
+
+
+def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
+    """A heatmap of the final train loss over learning rate x momentum; diverged cells crossed out."""
+    pg, view = _canvas(title, size)
+    plot = view.addPlot(row=1, col=0, title="<span style='color:#000;font-size:12pt'>Final train loss "
+                                            "(log colour; × diverged)</span>")
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen("k")
+        axis.setTextPen("k")
+    n_lr, n_m = result.final_train_loss.shape
+    loss = np.log10(np.where(np.isfinite(result.diverged_at_epoch), np.nan, result.final_train_loss))
+    finite = loss[np.isfinite(loss)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    image = pg.ImageItem(np.nan_to_num(loss.T, nan=high), axisOrder="row-major")
+    cmap = pg.colormap.get("viridis")
+    image.setColorMap(cmap)
+    image.setLevels((low, high if high > low else low + 1))
+    plot.addItem(image)
+    diverged = np.argwhere(np.isfinite(result.diverged_at_epoch))
+    if diverged.size:
+        plot.addItem(pg.ScatterPlotItem(x=diverged[:, 0] + 0.5, y=diverged[:, 1] + 0.5, symbol="x", size=14,
+                                        brush=pg.mkBrush("#CC0000"), pen=pg.mkPen("#CC0000")))
+    step_lr = max(1, n_lr // 8)
+    step_m = max(1, n_m // 8)
+    plot.getAxis("bottom").setTicks([[(i + 0.5, f"{result.lrs[i]:.3g}") for i in range(0, n_lr, step_lr)]])
+    plot.getAxis("left").setTicks([[(j + 0.5, f"{result.momenta[j]:.2f}") for j in range(0, n_m, step_m)]])
+    plot.setLabel("bottom", "learning rate (log-spaced)", color="k")
+    plot.setLabel("left", "momentum", color="k")
+    plot.setRange(xRange=(0, n_lr), yRange=(0, n_m), padding=0)
+    bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, interactive=False, label="log10(final train loss)")
+    view.addItem(bar, row=1, col=1)
+    return view.grab().toImage()
+
+
+def write_sweep_png(path: str | os.PathLike[str], result, title: str = "") -> None:
+    """Write :func:`render_sweep` as a PNG, atomically."""
+    save_png(render_sweep(result, title), path)

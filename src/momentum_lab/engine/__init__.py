@@ -6,12 +6,14 @@ line, the Python API, the GUI worker and sweeps alike.
 
 from __future__ import annotations
 
+from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
 from ._api import History, TrainResult, train
 from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
 from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
+from ._sweep import SWEEP_COLUMNS, SweepResult, sweep
 from ._trainer import DEFAULT_WEIGHT_LIMIT, INITS, Divergence, StepReport, Trainer
 
 __all__ = [
@@ -32,14 +34,21 @@ __all__ = [
     "History",
     "InputError",
     "Layout",
+    "SWEEP_COLUMNS",
     "StepReport",
+    "SweepResult",
     "TrainResult",
     "Trainer",
+    "delta_diagnostics",
+    "gradient_steps",
+    "largest_curvature",
     "load_dataset",
     "load_weights",
     "read_csv",
     "save_deltas",
     "save_weights",
+    "stability_bound",
+    "sweep",
     "train",
     "update",
     "write_history_csv",

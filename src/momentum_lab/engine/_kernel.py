@@ -16,12 +16,12 @@ import math
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._network import _backprop, evaluate
 from ._rules import CLASSICAL, LOOKBACK, classical_step, lookback_step, nesterov_step
 
-__all__ = ["NONFINITE_LOSS", "NONFINITE_WEIGHT", "OK", "WEIGHT_LIMIT", "kernel_for"]
+__all__ = ["NONFINITE_LOSS", "NONFINITE_WEIGHT", "OK", "WEIGHT_LIMIT", "kernel_for", "sweep_kernel_for"]
 
 #: Status codes returned by :func:`train_steps`.
 OK, NONFINITE_LOSS, NONFINITE_WEIGHT, WEIGHT_LIMIT = 0, 1, 2, 3
@@ -167,3 +167,41 @@ def _source_key() -> str:
 
 
 _SOURCE_KEY = _source_key()
+
+
+@functools.cache
+def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
+    """The training kernel for many configurations at once, one per core, for one network shape.
+
+    Returns ``sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, x_train,
+    y_train, x_test, y_test, orders, evals, statuses, steps)``: configuration ``c`` trains
+    ``params[c]`` and ``states[c]`` (rows of ``(n_configs, n_params)`` arrays, in place) with
+    ``lrs[c]`` and ``momenta[c]`` over the epochs of ``orders`` (the same for all), through
+    :func:`_train_steps` — the very loop single runs use, so a configuration's result equals a
+    single run's bit for bit. ``evals[c, r]`` receives epoch ``r``'s evaluation; a
+    configuration whose ``statuses[c]`` is not OK (it diverged in an earlier chunk) is skipped,
+    otherwise its status and update count are written to ``statuses[c]`` and ``steps[c]``.
+    """
+    source_key = _SOURCE_KEY
+
+    @njit(parallel=True, nogil=True, cache=True)
+    def sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, x_train, y_train, x_test, y_test,
+              orders, evals, statuses, steps):
+        if orders.shape[0] < 0:
+            raise ValueError(source_key)  # never: the source key in the cache key, as in kernel_for
+        n_epochs = orders.shape[0]
+        no_deltas = np.empty((0, params.shape[1]))
+        for c in prange(lrs.shape[0]):
+            if statuses[c] != OK:
+                continue
+            ev = np.full((n_epochs, 4), np.nan)
+            done, rows, pos, status = _train_steps(params[c], states[c], n_in, n_h, n_out, act, loss, rule,
+                                                   lrs[c], momenta[c], weight_limit, x_train, y_train, x_test,
+                                                   y_test, orders, 0, n_epochs * x_train.shape[0], no_deltas, ev)
+            for r in range(n_epochs):
+                for k in range(4):
+                    evals[c, r, k] = ev[r, k]
+            statuses[c] = status
+            steps[c] += done
+
+    return sweep

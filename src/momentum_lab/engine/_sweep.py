@@ -1,0 +1,274 @@
+"""Sweeps: a grid of learning rate × momentum, every configuration from the same start.
+
+Each configuration begins from the same initial weights and sees the items in the
+same order (both come from the seed), and trains through the same compiled loop as
+a single run, one configuration per core: a configuration's result equals
+``train`` with the same options, bit for bit.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._atomic import atomic_write, check_writable_target, write_error
+from ._datasets import load_dataset
+from ._errors import InputError
+from ._kernel import OK, sweep_kernel_for
+from ._options import check_count, check_learning_rate, check_momentum, check_positive
+from ._trainer import DEFAULT_WEIGHT_LIMIT, Trainer
+
+__all__ = ["SWEEP_COLUMNS", "SweepResult", "parse_range", "sweep"]
+
+#: The columns of a sweep's CSV, one row per configuration.
+SWEEP_COLUMNS = ("rule", "lr", "momentum", "final_train_loss", "final_train_accuracy", "epochs_to_target",
+                 "diverged_at_epoch")
+# Each call of the compiled sweep takes about this long: progress shows, Ctrl-C answers.
+_CHUNK_SECONDS = 0.2
+
+
+def parse_range(text: str, option: str, log: bool) -> tuple[float, float, int]:
+    """``MIN:MAX:N`` as (min, max, n); InputError naming ``option`` otherwise."""
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"{option}: expected MIN:MAX:N (e.g. 0.001:1:10), got {text!r}") from None
+    return check_grid((low, high, n), option, log)
+
+
+def check_grid(spec: tuple[float, float, int], option: str, log: bool) -> tuple[float, float, int]:
+    low, high, n = spec
+    n = check_count(n, option)
+    if log:
+        low, high = check_positive(low, option), check_learning_rate(high, option)
+    else:
+        low, high = check_momentum(low, option), check_momentum(high, option)
+    if high < low:
+        raise InputError(f"{option}: MAX {high:g} is below MIN {low:g}")
+    if n == 1 and high != low:
+        raise InputError(f"{option}: one value (N = 1) needs MIN = MAX, got {low:g}:{high:g}")
+    return low, high, n
+
+
+def grid_values(spec: tuple[float, float, int], log: bool) -> np.ndarray:
+    low, high, n = spec
+    if n == 1:
+        return np.array([low])
+    return np.geomspace(low, high, n) if log else np.linspace(low, high, n)
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """A sweep's outcome; arrays are indexed ``[i, j]`` for ``lrs[i]``, ``momenta[j]``.
+
+    Attributes
+    ----------
+    rule : str
+    lrs : ndarray, shape (n_lr,)
+        Log-spaced learning rates.
+    momenta : ndarray, shape (n_momentum,)
+        Evenly spaced momentum factors.
+    train_loss : ndarray, shape (n_lr, n_momentum, epochs + 1)
+        Train loss per epoch (epoch 0: the shared initial weights); NaN after divergence.
+    train_accuracy : ndarray, same shape
+    final_train_loss, final_train_accuracy : ndarray, shape (n_lr, n_momentum)
+        At the last completed epoch (for a diverged configuration, the one before it diverged).
+    epochs_to_target : ndarray, shape (n_lr, n_momentum)
+        The first epoch whose train loss is at most ``target_loss``; NaN if never (or no target).
+    diverged_at_epoch : ndarray, shape (n_lr, n_momentum)
+        The epoch (from 1) in which it diverged; NaN if it did not.
+    target_loss : float or None
+    updates : int
+        Configuration-updates trained in all.
+    seconds : float
+    options : dict
+        The options shared by every configuration.
+    """
+
+    rule: str
+    lrs: np.ndarray
+    momenta: np.ndarray
+    train_loss: np.ndarray
+    train_accuracy: np.ndarray
+    final_train_loss: np.ndarray
+    final_train_accuracy: np.ndarray
+    epochs_to_target: np.ndarray
+    diverged_at_epoch: np.ndarray
+    target_loss: float | None
+    updates: int
+    seconds: float
+    options: dict
+
+    @property
+    def updates_per_second(self) -> float:
+        return self.updates / self.seconds if self.seconds > 0 else float("inf")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per configuration, learning rate major, with the CSV's columns."""
+        out = []
+        for i, lr in enumerate(self.lrs):
+            for j, m in enumerate(self.momenta):
+                out.append({"rule": self.rule, "lr": float(lr), "momentum": float(m),
+                            "final_train_loss": float(self.final_train_loss[i, j]),
+                            "final_train_accuracy": float(self.final_train_accuracy[i, j]),
+                            "epochs_to_target": _whole(self.epochs_to_target[i, j]),
+                            "diverged_at_epoch": _whole(self.diverged_at_epoch[i, j])})
+        return out
+
+    def best(self) -> dict[str, Any]:
+        """The configuration with the lowest final train loss among those that did not diverge."""
+        rows = [r for r in self.rows() if r["diverged_at_epoch"] is None]
+        if not rows:
+            raise ValueError("every configuration diverged")
+        return min(rows, key=lambda r: r["final_train_loss"])
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the table (SWEEP_COLUMNS), atomically; an empty cell means "never" / "did not"."""
+        with atomic_write(path, "w") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(SWEEP_COLUMNS)
+            for row in self.rows():
+                writer.writerow([_cell(row[c]) for c in SWEEP_COLUMNS])
+
+    def __repr__(self) -> str:
+        diverged = int(np.isfinite(self.diverged_at_epoch).sum())
+        return (f"SweepResult({self.rule}, {len(self.lrs)} lr x {len(self.momenta)} momentum, "
+                f"{diverged} diverged, {self.updates_per_second / 1e6:.1f}M configuration-updates/s)")
+
+
+def _whole(value: float) -> int | None:
+    return None if math.isnan(value) else int(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def sweep(
+    dataset: Any = "iris",
+    *,
+    lr: tuple[float, float, int] | str = (0.001, 1.0, 10),
+    momentum: tuple[float, float, int] | str = (0.0, 0.9, 10),
+    target_loss: float | None = None,
+    epochs: int = 100,
+    rule: str = "lookback",
+    hidden: int = 7,
+    activation: str = "tanh",
+    loss: str = "cross-entropy",
+    seed: int = 0,
+    shuffle: bool = True,
+    normalize: str = "zscore",
+    test_fraction: float = 0.2,
+    data_seed: int = 0,
+    samples: int | None = None,
+    noise: float | None = None,
+    classes: int = 3,
+    init: str = "uniform",
+    init_scale: float = 0.01,
+    init_weights: Any = None,
+    weight_limit: float = DEFAULT_WEIGHT_LIMIT,
+    out: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Train every (learning rate, momentum) of a grid from the same start; return the table.
+
+    ``lr`` is ``(min, max, n)`` (log-spaced) or ``"MIN:MAX:N"``; ``momentum`` likewise,
+    evenly spaced. The other options are :func:`train`'s. ``out`` writes the CSV.
+    ``progress(epochs_done, epochs)`` is called as the sweep goes.
+
+    Raises
+    ------
+    InputError
+        For any bad option or input file, before anything trains.
+    """
+    options = {k: v for k, v in locals().items() if k not in ("progress", "out", "lr", "momentum")}
+    lr_spec = parse_range(lr, "--lr", log=True) if isinstance(lr, str) else check_grid(lr, "--lr", log=True)
+    m_spec = (parse_range(momentum, "--momentum", log=False) if isinstance(momentum, str)
+              else check_grid(momentum, "--momentum", log=False))
+    epochs = check_count(epochs, "--epochs")
+    if target_loss is not None:
+        target_loss = check_positive(target_loss, "--target-loss")
+    if out is not None:
+        check_writable_target(out, "--out")
+    data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
+                        n_samples=samples, noise=noise, n_classes=classes)
+    lrs, momenta = grid_values(lr_spec, log=True), grid_values(m_spec, log=False)
+    # One trainer gives the shared start (weights, item order) and checks the options.
+    start = Trainer(data, hidden=hidden, activation=activation, loss=loss, rule=rule, lr=lrs[0],
+                    momentum=momenta[0], seed=seed, shuffle=shuffle, init=init, init_scale=init_scale,
+                    init_weights=init_weights, weight_limit=weight_limit)
+    ly = start.layout
+    kernel = sweep_kernel_for(ly.n_inputs, ly.n_hidden, ly.n_outputs)
+    grid_lr, grid_m = (a.ravel() for a in np.meshgrid(lrs, momenta, indexing="ij"))
+    n_cfg = grid_lr.size
+    params = np.tile(start.params, (n_cfg, 1))
+    states = np.zeros_like(params)
+    statuses = np.zeros(n_cfg, dtype=np.int64)
+    steps = np.zeros(n_cfg, dtype=np.int64)
+    history = np.full((n_cfg, epochs + 1, 2), np.nan)
+    initial = start.evaluate()
+    history[:, 0] = initial[:2]
+    act, loss_code, rule_code = start._codes
+
+    def run(orders: np.ndarray) -> np.ndarray:
+        evals = np.full((n_cfg, orders.shape[0], 4), np.nan)
+        kernel(params, states, grid_lr, grid_m, act, loss_code, rule_code, start.weight_limit, data.x_train,
+               data.y_train, data.x_test, data.y_test, orders, evals, statuses, steps)
+        return evals
+
+    run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
+    rng = np.random.default_rng([seed, 2])  # the trainer's order stream (Trainer._orders_ahead)
+    began = time.perf_counter()
+    done, chunk = 0, 1
+    while done < epochs and np.any(statuses == OK):
+        rows = min(chunk, epochs - done)
+        orders = np.tile(np.arange(data.n_train, dtype=np.int64), (rows, 1))
+        if shuffle:
+            orders = rng.permuted(orders, axis=1)
+        t0 = time.perf_counter()
+        evals = run(orders)
+        took = time.perf_counter() - t0
+        history[:, done + 1:done + 1 + rows] = evals[:, :, :2]
+        done += rows
+        chunk = max(1, min(4 * chunk, int(rows * _CHUNK_SECONDS / max(took, 1e-6))))
+        if progress is not None:
+            progress(done, epochs)
+    seconds = time.perf_counter() - began
+
+    loss_curves = history[:, :, 0]
+    reached = np.isfinite(loss_curves)
+    last = reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1)  # the last completed epoch
+    final_loss = loss_curves[np.arange(n_cfg), last]
+    final_acc = history[np.arange(n_cfg), last, 1]
+    diverged = np.where(statuses != OK, last + 1.0, np.nan)
+    if target_loss is None:
+        to_target = np.full(n_cfg, np.nan)
+    else:
+        hit = reached & (loss_curves <= target_loss)
+        to_target = np.where(hit.any(axis=1), np.argmax(hit, axis=1).astype(float), np.nan)
+    shape = (lrs.size, momenta.size)
+    updates = int(steps.sum())
+    result = SweepResult(rule, lrs, momenta, loss_curves.reshape(*shape, -1),
+                         history[:, :, 1].reshape(*shape, -1), final_loss.reshape(shape), final_acc.reshape(shape),
+                         to_target.reshape(shape), diverged.reshape(shape), target_loss, updates, seconds,
+                         options)
+    if out is not None:
+        try:
+            result.to_csv(out)
+        except OSError as exc:
+            raise write_error("--out", out, exc) from None
+    return result

@@ -1,0 +1,113 @@
+"""Delta diagnostics on hand-made sequences, stability bounds against simulated quadratics, curvature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import momentum_lab as ml
+from momentum_lab.engine import (
+    RULES,
+    Layout,
+    Trainer,
+    delta_diagnostics,
+    gradient_steps,
+    largest_curvature,
+    load_dataset,
+    stability_bound,
+    update,
+)
+from momentum_lab.engine._network import item_loss_and_gradient
+
+
+def test_pure_oscillation_and_steady_decay():
+    steps = np.arange(40)
+    oscillating = 0.3 * (-1.0) ** steps
+    decaying = 0.3 * 0.9**steps
+    d = np.column_stack([oscillating, decaying])
+    diag = delta_diagnostics(d, d)  # no momentum: every delta is the gradient step
+    assert diag["sign_flip_rate"].tolist() == [1.0, 0.0]
+    assert diag["gradient_share"].tolist() == [1.0, 1.0]
+    assert diag["momentum_share"].tolist() == [0.0, 0.0]
+    assert diag["effective_step"].tolist() == [1.0, 1.0]
+
+
+def test_zero_deltas_are_skipped_when_comparing_signs():
+    d = np.array([[0.1, 0.1], [0.0, 0.0], [-0.1, 0.1], [0.0, 0.0], [0.2, 0.3]])
+    # Column 0 flips at each non-zero delta after the first, column 1 never does.
+    assert delta_diagnostics(d, d)["sign_flip_rate"].tolist() == [1.0, 0.0]
+    assert np.isnan(delta_diagnostics(np.zeros((5, 1)), np.zeros((5, 1)))["sign_flip_rate"][0])
+
+
+@pytest.mark.parametrize(("rule", "effective"), [("lookback", 1.5), ("classical", 2.0), ("nesterov", 2.0)])
+def test_a_steady_slope_measured_through_the_rules(rule, effective):
+    """A constant gradient: the effective step tends to 1+m (look-back) or 1/(1-m) (heavy-ball)."""
+    w, state = np.zeros(1), np.zeros(1)
+    deltas = np.array([update(rule, w, np.array([1.0]), state, lr=0.1, momentum=0.5) for _ in range(400)])
+    s = gradient_steps(deltas, rule, 0.5)
+    expected_s = -0.1 * (1.5 if rule == "nesterov" else 1.0)  # Nesterov's delta holds (1+m) gradient steps
+    np.testing.assert_allclose(s, expected_s, rtol=1e-12)
+    late = delta_diagnostics(deltas[-100:], s[-100:])
+    assert late["effective_step"][0] == pytest.approx(effective * (1 / 1.5 if rule == "nesterov" else 1),
+                                                      rel=1e-9)
+    assert late["gradient_share"][0] + late["momentum_share"][0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_gradient_steps_are_recovered_exactly_from_a_real_run(rule):
+    result = ml.train("iris", rule=rule, lr=0.05, momentum=0.7, epochs=1, record_deltas=True, shuffle=False)
+    data = load_dataset("iris")
+    t = Trainer(data, rule=rule, lr=0.05, momentum=0.7, shuffle=False)
+    flat = np.concatenate([v.reshape(v.shape[0], -1) for v in result.deltas.values()], axis=1)
+    recovered = gradient_steps(flat, rule, 0.7)
+    # The first three steps' gradients, recomputed at the weights the run had then.
+    for step in range(3):
+        _, g = item_loss_and_gradient(t.params, 4, 7, 3, 0, 0, data.x_train[step], data.y_train[step])
+        factor = 1.7 if rule == "nesterov" else 1.0
+        np.testing.assert_allclose(recovered[step], -0.05 * factor * g, atol=1e-13)
+        t.run(1)
+
+
+@pytest.mark.parametrize("m", [0.0, 0.3, 0.5, 0.9])
+@pytest.mark.parametrize("rule", RULES)
+def test_each_bound_separates_decay_from_growth_on_a_quadratic(rule, m):
+    """Run the rule itself on E = w²/2 (curvature 1) just inside and just outside its bound."""
+    bound = stability_bound(rule, m)
+
+    def final_size(h):
+        w, state = np.array([1.0]), np.zeros(1)
+        for _ in range(3000):
+            update(rule, w, w.copy(), state, lr=h, momentum=m)  # g = curvature * w with curvature 1
+            if not np.isfinite(w[0]) or abs(w[0]) > 1e6:
+                return np.inf
+        return abs(w[0])
+
+    assert final_size(0.98 * bound) < 1.0
+    assert final_size(1.02 * bound) > 1.0
+
+
+def test_the_bounds_differ_as_the_issue_says():
+    assert stability_bound("lookback", 0.9) == pytest.approx(1 / 0.9)
+    assert stability_bound("lookback", 0.2) == pytest.approx(2 / 0.8)
+    assert stability_bound("classical", 0.9) == pytest.approx(3.8)
+    assert stability_bound("nesterov", 0.0) == pytest.approx(2.0)
+    assert stability_bound("lookback", 0.0) == 2.0
+
+
+def test_largest_curvature_matches_a_full_hessian():
+    """A small network: the power iteration against every eigenvalue of a finite-difference Hessian."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    layout = Layout(2, 3, 2)
+    params = rng.normal(scale=0.8, size=layout.n_params)
+
+    def mean_grad(p):
+        return np.mean([item_loss_and_gradient(p, 2, 3, 2, 0, 0, x[i], y[i])[1] for i in range(len(x))], axis=0)
+
+    eps = 1e-5
+    hessian = np.array([(mean_grad(params + eps * e) - mean_grad(params - eps * e)) / (2 * eps)
+                        for e in np.eye(layout.n_params)])
+    expected = np.linalg.eigvalsh((hessian + hessian.T) / 2).max()
+    got = largest_curvature(params, layout, 0, 0, np.ascontiguousarray(x), y, iterations=100)
+    assert got == pytest.approx(expected, rel=1e-4)

@@ -1,0 +1,137 @@
+"""Sweeps: the same start for every configuration, and each one equal to a single run."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pytest
+
+import momentum_lab as ml
+from momentum_lab.cli import main
+from momentum_lab.engine import SWEEP_COLUMNS, InputError
+from momentum_lab.engine import _sweep
+
+
+@pytest.fixture(scope="module")
+def classical():
+    """A grid where the large rates and momenta diverge (weight limit 30)."""
+    return ml.sweep("iris", rule="classical", lr=(0.01, 1.0, 5), momentum=(0.0, 0.9, 4), epochs=12,
+                    weight_limit=30.0, target_loss=0.2)
+
+
+def test_every_configuration_starts_from_the_same_weights_and_order(classical):
+    first = classical.train_loss[:, :, 0]
+    assert np.all(first == first[0, 0])  # the same initial weights
+    # The same item order too: with momentum 0, two grids' shared rates give the same curves.
+    other = ml.sweep("iris", rule="classical", lr=(0.01, 0.1, 2), momentum=(0.0, 0.0, 1), epochs=12,
+                     weight_limit=30.0)
+    np.testing.assert_array_equal(other.train_loss[1, 0], classical.train_loss[2, 0])
+
+
+@pytest.mark.parametrize(("i", "j"), [(0, 0), (2, 1), (4, 3), (3, 3), (1, 2)])
+def test_a_configuration_equals_the_single_run_with_its_options(classical, i, j):
+    lr, m = float(classical.lrs[i]), float(classical.momenta[j])
+    single = ml.train("iris", rule="classical", lr=lr, momentum=m, epochs=12, weight_limit=30.0)
+    curve = classical.train_loss[i, j]
+    n = len(single.history)
+    np.testing.assert_array_equal(curve[:n], single.history["train_loss"])  # bit for bit
+    assert np.all(np.isnan(curve[n:]))
+    assert classical.final_train_loss[i, j] == single.history["train_loss"][-1]
+    assert classical.final_train_accuracy[i, j] == single.history["train_accuracy"][-1]
+    if single.diverged:
+        assert classical.diverged_at_epoch[i, j] == single.divergence.epoch
+    else:
+        assert np.isnan(classical.diverged_at_epoch[i, j])
+
+
+def test_the_grid_has_divergences_and_targets_where_the_curves_say(classical):
+    assert np.isfinite(classical.diverged_at_epoch).any() and np.isnan(classical.diverged_at_epoch).any()
+    for (i, j), epoch in np.ndenumerate(classical.epochs_to_target):
+        curve = classical.train_loss[i, j]
+        hits = np.flatnonzero(curve <= 0.2)
+        if hits.size:
+            assert epoch == hits[0]
+        else:
+            assert np.isnan(epoch)
+    assert classical.lrs.tolist() == pytest.approx([0.01, 0.01 * 10**0.5, 0.1, 0.1 * 10**0.5, 1.0])
+    assert classical.momenta.tolist() == pytest.approx([0.0, 0.3, 0.6, 0.9])
+
+
+def test_chunking_does_not_change_the_result(monkeypatch):
+    whole = ml.sweep("xor", lr=(0.05, 0.5, 3), momentum=(0.0, 0.8, 3), epochs=9)
+    monkeypatch.setattr(_sweep, "_CHUNK_SECONDS", 1e-9)  # one epoch a call
+    calls = []
+    chunked = ml.sweep("xor", lr=(0.05, 0.5, 3), momentum=(0.0, 0.8, 3), epochs=9,
+                       progress=lambda done, total: calls.append(done))
+    np.testing.assert_array_equal(whole.train_loss, chunked.train_loss)
+    assert calls == list(range(1, 10))
+
+
+def test_the_csv_table(classical, tmp_path):
+    path = tmp_path / "s.csv"
+    classical.to_csv(path)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == SWEEP_COLUMNS and len(rows) == 20
+    assert rows[0]["rule"] == "classical" and float(rows[0]["lr"]) == pytest.approx(0.01)
+    diverged = [r for r in rows if r["diverged_at_epoch"]]
+    assert diverged and all(int(r["diverged_at_epoch"]) >= 1 for r in diverged)
+    never = [r for r in rows if not r["epochs_to_target"]]
+    assert never  # an empty cell: never reached
+
+
+def test_best_skips_diverged_configurations(classical):
+    best = classical.best()
+    assert best["diverged_at_epoch"] is None
+    finals = classical.final_train_loss[np.isnan(classical.diverged_at_epoch)]
+    assert best["final_train_loss"] == finals.min()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"lr": "0.1:1"}, "--lr: expected MIN:MAX:N"),
+    ({"lr": (0.0, 1.0, 3)}, "--lr"),
+    ({"lr": (1.0, 0.1, 3)}, "--lr: MAX 0.1 is below MIN 1"),
+    ({"momentum": (0.0, 1.0, 3)}, "--momentum"),
+    ({"momentum": (0.2, 0.5, 1)}, "--momentum: one value"),
+    ({"target_loss": -1.0}, "--target-loss"),
+    ({"epochs": 0}, "--epochs"),
+])
+def test_bad_options(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        ml.sweep("iris", **kwargs)
+
+
+def test_the_sweep_command(tmp_path):
+    table, png = tmp_path / "s.csv", tmp_path / "s.png"
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["sweep", "--lr", "0.01:1:3", "--momentum", "0:0.9:2", "--epochs", "5", "--target-loss", "0.5",
+                 "--out", str(table), "--png", str(png)], out=out, err=err)
+    assert code == 0, err.getvalue()
+    assert "6 configurations x 5 epochs" in out.getvalue()
+    with table.open(encoding="utf-8") as fh:
+        assert len(list(csv.reader(fh))) == 7
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "sweep: epoch 5/5" in err.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--lr", "abc"], "--lr"),
+    (["--momentum", "0:1:3"], "--momentum"),
+    (["--out", "{tmp}/nodir/s.csv"], "--out"),
+    (["--png", "{tmp}/s.csv"], "--png"),
+])
+def test_the_sweep_command_refuses_bad_input(tmp_path, argv, fragment):
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+    full = ["sweep", "--epochs", "2", "--out", str(tmp_path / "s.csv"), *argv]
+    assert main(full, out=out, err=err) == 2
+    assert fragment in err.getvalue() and err.getvalue().count("\n") == 1
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_the_sweep_command_needs_an_output(tmp_path):
+    err = io.StringIO()
+    assert main(["sweep", "--epochs", "2"], out=io.StringIO(), err=err) == 2
+    assert "--out" in err.getvalue()
