@@ -431,3 +431,44 @@ def test_screenshot_mode_refuses_bad_options(tmp_path):
         code = main(["gui", *argv, "--screenshot", str(tmp_path / "s.png")], out=io.StringIO(), err=err)
         assert code == 2 and fragment in err.getvalue() and err.getvalue().count("\n") == 1
     assert not (tmp_path / "s.png").exists()
+
+
+def test_the_stability_readout_compares_lr_times_curvature_with_the_rules_bound(qtbot, open_window, dialogs):
+    from momentum_lab.engine import largest_curvature, stability_bound
+    from momentum_lab.engine._network import activation_code, loss_code
+
+    w = open_window(RunConfig(lr=0.01, momentum=0.9))
+    c = w.controller
+    b = c.latest
+    data = c.dataset
+    expected = largest_curvature(b.params, c.layout, activation_code("tanh"), loss_code("cross-entropy"),
+                                 data.x_train[:500], data.y_train[:500], iterations=20)
+    assert b.curvature == expected > 0  # measured in the worker, on the same weights
+    w.refresh()
+    text = w.status_labels["stability"].text()
+    assert text == f"lr×λ {0.01 * expected:.3g} < stable {stability_bound('lookback', 0.9):.3g}"
+    # A learning rate far beyond the bound: the readout turns into a warning.
+    big = 2 * stability_bound("lookback", 0.9) / expected
+    w.panel.lr.setValue(big)
+    qtbot.waitUntil(lambda: c.latest.lr == pytest.approx(big), timeout=TIMEOUT)
+    w.refresh()
+    assert w.status_labels["stability"].text().startswith("⚠ lr×λ ")
+    assert "B00020" in w.status_labels["stability"].styleSheet()
+
+
+def test_oscillating_weights_are_tinted_in_the_list(qtbot, open_window, dialogs):
+    w = open_window(RunConfig(lr=2.0, momentum=0.0))
+    c = w.controller
+    c.step_items(600)
+    qtbot.waitUntil(lambda: c.latest.step == 600, timeout=TIMEOUT)
+    w.refresh()
+    items = [w.delta_panel.weights.item(i) for i in range(w.delta_panel.weights.count())]
+    tinted = [it for it in items if it.background().color().green() < 235]
+    assert tinted, "some weight's deltas keep flipping sign at lr 2"
+    assert all("flips sign" in it.toolTip() for it in tinted)
+    calm = open_window(RunConfig(lr=0.001, momentum=0.0))
+    calm.controller.step_items(600)
+    qtbot.waitUntil(lambda: calm.controller.latest.step == 600, timeout=TIMEOUT)
+    calm.refresh()
+    lw = calm.delta_panel.weights
+    assert len([i for i in range(lw.count()) if lw.item(i).background().color().green() < 235]) < len(tinted)

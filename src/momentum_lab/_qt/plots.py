@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Slot
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..engine._analysis import delta_diagnostics, gradient_steps
 from ..engine._io import HISTORY_COLUMNS
 from .controller import RunController
 
@@ -344,6 +345,30 @@ class DeltaPanel(QWidget):
             self.traces.append(curve)
         self.refresh()
 
+    # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
+    DIAGNOSE_EVERY = 15
+
+    def _diagnose(self, steps: np.ndarray, rows: np.ndarray) -> None:
+        """Tint each parameter by how often its deltas flip sign; the tooltip says more."""
+        gaps = np.flatnonzero(np.diff(steps) > 1)
+        start = gaps[-1] + 1 if gaps.size else 0  # the latest unbroken run of steps
+        d = rows[start:]
+        if d.shape[0] < 4:
+            return
+        latest = self.controller.latest
+        cfg = self.controller.config
+        diag = delta_diagnostics(d, gradient_steps(d, cfg.rule, latest.momentum if latest else cfg.momentum))
+        for i in range(min(self.weights.count(), d.shape[1])):
+            item = self.weights.item(i)
+            rate = diag["sign_flip_rate"][i]
+            tint = 0 if not np.isfinite(rate) else int(150 * max(0.0, rate - 0.25) / 0.75)
+            item.setBackground(QColor(255, 255 - tint, 255 - tint))
+            item.setToolTip(
+                f"Over the latest {d.shape[0]:,} steps: the delta flips sign {rate:.0%} of the time; "
+                f"the actual change is {diag['effective_step'][i]:.2f} × lr × gradient "
+                f"({diag['momentum_share'][i]:.0%} of it from momentum)." if np.isfinite(rate) else
+                "No change in the latest steps.")
+
     def refresh(self) -> None:
         self._rebuild_list()
         ring = self.controller.deltas
@@ -354,6 +379,10 @@ class DeltaPanel(QWidget):
             self.caption.setText("No steps yet: press Start (Space) or Step (N).")
             return
         steps, rows = ring.latest()
+        self._diagnose_clock = getattr(self, "_diagnose_clock", 0) + 1
+        if self._diagnose_clock >= self.DIAGNOSE_EVERY or self.controller.state != "running":
+            self._diagnose_clock = 0
+            self._diagnose(steps, rows)
         # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
         x = (steps - steps[-1]).astype(float)
         gaps = np.flatnonzero(np.diff(steps) > 1)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..engine import stability_bound
 from .controller import RunController
 from .panel import ControlPanel
 from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView
@@ -108,8 +109,13 @@ class MainWindow(QMainWindow):
         self._splitters = (main, left, right)
         self._sized = False
 
-        self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "loss", "accuracy")}
+        self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "stability", "loss",
+                                                          "accuracy")}
+        self.status_labels["stability"].setToolTip(
+            "lr × λ, λ the largest curvature of the training loss now, against the largest value at which "
+            "this rule at this momentum is stable on a quadratic (see the README)")
         widest = {"state": "preparing", "progress": "epochs done 000,000 · step 00,000,000",
+                  "stability": "⚠ lr×λ 0.000 > stable 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.0000", "accuracy": "test accuracy 100.0%"}
         for name, label in self.status_labels.items():
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest[name]) + 16)
@@ -248,18 +254,32 @@ class MainWindow(QMainWindow):
         labels = self.status_labels
         labels["state"].setText(f"<b>{c.state}</b>")
         if b is None:
-            for name in ("progress", "speed", "loss", "accuracy"):
+            for name in ("progress", "speed", "stability", "loss", "accuracy"):
                 labels[name].setText("")
             return
         labels["progress"].setText(f"epochs done {b.epoch:,} · step {b.step:,}")
         ups = b.updates_per_second
         labels["speed"].setText(f"{ups / 1e6:.2f}M updates/s" if ups >= 1e5 else f"{ups:,.0f} updates/s"
                                 if ups else "")
+        labels["stability"].setText(self._stability_text(b))
         row = b.now if b.now is not None else c.history.latest_row  # the current weights
         if row is not None:
             labels["loss"].setText(f"train loss {row[1]:.4g}")
             labels["accuracy"].setText(f"test accuracy {row[4]:.1%}" if math.isfinite(row[4])
                                        else f"train accuracy {row[2]:.1%}")
+
+    def _stability_text(self, b) -> str:
+        """'lr×λ 0.43 < stable 1.11', or a red warning when the settings lie outside."""
+        if not math.isfinite(b.curvature):
+            self.status_labels["stability"].setStyleSheet("")
+            return ""
+        value = b.lr * b.curvature
+        bound = stability_bound(self.controller.config.rule, b.momentum)
+        outside = value >= bound
+        self.status_labels["stability"].setStyleSheet("QLabel { color: #B00020; font-weight: bold; }"
+                                                      if outside else "")
+        return (f"⚠ lr×λ {value:.3g} > stable {bound:.3g}" if outside else
+                f"lr×λ {value:.3g} < stable {bound:.3g}")
 
     # -- events ------------------------------------------------------------------------------
 

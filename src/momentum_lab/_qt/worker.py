@@ -21,7 +21,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ..engine import Divergence, InputError, Trainer
 from ..engine._io import HISTORY_COLUMNS
 from ..engine._monitor import SettingChange
-from ..engine._network import activation_code, forward_batch
+from ..engine._analysis import largest_curvature
+from ..engine._network import activation_code, forward_batch, loss_code
 
 __all__ = ["Batch", "TrainingWorker", "FLAT_OUT"]
 
@@ -32,6 +33,8 @@ FLAT_OUT = math.inf
 _CHUNK_SECONDS = 0.008
 # Batches go to the GUI at most this often while running.
 _BATCH_SECONDS = 1 / 30
+# The curvature (for the stability readout) is measured about this often while running.
+_CURVATURE_SECONDS = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,10 +80,12 @@ class Batch:
     divergence: Divergence | None = None
     changes: tuple[SettingChange, ...] = field(default=())
     now: np.ndarray | None = None
+    curvature: float = math.nan
 
     # (``now``: a history row for the current weights, its epoch a fraction — e.g. 12.25
     # a quarter into epoch 13 — so that slow motion and a divergence show the epoch in
-    # progress, not only completed ones.)
+    # progress, not only completed ones. ``curvature``: the largest curvature of the training
+    # loss at the current weights, refreshed about once a second — NaN until first measured.)
 
 
 class TrainingWorker(QObject):
@@ -244,6 +249,15 @@ class TrainingWorker(QObject):
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _measure_curvature(self) -> float:
+        t = self.trainer
+        if t.divergence is not None or not np.all(np.isfinite(t.params)):
+            return math.nan
+        # On a sample of at most 500 training items: a few ms, about once a second.
+        xs, ys = t.dataset.x_train[:500], t.dataset.y_train[:500]
+        return largest_curvature(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
+                                 xs, ys, iterations=20)
+
     def _reset_pending(self) -> None:
         self._rows: list[np.ndarray] = []
         self._changes: list[SettingChange] = []
@@ -253,6 +267,8 @@ class TrainingWorker(QObject):
         self._last_batch_step = 0
         self._anchor = (time.perf_counter(), 0)
         self._next_batch = time.perf_counter()
+        self._curvature_time = -math.inf
+        self._curvature = math.nan
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -375,11 +391,14 @@ class TrainingWorker(QObject):
         rows = np.concatenate(self._rows) if self._rows else np.empty((0, len(HISTORY_COLUMNS)))
         now_row = t.history_row()
         now_row[0] = t.epoch + t.position / t.dataset.n_train
+        if now - self._curvature_time >= _CURVATURE_SECONDS or self.state != "running":
+            self._curvature_time = now
+            self._curvature = self._measure_curvature()
         batch = Batch(
             run_id=self.run_id, state=self.state, epoch=t.epoch, position=t.position, step=t.step,
             rows=rows, deltas=self._deltas, delta_first_step=self._delta_first, params=t.params.copy(),
             updates_per_second=ups, lr=t.lr, momentum=t.momentum, divergence=t.divergence,
-            changes=tuple(self._changes), now=now_row,
+            changes=tuple(self._changes), now=now_row, curvature=self._curvature,
         )
         self._rows = []
         self._changes = []
