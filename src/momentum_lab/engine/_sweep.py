@@ -23,7 +23,7 @@ from ._datasets import load_dataset
 from ._errors import InputError
 from ._kernel import OK, sweep_kernel_for
 from ._options import check_count, check_learning_rate, check_momentum, check_positive
-from ._trainer import DEFAULT_WEIGHT_LIMIT, Trainer
+from ._trainer import DEFAULT_WEIGHT_LIMIT, Trainer, draw_orders, order_stream
 
 __all__ = ["SWEEP_COLUMNS", "SweepResult", "parse_range", "sweep"]
 
@@ -231,14 +231,12 @@ def sweep(
         return evals
 
     run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
-    rng = np.random.default_rng([seed, 2])  # the trainer's order stream (Trainer._orders_ahead)
+    rng = order_stream(seed)
     began = time.perf_counter()
     done, chunk = 0, 1
     while done < epochs and np.any(statuses == OK):
         rows = min(chunk, epochs - done)
-        orders = np.tile(np.arange(data.n_train, dtype=np.int64), (rows, 1))
-        if shuffle:
-            orders = rng.permuted(orders, axis=1)
+        orders = draw_orders(rng, rows, data.n_train, shuffle)
         t0 = time.perf_counter()
         evals = run(orders)
         took = time.perf_counter() - t0

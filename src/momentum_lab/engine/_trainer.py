@@ -42,6 +42,21 @@ INITS = ("uniform", "glorot")
 _ORDER_BLOCK_ITEMS = 1 << 20
 
 
+def order_stream(seed: int) -> np.random.Generator:
+    """The random stream of a run's item orders (apart from the initial weights' stream)."""
+    return np.random.default_rng([seed, 2])
+
+
+def draw_orders(rng: np.random.Generator, rows: int, n_items: int, shuffle: bool) -> np.ndarray:
+    """The item orders of the next ``rows`` epochs, shape (rows, n_items).
+
+    Row by row, in epoch order, from one stream: the orders are the same however the
+    epochs are drawn in blocks (a test checks it), so a sweep and a single run agree.
+    """
+    block = np.tile(np.arange(n_items, dtype=np.int64), (rows, 1))
+    return rng.permuted(block, axis=1) if shuffle else block
+
+
 @dataclass(frozen=True)
 class Divergence:
     """Where and why a run diverged.
@@ -189,7 +204,7 @@ class Trainer:
         self.position = 0
         self.step = 0
         self.divergence: Divergence | None = None
-        self._order_rng = np.random.default_rng([self.seed, 2])
+        self._order_rng = order_stream(self.seed)
         self._orders = np.empty((0, self.dataset.n_train), dtype=np.int64)
         self._orders_first = 0
 
@@ -310,11 +325,7 @@ class Trainer:
             return self._orders[offset:]
         n = self.dataset.n_train
         rows = max(1, min(need_epochs, _ORDER_BLOCK_ITEMS // n))
-        block = np.tile(np.arange(n, dtype=np.int64), (rows, 1))
-        if self.shuffle:
-            # Row by row, in epoch order, from one stream: the orders are the
-            # same however the run is chunked (a test checks it).
-            block = self._order_rng.permuted(block, axis=1)
+        block = draw_orders(self._order_rng, rows, n, self.shuffle)
         self._orders = block
         self._orders_first = self.epoch
         return block
