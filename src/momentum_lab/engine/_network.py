@@ -351,8 +351,8 @@ def _logits_block(params, n_in, n_h, n_out, act, xs, start, count, x_t, a_t, z_t
                 z_t[k, b] += a_t[j, b] * w
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
+@njit(nogil=True, cache=True)
+def evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
     """Mean per-item loss and accuracy over a set; (nan, nan) when it is empty.
 
     Parameters
@@ -393,19 +393,6 @@ def _evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
                     sq += diff * diff
                 total += 0.5 * sq
     return total / n, correct / n
-
-
-@njit(nogil=True, cache=True)
-def evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
-    """Mean per-item loss and accuracy over a set; (nan, nan) when it is empty.
-
-    Parameters
-    ----------
-    xs : ndarray, shape (n_items, n_in)
-    ys : ndarray, shape (n_items,)
-        Class indices.
-    """
-    return _evaluate(params, n_in, n_h, n_out, act, loss, xs, ys)
 
 
 @njit(nogil=True, cache=True)
