@@ -177,14 +177,10 @@ class ControlPanel(QWidget):
     def _on_dataset(self, index: int) -> None:
         text = self.dataset.itemText(index)
         if text == OPEN_CSV:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", str(Path.cwd()),
+            text, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", str(Path.cwd()),
                                                   "CSV files (*.csv);;All files (*)")
-            if not path or not self.controller.apply(dataset=path):
-                self.show_config()
-                return
-        elif not self.controller.apply(dataset=text):
-            self.show_config()
-            return
+        if text:
+            self.controller.apply(dataset=text)  # a bad file: a dialog, and the run on show stays
         self.show_config()
 
     @Slot(int)

@@ -34,7 +34,7 @@ REDRAW_HZ = 40
 # thread for long: each main group five times per cycle, the slow views once.
 SCHEDULE = ("curves", "deltas") * 5 + ("slow",)
 # (The network and the decision regions change slowly to the eye and cost most to draw:
-# a pen per edge, a forward pass over a grid. They are the "slow" group, about 6 Hz.)
+# a pen per edge, a forward pass over a grid. They are the "slow" group, once a SCHEDULE cycle.)
 
 #: Keyboard shortcuts: (keys, what they do). The Help menu lists them.
 SHORTCUTS = (
