@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from momentum_lab.cli import main
 from momentum_lab.engine import Trainer, load_dataset
-from momentum_lab._qt.controller import RunConfig, RunController
+from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
 from momentum_lab._qt.plots import TRAIN
 from momentum_lab._qt.widgets import LearningRateSpinBox, MomentumSpinBox
 from momentum_lab._qt.window import SHORTCUTS, MainWindow
@@ -406,7 +406,7 @@ def test_a_screenshot_shows_the_error_curves_where_they_belong(qtbot, open_windo
     rect = loss.geometry().translated(loss.parentWidget().mapTo(w, loss.geometry().topLeft())
                                       - loss.geometry().topLeft())
     assert count_near(image, rect, TRAIN) > 60  # the train loss curve, in the loss plot (~140 here)
-    w.curves.curves[("loss", "train")].hide()
+    w.curves.curves[("loss", "train", 0)].hide()
     w.save_screenshot(str(shot))
     assert count_near(QImage(str(shot)), rect, TRAIN) < 10  # without it, next to none
 
@@ -472,3 +472,90 @@ def test_oscillating_weights_are_tinted_in_the_list(qtbot, open_window, dialogs)
     calm.refresh()
     lw = calm.delta_panel.weights
     assert len([i for i in range(lw.count()) if lw.item(i).background().color().green() < 235]) < len(tinted)
+
+
+# -- runs side by side ------------------------------------------------------------------------
+
+
+def test_adding_a_run_compares_it_from_the_same_start(qtbot, open_window, dialogs):
+    w = open_window(RunConfig(momentum=0.9))
+    c = w.controller
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        qtbot.mouseClick(w.panel.add_lane_button, Qt.MouseButton.LeftButton)
+    assert c.config.compare == (LaneSettings("classical", 0.01, 0.9),)  # the article's rule against classical
+    (row,) = w.panel.lane_rows
+    assert row.rule.currentData() == "classical" and row.momentum.value() == 0.9
+    a, b = c.latest.lanes
+    np.testing.assert_array_equal(a.params, b.params)
+    c.step_items(3 * c.dataset.n_train)
+    qtbot.waitUntil(lambda: c.latest.epoch == 3, timeout=TIMEOUT)
+    for lane, rule in zip(c.lanes, ("lookback", "classical")):
+        alone = Trainer(load_dataset("iris"), rule=rule, momentum=0.9)
+        alone.run_epochs(3)
+        np.testing.assert_array_equal(lane.latest.params, alone.params)
+        assert len(lane.history) == 4
+    w.refresh()
+    # Both runs drawn on the error plot, each in its colour, named in the legend.
+    for lane in (0, 1):
+        x, y = w.curves.curves[("loss", "train", lane)].getData()
+        assert list(x) == [0, 1, 2, 3]
+    names = [label.text for _, label in w.curves.legends["loss"].items]
+    assert names[:2] == ["A look-back, lr 0.01, m 0.9", "B classical, lr 0.01, m 0.9"]
+    # The same weight's deltas, one trace per run.
+    assert [(t.row, t.lane) for t in w.delta_panel.traces] == [(0, 0), (0, 1)]
+    assert all(t.getData()[0] is not None and len(t.getData()[0]) for t in w.delta_panel.traces)
+
+
+def test_each_runs_spin_boxes_stay_live(qtbot, open_window, dialogs):
+    w = open_window(RunConfig(compare=(LaneSettings("classical", 0.01, 0.5),)))
+    c = w.controller
+    c.start()
+    (row,) = w.panel.lane_rows
+    row.lr.setValue(0.02)
+    row.momentum.setValue(0.8)
+    qtbot.waitUntil(lambda: c.latest.lanes[1].lr == 0.02 and c.latest.lanes[1].momentum == 0.8,
+                    timeout=TIMEOUT)
+    run_id = c.run_id
+    assert c.latest.lanes[0].lr == 0.01 and c.run_id == run_id  # live: no new run, A untouched
+    qtbot.waitUntil(lambda: any(m.run == "B" for m in c.marks), timeout=TIMEOUT)
+    assert any(m.label.startswith("B: lr 0.01 → 0.02") for m in c.marks)
+    c.pause()
+    # A new rule for B is a new start for both.
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        row.rule.setCurrentIndex(row.rule.findData("nesterov"))
+        row.rule.activated.emit(row.rule.currentIndex())
+    assert c.config.compare == (LaneSettings("nesterov", 0.02, 0.8),) and c.latest.step == 0
+
+
+def test_removing_a_run_and_a_divergence_in_one_run(qtbot, open_window, dialogs):
+    w = open_window(RunConfig(compare=(LaneSettings("classical", 0.3, 0.9),), weight_limit=30.0))
+    c = w.controller
+    c.set_max_epochs(30)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        c.start()
+    w.refresh()
+    assert c.latest.lanes[1].divergence is not None and c.latest.lanes[0].divergence is None
+    assert w.banner.isVisibleTo(w) and w.banner.text().startswith("Run B classical, lr 0.3, m 0.9 diverged")
+    assert "The other runs go on" in w.banner.text()
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        qtbot.mouseClick(w.panel.lane_rows[0].remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.panel.lane_rows, timeout=TIMEOUT)
+    assert c.config.compare == () and len(c.lanes) == 1
+    w.refresh()
+    assert not w.banner.isVisibleTo(w)
+    assert [label.text for _, label in w.curves.legends["loss"].items] == ["train", "test"]
+
+
+def test_the_gui_compare_option(tmp_path):
+    shot = tmp_path / "window.png"
+    err = io.StringIO()
+    code = main(["gui", "--epochs", "3", "--size", "1000x700", "--compare", "classical:0.02",
+                 "--compare", "nesterov", "--screenshot", str(shot)], out=io.StringIO(), err=err)
+    assert code == 0, err.getvalue()
+    for argv, fragment in ((["--compare", "heavy"], "got 'heavy'"), (["--compare", "classical:x"], "numbers"),
+                           (["--compare", "classical:0.1:1.5"], "--compare: "),
+                           (["--compare", "nesterov"] * 4, "at most 3")):
+        err = io.StringIO()
+        code = main(["gui", *argv, "--screenshot", str(tmp_path / "s.png")], out=io.StringIO(), err=err)
+        assert code == 2 and fragment in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
+    assert not (tmp_path / "s.png").exists()

@@ -136,3 +136,84 @@ def test_reset_and_stop(worker, iris):
     assert worker.state == "stopped"
     worker.start()
     assert worker.state == "stopped"
+
+
+# -- runs side by side ------------------------------------------------------------------------
+
+
+def test_runs_side_by_side_start_alike_and_each_equals_a_run_of_its_own(worker, iris):
+    options = [{"rule": "lookback"}, {"rule": "classical", "momentum": 0.9}, {"rule": "nesterov", "lr": 0.05},
+               {"rule": "lookback"}]
+    configure(worker, 1, iris, options)
+    first = worker.batches[-1]
+    assert len(first.lanes) == 4
+    for lane in first.lanes[1:]:
+        np.testing.assert_array_equal(lane.params, first.lanes[0].params)  # the same initial weights
+    worker.step_items(2 * iris.n_train + 17)
+    b = worker.batches[-1]
+    for lane, opts in zip(b.lanes, options):
+        alone = Trainer(iris, **opts)
+        deltas = np.empty((50, alone.layout.n_params))
+        alone.run(2 * iris.n_train + 17 - 50)
+        alone.run(50, deltas)
+        np.testing.assert_array_equal(lane.params, alone.params)
+        np.testing.assert_array_equal(lane.deltas, deltas)
+        assert lane.rule == opts["rule"]
+    # The same settings give the same run: the same item order, step for step.
+    np.testing.assert_array_equal(b.lanes[3].params, b.lanes[0].params)
+    assert not np.array_equal(b.lanes[1].params, b.lanes[0].params)
+    assert b.rows is b.lanes[0].rows and b.lr == b.lanes[0].lr  # the batch reads as the main run's
+
+
+def test_a_run_that_diverges_stops_and_the_others_go_on(worker, iris):
+    configure(worker, 1, iris, [{}, {"rule": "classical", "lr": 0.3, "momentum": 0.9, "weight_limit": 30.0}])
+    worker.set_max_epochs(40)
+    worker.start()
+    while worker.state == "running":
+        worker._tick()
+    assert worker.state == "finished"  # the main run reached the limit
+    b = worker.batches[-1]
+    main, other = b.lanes
+    assert main.divergence is None and other.divergence is not None
+    assert b.epoch == 40 and worker.lanes[1].trainer.epoch < 40
+    assert other.now[0] < 40  # it stopped where it diverged
+
+
+def test_every_run_diverged_is_a_diverged_state(worker, iris):
+    configure(worker, 1, iris, [{"rule": r, "lr": 0.3, "momentum": 0.9, "weight_limit": 30.0}
+                                for r in ("classical", "nesterov")])
+    worker.start()
+    while worker.state == "running":
+        worker._tick()
+    assert worker.state == "diverged"
+    assert all(lane.divergence is not None for lane in worker.batches[-1].lanes)
+
+
+def test_live_settings_change_one_run_only(worker, iris):
+    configure(worker, 1, iris, [{}, {"rule": "classical"}])
+    worker.step_items(10)
+    before = len(worker.batches)
+    worker.set_lr(0.2, 1)
+    worker.set_momentum(0.9, 0)
+    b = worker.batches[-1]
+    assert (b.lanes[0].lr, b.lanes[0].momentum) == (0.01, 0.9)
+    assert (b.lanes[1].lr, b.lanes[1].momentum) == (0.2, 0.5)
+    sent = worker.batches[before:]
+    assert [(c.name, c.new) for batch in sent for c in batch.lanes[0].changes] == [("momentum", 0.9)]
+    assert [(c.name, c.new) for batch in sent for c in batch.lanes[1].changes] == [("lr", 0.2)]
+    worker.set_lr(0.3, 7)  # no such run: nothing happens
+    assert worker.batches[-1] is b
+
+
+def test_a_setting_changed_while_a_run_is_built_goes_into_it(worker, iris):
+    worker.configure(1, iris, [{}, {"rule": "classical"}], 50)
+    worker.set_lr(0.05, 1)
+    worker._build_wanted()
+    assert worker.lanes[1].trainer.lr == 0.05 and worker.lanes[0].trainer.lr == 0.01
+
+
+def test_more_than_four_runs_are_refused(worker, iris):
+    refused = []
+    worker.configure_failed.connect(lambda run_id, message: refused.append(message))
+    configure(worker, 1, iris, [{}] * 5)
+    assert refused == ["side by side: 1 to 4 runs, got 5"]

@@ -32,6 +32,7 @@ from .engine import (
     TrainResult,
     train,
 )
+from .engine._options import check_learning_rate, check_momentum
 
 __all__ = ["main"]
 
@@ -143,6 +144,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="hide the control panel (F2 shows it): more room for the plots")
     view.add_argument("--speed", type=float, default=None, metavar="ITEMS",
                       help="items trained a second (default: flat out); 2 is slow motion for a class")
+    view.add_argument("--compare", action="append", default=[], dest="compare_runs",
+                      metavar="RULE[:LR[:MOMENTUM]]",
+                      help="train another run beside the main one, from the same initial weights and item "
+                           "order, with this rule (and learning rate and momentum; default the main run's). "
+                           "Up to three times, e.g. --compare classical --compare nesterov:0.005")
     p_sweep = sub.add_parser("sweep", help="train a grid of learning rate x momentum from the same start",
                              description="Train every (learning rate, momentum) of a grid from the same initial "
                                          "weights and item order, on every core, and write a table "
@@ -330,6 +336,23 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _run_train(ns, out, err)
 
 
+def _parse_compare(text: str, lr: float, momentum: float):
+    """``RULE[:LR[:MOMENTUM]]`` as LaneSettings, LR and MOMENTUM defaulting to the main run's."""
+    from ._qt.controller import LaneSettings
+
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or parts[0] not in RULES:
+        raise InputError(f"--compare: expected RULE[:LR[:MOMENTUM]] with RULE one of {', '.join(RULES)} "
+                         f"(e.g. classical:0.01:0.9), got {text!r}")
+    try:
+        values = [float(v) for v in parts[1:]]
+    except ValueError:
+        raise InputError(f"--compare: LR and MOMENTUM must be numbers, got {text!r}") from None
+    values += [lr, momentum][len(values):]
+    return LaneSettings(parts[0], check_learning_rate(values[0], "--compare"),
+                        check_momentum(values[1], "--compare"))
+
+
 def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
     from ._qt._app import has_display
@@ -360,9 +383,14 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ._qt.controller import RunConfig
 
     fields = {k: v for k, v in vars(args).items() if k in RunConfig.__dataclass_fields__}
+    fields["compare"] = tuple(_parse_compare(text, args.lr, args.momentum) for text in args.compare_runs)
+    if len(fields["compare"]) > 3:
+        raise InputError(f"--compare: at most 3 runs beside the main one, got {len(fields['compare'])}")
     config = RunConfig(**fields)
     # The same checks the worker will make, here, so that bad options get one line and status 2.
-    Trainer(load_dataset(config.dataset, **config.dataset_options()), **config.trainer_options())
+    data = load_dataset(config.dataset, **config.dataset_options())
+    for options in config.lane_options():
+        Trainer(data, **options)
 
     from ._qt.gui import run_gui
 

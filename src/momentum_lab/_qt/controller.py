@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from ..engine import Dataset, InputError, Layout, load_dataset
+from ..engine import RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
 from ..engine._options import check_learning_rate, check_momentum
-from .worker import FLAT_OUT, Batch, TrainingWorker
+from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, TrainingWorker
 
-__all__ = ["RunConfig", "RunController"]
+__all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
+
+#: The runs of a comparison are called A (the main run), B, C and D.
+LANE_NAMES = "ABCD"
 
 # How many of the latest steps' deltas the GUI keeps and shows: 2,000, fewer for large
 # networks (each batch carries steps x parameters numbers, and the heatmap draws them all).
@@ -35,6 +38,15 @@ def delta_window(n_params: int) -> int:
     return max(MIN_DELTA_WINDOW, min(DELTA_WINDOW, DELTA_CELLS // max(n_params, 1)))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
+
+
+@dataclass(frozen=True)
+class LaneSettings:
+    """What a run compared side by side changes: its rule, learning rate and momentum."""
+
+    rule: str
+    lr: float
+    momentum: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,27 @@ class RunConfig:
     shuffle: bool = True
     lr: float = 0.01
     momentum: float = 0.5
+    # Runs trained beside the main one (B, C, D): same data, network, seed, so the same
+    # initial weights and item order; their own rule, learning rate and momentum.
+    compare: tuple[LaneSettings, ...] = ()
+
+    @property
+    def lanes(self) -> tuple[LaneSettings, ...]:
+        """The main run's settings, then those of the runs compared with it."""
+        return (LaneSettings(self.rule, self.lr, self.momentum), *self.compare)
+
+    def with_lane(self, index: int, **changes: Any) -> "RunConfig":
+        """This configuration with run ``index``'s rule, lr or momentum changed."""
+        if index == 0:
+            return replace(self, **changes)
+        compare = list(self.compare)
+        compare[index - 1] = replace(compare[index - 1], **changes)
+        return replace(self, compare=tuple(compare))
+
+    def lane_options(self) -> list[dict]:
+        """Trainer keyword options for each run, the main run first."""
+        return [dict(self.trainer_options(), rule=lane.rule, lr=lane.lr, momentum=lane.momentum)
+                for lane in self.lanes]
 
     def dataset_options(self) -> dict:
         out = dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
@@ -75,6 +108,15 @@ class RunConfig:
         if self.init_scale is not None:
             out["init_scale"] = self.init_scale
         return out
+
+
+class LaneBuffers:
+    """What the views draw of one run: its history, its latest deltas, its latest report."""
+
+    def __init__(self, n_params: int) -> None:
+        self.history = HistoryLog()
+        self.deltas = DeltaRing(delta_window(n_params), n_params)
+        self.latest: LaneReport | None = None
 
 
 class RunController(QObject):
@@ -94,6 +136,9 @@ class RunController(QObject):
     # Emitted when a requested configuration failed and the one on show stays (views that
     # show the configuration show it again).
     config_restored = Signal()
+    # Emitted when a new configuration has been asked for (it is being prepared): views that
+    # show the configuration show the one asked for.
+    config_requested = Signal()
 
     # Requests to the worker (queued: they run in the worker's thread).
     _configure = Signal(int, object, object, int)
@@ -102,8 +147,8 @@ class RunController(QObject):
     _pause = Signal()
     _step_items = Signal(int)
     _step_epoch = Signal()
-    _set_lr = Signal(float)
-    _set_momentum = Signal(float)
+    _set_lr = Signal(float, int)
+    _set_momentum = Signal(float, int)
     _set_speed = Signal(float)
     _set_max_epochs = Signal(int)
 
@@ -111,8 +156,9 @@ class RunController(QObject):
         super().__init__(parent)
         self.config = config or RunConfig()
         self.dataset: Dataset = load_dataset(self.config.dataset, **self.config.dataset_options())
-        self.history = HistoryLog()
-        self.deltas: DeltaRing | None = None
+        # One per run (the main run, then those compared with it); see the properties below.
+        self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
+        # Live setting changes of every run, for marking the curves.
         self.marks: deque[SettingChange] = deque(maxlen=MAX_MARKS)
         self.latest: Batch | None = None
         self.state = "preparing"
@@ -161,6 +207,28 @@ class RunController(QObject):
     # -- the run ---------------------------------------------------------------------------------
 
     @property
+    def history(self) -> HistoryLog:
+        """The main run's history."""
+        return self.lanes[0].history
+
+    @property
+    def deltas(self) -> DeltaRing:
+        """The main run's latest deltas."""
+        return self.lanes[0].deltas
+
+    @property
+    def comparing(self) -> bool:
+        return len(self.lanes) > 1
+
+    def lane_title(self, index: int) -> str:
+        """'B classical, lr 0.05, m 0.9' (the settings now in force; short, for legends)."""
+        report = self.lanes[index].latest
+        settings = self.config.lanes[index]
+        lr, m = (report.lr, report.momentum) if report is not None else (settings.lr, settings.momentum)
+        rule = RULE_SHORT[settings.rule].split(" (")[0]  # "look-back", "classical", "Nesterov"
+        return f"{LANE_NAMES[index]} {rule}, lr {lr:g}, m {m:g}"
+
+    @property
     def layout(self) -> Layout:
         d = self.dataset
         return Layout(d.n_inputs, self.config.hidden, d.n_classes)
@@ -170,11 +238,11 @@ class RunController(QObject):
         self._pending = (self._next_id, config, dataset, reason)
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
-        self._configure.emit(self._next_id, dataset, config.trainer_options(), delta_window(n_params))
+        self.config_requested.emit()
+        self._configure.emit(self._next_id, dataset, config.lane_options(), delta_window(n_params))
 
     def _clear(self, reason: str) -> None:
-        self.history.clear()
-        self.deltas = DeltaRing(delta_window(self.layout.n_params), self.layout.n_params)
+        self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
         self.marks.clear()
         self.latest = None
         self._pending_reason = reason
@@ -194,10 +262,49 @@ class RunController(QObject):
         the new run was started.
         """
         if "lr" in changes or "momentum" in changes:
-            raise ValueError("lr and momentum change live: use set_lr and set_momentum")
+            raise ValueError("lr and momentum change live: use set_lr and set_momentum, or load()")
+        return self._apply(replace(self.wanted_config, **changes), changes)
+
+    def load(self, **changes: Any) -> bool:
+        """Start a new run with some fields changed, lr and momentum included (a sweep's cell)."""
+        return self._apply(replace(self.wanted_config, **changes), changes)
+
+    def add_lane(self, settings: LaneSettings | None = None) -> bool:
+        """Train one more run beside the others (a new start for all, so that they stay comparable).
+
+        By default the next rule not yet shown at the main run's learning rate and momentum:
+        the article's look-back rule is compared with classical momentum, then Nesterov.
+        """
+        base = self.wanted_config
+        if len(base.lanes) >= MAX_LANES:
+            self.error.emit(f"at most {MAX_LANES} runs side by side")
+            return False
+        if settings is None:
+            used = {lane.rule for lane in base.lanes}
+            rule = next((r for r in RULES if r not in used), base.rule)
+            settings = LaneSettings(rule, base.lr, base.momentum)
+        return self._apply(replace(base, compare=(*base.compare, settings)),
+                           {"compare": f"{len(base.lanes) + 1} runs side by side"})
+
+    def remove_lane(self, index: int) -> bool:
+        """Stop comparing run ``index`` (1 or more; the main run stays)."""
+        base = self.wanted_config
+        if not 1 <= index < len(base.lanes):
+            return False
+        compare = base.compare[: index - 1] + base.compare[index:]
+        what = f"{len(compare) + 1} runs side by side" if compare else "one run"
+        return self._apply(replace(base, compare=compare), {"compare": what})
+
+    def set_lane_rule(self, index: int, rule: str) -> bool:
+        """Run ``index``'s rule (a new start for all the runs)."""
+        base = self.wanted_config
+        if base.lanes[index].rule == rule:
+            return False
+        return self._apply(base.with_lane(index, rule=rule), {f"run {LANE_NAMES[index]} rule": rule})
+
+    def _apply(self, config: RunConfig, changes: dict) -> bool:
         base = self.wanted_config
         base_dataset = self._pending[2] if self._pending else self.dataset
-        config = replace(base, **changes)
         try:
             if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
                 dataset = load_dataset(config.dataset, **config.dataset_options())
@@ -207,7 +314,7 @@ class RunController(QObject):
         except InputError as exc:
             self.error.emit(str(exc))
             return False
-        what = ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
+        what = ", ".join(v if k == "compare" else f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
         self._launch(config, dataset, f"new run: {what}")
         return True
 
@@ -245,25 +352,27 @@ class RunController(QObject):
     def step_epoch(self) -> None:
         self._step_epoch.emit()
 
-    def set_lr(self, value: float) -> None:
-        """Applies to the running worker from its next step on."""
-        try:
-            value = check_learning_rate(value)
-        except InputError as exc:
-            self.error.emit(str(exc))
-            return
-        self.config = replace(self.config, lr=value)
-        self._set_lr.emit(value)
+    def set_lr(self, value: float, lane: int = 0) -> None:
+        """Run ``lane``'s learning rate (0: the main run), from the worker's next step on."""
+        self._set_live(lane, "lr", value, check_learning_rate, self._set_lr)
 
-    def set_momentum(self, value: float) -> None:
-        """Applies to the running worker from its next step on."""
+    def set_momentum(self, value: float, lane: int = 0) -> None:
+        """Run ``lane``'s momentum (0: the main run), from the worker's next step on."""
+        self._set_live(lane, "momentum", value, check_momentum, self._set_momentum)
+
+    def _set_live(self, lane: int, name: str, value: float, check, request: Signal) -> None:
         try:
-            value = check_momentum(value)
+            value = check(value)
         except InputError as exc:
             self.error.emit(str(exc))
             return
-        self.config = replace(self.config, momentum=value)
-        self._set_momentum.emit(value)
+        if lane < len(self.config.lanes):
+            self.config = self.config.with_lane(lane, **{name: value})
+        if self._pending is not None and lane < len(self._pending[1].lanes):
+            # A run being prepared starts with the value now shown (the worker does the same).
+            run_id, config, dataset, reason = self._pending
+            self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason)
+        request.emit(value, lane)
 
     def set_speed(self, items_per_second: float) -> None:
         self.speed = items_per_second
@@ -291,10 +400,13 @@ class RunController(QObject):
         if self.latest is None:
             self.run_started.emit(self._pending_reason)
         self.latest = batch
-        self.history.extend(batch.rows)
-        if batch.deltas.shape[0]:
-            self.deltas.push(batch.deltas, batch.delta_first_step)
-        self.marks.extend(batch.changes)
+        for index, (lane, report) in enumerate(zip(self.lanes, batch.lanes)):
+            lane.latest = report
+            lane.history.extend(report.rows)
+            if report.deltas.shape[0]:
+                lane.deltas.push(report.deltas, report.delta_first_step)
+            name = LANE_NAMES[index] if self.comparing else ""
+            self.marks.extend(replace(change, run=name) for change in report.changes)
         self._set_state(batch.state)
         self.revision += 1
         self.changed.emit()

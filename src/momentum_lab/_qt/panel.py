@@ -20,12 +20,83 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, RULE_SHORT, RULE_TITLES, RULES
-from .controller import RunController
-from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl
+from .controller import LANE_NAMES, LaneSettings, RunController
+from .plots import LANE_COLOURS
+from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
+from .worker import MAX_LANES
 
-__all__ = ["ControlPanel"]
+__all__ = ["ControlPanel", "LaneRow"]
 
 OPEN_CSV = "Open CSV…"
+
+
+def _rule_box() -> QComboBox:
+    box = QComboBox()
+    for i, name in enumerate(RULES):
+        box.addItem(RULE_SHORT[name], name)
+        box.setItemData(i, RULE_TITLES[name], Qt.ItemDataRole.ToolTipRole)
+    return box
+
+
+class LaneRow(QWidget):
+    """One run compared with the main one: its rule (a change restarts every run), its live
+    learning rate and momentum, and a button to stop comparing it."""
+
+    def __init__(self, controller: RunController, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.index = index
+        name = QLabel(LANE_NAMES[index])
+        name.setStyleSheet(f"QLabel {{ color: white; background: {LANE_COLOURS[index]}; font-weight: bold; "
+                           "padding: 2px 6px; border-radius: 3px; }")
+        name.setToolTip(f"Run {LANE_NAMES[index]}: drawn in this colour (test error dashed)")
+        name.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        name.setFixedWidth(name.fontMetrics().horizontalAdvance("W") + 14)
+        self.rule = _rule_box()
+        self.lr = LearningRateSpinBox()
+        self.lr.setToolTip(f"Run {LANE_NAMES[index]}'s learning rate, from its next step")
+        self.momentum = MomentumSpinBox()
+        self.momentum.setToolTip(f"Run {LANE_NAMES[index]}'s momentum, from its next step")
+        self.remove = QPushButton("✕")
+        self.remove.setFixedWidth(28)
+        self.remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.remove.setToolTip(f"Stop comparing run {LANE_NAMES[index]} (the others start again)")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 2, 0 , 2)
+        grid.addWidget(name, 0, 0)
+        grid.addWidget(self.rule, 0, 1, 1, 2)
+        grid.addWidget(self.remove, 0, 3)
+        grid.addWidget(self.lr, 1, 1)
+        grid.addWidget(self.momentum, 1, 2)
+        self.rule.activated.connect(self._on_rule)
+        self.lr.valueChanged.connect(self._on_lr)
+        self.momentum.valueChanged.connect(self._on_momentum)
+        self.remove.clicked.connect(self._on_remove)
+        for box in (self.lr, self.momentum):
+            box.editingFinished.connect(box.clearFocus)
+
+    def show_settings(self, settings: LaneSettings) -> None:
+        for widget, setter, value in ((self.rule, self.rule.setCurrentIndex, RULES.index(settings.rule)),
+                                      (self.lr, self.lr.setValue, settings.lr),
+                                      (self.momentum, self.momentum.setValue, settings.momentum)):
+            with signals_blocked(widget):
+                setter(value)
+
+    @Slot(int)
+    def _on_rule(self, index: int) -> None:
+        self.controller.set_lane_rule(self.index, self.rule.itemData(index))
+
+    @Slot(float)
+    def _on_lr(self, value: float) -> None:
+        self.controller.set_lr(value, self.index)
+
+    @Slot(float)
+    def _on_momentum(self, value: float) -> None:
+        self.controller.set_momentum(value, self.index)
+
+    @Slot()
+    def _on_remove(self) -> None:
+        self.controller.remove_lane(self.index)
 
 
 class ControlPanel(QWidget):
@@ -46,10 +117,7 @@ class ControlPanel(QWidget):
         self.activation.addItems(list(ACTIVATIONS))
         self.loss = QComboBox()
         self.loss.addItems(list(LOSSES))
-        self.rule = QComboBox()
-        for i, name in enumerate(RULES):
-            self.rule.addItem(RULE_SHORT[name], name)
-            self.rule.setItemData(i, RULE_TITLES[name], Qt.ItemDataRole.ToolTipRole)
+        self.rule = _rule_box()
         self.lr = LearningRateSpinBox()
         self.lr.setToolTip("Learning rate: arrows step 0.001, 0.002, 0.005, 0.01, …; typed values are kept "
                            "exactly. Applies from the next step ( ] raises, [ lowers).")
@@ -90,13 +158,23 @@ class ControlPanel(QWidget):
         form.addRow("Activation", self.activation)
         form.addRow("Loss", self.loss)
         form.addRow("Update rule", self.rule)
-        live = QGroupBox("Live settings (apply from the next step)")
+        live = self.live = QGroupBox("Live settings (apply from the next step)")
         live_form = QFormLayout(live)
         live_form.addRow("Learning rate", self.lr)
         live_form.addRow("Momentum", self.momentum)
         self.rule_note = QLabel()
         self.rule_note.setWordWrap(True)
         live_form.addRow(self.rule_note)
+        compare = QGroupBox("Compare (same start, same item order)")
+        compare.setToolTip("Train up to three more runs beside the main one (A), from the same initial weights "
+                           "and item order, each with its own rule, learning rate and momentum")
+        self.lane_box = QVBoxLayout(compare)
+        self.lane_rows: list[LaneRow] = []
+        self.add_lane_button = QPushButton("Add a run to compare")
+        self.add_lane_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.add_lane_button.setToolTip("A new run beside the others, by default with the next rule at A's "
+                                        "learning rate and momentum; every run starts again")
+        self.lane_box.addWidget(self.add_lane_button)
         run = QGroupBox("Run")
         grid = QGridLayout(run)
         grid.addWidget(QLabel("Speed"), 0, 0)
@@ -114,6 +192,7 @@ class ControlPanel(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(structure)
         box.addWidget(live)
+        box.addWidget(compare)
         box.addWidget(run)
         self.extra = box  # the window adds the views' own controls below
 
@@ -134,9 +213,11 @@ class ControlPanel(QWidget):
         self.epoch_button.clicked.connect(self._on_epoch)
         self.reset_button.clicked.connect(self._on_reset)
         self.seed_button.clicked.connect(self._on_new_seed)
+        self.add_lane_button.clicked.connect(self._on_add_lane)
         controller.state_changed.connect(self._on_state)
         controller.run_started.connect(self._on_run_started)
         controller.config_restored.connect(self._on_run_started)
+        controller.config_requested.connect(self._on_run_started)
 
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
@@ -160,7 +241,24 @@ class ControlPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
+        self._show_lanes(cfg.compare)
         self._show_rule_note()
+
+    def _show_lanes(self, compare: tuple[LaneSettings, ...]) -> None:
+        """A row per run compared with the main one (A)."""
+        while len(self.lane_rows) > len(compare):
+            row = self.lane_rows.pop()
+            self.lane_box.removeWidget(row)
+            row.deleteLater()
+        while len(self.lane_rows) < len(compare):
+            row = LaneRow(self.controller, len(self.lane_rows) + 1)
+            self.lane_box.insertWidget(len(self.lane_rows), row)
+            self.lane_rows.append(row)
+        for row, settings in zip(self.lane_rows, compare):
+            row.show_settings(settings)
+        self.add_lane_button.setEnabled(len(compare) + 1 < MAX_LANES)
+        self.live.setTitle("Live settings of run A (from the next step)" if compare else
+                           "Live settings (apply from the next step)")
 
     def _show_rule_note(self) -> None:
         cfg = self.controller.config
@@ -243,6 +341,11 @@ class ControlPanel(QWidget):
     @Slot()
     def _on_reset(self) -> None:
         self.controller.reset()
+
+    @Slot()
+    def _on_add_lane(self) -> None:
+        self.controller.add_lane()
+        self.show_config()
 
     @Slot()
     def _on_new_seed(self) -> None:

@@ -27,13 +27,16 @@ from PySide6.QtWidgets import (
 
 from ..engine._analysis import delta_diagnostics, gradient_steps
 from ..engine._io import HISTORY_COLUMNS
-from .controller import RunController
+from .controller import LANE_NAMES, RunController
+from .worker import MAX_LANES
 
-__all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "NetworkView", "PALETTE", "style_plot"]
+__all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "LANE_COLOURS", "NetworkView", "PALETTE", "style_plot"]
 
 TRAIN = "#0072B2"  # blue
 TEST = "#D55E00"  # vermilion
 MARK = "#6A3D9A"  # purple: live setting changes
+#: Runs compared side by side: A blue, B vermilion, C green, D black (apart for colour-blind eyes too).
+LANE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#000000")
 # Distinct colours (Okabe–Ito and friends) for picked weights and classes.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
            "#882255", "#44AA99")
@@ -77,14 +80,30 @@ class StickyLimit:
 MIN_PLOT_SIZE = (140, 120)
 
 
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    # (A title's text sets its plot's minimum width: keep titles short.)
+    plot.setTitle(f"<span style='font-size:11.5pt'>{title}</span>", color="#111")
+
+
+def run_a(controller: RunController, title: str) -> str:
+    """A title for a view that shows the main run only: says so when runs are compared."""
+    return f"{title} (run A)" if controller.comparing else title
+
+
+def show_title(plot: pg.PlotItem, title: str) -> None:
+    """Set the title only when it changes (a new title re-lays the plot out)."""
+    if getattr(plot, "_shown_title", None) != title:
+        plot._shown_title = title
+        set_title(plot, title)
+
+
 def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False) -> None:
     """Dark text on white, readable from the back of a room.
 
     No grid on the live plots: pyqtgraph's grid costs 3–5 ms a plot a frame, more
     than the curves; the ticks stay, and hovering gives exact values.
     """
-    # (A title's text sets its plot's minimum width: keep titles short.)
-    plot.setTitle(f"<span style='font-size:11.5pt'>{title}</span>", color="#111")
+    set_title(plot, title)
     for side, label in (("bottom", x), ("left", y)):
         axis = plot.getAxis(side)
         axis.setPen("#333")
@@ -123,17 +142,24 @@ class ErrorCurves(QWidget):
             plot.disableAutoRange()  # ranges move in steps (see StickyLimit): axes re-render rarely
         self._epochs = StickyLimit()
         self._loss_range: tuple | None = None
+        # One train and one test curve per run and plot; a run on its own draws train blue and
+        # test vermilion, runs side by side each their own colour, test dashed.
         self.curves = {}
+        self.legends = {}
         for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             legend = plot.addLegend(offset=(-8, 8) if key == "loss" else (-8, -8), labelTextColor="#111",
                                     brush=pg.mkBrush(255, 255, 255, 210))
             legend.setZValue(10)
-            for side, colour in (("train", TRAIN), ("test", TEST)):
-                # Not antialiased: thousands of antialiased points cost tens of ms a frame.
-                curve = plot.plot(name=side, pen=pg.mkPen(colour, width=2.5), antialias=False)
-                curve.setDownsampling(auto=True, method="peak")
-                curve.setClipToView(True)  # fine now that ranges are set by hand
-                self.curves[(key, side)] = curve
+            self.legends[key] = legend
+            for lane in range(MAX_LANES):
+                for side in ("train", "test"):
+                    # Not antialiased: thousands of antialiased points cost tens of ms a frame.
+                    curve = plot.plot(antialias=False)
+                    curve.setDownsampling(auto=True, method="peak")
+                    curve.setClipToView(True)  # fine now that ranges are set by hand
+                    curve.setZValue(-lane)  # run A on top
+                    self.curves[(key, side, lane)] = curve
+        self._legend_key: tuple | None = None
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").setWidth(62)
         self.readout = pg.TextItem(color="#111", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
@@ -157,31 +183,70 @@ class ErrorCurves(QWidget):
         self._loss_range = None
         self.refresh()
 
-    def refresh(self) -> None:
-        h = self.controller.history
-        rows = h.rows
-        latest = self.controller.latest
+    def _lane_rows(self, index: int) -> np.ndarray:
+        lane = self.controller.lanes[index]
+        rows = lane.history.rows
+        latest = lane.latest
         if latest is not None and latest.now is not None and len(rows) and latest.now[0] > rows[-1, 0]:
             # The epoch in progress, up to the current weights: slow motion and a divergence
             # show it, not only completed epochs.
             rows = np.vstack([rows, latest.now])
-        epochs = rows[:, 0]
-        for key, columns in (("loss", ("train_loss", "test_loss")), ("accuracy", ("train_accuracy",
-                                                                                   "test_accuracy"))):
-            for side, column in zip(("train", "test"), columns):
-                values = rows[:, HISTORY_COLUMNS.index(column)]
-                curve = self.curves[(key, side)]
-                if len(values) and np.isfinite(values).any():
-                    if key == "loss" and self.log_scale.isChecked():
-                        values = np.where(values > 0, values, np.nan)
-                    curve.setData(epochs, values, connect="finite")
-                else:
-                    curve.setData([], [])
-        self._fit_ranges(epochs, rows)
+        return rows
+
+    def _style_curves(self) -> None:
+        """Pens and legend entries, when the runs or their settings change."""
+        c = self.controller
+        n = len(c.lanes)
+        key = (n,) if n == 1 else tuple(c.lane_title(i) for i in range(n))
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        for plot_key, legend in self.legends.items():
+            legend.clear()
+            for lane in range(MAX_LANES):
+                for side in ("train", "test"):
+                    curve = self.curves[(plot_key, side, lane)]
+                    if n == 1:
+                        pen = pg.mkPen(TRAIN if side == "train" else TEST, width=2.5)
+                    else:
+                        pen = pg.mkPen(LANE_COLOURS[lane], width=2.5 if side == "train" else 1.8,
+                                       style=Qt.PenStyle.SolidLine if side == "train" else Qt.PenStyle.DashLine)
+                    curve.setPen(pen)
+                    if lane >= n:
+                        curve.setData([], [])
+            if n == 1:
+                for side in ("train", "test"):
+                    legend.addItem(self.curves[(plot_key, side, 0)], side)
+            elif plot_key == "loss":  # one legend of the runs is enough; the accuracy plot is beside it
+                for lane in range(n):
+                    legend.addItem(self.curves[(plot_key, "train", lane)], key[lane])
+                legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
+                               "dashed: test")
+
+    def refresh(self) -> None:
+        self._style_curves()
+        every = []
+        for lane in range(len(self.controller.lanes)):
+            rows = self._lane_rows(lane)
+            every.append(rows)
+            epochs = rows[:, 0]
+            for key, columns in (("loss", ("train_loss", "test_loss")),
+                                 ("accuracy", ("train_accuracy", "test_accuracy"))):
+                for side, column in zip(("train", "test"), columns):
+                    values = rows[:, HISTORY_COLUMNS.index(column)]
+                    curve = self.curves[(key, side, lane)]
+                    if len(values) and np.isfinite(values).any():
+                        if key == "loss" and self.log_scale.isChecked():
+                            values = np.where(values > 0, values, np.nan)
+                        curve.setData(epochs, values, connect="finite")
+                    else:
+                        curve.setData([], [])
+        rows = np.vstack(every)
+        self._fit_ranges(rows[:, 0], rows)
         self._draw_marks()
 
     def _fit_ranges(self, epochs: np.ndarray, rows: np.ndarray) -> None:
-        if self._epochs.update(float(epochs[-1]) if len(epochs) else 1.0):
+        if self._epochs.update(float(epochs.max()) if len(epochs) else 1.0):
             for plot in (self.loss_plot, self.acc_plot):
                 plot.setXRange(0, self._epochs.value, padding=0.02)
         losses = rows[:, [HISTORY_COLUMNS.index("train_loss"), HISTORY_COLUMNS.index("test_loss")]].ravel()
@@ -243,11 +308,19 @@ class ErrorCurves(QWidget):
         i = int(np.clip(np.searchsorted(epochs, point.x()), 0, len(epochs) - 1))
         if i > 0 and abs(epochs[i - 1] - point.x()) < abs(epochs[i] - point.x()):
             i -= 1
-        row = h.rows[i]
-        text = f"epoch {int(row[0])}\ntrain loss {row[1]:.4g}   acc {row[2]:.1%}"
-        if np.isfinite(row[3]):
-            text += f"\ntest  loss {row[3]:.4g}   acc {row[4]:.1%}"
-        text += f"\nlr {row[5]:g}   momentum {row[6]:g}"
+        epoch = epochs[i]
+        text = f"epoch {int(epoch)}"
+        for lane, buffers in enumerate(self.controller.lanes):
+            found = np.flatnonzero(buffers.history.column("epoch") == epoch)
+            if not found.size:
+                continue
+            row = buffers.history.rows[found[0]]
+            name = f"{LANE_NAMES[lane]}  " if self.controller.comparing else ""
+            pad = " " * len(name)
+            text += f"\n{name}train loss {row[1]:.4g}   acc {row[2]:.1%}"
+            if np.isfinite(row[3]):
+                text += f"\n{pad}test  loss {row[3]:.4g}   acc {row[4]:.1%}"
+            text += f"\n{pad}lr {row[5]:g}   momentum {row[6]:g}"
         self.readout.setText(text)
         (x0, x1), (y0, y1) = self.loss_plot.vb.viewRange()
         self.readout.setPos(x0, y1)
@@ -298,6 +371,7 @@ class DeltaPanel(QWidget):
         box.addWidget(split, 1)
         box.addWidget(self.caption)
         self._layout_key = None
+        self._traced_lanes = 1
         self.weights.itemSelectionChanged.connect(self._on_pick)
 
     def _rebuild_list(self) -> None:
@@ -331,19 +405,33 @@ class DeltaPanel(QWidget):
 
     @Slot()
     def _on_pick(self) -> None:
+        self._build_traces()
+        self.refresh()
+
+    def _build_traces(self) -> None:
+        """A trace per picked parameter; runs side by side: the first picked one in each run."""
         rows = sorted(self.weights.row(item) for item in self.weights.selectedItems())[: self.MAX_PICKS]
         for curve in self.traces:
             self.trace_plot.removeItem(curve)
         self.trace_plot.legend.clear()
         self.traces = []
-        for k, row in enumerate(rows):
-            name = self.weights.item(row).text().split("  ")[0]
+        lanes = len(self.controller.lanes)
+        self._traced_lanes = lanes
+        if lanes > 1 and rows:
+            name = self.weights.item(rows[0]).text().split("  ")[0]
+            title = f"Deltas of {name}, each run"
+            picks = [(rows[0], lane, LANE_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
+        else:
+            title = "Deltas, picked"
+            picks = [(row, 0, self.weights.item(row).text().split("  ")[0], PALETTE[k % len(PALETTE)])
+                     for k, row in enumerate(rows)]
+        show_title(self.trace_plot, title)
+        show_title(self.heat_plot, run_a(self.controller, "Deltas, all"))
+        for row, lane, name, colour in picks:
             # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
-            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(PALETTE[k % len(PALETTE)], width=1.5),
-                                         antialias=False)
-            curve.row = row
+            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(colour, width=1.5), antialias=False)
+            curve.row, curve.lane = row, lane
             self.traces.append(curve)
-        self.refresh()
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
     DIAGNOSE_EVERY = 15
@@ -371,8 +459,10 @@ class DeltaPanel(QWidget):
 
     def refresh(self) -> None:
         self._rebuild_list()
+        if len(self.controller.lanes) != self._traced_lanes:
+            self._build_traces()
         ring = self.controller.deltas
-        if ring is None or not len(ring):
+        if not len(ring):
             for curve in self.traces:
                 curve.setData([], [])
             self.image.clear()
@@ -383,18 +473,24 @@ class DeltaPanel(QWidget):
         if self._diagnose_clock >= self.DIAGNOSE_EVERY or self.controller.state != "running":
             self._diagnose_clock = 0
             self._diagnose(steps, rows)
-        # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
-        x = (steps - steps[-1]).astype(float)
-        gaps = np.flatnonzero(np.diff(steps) > 1)
+        # Runs side by side stand at the same step, unless some diverged and stopped: the
+        # x axis counts back from the newest step of any run.
+        latest = [lane.deltas.latest()[0] for lane in self.controller.lanes if len(lane.deltas)]
+        newest = max(int(s[-1]) for s in latest)
         largest = 0.0
         for curve in self.traces:
-            y = rows[:, curve.row].copy()
-            size = float(np.abs(y).max()) if y.size else 0.0
+            lane_steps, lane_rows = self.controller.lanes[curve.lane].deltas.latest()
+            if not lane_steps.size:
+                curve.setData([], [])
+                continue
+            y = lane_rows[:, curve.row].copy()
+            size = float(np.abs(y).max())
             largest = max(largest, size)
             curve.setZValue(-size)  # the smallest on top: a big trace does not hide the others
-            if gaps.size:
-                y[gaps] = np.nan
-            curve.setData(x, y, connect="finite")
+            # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
+            y[np.flatnonzero(np.diff(lane_steps) > 1)] = np.nan
+            curve.setData((lane_steps - newest).astype(float), y, connect="finite")
+        gaps = np.flatnonzero(np.diff(steps) > 1)
         if self._steps_shown.update(float(len(steps))):
             for plot in (self.trace_plot, self.heat_plot):
                 plot.setXRange(-self._steps_shown.value, 0, padding=0.01)
@@ -463,6 +559,7 @@ class NetworkView(pg.PlotWidget):
         if key != self._key:
             self._key = key
             self._place_labels(ly, c.dataset.feature_names, c.dataset.class_names)
+        show_title(self.getPlotItem(), run_a(c, "Network (red +, blue −)"))
         views = ly.views(latest.params)
         ih, ho = views["ih_weights"], views["ho_weights"]
         n_in, n_h = ly.n_inputs, ly.n_hidden
@@ -586,6 +683,7 @@ class DecisionRegions(pg.PlotWidget):
             pens = [pg.mkPen(PALETTE[k % len(PALETTE)], width=2) for k in d.y_test]
             self.test_points.setData(pos=d.x_test[:, [i, j]], pen=pens)
             self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+        show_title(self.plot, run_a(c, "Decision regions"))
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], self.GRID), np.linspace(lo[1], hi[1], self.GRID))
         grid = np.tile(d.x_train.mean(axis=0), (gx.size, 1))
         grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()

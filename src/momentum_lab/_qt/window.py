@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         b = c.latest
         labels = self.status_labels
         labels["state"].setText(f"<b>{c.state}</b>")
+        self._show_banner()
         if b is None:
             for name in ("progress", "speed", "stability", "loss", "accuracy"):
                 labels[name].setText("")
@@ -285,15 +286,27 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
-        latest = self.controller.latest
-        if state == "diverged" and latest is not None and latest.divergence is not None:
-            d = latest.divergence
-            self.banner.setText(f"Diverged during epoch {d.epoch}, at step {d.step:,}: {d.reason}. "
-                                "Lower the learning rate or the momentum, then Reset (R).")
-            self.banner.show()
-        else:
-            self.banner.hide()
         self._show_status()
+
+    def _show_banner(self) -> None:
+        """A red banner for each run that diverged."""
+        c = self.controller
+        diverged = [(i, lane.latest.divergence) for i, lane in enumerate(c.lanes)
+                    if lane.latest is not None and lane.latest.divergence is not None]
+        if not diverged:
+            text = ""
+        elif not c.comparing:
+            d = diverged[0][1]
+            text = (f"Diverged during epoch {d.epoch}, at step {d.step:,}: {d.reason}. "
+                    "Lower the learning rate or the momentum, then Reset (R).")
+        else:
+            text = " ".join(f"Run {c.lane_title(i)} diverged during epoch {d.epoch}, at step {d.step:,}."
+                            for i, d in diverged)
+            text += (" Every run diverged: lower the learning rates or momenta, then Reset (R)."
+                     if len(diverged) == len(c.lanes) else " The other runs go on.")
+        if text != self.banner.text():
+            self.banner.setText(text)
+            self.banner.setVisible(bool(text))
 
     @Slot(str)
     def _on_run_started(self, reason: str) -> None:

@@ -24,7 +24,7 @@ from ..engine._monitor import SettingChange
 from ..engine._analysis import largest_curvature
 from ..engine._network import activation_code, forward_batch, loss_code
 
-__all__ = ["Batch", "TrainingWorker", "FLAT_OUT"]
+__all__ = ["Batch", "FLAT_OUT", "LaneReport", "MAX_LANES", "TrainingWorker"]
 
 #: Speed meaning "as fast as the machine goes".
 FLAT_OUT = math.inf
@@ -35,6 +35,50 @@ _CHUNK_SECONDS = 0.008
 _BATCH_SECONDS = 1 / 30
 # The curvature (for the stability readout) is measured about this often while running.
 _CURVATURE_SECONDS = 1.0
+#: Runs trained side by side at most (the main run and three to compare).
+MAX_LANES = 4
+
+
+@dataclass(frozen=True, eq=False)
+class LaneReport:
+    """One run's news in a :class:`Batch` (a comparison trains up to four runs side by side).
+
+    Attributes
+    ----------
+    rule : str
+    rows : ndarray, shape (n, len(HISTORY_COLUMNS))
+        History rows of the epochs completed since the last batch (row 0 of
+        a new run is the initial weights, epoch 0).
+    deltas : ndarray, shape (k, n_params)
+        Deltas of the latest k steps (when running flat out, the steps
+        between batches are not all sent).
+    delta_first_step : int
+        Step number (from 1) of ``deltas[0]``.
+    params : ndarray, shape (n_params,)
+        A copy of the current weights.
+    lr, momentum : float
+    divergence : Divergence or None
+    changes : tuple of SettingChange
+        Live setting changes since the last batch.
+    now : ndarray or None
+        A history row for the current weights, its epoch a fraction (12.25: a quarter into
+        epoch 13), so that slow motion and a divergence show the epoch in progress.
+    curvature : float
+        The largest curvature of the training loss at the current weights, refreshed about
+        once a second; NaN until first measured (and after a divergence).
+    """
+
+    rule: str
+    rows: np.ndarray
+    deltas: np.ndarray
+    delta_first_step: int
+    params: np.ndarray
+    lr: float
+    momentum: float
+    divergence: Divergence | None = None
+    changes: tuple[SettingChange, ...] = field(default=())
+    now: np.ndarray | None = None
+    curvature: float = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,23 +90,16 @@ class Batch:
     run_id : int
         The run this belongs to; the GUI drops batches of earlier runs.
     state : str
-        ``"paused"``, ``"running"``, ``"finished"`` or ``"diverged"``.
+        ``"paused"``, ``"running"``, ``"finished"`` or ``"diverged"`` (every run of a
+        comparison diverged; one that diverges alone stops while the others go on).
     epoch, position, step : int
-        Completed epochs, items done in the current epoch, updates in all.
-    rows : ndarray, shape (n, len(HISTORY_COLUMNS))
-        History rows of the epochs completed since the last batch (row 0 of
-        a new run is the initial weights, epoch 0).
-    deltas : ndarray, shape (k, n_params)
-        Deltas of the latest k steps (when running flat out, the steps
-        between batches are not all sent).
-    delta_first_step : int
-        Step number (from 1) of ``deltas[0]``.
-    params : ndarray, shape (n_params,)
-        A copy of the current weights.
+        Completed epochs, items done in the current epoch, updates in all: the same for
+        every run still going (they train in lockstep).
     updates_per_second : float
-        Training speed since the previous batch (0 when not running).
-    lr, momentum : float
-    divergence : Divergence or None
+        Training speed since the previous batch, all runs together (0 when not running).
+    lanes : tuple of LaneReport
+        One per run; the first is the main run. ``rows``, ``params``, ``lr`` … on the
+        batch itself are the main run's.
     """
 
     run_id: int
@@ -70,31 +107,47 @@ class Batch:
     epoch: int
     position: int
     step: int
-    rows: np.ndarray
-    deltas: np.ndarray
-    delta_first_step: int
-    params: np.ndarray
     updates_per_second: float
-    lr: float
-    momentum: float
-    divergence: Divergence | None = None
-    changes: tuple[SettingChange, ...] = field(default=())
-    now: np.ndarray | None = None
-    curvature: float = math.nan
+    lanes: tuple[LaneReport, ...]
 
-    # (``now``: a history row for the current weights, its epoch a fraction — e.g. 12.25
-    # a quarter into epoch 13 — so that slow motion and a divergence show the epoch in
-    # progress, not only completed ones. ``curvature``: the largest curvature of the training
-    # loss at the current weights, refreshed about once a second — NaN until first measured.)
+    def __getattr__(self, name: str) -> Any:
+        # The main run's fields, read through: batch.rows is batch.lanes[0].rows.
+        if name in LaneReport.__dataclass_fields__:
+            return getattr(self.lanes[0], name)
+        raise AttributeError(name)
+
+
+class _Lane:
+    """One trainer of the worker and what it has gathered since the last batch."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.clear()
+
+    def clear(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.changes: list[SettingChange] = []
+        self.deltas = np.empty((0, self.trainer.layout.n_params))
+        self.delta_first = 1
+        self.curvature = math.nan
+
+    @property
+    def live(self) -> bool:
+        return self.trainer.divergence is None
 
 
 class TrainingWorker(QObject):
-    """Runs a :class:`~momentum_lab.engine.Trainer` in short chunks on a timer of its thread.
+    """Runs up to four :class:`~momentum_lab.engine.Trainer` s in lockstep, in short chunks
+    on a timer of its thread.
+
+    The runs of a comparison share the data, the network, the seed (so the initial weights
+    and the item order) and differ in rule, learning rate or momentum. Each chunk trains
+    every run that has not diverged on the same number of items.
 
     Parameters
     ----------
     delta_window : int
-        How many of the latest steps' deltas each batch carries at most.
+        How many of the latest steps' deltas each batch carries at most, per run.
     """
 
     # Emitted when results are ready: at most ~30 times a second while
@@ -111,7 +164,7 @@ class TrainingWorker(QObject):
     def __init__(self, delta_window: int = 2000) -> None:
         super().__init__()
         self.delta_window = int(delta_window)
-        self.trainer: Trainer | None = None
+        self.lanes: list[_Lane] = []
         self.run_id = 0
         self.state = "paused"
         self.speed = FLAT_OUT
@@ -119,6 +172,16 @@ class TrainingWorker(QObject):
         self._timer: QTimer | None = None
         self._wanted: tuple | None = None
         self._reset_pending()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The main run's trainer (None before the first configuration)."""
+        return self.lanes[0].trainer if self.lanes else None
+
+    @property
+    def _clock(self) -> Trainer:
+        """The trainer whose step counts: the first still going (they all stand at the same step)."""
+        return next((lane.trainer for lane in self.lanes if lane.live), self.lanes[0].trainer)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -140,28 +203,34 @@ class TrainingWorker(QObject):
     # -- commands (queued from the GUI thread) -----------------------------------------------------
 
     @Slot(int, object, object, int)
-    def configure(self, run_id: int, dataset: Any, options: dict, delta_window: int) -> None:
-        """Start a new run, paused: a trainer from ``dataset`` and trainer keyword ``options``.
+    def configure(self, run_id: int, dataset: Any, options: dict | list, delta_window: int) -> None:
+        """Start a new run, paused: trainers from ``dataset`` and trainer keyword ``options``,
+        a dict, or a list of dicts for runs side by side (the first is the main run).
 
         Requests that arrive while one is being built are merged: only the latest is
         built (a new network shape takes seconds to compile).
         """
         if self._wanted is None:
             QTimer.singleShot(0, self._build_wanted)
-        self._wanted = (run_id, dataset, options, delta_window)
+        lane_options = [dict(o) for o in ([options] if isinstance(options, dict) else options)]
+        self._wanted = (run_id, dataset, lane_options, delta_window)
 
     @Slot()
     def _build_wanted(self) -> None:
         if self._wanted is None:
             return
-        run_id, dataset, options, delta_window = self._wanted
+        run_id, dataset, lane_options, delta_window = self._wanted
         try:
-            trainer = Trainer(dataset, **options)
-            trainer.prepare()  # compiles a new network shape here, not in the GUI thread
+            if not 1 <= len(lane_options) <= MAX_LANES:
+                raise InputError(f"side by side: 1 to {MAX_LANES} runs, got {len(lane_options)}")
+            trainers = [Trainer(dataset, **options) for options in lane_options]
+            for trainer in trainers:
+                trainer.prepare()  # compiles a new network shape here (once), not in the GUI thread
             # The window's decision regions use this compiled function: load it here too.
-            ly = trainer.layout
-            forward_batch(trainer.params, ly.n_inputs, ly.n_hidden, ly.n_outputs,
-                          activation_code(trainer.activation), dataset.x_train[:1])
+            t = trainers[0]
+            ly = t.layout
+            forward_batch(t.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, activation_code(t.activation),
+                          dataset.x_train[:1])
         except Exception as exc:  # noqa: BLE001 (any failure keeps the old run; the GUI says why)
             self._wanted = None
             message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
@@ -172,33 +241,35 @@ class TrainingWorker(QObject):
             QTimer.singleShot(0, self._build_wanted)
             return
         self._wanted = None
-        self.trainer = trainer
+        self.lanes = [_Lane(t) for t in trainers]
         self.run_id = run_id
         self.delta_window = int(delta_window)
         self._begin_run()
 
     @Slot(int)
     def reset(self, run_id: int) -> None:
-        """Back to the run's initial weights and item order, paused."""
-        if self.trainer is None:
+        """Back to the runs' initial weights and item order, paused."""
+        if not self.lanes:
             return
-        self.trainer.reset()
+        for lane in self.lanes:
+            lane.trainer.reset()
         self.run_id = run_id
         self._begin_run()
 
     @Slot()
     def start(self) -> None:
-        if self.trainer is None or self.state in ("diverged", "stopped"):
+        if not self.lanes or self.state in ("diverged", "stopped"):
             return
         if self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
             return
         self.state = "running"
-        self._anchor = (time.perf_counter(), self.trainer.step)
+        step = self._clock.step
+        self._anchor = (time.perf_counter(), step)
         self._next_batch = time.perf_counter() + _BATCH_SECONDS
         self._last_batch_time = time.perf_counter()
-        self._last_batch_step = self.trainer.step
+        self._last_batch_step = step
         self._arm_timer()
         self._flush()
 
@@ -211,7 +282,7 @@ class TrainingWorker(QObject):
     @Slot(int)
     def step_items(self, n: int) -> None:
         """Pause, then train exactly ``n`` items, recording every delta."""
-        if self.trainer is None or self.state in ("diverged", "stopped"):
+        if not self.lanes or self.state in ("diverged", "stopped"):
             return
         self._set_state("paused")
         self._run(max(0, int(n)))
@@ -220,25 +291,27 @@ class TrainingWorker(QObject):
     @Slot()
     def step_epoch(self) -> None:
         """Pause, then train to the end of the current epoch (a whole epoch from a boundary)."""
-        if self.trainer is None:
+        if not self.lanes:
             return
-        t = self.trainer
+        t = self._clock
         self.step_items(t.dataset.n_train - t.position)
 
-    @Slot(float)
-    def set_lr(self, value: float) -> None:
-        self._change("lr", value)
+    @Slot(float, int)
+    def set_lr(self, value: float, lane: int = 0) -> None:
+        """The learning rate of run ``lane`` (0: the main run), from its next step on."""
+        self._change(lane, "lr", value)
 
-    @Slot(float)
-    def set_momentum(self, value: float) -> None:
-        self._change("momentum", value)
+    @Slot(float, int)
+    def set_momentum(self, value: float, lane: int = 0) -> None:
+        """The momentum of run ``lane`` (0: the main run), from its next step on."""
+        self._change(lane, "momentum", value)
 
     @Slot(float)
     def set_speed(self, items_per_second: float) -> None:
-        """Items a second; ``FLAT_OUT`` (inf) for as fast as it goes."""
+        """Items a second (each run); ``FLAT_OUT`` (inf) for as fast as it goes."""
         self.speed = float(items_per_second) if items_per_second > 0 else FLAT_OUT
-        if self.trainer is not None:
-            self._anchor = (time.perf_counter(), self.trainer.step)
+        if self.lanes:
+            self._anchor = (time.perf_counter(), self._clock.step)
         if self.state == "running":
             self._arm_timer()
 
@@ -249,8 +322,8 @@ class TrainingWorker(QObject):
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _measure_curvature(self) -> float:
-        t = self.trainer
+    @staticmethod
+    def _measure_curvature(t: Trainer) -> float:
         if t.divergence is not None or not np.all(np.isfinite(t.params)):
             return math.nan
         # On a sample of at most 500 training items: a few ms, about once a second.
@@ -259,31 +332,29 @@ class TrainingWorker(QObject):
                                  xs, ys, iterations=20)
 
     def _reset_pending(self) -> None:
-        self._rows: list[np.ndarray] = []
-        self._changes: list[SettingChange] = []
-        self._deltas = np.empty((0, 0))
-        self._delta_first = 1
+        for lane in self.lanes:
+            lane.clear()
         self._last_batch_time = time.perf_counter()
         self._last_batch_step = 0
         self._anchor = (time.perf_counter(), 0)
         self._next_batch = time.perf_counter()
         self._curvature_time = -math.inf
-        self._curvature = math.nan
 
     def _begin_run(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self.state = "paused"
         self._reset_pending()
-        t = self.trainer
-        self._deltas = np.empty((0, t.layout.n_params))
-        self._rows.append(t.history_row()[None, :])
+        for lane in self.lanes:
+            lane.rows.append(lane.trainer.history_row()[None, :])
         self._flush()
 
-    def _change(self, name: str, value: float) -> None:
-        t = self.trainer
-        if t is None:
+    def _change(self, index: int, name: str, value: float) -> None:
+        if self._wanted is not None and 0 <= index < len(self._wanted[2]):
+            self._wanted[2][index][name] = value  # a run being built starts with it too
+        if not 0 <= index < len(self.lanes):
             return
+        t = self.lanes[index].trainer
         old = getattr(t, name)
         try:
             setattr(t, name, value)
@@ -293,7 +364,7 @@ class TrainingWorker(QObject):
         new = getattr(t, name)
         if new != old:
             epoch_position = t.epoch + t.position / t.dataset.n_train
-            self._changes.append(SettingChange(t.step, epoch_position, name, old, new))
+            self.lanes[index].changes.append(SettingChange(t.step, epoch_position, name, old, new))
             if self.state != "running":
                 self._flush()
 
@@ -312,12 +383,13 @@ class TrainingWorker(QObject):
         self._timer.start(interval)
 
     def _at_epoch_limit(self) -> bool:
-        return bool(self.max_epochs) and self.trainer.epoch >= self.max_epochs
+        return bool(self.max_epochs) and self._clock.epoch >= self.max_epochs
 
     def _items_due(self) -> int:
-        t = self.trainer
+        t = self._clock
         # A chunk takes about _CHUNK_SECONDS at the last measured rate, never more.
-        cap = max(1, int(self._rate * _CHUNK_SECONDS))
+        live = max(1, sum(lane.live for lane in self.lanes))
+        cap = max(1, int(self._rate * _CHUNK_SECONDS / live))
         if math.isinf(self.speed):
             return cap
         started, step0 = self._anchor
@@ -327,15 +399,15 @@ class TrainingWorker(QObject):
             self._anchor = (time.perf_counter(), t.step + cap)
         return max(0, min(due, cap))
 
-    _rate = 1e5  # updates/s, refined as chunks run
+    _rate = 1e5  # updates/s, all runs together, refined as chunks run
 
     @Slot()
     def _tick(self) -> None:
-        if self.state != "running" or self.trainer is None:
+        if self.state != "running" or not self.lanes:
             return
         n = self._items_due()
-        t = self.trainer
         if self.max_epochs:
+            t = self._clock
             n = min(n, self.max_epochs * t.dataset.n_train - t.step)
         if n > 0:
             began = time.perf_counter()
@@ -343,8 +415,7 @@ class TrainingWorker(QObject):
             took = time.perf_counter() - began
             if took > 1e-3:  # long enough to measure
                 self._rate = 0.5 * self._rate + 0.5 * done / took
-        if t.divergence is not None:
-            self._set_state("diverged")
+        if self.state == "diverged":
             self._flush()
         elif self._at_epoch_limit():
             self._set_state("finished")
@@ -355,54 +426,72 @@ class TrainingWorker(QObject):
             self._flush()
 
     def _run(self, n: int) -> int:
-        """Train ``n`` items; keep the deltas of the last ``delta_window`` of them."""
-        t = self.trainer
+        """Train each run still going on ``n`` items; keep the deltas of the last
+        ``delta_window`` of them. Returns the updates done, all runs together."""
+        done = 0
+        for lane in self.lanes:
+            if lane.live:
+                done += self._run_lane(lane, n)
+        if not any(lane.live for lane in self.lanes):
+            self._set_state("diverged")
+        return done
+
+    def _run_lane(self, lane: _Lane, n: int) -> int:
+        t = lane.trainer
         keep = min(n, self.delta_window)
         done = 0
         if n > keep:
-            done += self._collect(t.run(n - keep))
+            done += self._collect(lane, t.run(n - keep))
         if keep:
             buffer = np.empty((keep, t.layout.n_params))
             first = t.step + 1
             report = t.run(keep, buffer)
-            done += self._collect(report)
+            done += self._collect(lane, report)
             recorded = buffer[: report.steps]
-            if self._deltas.shape[0] and self._delta_first + self._deltas.shape[0] == first:
-                recorded = np.concatenate([self._deltas, recorded])[-self.delta_window:]
+            if lane.deltas.shape[0] and lane.delta_first + lane.deltas.shape[0] == first:
+                recorded = np.concatenate([lane.deltas, recorded])[-self.delta_window:]
                 first = t.step - recorded.shape[0] + 1
-            self._deltas, self._delta_first = recorded, first
-        if t.divergence is not None:
-            self._set_state("diverged")
+            lane.deltas, lane.delta_first = recorded, first
         return done
 
-    def _collect(self, report) -> int:
+    @staticmethod
+    def _collect(lane: _Lane, report) -> int:
         if report.rows.shape[0]:
-            self._rows.append(report.rows)
+            lane.rows.append(report.rows)
         return report.steps
+
+    def _report(self, lane: _Lane, measure: bool) -> LaneReport:
+        t = lane.trainer
+        if measure:
+            lane.curvature = self._measure_curvature(t)
+        rows = np.concatenate(lane.rows) if lane.rows else np.empty((0, len(HISTORY_COLUMNS)))
+        now_row = t.history_row()
+        now_row[0] = t.epoch + t.position / t.dataset.n_train
+        report = LaneReport(
+            rule=t.rule, rows=rows, deltas=lane.deltas, delta_first_step=lane.delta_first,
+            params=t.params.copy(), lr=t.lr, momentum=t.momentum, divergence=t.divergence,
+            changes=tuple(lane.changes), now=now_row, curvature=lane.curvature)
+        lane.rows = []
+        lane.changes = []
+        lane.deltas = np.empty((0, t.layout.n_params))
+        return report
 
     def _flush(self) -> None:
         """Send what has gathered since the last batch."""
-        t = self.trainer
-        if t is None:
+        if not self.lanes:
             return
         now = time.perf_counter()
+        clock = self._clock
         elapsed = now - self._last_batch_time
-        ups = (t.step - self._last_batch_step) / elapsed if self.state == "running" and elapsed > 0 else 0.0
-        rows = np.concatenate(self._rows) if self._rows else np.empty((0, len(HISTORY_COLUMNS)))
-        now_row = t.history_row()
-        now_row[0] = t.epoch + t.position / t.dataset.n_train
-        if now - self._curvature_time >= _CURVATURE_SECONDS or self.state != "running":
+        live = sum(lane.live for lane in self.lanes) or 1
+        steps = clock.step - self._last_batch_step
+        ups = steps * live / elapsed if self.state == "running" and elapsed > 0 else 0.0
+        measure = now - self._curvature_time >= _CURVATURE_SECONDS or self.state != "running"
+        if measure:
             self._curvature_time = now
-            self._curvature = self._measure_curvature()
-        batch = Batch(
-            run_id=self.run_id, state=self.state, epoch=t.epoch, position=t.position, step=t.step,
-            rows=rows, deltas=self._deltas, delta_first_step=self._delta_first, params=t.params.copy(),
-            updates_per_second=ups, lr=t.lr, momentum=t.momentum, divergence=t.divergence,
-            changes=tuple(self._changes), now=now_row, curvature=self._curvature,
-        )
-        self._rows = []
-        self._changes = []
-        self._deltas = np.empty((0, t.layout.n_params))
+        batch = Batch(run_id=self.run_id, state=self.state, epoch=clock.epoch, position=clock.position,
+                      step=clock.step, updates_per_second=ups,
+                      lanes=tuple(self._report(lane, measure) for lane in self.lanes))
         self._last_batch_time = now
-        self._last_batch_step = t.step
+        self._last_batch_step = clock.step
         self.batch_ready.emit(batch)

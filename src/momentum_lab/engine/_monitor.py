@@ -141,6 +141,8 @@ class SettingChange:
     name : str
         ``"lr"`` or ``"momentum"``.
     old, new : float
+    run : str
+        Which run of a comparison changed ("B"); empty for a run on its own.
     """
 
     step: int
@@ -148,7 +150,8 @@ class SettingChange:
     name: str
     old: float
     new: float
+    run: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.name} {self.old:g} → {self.new:g}"
+        return f"{self.run + ': ' if self.run else ''}{self.name} {self.old:g} → {self.new:g}"
