@@ -559,3 +559,95 @@ def test_the_gui_compare_option(tmp_path):
         code = main(["gui", *argv, "--screenshot", str(tmp_path / "s.png")], out=io.StringIO(), err=err)
         assert code == 2 and fragment in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
     assert not (tmp_path / "s.png").exists()
+
+
+# -- the sweep and the stability map in the window --------------------------------------------------
+
+
+def click_cell(qtbot, panel, i: int, j: int) -> None:
+    """A left click at the centre of the sweep heatmap's cell (i, j), as a person makes it."""
+    from PySide6.QtCore import QPointF
+
+    scene_point = panel.plot.vb.mapViewToScene(QPointF(i + 0.5, j + 0.5))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=panel.view.mapFromScene(scene_point))
+
+
+def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, dialogs):
+    from momentum_lab.engine import sweep
+
+    w = open_window(RunConfig(rule="classical", seed=3), size=(1400, 900))
+    c = w.controller
+    qtbot.keyClick(w, Qt.Key.Key_S)
+    panel = w.sweep_panel
+    assert w.tabs.currentWidget() is panel
+    panel.lr_min.setValue(0.01)
+    panel.lr_max.setValue(1.0)
+    panel.lr_n.setValue(3)
+    panel.m_min.setValue(0.0)
+    panel.m_max.setValue(0.9)
+    panel.m_n.setValue(4)
+    panel.epochs.setValue(12)
+    with qtbot.waitSignal(w.sweeps.finished, timeout=60_000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    result = w.sweeps.result
+    expected = sweep("iris", rule="classical", seed=3, lr=(0.01, 1.0, 3), momentum=(0.0, 0.9, 4), epochs=12,
+                     target_loss=0.1)
+    np.testing.assert_array_equal(result.final_train_loss, expected.final_train_loss)
+    assert panel.run_button.text() == "Run sweep" and "classical" in panel.caption.text()
+    # Click the cell at lr 0.1, momentum 0.6: the main run loads it and replays the sweep's 12 epochs.
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        click_cell(qtbot, panel, 1, 2)
+    assert (c.config.lr, c.config.momentum, c.config.rule) == (pytest.approx(0.1), pytest.approx(0.6), "classical")
+    assert c.config.lr == result.lrs[1] and c.config.momentum == result.momenta[2]
+    assert w.panel.lr.value() == c.config.lr and c.latest.epoch == 12
+    assert c.history.rows[-1, 1] == result.final_train_loss[1, 2]  # the very same run
+    # After the replay, Start trains on past the sweep's end.
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.epoch > 12, timeout=TIMEOUT)
+    c.pause()
+
+
+def test_a_sweep_can_be_cancelled_and_bad_grids_are_explained(qtbot, open_window, dialogs):
+    w = open_window()
+    panel = w.sweep_panel
+    panel.lr_n.setValue(40)
+    panel.m_n.setValue(40)
+    panel.epochs.setValue(100_000)  # minutes of work
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert panel.run_button.text() == "Cancel"
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=60_000)  # it is running, the window answers
+    with qtbot.waitSignal(w.sweeps.stopped, timeout=TIMEOUT) as stopped:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert stopped.args == ["Sweep cancelled."] and panel.run_button.text() == "Run sweep"
+    assert w.sweeps.result is None
+    panel.lr_min.setValue(0.5)
+    panel.lr_max.setValue(0.1)
+    panel.epochs.setValue(5)
+    with qtbot.waitSignal(w.sweeps.stopped, timeout=TIMEOUT) as stopped:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert stopped.args == ["--lr: MAX 0.1 is below MIN 0.5"] and panel.caption.text() == stopped.args[0]
+
+
+def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, dialogs):
+    from momentum_lab.engine import stability_bound
+
+    w = open_window(RunConfig(lr=0.01, momentum=0.5, compare=(LaneSettings("classical", 0.01, 0.5),)))
+    c = w.controller
+    qtbot.keyClick(w, Qt.Key.Key_M)
+    assert w.tabs.currentWidget() is w.stability
+    w.refresh()
+    spots = w.stability.points.data
+    assert len(spots) == 2
+    for spot, lane in zip(spots, c.latest.lanes):
+        assert spot["x"] == pytest.approx(math.log10(lane.lr * lane.curvature))
+        assert spot["y"] == 0.5 and spot["symbol"] == "o"
+    assert "inside" in w.stability.note.text
+    # Run B's learning rate far past its rule's bound: its mark turns into a red cross, with a warning.
+    big = 1.5 * stability_bound("classical", 0.5) / c.latest.lanes[1].curvature
+    w.panel.lane_rows[0].lr.setValue(big)
+    qtbot.waitUntil(lambda: c.latest.lanes[1].lr == pytest.approx(big), timeout=TIMEOUT)
+    w.refresh()
+    assert [s["symbol"] for s in w.stability.points.data] == ["o", "x"]
+    assert "outside the stable region (B: lr×λ" in w.stability.note.text
+    # The shaded region follows run A's rule.
+    assert "look-back" in w.stability.plot.titleLabel.text

@@ -10,7 +10,8 @@ from ..engine import Divergence, History
 from ..engine._atomic import atomic_write
 from ._app import ensure_app
 
-__all__ = ["render_curves", "render_sweep", "save_png", "write_curves_png", "write_sweep_png"]
+__all__ = ["SWEEP_MEASURES", "draw_sweep", "render_curves", "render_sweep", "save_png", "sweep_cells",
+           "write_curves_png", "write_sweep_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -90,6 +91,66 @@ def write_curves_png(path: str | os.PathLike[str], history: History, title: str 
     save_png(render_curves(history, title, divergence), path)
 
 
+#: What a sweep's heatmap can show: measure -> (title, log colour scale).
+SWEEP_MEASURES = {
+    "final_train_loss": ("Final train loss", True),
+    "final_train_accuracy": ("Final train accuracy", False),
+    "epochs_to_target": ("Epochs to the target loss", False),
+    "diverged_at_epoch": ("Epoch of divergence", False),
+}
+# Cells with no value (diverged, never reached the target) are drawn in this grey.
+_NO_VALUE = (205, 205, 205, 255)
+
+
+def sweep_cells(result, measure: str):
+    """A sweep's heatmap: RGBA cells (momentum rows, learning-rate columns), the colour map, its
+    (low, high) and label, and the (lr index, momentum index) of the diverged cells."""
+    import pyqtgraph as pg
+
+    title, log = SWEEP_MEASURES[measure]
+    values = np.array(getattr(result, measure), dtype=float)
+    diverged = np.isfinite(result.diverged_at_epoch)
+    if measure != "diverged_at_epoch":
+        values[diverged] = np.nan  # a diverged run's last numbers say little
+    if log:
+        values = np.log10(np.where(values > 0, values, np.nan))
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if high <= low:
+        high = low + 1
+    cmap = pg.colormap.get("viridis")
+    shown = np.clip((values - low) / (high - low), 0, 1)
+    rgba = cmap.map(np.nan_to_num(shown).ravel(), mode="byte").reshape(*values.shape, 4)
+    rgba[~np.isfinite(values)] = _NO_VALUE
+    label = f"log10 {title[0].lower()}{title[1:]}" if log else title[0].lower() + title[1:]
+    return np.ascontiguousarray(rgba.transpose(1, 0, 2)), cmap, (low, high), label, np.argwhere(diverged)
+
+
+def draw_sweep(plot, result, measure: str = "final_train_loss") -> tuple[list, tuple]:
+    """Add a sweep's heatmap to ``plot``: cell (i, j) spans [i, i+1] x [j, j+1] for lrs[i],
+    momenta[j]; diverged cells crossed out. Returns the items added and (colour map, levels, label)."""
+    import pyqtgraph as pg
+
+    rgba, cmap, levels, label, diverged = sweep_cells(result, measure)
+    n_lr, n_m = result.final_train_loss.shape
+    image = pg.ImageItem(rgba, axisOrder="row-major")
+    image.setRect(0, 0, n_lr, n_m)
+    plot.addItem(image)
+    items = [image]
+    if diverged.size:
+        crosses = pg.ScatterPlotItem(x=diverged[:, 0] + 0.5, y=diverged[:, 1] + 0.5, symbol="x",
+                                     size=max(6, min(14, 200 // max(n_lr, n_m))),
+                                     brush=pg.mkBrush("#CC0000"), pen=pg.mkPen("#CC0000"))
+        plot.addItem(crosses)
+        items.append(crosses)
+    step_lr = max(1, -(-n_lr // 6))
+    step_m = max(1, -(-n_m // 6))
+    plot.getAxis("bottom").setTicks([[(i + 0.5, f"{result.lrs[i]:.3g}") for i in range(0, n_lr, step_lr)]])
+    plot.getAxis("left").setTicks([[(j + 0.5, f"{result.momenta[j]:.2f}") for j in range(0, n_m, step_m)]])
+    plot.setRange(xRange=(0, n_lr), yRange=(0, n_m), padding=0)
+    return items, (cmap, levels, label)
+
+
 def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
     """A heatmap of the final train loss over learning rate x momentum; diverged cells crossed out."""
     pg, view = _canvas(title, size)
@@ -99,27 +160,10 @@ def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
         axis = plot.getAxis(side)
         axis.setPen("k")
         axis.setTextPen("k")
-    n_lr, n_m = result.final_train_loss.shape
-    loss = np.log10(np.where(np.isfinite(result.diverged_at_epoch), np.nan, result.final_train_loss))
-    finite = loss[np.isfinite(loss)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    image = pg.ImageItem(np.nan_to_num(loss.T, nan=high), axisOrder="row-major")
-    cmap = pg.colormap.get("viridis")
-    image.setColorMap(cmap)
-    image.setLevels((low, high if high > low else low + 1))
-    plot.addItem(image)
-    diverged = np.argwhere(np.isfinite(result.diverged_at_epoch))
-    if diverged.size:
-        plot.addItem(pg.ScatterPlotItem(x=diverged[:, 0] + 0.5, y=diverged[:, 1] + 0.5, symbol="x", size=14,
-                                        brush=pg.mkBrush("#CC0000"), pen=pg.mkPen("#CC0000")))
-    step_lr = max(1, n_lr // 8)
-    step_m = max(1, n_m // 8)
-    plot.getAxis("bottom").setTicks([[(i + 0.5, f"{result.lrs[i]:.3g}") for i in range(0, n_lr, step_lr)]])
-    plot.getAxis("left").setTicks([[(j + 0.5, f"{result.momenta[j]:.2f}") for j in range(0, n_m, step_m)]])
+    _, (cmap, levels, label) = draw_sweep(plot, result)
     plot.setLabel("bottom", "learning rate (log-spaced)", color="k")
     plot.setLabel("left", "momentum", color="k")
-    plot.setRange(xRange=(0, n_lr), yRange=(0, n_m), padding=0)
-    bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, interactive=False, label="log10(final train loss)")
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, label=label)
     view.addItem(bar, row=1, col=1)
     return view.grab().toImage()
 

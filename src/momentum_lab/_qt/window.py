@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..engine import stability_bound
 from .controller import RunController
+from .explore import StabilityMap, SweepController, SweepPanel
 from .panel import ControlPanel
 from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView
 from .report import save_png
@@ -47,6 +49,8 @@ SHORTCUTS = (
     ("'", "Raise the momentum"),
     (";", "Lower the momentum"),
     ("L", "Log scale on / off for the error"),
+    ("M", "Show the stability map"),
+    ("S", "Show the sweep (learning rate × momentum grid)"),
     ("F2", "Show / hide the controls (more room for the plots)"),
     ("F1", "This list"),
 )
@@ -64,6 +68,9 @@ class MainWindow(QMainWindow):
         self.delta_panel = DeltaPanel(controller)
         self.network = NetworkView(controller)
         self.regions = DecisionRegions(controller)
+        self.stability = StabilityMap(controller)
+        self.sweeps = SweepController(self)
+        self.sweep_panel = SweepPanel(controller, self.sweeps)
 
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls")
@@ -91,7 +98,14 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.network)
-        right.addWidget(self.regions)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.regions, "Decision regions")
+        self.tabs.addTab(self.stability, "Stability map")
+        self.tabs.addTab(self.sweep_panel, "Sweep")
+        self.tabs.setTabToolTip(1, "Where lr × curvature and momentum stand against the rule's stable region (M)")
+        self.tabs.setTabToolTip(2, "Train a grid of learning rate × momentum from the same start; click a cell "
+                                   "to replay it (S)")
+        right.addWidget(self.tabs)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.curves)
         left.addWidget(self.delta_panel)
@@ -178,7 +192,8 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         actions = {"Space": self._on_toggle, "N": self._on_step_item, "E": self._on_step_epoch,
                    "R": self._on_reset, "]": self._on_lr_up, "[": self._on_lr_down,
-                   "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale}
+                   "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
+                   "M": self._on_show_stability, "S": self._on_show_sweep}
         self._shortcuts = []
         for keys, handler in actions.items():
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -223,6 +238,15 @@ class MainWindow(QMainWindow):
     def _on_log_scale(self) -> None:
         self.curves.log_scale.toggle()
 
+    @Slot()
+    def _on_show_stability(self) -> None:
+        self.tabs.setCurrentWidget(self.stability)
+        self.stability.refresh()
+
+    @Slot()
+    def _on_show_sweep(self) -> None:
+        self.tabs.setCurrentWidget(self.sweep_panel)
+
     # -- drawing -----------------------------------------------------------------------------
 
     @Slot()
@@ -241,7 +265,11 @@ class MainWindow(QMainWindow):
             self.delta_panel.refresh()
         else:
             self.network.refresh()
-            self.regions.refresh()
+            shown = self.tabs.currentWidget()
+            if shown is self.regions:
+                self.regions.refresh()
+            elif shown is self.stability:
+                self.stability.refresh()
 
     def refresh(self) -> None:
         """Redraw every view now from the controller's buffers."""
@@ -351,5 +379,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
+        self.sweeps.shutdown()
         self.controller.shutdown()  # quit and wait for the training thread before anything dies
         super().closeEvent(event)
