@@ -161,13 +161,13 @@ class Bench:
         late_ms = [v * 1e3 for v in self.lateness]
         refresh_ms = [v * 1e3 for v in self.refresh_times]
         # A "redraw" is every plot redrawn: the rate of the least often redrawn main group
-        # (error curves, deltas); the slow group (network, decision regions) is shown apart.
-        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "slow")}
+        # (error curves, deltas); the slow views (network, the tab's decision regions) are shown apart.
+        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "network", "tab")}
         redraws = min(rates["curves"], rates["deltas"])
         updates = (self.step1 - self.step0) / elapsed
         p99 = pct(late_ms, 99)
         w, h = args.size
-        print(f"GUI benchmark: {args.dataset}, {args.hidden} hidden units, window {w}x{h}, "
+        print(f"GUI benchmark: {args.dataset}, {args.hidden} hidden units, {args.runs} run(s), window {w}x{h}, "
               f"platform {os.environ.get('QT_QPA_PLATFORM')}, {core_count()} cores")
         print(f"first running batch after {self.first_batch_wait:.2f} s (compile or cache load; not measured)")
         print(f"measured {elapsed:.2f} s flat out; worker state at the end: {self.state}")
@@ -175,7 +175,8 @@ class Bench:
         print(f"  GUI-thread lateness (5 ms timer, {len(late_ms)} ticks): "
               f"p50 {pct(late_ms, 50):6.2f} ms   p99 {p99:6.2f} ms   max {worst:6.2f} ms")
         print(f"  redraws: {redraws:5.1f} /s of every plot (error curves {rates['curves']:.1f} /s, deltas "
-              f"{rates['deltas']:.1f} /s; network and decision regions {rates['slow']:.1f} /s); "
+              f"{rates['deltas']:.1f} /s; network {rates['network']:.1f} /s, decision regions "
+              f"{rates['tab']:.1f} /s); "
               f"batches received {self.batches / elapsed:.1f} /s")
         print(f"  one group's refresh: {np.mean(refresh_ms) if refresh_ms else float('nan'):6.2f} ms   "
               f"p99 {pct(refresh_ms, 99):6.2f} ms   max {max(refresh_ms, default=float('nan')):6.2f} ms "
@@ -195,6 +196,8 @@ def main() -> int:
     parser.add_argument("--size", type=parse_size, default=(1600, 1000), help="window size WxH (default 1600x1000)")
     parser.add_argument("--dataset", default="iris", help="data set (default iris)")
     parser.add_argument("--hidden", type=int, default=7, help="hidden units (default 7)")
+    parser.add_argument("--runs", type=int, default=1, choices=range(1, 5),
+                        help="runs side by side (default 1; more compare classical, Nesterov, look-back at 2 x lr)")
     args = parser.parse_args()
 
     from momentum_lab._qt._app import ensure_app
@@ -202,7 +205,7 @@ def main() -> int:
     app = ensure_app()
     import pyqtgraph as pg  # after PySide6 (ensure_app imported it)
 
-    from momentum_lab._qt.controller import RunConfig, RunController
+    from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
     from momentum_lab._qt.window import MainWindow
 
     # As run_gui sets the window up.
@@ -211,7 +214,9 @@ def main() -> int:
     font.setPointSizeF(max(font.pointSizeF(), 10.5))
     app.setFont(font)
 
-    controller = RunController(RunConfig(dataset=args.dataset, hidden=args.hidden))
+    others = (LaneSettings("classical", 0.01, 0.5), LaneSettings("nesterov", 0.01, 0.5),
+              LaneSettings("lookback", 0.02, 0.5))[: args.runs - 1]
+    controller = RunController(RunConfig(dataset=args.dataset, hidden=args.hidden, compare=others))
     window = MainWindow(controller)
     window.resize(*args.size)
     bench = Bench(app, window, controller, args.seconds)

@@ -209,9 +209,10 @@ class ErrorCurves(QWidget):
                     if n == 1:
                         pen = pg.mkPen(TRAIN if side == "train" else TEST, width=2.5)
                     else:
-                        pen = pg.mkPen(LANE_COLOURS[lane], width=2.5 if side == "train" else 1.8,
+                        pen = pg.mkPen(LANE_COLOURS[lane], width=2.5 if side == "train" else 1,
                                        style=Qt.PenStyle.SolidLine if side == "train" else Qt.PenStyle.DashLine)
                     curve.setPen(pen)
+                    curve.setVisible(lane < n)  # unused curves: not painted, not in the bounds
                     if lane >= n:
                         curve.setData([], [])
             if n == 1:
@@ -475,11 +476,15 @@ class DeltaPanel(QWidget):
             self._diagnose(steps, rows)
         # Runs side by side stand at the same step, unless some diverged and stopped: the
         # x axis counts back from the newest step of any run.
-        latest = [lane.deltas.latest()[0] for lane in self.controller.lanes if len(lane.deltas)]
-        newest = max(int(s[-1]) for s in latest)
+        # (Each ring read once: a read gathers every kept row, about 1 MB for Iris.)
+        kept = {0: (steps, rows)}
+        for index, lane in enumerate(self.controller.lanes[1:], 1):
+            if any(curve.lane == index for curve in self.traces):
+                kept[index] = lane.deltas.latest()
+        newest = max((int(s[-1]) for s, _ in kept.values() if s.size), default=0)
         largest = 0.0
         for curve in self.traces:
-            lane_steps, lane_rows = self.controller.lanes[curve.lane].deltas.latest()
+            lane_steps, lane_rows = kept[curve.lane]
             if not lane_steps.size:
                 curve.setData([], [])
                 continue

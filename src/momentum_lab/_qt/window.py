@@ -33,10 +33,11 @@ __all__ = ["MainWindow", "SHORTCUTS"]
 # second), so that each batch is drawn once, soon after it comes.
 REDRAW_HZ = 40
 # The clock redraws one group of views per tick, so that no single paint blocks the GUI
-# thread for long: each main group five times per cycle, the slow views once.
-SCHEDULE = ("curves", "deltas") * 5 + ("slow",)
-# (The network and the decision regions change slowly to the eye and cost most to draw:
-# a pen per edge, a forward pass over a grid. They are the "slow" group, once a SCHEDULE cycle.)
+# thread for long: each main group five times per cycle, the slow views once, apart.
+SCHEDULE = ("curves", "deltas") * 3 + ("network",) + ("curves", "deltas") * 2 + ("tab",)
+# (The network and the view in the tabs (decision regions or stability map) change slowly to
+# the eye and cost most to draw: many pens, a forward pass over a grid. Once a SCHEDULE cycle
+# each, on ticks of their own, so that no tick paints both.)
 
 #: Keyboard shortcuts: (keys, what they do). The Help menu lists them.
 SHORTCUTS = (
@@ -263,8 +264,9 @@ class MainWindow(QMainWindow):
             self._show_status()
         elif group == "deltas":
             self.delta_panel.refresh()
-        else:
+        elif group == "network":
             self.network.refresh()
+        else:
             shown = self.tabs.currentWidget()
             if shown is self.regions:
                 self.regions.refresh()
@@ -273,7 +275,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Redraw every view now from the controller's buffers."""
-        for group in ("curves", "deltas", "slow"):
+        for group in ("curves", "deltas", "network", "tab"):
             self._redraw(group)
 
     def _show_status(self) -> None:
