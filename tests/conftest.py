@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -30,9 +31,15 @@ def rng():
 @pytest.fixture(autouse=True)
 def no_dangling_qthreads(request, monkeypatch):
     """Fail a test that leaves a QThread running ("QThread: Destroyed while thread is still running"
-    aborts the process later, far from its cause)."""
+    aborts the process later, far from its cause).
+
+    Afterwards, with every thread stopped, collect the test's garbage (windows in reference
+    cycles): left to a later collection, it is freed while another test's threads run.
+    """
     if "qtbot" not in request.fixturenames:
         yield
+        if request.module.__name__.endswith("test_gui"):
+            gc.collect()
         return
     from PySide6.QtCore import QThread
 
@@ -49,6 +56,7 @@ def no_dangling_qthreads(request, monkeypatch):
     for thread in running:  # clean up, so one failure does not abort the whole run
         thread.quit()
         thread.wait(10_000)
+    gc.collect()
     if running:
         pytest.fail(f"{len(running)} QThread(s) still running after the test: "
                     + ", ".join(t.objectName() or repr(t) for t in running))

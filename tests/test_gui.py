@@ -21,6 +21,18 @@ from momentum_lab._qt.window import SHORTCUTS, MainWindow
 TIMEOUT = 20_000  # ms: the first run of a test session may compile the kernel
 
 
+@pytest.fixture(scope="module", autouse=True)
+def kernels_ready():
+    """Compile (or load) the kernels the window uses here, in the main thread, before tests
+    start threads. Twice a full run crashed (SIGSEGV) while a kernel compiled for the first
+    time in the worker's or the sweep's thread and the main thread was busy elsewhere; the
+    compile in a thread is by design, but the tests need not stand on it in every case."""
+    import momentum_lab as ml
+
+    ml.train("iris", epochs=1)
+    ml.sweep("iris", lr=(0.01, 0.1, 2), momentum=(0.0, 0.5, 2), epochs=1)
+
+
 @pytest.fixture
 def dialogs(monkeypatch):
     """Message boxes are modal; record them instead of showing them."""
@@ -605,6 +617,19 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
     c.start()
     qtbot.waitUntil(lambda: c.latest.epoch > 12, timeout=TIMEOUT)
     c.pause()
+    qtbot.waitUntil(lambda: c.state == "paused", timeout=TIMEOUT)
+    # Two clicks in a row: the second cell is replayed, and an epoch limit set before comes back after.
+    c.set_max_epochs(30)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        click_cell(qtbot, panel, 1, 0)
+        click_cell(qtbot, panel, 2, 3)
+    assert (c.config.lr, c.config.momentum) == (result.lrs[2], result.momenta[3]) and c.latest.epoch == 12
+    assert c.max_epochs == 30
+    # A cell whose run is replaced by another change before it is ready: that run is not replayed.
+    panel.load_cell(0, 0)
+    c.apply(hidden=5)
+    qtbot.waitUntil(lambda: c.config.hidden == 5 and c.latest is not None, timeout=TIMEOUT)
+    assert c.state == "paused" and c.latest.step == 0 and c.max_epochs == 30
 
 
 def test_a_sweep_can_be_cancelled_and_bad_grids_are_explained(qtbot, open_window, dialogs):

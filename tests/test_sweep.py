@@ -66,7 +66,7 @@ def test_chunking_does_not_change_the_result(monkeypatch):
     chunked = ml.sweep("xor", lr=(0.05, 0.5, 3), momentum=(0.0, 0.8, 3), epochs=9,
                        progress=lambda done, total: calls.append(done))
     np.testing.assert_array_equal(whole.train_loss, chunked.train_loss)
-    assert calls == list(range(1, 10))
+    assert calls == list(range(0, 10))  # 0: before the compile
 
 
 def test_the_csv_table(classical, tmp_path):
@@ -135,3 +135,18 @@ def test_the_sweep_command_needs_an_output(tmp_path):
     err = io.StringIO()
     assert main(["sweep", "--epochs", "2"], out=io.StringIO(), err=err) == 2
     assert "--out" in err.getvalue()
+
+
+def test_a_progress_hook_that_raises_stops_the_sweep_before_it_compiles(monkeypatch):
+    compiled = []  # the kernel compiles (or loads) at its first call
+    monkeypatch.setattr(_sweep, "sweep_kernel_for", lambda *shape: lambda *args: compiled.append(shape))
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        raise Stop
+
+    with pytest.raises(Stop):
+        ml.sweep("xor", lr=(0.05, 0.5, 3), momentum=(0.0, 0.8, 3), epochs=9, progress=stop)
+    assert compiled == []

@@ -207,9 +207,16 @@ def test_live_settings_change_one_run_only(worker, iris):
 
 def test_a_setting_changed_while_a_run_is_built_goes_into_it(worker, iris):
     worker.configure(1, iris, [{}, {"rule": "classical"}], 50)
-    worker.set_lr(0.05, 1)
+    worker.set_lr(0.05, 1, 1)
+    worker.set_lr(0.07, 0, 99)  # for another run: not this one
     worker._build_wanted()
     assert worker.lanes[1].trainer.lr == 0.05 and worker.lanes[0].trainer.lr == 0.01
+    worker.configure(2, iris, [{"rule": "nesterov"}], 50)
+    worker.set_momentum(0.8, 1, 1)  # run 1, still training while run 2 is built
+    worker.set_momentum(0.3, 0, 2)
+    assert worker.lanes[1].trainer.momentum == 0.8
+    worker._build_wanted()
+    assert len(worker.lanes) == 1 and worker.lanes[0].trainer.momentum == 0.3
 
 
 def test_more_than_four_runs_are_refused(worker, iris):

@@ -147,8 +147,8 @@ class RunController(QObject):
     _pause = Signal()
     _step_items = Signal(int)
     _step_epoch = Signal()
-    _set_lr = Signal(float, int)
-    _set_momentum = Signal(float, int)
+    _set_lr = Signal(float, int, int)
+    _set_momentum = Signal(float, int, int)
     _set_speed = Signal(float)
     _set_max_epochs = Signal(int)
 
@@ -164,6 +164,7 @@ class RunController(QObject):
         self.state = "preparing"
         self.revision = 0
         self.speed = FLAT_OUT
+        self.max_epochs = 0
         self.run_id = 0
         self._pending_reason = "started"
         # A requested run not yet confirmed by the worker: (run id, config, dataset, reason).
@@ -265,9 +266,15 @@ class RunController(QObject):
             raise ValueError("lr and momentum change live: use set_lr and set_momentum, or load()")
         return self._apply(replace(self.wanted_config, **changes), changes)
 
-    def load(self, **changes: Any) -> bool:
-        """Start a new run with some fields changed, lr and momentum included (a sweep's cell)."""
-        return self._apply(replace(self.wanted_config, **changes), changes)
+    def load(self, config: RunConfig, reason: str) -> bool:
+        """Start a new run of ``config``, lr and momentum included (a sweep's cell); the
+        runs compared with the main one stay. ``reason`` is for the status bar."""
+        return self._apply(replace(config, compare=self.wanted_config.compare), {"compare": reason})
+
+    @property
+    def pending_run_id(self) -> int | None:
+        """The id the run being prepared will have (None when none is)."""
+        return self._pending[0] if self._pending else None
 
     def add_lane(self, settings: LaneSettings | None = None) -> bool:
         """Train one more run beside the others (a new start for all, so that they stay comparable).
@@ -366,19 +373,24 @@ class RunController(QObject):
         except InputError as exc:
             self.error.emit(str(exc))
             return
-        if lane < len(self.config.lanes):
-            self.config = self.config.with_lane(lane, **{name: value})
-        if self._pending is not None and lane < len(self._pending[1].lanes):
-            # A run being prepared starts with the value now shown (the worker does the same).
+        # The change is for the run the panel shows: the one being prepared if there is one
+        # (its runs may differ from those on show: lane 2 there may be another run here).
+        if self._pending is not None:
             run_id, config, dataset, reason = self._pending
-            self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason)
-        request.emit(value, lane)
+            if lane < len(config.lanes):
+                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason)
+                request.emit(value, lane, run_id)
+        elif lane < len(self.config.lanes):
+            self.config = self.config.with_lane(lane, **{name: value})
+            request.emit(value, lane, self.run_id)
 
     def set_speed(self, items_per_second: float) -> None:
         self.speed = items_per_second
         self._set_speed.emit(float(items_per_second))
 
     def set_max_epochs(self, epochs: int) -> None:
+        """Training stops ("finished") at this many epochs; 0 for no limit."""
+        self.max_epochs = int(epochs)
         self._set_max_epochs.emit(int(epochs))
 
     # -- results ---------------------------------------------------------------------------------

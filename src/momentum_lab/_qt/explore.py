@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,7 @@ class SweepController(QObject):
     # Emitted when a sweep was cancelled or could not run (a one-line message).
     stopped = Signal(str)
 
+    # Request to the runner (queued: it runs in the sweep's thread): id, SweepRequest, cancel event.
     _run = Signal(int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -255,8 +256,11 @@ class SweepPanel(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
 
-        self._replay_epochs = 0
-        self._limit_set = False
+        # A cell being loaded: (the id its run will have, epochs to replay, the epoch limit before).
+        self._replay: tuple[int, int, int] | None = None
+        # The epoch limit to restore once a replay has finished or another run has started.
+        self._restore_limit: int | None = None
+        self._cell: tuple[int, int] | None = None
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -264,6 +268,7 @@ class SweepPanel(QWidget):
         sweeps.finished.connect(self._on_finished)
         sweeps.stopped.connect(self._on_stopped)
         controller.run_started.connect(self._on_run_started)
+        controller.config_restored.connect(self._on_config_restored)
         controller.state_changed.connect(self._on_state)
 
     def request(self) -> SweepRequest:
@@ -294,6 +299,8 @@ class SweepPanel(QWidget):
 
     @Slot()
     def _on_finished(self) -> None:
+        if self.marker.getViewBox() is not None:  # it marked a cell of the previous sweep
+            self.plot.removeItem(self.marker)
         self.run_button.setText("Run sweep")
         self.progress.setValue(self.progress.maximum())
         self.draw()
@@ -314,8 +321,6 @@ class SweepPanel(QWidget):
             return
         for item in self._items:
             self.plot.removeItem(item)
-        if self.marker.getViewBox() is not None:
-            self.plot.removeItem(self.marker)
         measure = self.measure.currentData()
         self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure)
         title, log = SWEEP_MEASURES[measure]
@@ -350,31 +355,40 @@ class SweepPanel(QWidget):
         """Load cell (lrs[i], momenta[j]) into the main run and replay it for the sweep's epochs."""
         result, request = self.sweeps.result, self.sweeps.request
         lr, m = float(result.lrs[i]), float(result.momenta[j])
-        changes = {f.name: getattr(request.config, f.name) for f in fields(RunConfig)
-                   if f.name not in ("compare", "lr", "momentum")}
-        if self.controller.load(**changes, lr=lr, momentum=m):
-            self._replay_epochs = request.epochs
+        config = replace(request.config, lr=lr, momentum=m)
+        if self.controller.load(config, f"sweep cell lr {lr:.3g}, momentum {m:.3g}, replayed to epoch "
+                                        f"{request.epochs}"):
+            self._replay = (self.controller.pending_run_id, request.epochs)
+            self._cell = (i, j)
             self.marker.setData([i, i + 1, i + 1, i, i], [j, j, j + 1, j + 1, j])
-            self.plot.addItem(self.marker)
+            if self.marker.getViewBox() is None:
+                self.plot.addItem(self.marker)
+
+    def _end_replay(self) -> None:
+        """Give back the epoch limit the replay replaced (none, or gui --epochs')."""
+        if self._restore_limit is not None:
+            self.controller.set_max_epochs(self._restore_limit)
+            self._restore_limit = None
 
     @Slot(str)
     def _on_run_started(self, reason: str) -> None:
-        if self._replay_epochs:
-            # The loaded configuration is ready: train it to the sweep's length, then stop there.
-            self.controller.set_max_epochs(self._replay_epochs)
-            self._replay_epochs = 0
-            self._limit_set = True
+        replay, self._replay = self._replay, None
+        self._end_replay()
+        if replay is not None and replay[0] == self.controller.run_id:
+            # The loaded cell's run is ready: train it to the sweep's length, then stop there.
+            self._restore_limit = self.controller.max_epochs
+            self.controller.set_max_epochs(replay[1])
             self.controller.start()
-        elif self._limit_set:  # another new run: no limit from a replay
-            self.controller.set_max_epochs(0)
-            self._limit_set = False
+
+    @Slot()
+    def _on_config_restored(self) -> None:
+        self._replay = None  # the cell could not be loaded; the run on show stays
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
-        if state == "finished" and self._limit_set:
+        if state == "finished":
             # The replay reached the sweep's end; Start trains on from there.
-            self.controller.set_max_epochs(0)
-            self._limit_set = False
+            self._end_replay()
 
 
 class StabilityMap(pg.PlotWidget):

@@ -296,15 +296,16 @@ class TrainingWorker(QObject):
         t = self._clock
         self.step_items(t.dataset.n_train - t.position)
 
-    @Slot(float, int)
-    def set_lr(self, value: float, lane: int = 0) -> None:
-        """The learning rate of run ``lane`` (0: the main run), from its next step on."""
-        self._change(lane, "lr", value)
+    @Slot(float, int, int)
+    def set_lr(self, value: float, lane: int = 0, run_id: int | None = None) -> None:
+        """The learning rate of run ``lane`` (0: the main run) of run ``run_id`` (default: the
+        one training), from its next step on; for a run being built, from its start."""
+        self._change(lane, "lr", value, run_id)
 
-    @Slot(float, int)
-    def set_momentum(self, value: float, lane: int = 0) -> None:
-        """The momentum of run ``lane`` (0: the main run), from its next step on."""
-        self._change(lane, "momentum", value)
+    @Slot(float, int, int)
+    def set_momentum(self, value: float, lane: int = 0, run_id: int | None = None) -> None:
+        """The momentum of run ``lane`` of run ``run_id``, like :meth:`set_lr`."""
+        self._change(lane, "momentum", value, run_id)
 
     @Slot(float)
     def set_speed(self, items_per_second: float) -> None:
@@ -349,10 +350,12 @@ class TrainingWorker(QObject):
             lane.rows.append(lane.trainer.history_row()[None, :])
         self._flush()
 
-    def _change(self, index: int, name: str, value: float) -> None:
-        if self._wanted is not None and 0 <= index < len(self._wanted[2]):
-            self._wanted[2][index][name] = value  # a run being built starts with it too
-        if not 0 <= index < len(self.lanes):
+    def _change(self, index: int, name: str, value: float, run_id: int | None) -> None:
+        if self._wanted is not None and run_id == self._wanted[0]:
+            if 0 <= index < len(self._wanted[2]):
+                self._wanted[2][index][name] = value  # the run being built starts with it
+            return
+        if (run_id is not None and run_id != self.run_id) or not 0 <= index < len(self.lanes):
             return
         t = self.lanes[index].trainer
         old = getattr(t, name)

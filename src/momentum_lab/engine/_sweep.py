@@ -188,7 +188,8 @@ def sweep(
 
     ``lr`` is ``(min, max, n)`` (log-spaced) or ``"MIN:MAX:N"``; ``momentum`` likewise,
     evenly spaced. The other options are :func:`train`'s. ``out`` writes the CSV.
-    ``progress(epochs_done, epochs)`` is called as the sweep goes.
+    ``progress(epochs_done, epochs)`` is called as the sweep goes (first with 0, before the
+    compile); an exception it raises stops the sweep and comes out of this call.
 
     Raises
     ------
@@ -230,6 +231,8 @@ def sweep(
                data.y_train, data.x_test, data.y_test, orders, evals, statuses, steps)
         return evals
 
+    if progress is not None:
+        progress(0, epochs)  # before the compile: a caller can stop here (its hook raising)
     run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
     rng = order_stream(seed)
     began = time.perf_counter()
