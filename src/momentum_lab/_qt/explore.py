@@ -256,11 +256,10 @@ class SweepPanel(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
 
-        # A cell being loaded: (the id its run will have, epochs to replay, the epoch limit before).
-        self._replay: tuple[int, int, int] | None = None
+        # A cell being loaded: (the id its run will have, the epochs to replay).
+        self._replay: tuple[int, int] | None = None
         # The epoch limit to restore once a replay has finished or another run has started.
         self._restore_limit: int | None = None
-        self._cell: tuple[int, int] | None = None
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -359,7 +358,6 @@ class SweepPanel(QWidget):
         if self.controller.load(config, f"sweep cell lr {lr:.3g}, momentum {m:.3g}, replayed to epoch "
                                         f"{request.epochs}"):
             self._replay = (self.controller.pending_run_id, request.epochs)
-            self._cell = (i, j)
             self.marker.setData([i, i + 1, i + 1, i, i], [j, j, j + 1, j + 1, j])
             if self.marker.getViewBox() is None:
                 self.plot.addItem(self.marker)
