@@ -676,3 +676,11 @@ def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, 
     assert "outside the stable region (B: lr×λ" in w.stability.note.text
     # The shaded region follows run A's rule.
     assert "look-back" in w.stability.plot.titleLabel.text
+
+
+def test_new_seed_shows_at_once_in_the_panel(qtbot, open_window, dialogs):
+    w = open_window()
+    with qtbot.waitSignal(w.controller.run_started, timeout=TIMEOUT):
+        qtbot.mouseClick(w.panel.seed_button, Qt.MouseButton.LeftButton)
+        assert w.panel.seed.value() == 1  # shown as asked, before the run is ready
+    assert w.controller.config.seed == 1

@@ -50,15 +50,11 @@ class SweepRequest:
     def options(self) -> dict[str, Any]:
         """:func:`~momentum_lab.sweep` keyword options: the run's data, network, rule and seed."""
         c = self.config
-        out = dict(lr=self.lr, momentum=self.momentum, epochs=self.epochs, target_loss=self.target_loss,
-                   rule=c.rule, hidden=c.hidden, activation=c.activation, loss=c.loss, seed=c.seed,
-                   shuffle=c.shuffle, normalize=c.normalize, test_fraction=c.test_fraction,
-                   data_seed=c.data_seed, samples=c.samples, noise=c.noise, init=c.init,
-                   init_weights=c.init_weights, weight_limit=c.weight_limit)
-        if c.classes is not None:
-            out["classes"] = c.classes
-        if c.init_scale is not None:
-            out["init_scale"] = c.init_scale
+        out = {k: v for k, v in c.trainer_options().items() if k not in ("lr", "momentum")}
+        # sweep() takes the data options under train()'s names, not load_dataset()'s.
+        renamed = {"n_samples": "samples", "n_classes": "classes"}
+        out.update({renamed.get(k, k): v for k, v in c.dataset_options().items()})
+        out.update(lr=self.lr, momentum=self.momentum, epochs=self.epochs, target_loss=self.target_loss)
         return out
 
 
@@ -118,7 +114,8 @@ class SweepController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.result = None
-        self.request: SweepRequest | None = None
+        self.request: SweepRequest | None = None  # the finished sweep's
+        self.pending: SweepRequest | None = None  # the running sweep's
         self.running = False
         self._id = 0
         self._cancel = threading.Event()

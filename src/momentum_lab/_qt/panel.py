@@ -344,13 +344,11 @@ class ControlPanel(QWidget):
 
     @Slot()
     def _on_add_lane(self) -> None:
-        self.controller.add_lane()
-        self.show_config()
+        self.controller.add_lane()  # the panel shows the new runs on config_requested
 
     @Slot()
     def _on_new_seed(self) -> None:
-        self.controller.new_seed()
-        self.show_config()
+        self.controller.new_seed()  # the panel shows the new seed on config_requested
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
