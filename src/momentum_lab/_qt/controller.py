@@ -9,8 +9,9 @@ state of their own.
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,8 @@ from ..engine import RULE_SHORT, RULES, Dataset, InputError, Layout, load_datase
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
 from ..engine._options import check_learning_rate, check_momentum
-from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, TrainingWorker
+from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange
+from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
 
 __all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
 
@@ -38,76 +40,6 @@ def delta_window(n_params: int) -> int:
     return max(MIN_DELTA_WINDOW, min(DELTA_WINDOW, DELTA_CELLS // max(n_params, 1)))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
-
-
-@dataclass(frozen=True)
-class LaneSettings:
-    """What a run compared side by side changes: its rule, learning rate and momentum."""
-
-    rule: str
-    lr: float
-    momentum: float
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run. Changing any field but lr and momentum starts a new run."""
-
-    dataset: Any = "iris"
-    normalize: str = "zscore"
-    test_fraction: float = 0.2
-    data_seed: int = 0
-    samples: int | None = None
-    noise: float | None = None
-    classes: int | None = None
-    hidden: int = 7
-    activation: str = "tanh"
-    loss: str = "cross-entropy"
-    rule: str = "lookback"
-    init: str = "uniform"
-    init_scale: float | None = None
-    init_weights: Any = None
-    weight_limit: float = 1e6
-    seed: int = 0
-    shuffle: bool = True
-    lr: float = 0.01
-    momentum: float = 0.5
-    # Runs trained beside the main one (B, C, D): same data, network, seed, so the same
-    # initial weights and item order; their own rule, learning rate and momentum.
-    compare: tuple[LaneSettings, ...] = ()
-
-    @property
-    def lanes(self) -> tuple[LaneSettings, ...]:
-        """The main run's settings, then those of the runs compared with it."""
-        return (LaneSettings(self.rule, self.lr, self.momentum), *self.compare)
-
-    def with_lane(self, index: int, **changes: Any) -> "RunConfig":
-        """This configuration with run ``index``'s rule, lr or momentum changed."""
-        if index == 0:
-            return replace(self, **changes)
-        compare = list(self.compare)
-        compare[index - 1] = replace(compare[index - 1], **changes)
-        return replace(self, compare=tuple(compare))
-
-    def lane_options(self) -> list[dict]:
-        """Trainer keyword options for each run, the main run first."""
-        return [dict(self.trainer_options(), rule=lane.rule, lr=lane.lr, momentum=lane.momentum)
-                for lane in self.lanes]
-
-    def dataset_options(self) -> dict:
-        out = dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
-                   n_samples=self.samples, noise=self.noise)
-        if self.classes is not None:
-            out["n_classes"] = self.classes
-        return out
-
-    def trainer_options(self) -> dict:
-        out = dict(hidden=self.hidden, activation=self.activation, loss=self.loss, rule=self.rule,
-                   lr=self.lr, momentum=self.momentum, seed=self.seed, shuffle=self.shuffle, init=self.init,
-                   init_weights=self.init_weights, weight_limit=self.weight_limit)
-        if self.init_scale is not None:
-            out["init_scale"] = self.init_scale
-        return out
 
 
 class LaneBuffers:
@@ -139,9 +71,12 @@ class RunController(QObject):
     # Emitted when a new configuration has been asked for (it is being prepared): views that
     # show the configuration show the one asked for.
     config_requested = Signal()
+    # Emitted when the run's plan (a lesson's or a scenario's timed change) has changed a live
+    # setting: views that show the settings show them again.
+    settings_changed = Signal()
 
     # Requests to the worker (queued: they run in the worker's thread).
-    _configure = Signal(int, object, object, int)
+    _configure = Signal(int, object, object, int, object)
     _reset = Signal(int)
     _start = Signal()
     _pause = Signal()
@@ -161,13 +96,21 @@ class RunController(QObject):
         # Live setting changes of every run, for marking the curves.
         self.marks: deque[SettingChange] = deque(maxlen=MAX_MARKS)
         self.latest: Batch | None = None
+        # The run's planned changes (a lesson's or a scenario's), and the configuration it started
+        # with (self.config follows the live settings).
+        self.plan = Plan()
+        self.start_config = self.config
+        # Every live setting change of the run so far, in step order (for saving a scenario).
+        self.changes: list[ScheduledChange] = []
+        # A branch's original: the main run's history rows and a label, drawn for comparison.
+        self.ghost: tuple[np.ndarray, str] | None = None
         self.state = "preparing"
         self.revision = 0
         self.speed = FLAT_OUT
         self.max_epochs = 0
         self.run_id = 0
         self._pending_reason = "started"
-        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason).
+        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason, plan).
         # Until its first batch comes, the current run stays on show; if it fails, it stays.
         self._pending: tuple | None = None
         self._next_id = 0
@@ -234,17 +177,19 @@ class RunController(QObject):
         d = self.dataset
         return Layout(d.n_inputs, self.config.hidden, d.n_classes)
 
-    def _launch(self, config: RunConfig, dataset: Dataset, reason: str) -> None:
+    def _launch(self, config: RunConfig, dataset: Dataset, reason: str, plan: Plan | None = None) -> None:
         self._next_id += 1
-        self._pending = (self._next_id, config, dataset, reason)
+        plan = plan or Plan()
+        self._pending = (self._next_id, config, dataset, reason, plan)
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
         self.config_requested.emit()
-        self._configure.emit(self._next_id, dataset, config.lane_options(), delta_window(n_params))
+        self._configure.emit(self._next_id, dataset, config.lane_options(), delta_window(n_params), plan)
 
     def _clear(self, reason: str) -> None:
         self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
         self.marks.clear()
+        self.changes = []
         self.latest = None
         self._pending_reason = reason
         self.revision += 1
@@ -315,6 +260,7 @@ class RunController(QObject):
         try:
             if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
                 dataset = load_dataset(config.dataset, **config.dataset_options())
+                self.ghost = None  # a branch's original on other data compares with nothing
             else:
                 dataset = base_dataset
             activation_code(config.activation)
@@ -331,6 +277,10 @@ class RunController(QObject):
             return  # a new run is on its way; it starts from the start anyway
         self._next_id += 1
         self.run_id = self._next_id
+        if self.plan.changes:  # the worker too goes back to the settings the run was built with
+            self.config = self.start_config
+        else:
+            self.start_config = self.config
         self._clear("reset: same seed, same initial weights")
         self._reset.emit(self.run_id)
 
@@ -376,9 +326,9 @@ class RunController(QObject):
         # The change is for the run the panel shows: the one being prepared if there is one
         # (its runs may differ from those on show: lane 2 there may be another run here).
         if self._pending is not None:
-            run_id, config, dataset, reason = self._pending
+            run_id, config, dataset, reason, plan = self._pending
             if lane < len(config.lanes):
-                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason)
+                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan)
                 request.emit(value, lane, run_id)
         elif lane < len(self.config.lanes):
             self.config = self.config.with_lane(lane, **{name: value})
@@ -393,6 +343,60 @@ class RunController(QObject):
         self.max_epochs = int(epochs)
         self._set_max_epochs.emit(int(epochs))
 
+    # -- scenarios -------------------------------------------------------------------------------
+
+    def scenario(self) -> Scenario:
+        """The run on show as a scenario: its start, every change so far (and the plan's changes
+        still to come), trained to the latest step reported."""
+        step = self.latest.step if self.latest is not None else 0
+        happened = sorted(self.changes, key=lambda ch: ch.step)
+        to_come = [ch for ch in self.plan.changes if ch.step > step]
+        speed = None if math.isinf(self.speed) else self.speed
+        return Scenario(self.start_config, tuple(happened + to_come), steps=step, epochs=self.max_epochs or None,
+                        speed=speed)
+
+    def open_scenario(self, scenario: Scenario, reason: str, replay: bool = True) -> bool:
+        """Start ``scenario``'s run: its configuration (runs side by side included), its changes at
+        their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
+        was saved at, then paused. ``reason`` is for the status bar."""
+        config = scenario.config
+        try:
+            dataset = load_dataset(config.dataset, **config.dataset_options())
+            activation_code(config.activation)
+        except InputError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.ghost = None
+        self.set_max_epochs(scenario.epochs or 0)
+        if scenario.speed is not None:
+            self.set_speed(scenario.speed)
+        run_to = (scenario.steps or 0) if replay else 0
+        self._launch(config, dataset, reason, Plan(scenario.changes, run_to))
+        return True
+
+    def branch(self, epoch: int) -> bool:
+        """Rewind the main run to the end of ``epoch`` (its changes up to there replayed) and pause
+        there; the history so far stays on show as the original, for comparison."""
+        if self.latest is None or self._pending is not None:
+            return False
+        done = self.latest.step // self.dataset.n_train
+        if not 0 <= epoch <= done:
+            self.error.emit(f"branch: the epoch must be between 0 and {done}, got {epoch}")
+            return False
+        original = self.history.rows.copy()
+        label = f"before the branch (lr {self.start_config.lr:g}, m {self.start_config.momentum:g}"
+        label += ", with its changes)" if self.changes else ")"
+        scenario = self.scenario().until(epoch * self.dataset.n_train)
+        if self.open_scenario(scenario, f"branched at epoch {epoch}: change the settings, then Start"):
+            self.ghost = (original, label)
+            return True
+        return False
+
+    def clear_ghost(self) -> None:
+        self.ghost = None
+        self.revision += 1
+        self.changed.emit()
+
     # -- results ---------------------------------------------------------------------------------
 
     def _set_state(self, state: str) -> None:
@@ -404,7 +408,8 @@ class RunController(QObject):
     def _on_batch(self, batch: Batch) -> None:
         if self._pending is not None and batch.run_id == self._pending[0]:
             # The worker has built the requested run: it replaces the one on show.
-            self.run_id, self.config, self.dataset, reason = self._pending
+            self.run_id, self.config, self.dataset, reason, self.plan = self._pending
+            self.start_config = self.config
             self._pending = None
             self._clear(reason)
         if batch.run_id != self.run_id:
@@ -412,6 +417,7 @@ class RunController(QObject):
         if self.latest is None:
             self.run_started.emit(self._pending_reason)
         self.latest = batch
+        planned = False
         for index, (lane, report) in enumerate(zip(self.lanes, batch.lanes)):
             lane.latest = report
             lane.history.extend(report.rows)
@@ -419,8 +425,15 @@ class RunController(QObject):
                 lane.deltas.push(report.deltas, report.delta_first_step)
             name = LANE_NAMES[index] if self.comparing else ""
             self.marks.extend(replace(change, run=name) for change in report.changes)
+            self.changes.extend(ScheduledChange(ch.step, ch.name, ch.new, index) for ch in report.changes)
+            for change in report.changes:
+                if change.planned:
+                    self.config = self.config.with_lane(index, **{change.name: change.new})
+                    planned = True
         self._set_state(batch.state)
         self.revision += 1
+        if planned:
+            self.settings_changed.emit()
         self.changed.emit()
 
     @Slot(str)

@@ -34,6 +34,7 @@ __all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "LANE_COLOURS", "Netw
 
 TRAIN = "#0072B2"  # blue
 TEST = "#D55E00"  # vermilion
+GHOST = "#8C8C8C"  # a branch's original
 MARK = "#6A3D9A"  # purple: live setting changes
 #: Runs compared side by side: A blue, B vermilion, C green, D black (apart for colour-blind eyes too).
 LANE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#000000")
@@ -159,6 +160,14 @@ class ErrorCurves(QWidget):
                     curve.setClipToView(True)  # fine now that ranges are set by hand
                     curve.setZValue(-lane)  # run A on top
                     self.curves[(key, side, lane)] = curve
+        # A branch's original (see RunController.branch): its train curves, grey, behind the rest.
+        self.ghost_curves = {}
+        for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
+            curve = plot.plot(antialias=False, pen=pg.mkPen(GHOST, width=3, style=Qt.PenStyle.DotLine))
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curve.setZValue(-10)
+            self.ghost_curves[key] = curve
         self._legend_key: tuple | None = None
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").setWidth(62)
@@ -198,6 +207,7 @@ class ErrorCurves(QWidget):
         c = self.controller
         n = len(c.lanes)
         key = (n,) if n == 1 else tuple(c.lane_title(i) for i in range(n))
+        key += (c.ghost[1] if c.ghost is not None else None,)
         if key == self._legend_key:
             return
         self._legend_key = key
@@ -223,6 +233,8 @@ class ErrorCurves(QWidget):
                     legend.addItem(self.curves[(plot_key, "train", lane)], key[lane])
                 legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
                                "dashed: test")
+            if c.ghost is not None and plot_key == "loss":
+                legend.addItem(self.ghost_curves[plot_key], f"train, {c.ghost[1]}")
 
     def refresh(self) -> None:
         self._style_curves()
@@ -242,6 +254,18 @@ class ErrorCurves(QWidget):
                         curve.setData(epochs, values, connect="finite")
                     else:
                         curve.setData([], [])
+        ghost = self.controller.ghost
+        for key, column in (("loss", "train_loss"), ("accuracy", "train_accuracy")):
+            curve = self.ghost_curves[key]
+            if ghost is None:
+                curve.setData([], [])
+                continue
+            values = ghost[0][:, HISTORY_COLUMNS.index(column)]
+            if key == "loss" and self.log_scale.isChecked():
+                values = np.where(values > 0, values, np.nan)
+            curve.setData(ghost[0][:, 0], values, connect="finite")
+        if ghost is not None:
+            every.append(ghost[0])
         rows = np.vstack(every)
         self._fit_ranges(rows[:, 0], rows)
         self._draw_marks()

@@ -21,10 +21,11 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ..engine import Divergence, InputError, Trainer
 from ..engine._io import HISTORY_COLUMNS
 from ..engine._monitor import SettingChange
+from ..engine._scenario import ScheduledChange
 from ..engine._analysis import largest_curvature
 from ..engine._network import activation_code, forward_batch, loss_code
 
-__all__ = ["Batch", "FLAT_OUT", "LaneReport", "MAX_LANES", "TrainingWorker"]
+__all__ = ["Batch", "FLAT_OUT", "LaneReport", "MAX_LANES", "Plan", "TrainingWorker"]
 
 #: Speed meaning "as fast as the machine goes".
 FLAT_OUT = math.inf
@@ -117,11 +118,29 @@ class Batch:
         raise AttributeError(name)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a new run does besides training: setting changes at exact steps (a lesson's or a
+    saved scenario's), and a step to replay to, flat out, before pausing.
+
+    Attributes
+    ----------
+    changes : tuple of ScheduledChange
+        In step order; each applies from the update after its step (a reset applies them again).
+    run_to : int
+        Replay to exactly this step at once, then pause (0: start paused at step 0).
+    """
+
+    changes: tuple[ScheduledChange, ...] = ()
+    run_to: int = 0
+
+
 class _Lane:
     """One trainer of the worker and what it has gathered since the last batch."""
 
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
+        self.start = (trainer.lr, trainer.momentum)  # the settings the run was built with
         self.clear()
 
     def clear(self) -> None:
@@ -171,6 +190,11 @@ class TrainingWorker(QObject):
         self.max_epochs = 0
         self._timer: QTimer | None = None
         self._wanted: tuple | None = None
+        self.plan = Plan()
+        # The plan's changes still to come, in step order.
+        self._due: list[ScheduledChange] = []
+        # While replaying a plan's steps (flat out, then pause): the step to stop at.
+        self._replay_to = 0
         self._reset_pending()
 
     @property
@@ -202,10 +226,12 @@ class TrainingWorker(QObject):
 
     # -- commands (queued from the GUI thread) -----------------------------------------------------
 
-    @Slot(int, object, object, int)
-    def configure(self, run_id: int, dataset: Any, options: dict | list, delta_window: int) -> None:
+    @Slot(int, object, object, int, object)
+    def configure(self, run_id: int, dataset: Any, options: dict | list, delta_window: int,
+                  plan: Plan | None = None) -> None:
         """Start a new run, paused: trainers from ``dataset`` and trainer keyword ``options``,
-        a dict, or a list of dicts for runs side by side (the first is the main run).
+        a dict, or a list of dicts for runs side by side (the first is the main run), and
+        its :class:`Plan` (timed setting changes, a step to replay to).
 
         Requests that arrive while one is being built are merged: only the latest is
         built (a new network shape takes seconds to compile).
@@ -213,13 +239,13 @@ class TrainingWorker(QObject):
         if self._wanted is None:
             QTimer.singleShot(0, self._build_wanted)
         lane_options = [dict(o) for o in ([options] if isinstance(options, dict) else options)]
-        self._wanted = (run_id, dataset, lane_options, delta_window)
+        self._wanted = (run_id, dataset, lane_options, delta_window, plan or Plan())
 
     @Slot()
     def _build_wanted(self) -> None:
         if self._wanted is None:
             return
-        run_id, dataset, lane_options, delta_window = self._wanted
+        run_id, dataset, lane_options, delta_window, plan = self._wanted
         try:
             if not 1 <= len(lane_options) <= MAX_LANES:
                 raise InputError(f"side by side: 1 to {MAX_LANES} runs, got {len(lane_options)}")
@@ -244,15 +270,22 @@ class TrainingWorker(QObject):
         self.lanes = [_Lane(t) for t in trainers]
         self.run_id = run_id
         self.delta_window = int(delta_window)
+        self.plan = plan
         self._begin_run()
+        if plan.run_to > 0:
+            self._replay_to = plan.run_to
+            self.start()
 
     @Slot(int)
     def reset(self, run_id: int) -> None:
-        """Back to the runs' initial weights and item order, paused."""
+        """Back to the runs' initial weights and item order, paused (a run with planned changes
+        also to the settings it was built with: it replays as planned)."""
         if not self.lanes:
             return
         for lane in self.lanes:
             lane.trainer.reset()
+            if self.plan.changes:  # a planned run starts again as planned
+                lane.trainer.lr, lane.trainer.momentum = lane.start
         self.run_id = run_id
         self._begin_run()
 
@@ -260,7 +293,7 @@ class TrainingWorker(QObject):
     def start(self) -> None:
         if not self.lanes or self.state in ("diverged", "stopped"):
             return
-        if self._at_epoch_limit():
+        if self._at_epoch_limit() and not self._replay_to:
             self._set_state("finished")
             self._flush()
             return
@@ -275,6 +308,7 @@ class TrainingWorker(QObject):
 
     @Slot()
     def pause(self) -> None:
+        self._replay_to = 0
         if self.state == "running":
             self._set_state("paused")
             self._flush()
@@ -284,6 +318,7 @@ class TrainingWorker(QObject):
         """Pause, then train exactly ``n`` items, recording every delta."""
         if not self.lanes or self.state in ("diverged", "stopped"):
             return
+        self._replay_to = 0
         self._set_state("paused")
         self._run(max(0, int(n)))
         self._flush()
@@ -345,7 +380,10 @@ class TrainingWorker(QObject):
         if self._timer is not None:
             self._timer.stop()
         self.state = "paused"
+        self._replay_to = 0
+        self._due = list(self.plan.changes)
         self._reset_pending()
+        self._apply_due()
         for lane in self.lanes:
             lane.rows.append(lane.trainer.history_row()[None, :])
         self._flush()
@@ -357,19 +395,34 @@ class TrainingWorker(QObject):
             return
         if (run_id is not None and run_id != self.run_id) or not 0 <= index < len(self.lanes):
             return
-        t = self.lanes[index].trainer
-        old = getattr(t, name)
         try:
-            setattr(t, name, value)
+            changed = self._set(index, name, value)
         except InputError as exc:
             self.failed.emit(str(exc))
             return
+        if changed and self.state != "running":
+            self._flush()
+
+    def _set(self, index: int, name: str, value: float, planned: bool = False) -> bool:
+        """Set run ``index``'s lr or momentum and record the change; False when it is the same."""
+        t = self.lanes[index].trainer
+        old = getattr(t, name)
+        setattr(t, name, value)
         new = getattr(t, name)
-        if new != old:
-            epoch_position = t.epoch + t.position / t.dataset.n_train
-            self.lanes[index].changes.append(SettingChange(t.step, epoch_position, name, old, new))
-            if self.state != "running":
-                self._flush()
+        if new == old:
+            return False
+        epoch_position = t.epoch + t.position / t.dataset.n_train
+        self.lanes[index].changes.append(SettingChange(t.step, epoch_position, name, old, new,
+                                                       planned=planned))
+        return True
+
+    def _apply_due(self) -> None:
+        """Apply the plan's changes whose step has come (they take effect from the next update)."""
+        step = self._clock.step
+        while self._due and self._due[0].step <= step:
+            change = self._due.pop(0)
+            if change.run < len(self.lanes):
+                self._set(change.run, change.setting, change.value, planned=True)
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -393,7 +446,7 @@ class TrainingWorker(QObject):
         # A chunk takes about _CHUNK_SECONDS at the last measured rate, never more.
         live = max(1, sum(lane.live for lane in self.lanes))
         cap = max(1, int(self._rate * _CHUNK_SECONDS / live))
-        if math.isinf(self.speed):
+        if math.isinf(self.speed) or self._replay_to:
             return cap
         started, step0 = self._anchor
         due = int((time.perf_counter() - started) * self.speed) - (t.step - step0)
@@ -409,8 +462,10 @@ class TrainingWorker(QObject):
         if self.state != "running" or not self.lanes:
             return
         n = self._items_due()
-        if self.max_epochs:
-            t = self._clock
+        t = self._clock
+        if self._replay_to:
+            n = min(n, self._replay_to - t.step)
+        elif self.max_epochs:
             n = min(n, self.max_epochs * t.dataset.n_train - t.step)
         if n > 0:
             began = time.perf_counter()
@@ -419,7 +474,16 @@ class TrainingWorker(QObject):
             if took > 1e-3:  # long enough to measure
                 self._rate = 0.5 * self._rate + 0.5 * done / took
         if self.state == "diverged":
+            self._replay_to = 0
             self._flush()
+        elif self._replay_to:
+            if self._clock.step >= self._replay_to:
+                self._replay_to = 0  # replayed: pause there
+                self._set_state("paused")
+                self._flush()
+            elif time.perf_counter() >= self._next_batch:
+                self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
+                self._flush()
         elif self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
@@ -432,9 +496,14 @@ class TrainingWorker(QObject):
         """Train each run still going on ``n`` items; keep the deltas of the last
         ``delta_window`` of them. Returns the updates done, all runs together."""
         done = 0
-        for lane in self.lanes:
-            if lane.live:
-                done += self._run_lane(lane, n)
+        while n > 0 and any(lane.live for lane in self.lanes):
+            # Up to the next planned change, which then applies from the following update.
+            k = min(n, self._due[0].step - self._clock.step) if self._due else n
+            for lane in self.lanes:
+                if lane.live:
+                    done += self._run_lane(lane, k)
+            n -= k
+            self._apply_due()
         if not any(lane.live for lane in self.lanes):
             self._set_state("diverged")
         return done

@@ -13,6 +13,7 @@ from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
 from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
+from ._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange, load_scenario, replay
 from ._sweep import SWEEP_COLUMNS, SweepResult, sweep
 from ._trainer import DEFAULT_WEIGHT_LIMIT, INITS, Divergence, StepReport, Trainer
 
@@ -33,7 +34,11 @@ __all__ = [
     "Divergence",
     "History",
     "InputError",
+    "LaneSettings",
     "Layout",
+    "RunConfig",
+    "Scenario",
+    "ScheduledChange",
     "SWEEP_COLUMNS",
     "StepReport",
     "SweepResult",
@@ -43,6 +48,8 @@ __all__ = [
     "gradient_steps",
     "largest_curvature",
     "load_dataset",
+    "load_scenario",
+    "replay",
     "load_weights",
     "read_csv",
     "save_deltas",

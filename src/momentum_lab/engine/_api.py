@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from ._datasets import Dataset, load_dataset
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, save_deltas, write_history_csv
 from ._io import save_weights as _save_weights_file
-from ._options import check_count
+from ._options import check_count, check_learning_rate, check_momentum
 from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, Trainer
 
 __all__ = ["History", "TrainResult", "train"]
@@ -146,6 +146,8 @@ def train(
     history: str | os.PathLike[str] | None = None,
     deltas: str | os.PathLike[str] | None = None,
     record_deltas: bool = False,
+    changes: Sequence[tuple[int, str, float]] = (),
+    steps: int | None = None,
     progress: Callable[[int, int, np.ndarray], None] | None = None,
 ) -> TrainResult:
     """Train a network online and return its history, weights and (optionally) deltas.
@@ -157,7 +159,12 @@ def train(
 
     ``save_weights``, ``history`` and ``deltas`` are paths to write (weights
     ``.npz``, per-epoch CSV, deltas ``.npz``); ``record_deltas`` keeps the deltas
-    in the result without writing them. ``progress(epoch, epochs, row)`` is
+    in the result without writing them.
+
+    ``changes`` are live setting changes replayed at exact steps: ``(step, name, value)``
+    sets ``name`` (``"lr"`` or ``"momentum"``) to ``value`` from the update after ``step``
+    updates, as the window records them. ``steps`` stops after exactly that many updates
+    (mid-epoch if need be) instead of after ``epochs`` epochs. ``progress(epoch, epochs, row)`` is
     called as epochs complete, ``row`` being the latest history row.
 
     Raises
@@ -168,6 +175,7 @@ def train(
     """
     options = {k: v for k, v in locals().items() if k != "progress"}
     epochs = check_count(epochs, "--epochs")
+    schedule = _checked_changes(changes)
     targets = {"--save-weights": save_weights, "--history": history, "--deltas": deltas}
     for option, path in targets.items():
         if path is not None:
@@ -179,7 +187,9 @@ def train(
                       momentum=momentum, seed=seed, shuffle=shuffle, init=init, init_scale=init_scale,
                       init_weights=init_weights, weight_limit=weight_limit)
     keep_deltas = record_deltas or deltas is not None
-    total = epochs * data.n_train
+    total = epochs * data.n_train if steps is None else check_count(steps, "--steps", minimum=0)
+    if steps is not None:
+        epochs = -(-total // data.n_train)
     if total > MAX_STEPS:
         raise InputError(f"--epochs: {epochs} epochs of {data.n_train} items is more than "
                          f"{MAX_STEPS:.0e} updates; ask for fewer")
@@ -193,8 +203,12 @@ def train(
     compile_seconds = trainer.prepare()
     start = time.perf_counter()
     chunk = data.n_train  # then sized to take about _CHUNK_SECONDS, whatever the network's size
+    pending = list(schedule)
     while trainer.step < total and trainer.divergence is None:
-        n = min(chunk, total - trainer.step)
+        while pending and pending[0][0] <= trainer.step:
+            _, name, value = pending.pop(0)
+            setattr(trainer, name, value)
+        n = min(chunk, total - trainer.step, *(s - trainer.step for s, _, _ in pending[:1]))
         began = time.perf_counter()
         report = trainer.run(n, buffer[trainer.step:] if keep_deltas else None)
         took = time.perf_counter() - began
@@ -225,3 +239,18 @@ def train(
     return TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
                        trainer.step, seconds, compile_seconds, data, options)
 
+
+
+def _checked_changes(changes: Sequence[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
+    """Scheduled setting changes, checked and in step order (a stable sort keeps same-step ones in order)."""
+    checks = {"lr": check_learning_rate, "momentum": check_momentum}
+    out = []
+    for i, change in enumerate(changes):
+        try:
+            step, name, value = change
+        except (TypeError, ValueError):
+            raise InputError(f"changes[{i}]: expected (step, 'lr' or 'momentum', value), got {change!r}") from None
+        if name not in checks:
+            raise InputError(f"changes[{i}]: the setting must be 'lr' or 'momentum', got {name!r}")
+        out.append((check_count(step, f"changes[{i}] step", minimum=0), name, checks[name](value, f"changes[{i}] {name}")))
+    return sorted(out, key=lambda c: c[0])

@@ -143,6 +143,8 @@ class SettingChange:
     old, new : float
     run : str
         Which run of a comparison changed ("B"); empty for a run on its own.
+    planned : bool
+        Made by the run's plan (a lesson's or an opened scenario's timed change), not by hand.
     """
 
     step: int
@@ -151,6 +153,7 @@ class SettingChange:
     old: float
     new: float
     run: str = ""
+    planned: bool = False
 
     @property
     def label(self) -> str:

@@ -1,0 +1,172 @@
+"""Lessons: guided experiments, each a scenario with a short text (what to do, what to watch,
+why it happens).
+
+A lesson is a TOML file. The shipped ones are in ``resources/lessons/``; a lecturer can edit
+them, or put more in a folder named by the ``MOMENTUM_LAB_LESSONS`` environment variable (a
+lesson there replaces a shipped one of the same name). The file's name, less a leading
+number, is the lesson's name: ``03-momentum-early.toml`` is ``momentum-early``; the files
+are shown in file-name order. The format is documented in ``docs/lessons.md``::
+
+    title = "A small learning rate: slow but sure"
+    tab = "regions"            # optional: the tab to show (regions, stability, sweep)
+    log_scale = false          # optional: the error on a log scale
+
+    [text]
+    do = "..."                 # what to do
+    watch = "..."              # what to watch
+    why = "..."                # why it happens
+
+    [scenario]                 # the keys of a scenario file, without its version key
+    dataset = "iris"
+    lr = 0.002
+    momentum = 0.0
+    epochs = 150
+    changes = [{epoch = 40, setting = "lr", value = 0.05}]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._resources import resource_path
+from ._errors import InputError
+from ._scenario import Scenario, scenario_from_dict
+
+__all__ = ["LESSONS_ENV", "Lesson", "LessonProblem", "find_lesson", "lesson_files", "load_lesson",
+           "load_lessons"]
+
+#: A folder of extra (or replacement) lesson files.
+LESSONS_ENV = "MOMENTUM_LAB_LESSONS"
+#: The tabs a lesson may show.
+TABS = ("regions", "stability", "sweep")
+_TEXT_KEYS = ("do", "watch", "why")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A guided experiment: a name, a title, what to do/watch/why, and its scenario."""
+
+    name: str
+    title: str
+    do: str
+    watch: str
+    why: str
+    scenario: Scenario
+    path: Path
+    tab: str | None = None
+    log_scale: bool = False
+
+
+@dataclass(frozen=True)
+class LessonProblem:
+    """A lesson file that could not be read: its path and a one-line message."""
+
+    path: Path
+    message: str
+
+
+def lesson_name(path: Path) -> str:
+    return re.sub(r"^\d+[-_ ]*", "", path.stem) or path.stem
+
+
+def lesson_files() -> list[Path]:
+    """The lesson files in order: shipped ones, then (replacing by name) the extra folder's."""
+    found: dict[str, Path] = {}
+    folders = []
+    try:
+        folders.append(resource_path("lessons"))
+    except FileNotFoundError:
+        pass
+    extra = os.environ.get(LESSONS_ENV)
+    if extra:
+        folders.append(Path(extra).expanduser())
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[lesson_name(path)] = path
+    return sorted(found.values(), key=lambda p: (p.name, str(p)))
+
+
+def load_lesson(path: str | os.PathLike[str]) -> Lesson:
+    """Read and check one lesson file.
+
+    Raises
+    ------
+    InputError
+        Naming the file (with line and column for a TOML syntax error), the key and the
+        offending value.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such lesson file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (a lesson is TOML)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"title", "tab", "log_scale", "text", "scenario"})
+    if unknown:
+        raise InputError(f"{path}: unknown key '{unknown[0]}'; the keys are title, tab, log_scale, text, "
+                         "scenario")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise InputError(f"{path}: 'title' must be a non-empty text, got {title!r}")
+    tab = data.get("tab")
+    if tab is not None and tab not in TABS:
+        raise InputError(f"{path}: 'tab' must be one of {', '.join(TABS)}, got {tab!r}")
+    log_scale = data.get("log_scale", False)
+    if not isinstance(log_scale, bool):
+        raise InputError(f"{path}: 'log_scale' must be true or false, got {log_scale!r}")
+    text = data.get("text")
+    if not isinstance(text, dict):
+        raise InputError(f"{path}: a [text] table with do, watch and why is needed")
+    for key in sorted(set(text) - set(_TEXT_KEYS)):
+        raise InputError(f"{path}: unknown key 'text.{key}'; the keys are do, watch, why")
+    for key in _TEXT_KEYS:
+        if not isinstance(text.get(key), str) or not text[key].strip():
+            raise InputError(f"{path}: 'text.{key}' must be a non-empty text, got {text.get(key)!r}")
+    if "scenario" not in data:
+        raise InputError(f"{path}: a [scenario] table is needed (the keys of a scenario file)")
+    scenario = scenario_from_dict(data["scenario"], f"{path} [scenario]", path.parent, versioned=False)
+    return Lesson(lesson_name(path), title.strip(), *(_paragraphs(text[k]) for k in _TEXT_KEYS), scenario,
+                  path, tab, log_scale)
+
+
+def _paragraphs(text: str) -> str:
+    """Lines joined into paragraphs (a blank line separates them), as TOML's multi-line texts are written."""
+    return "\n\n".join(" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip()))
+
+
+def load_lessons() -> tuple[list[Lesson], list[LessonProblem]]:
+    """Every lesson that reads, and the files that do not (each with its message)."""
+    lessons, problems = [], []
+    for path in lesson_files():
+        try:
+            lessons.append(load_lesson(path))
+        except InputError as exc:
+            problems.append(LessonProblem(path, str(exc)))
+    return lessons, problems
+
+
+def find_lesson(name: str) -> Lesson:
+    """The lesson called ``name`` (or its number in the list, from 1).
+
+    Raises
+    ------
+    InputError
+        No such lesson (the message lists them), or its file is broken.
+    """
+    paths = lesson_files()
+    names = [lesson_name(p) for p in paths]
+    if name.isdigit() and 1 <= int(name) <= len(paths):
+        return load_lesson(paths[int(name) - 1])
+    if name in names:
+        return load_lesson(paths[names.index(name)])
+    raise InputError(f"--lesson: no lesson {name!r}; the lessons are {', '.join(names) or 'none'}")
