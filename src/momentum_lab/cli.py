@@ -94,8 +94,11 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
     if gui:
         tr.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="stop after N epochs (default: no limit; 100 with --screenshot)")
-    else:
+    elif sweep:
         tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
+    else:
+        tr.add_argument("--epochs", type=int, default=None, metavar="N",
+                        help="epochs (default 100; with --scenario: where the scenario was saved)")
     tr.add_argument("--seed", type=int, default=0, metavar="N",
                     help="seeds the initial weights and the item order (default 0)")
     tr.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=True,
@@ -111,12 +114,15 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
         out.add_argument("--png", default=None, metavar="PNG", help="write a heatmap of the final train loss")
         out.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
         return
+    tr.add_argument("--scenario", default=None, metavar="JSON",
+                    help="replay a saved scenario (its options, its runs and its live changes at their steps) "
+                         "instead of giving training options")
     out = p.add_argument_group("output")
     out.add_argument("--save-weights", default=None, metavar="PATH", help="write the final weights (.npz)")
     out.add_argument("--history", default=None, metavar="PATH", help="write the per-epoch history (CSV)")
     out.add_argument("--deltas", default=None, metavar="PATH",
                      help="write every step's deltas (.npz: ih_deltas, h_bias_deltas, ho_deltas, o_bias_deltas)")
-    out.add_argument("--plot", default=None, metavar="PNG", help="write the error curves as a PNG")
+    out.add_argument("--plot", default=None, metavar="PNG|SVG", help="write the error curves as a PNG (or SVG)")
     out.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
@@ -142,6 +148,14 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("--size", default="1600x1000", metavar="WxH", help="window size (default 1600x1000)")
     view.add_argument("--no-controls", action="store_true",
                       help="hide the control panel (F2 shows it): more room for the plots")
+    view.add_argument("--lesson", default=None, metavar="NAME",
+                      help="open a lesson (its name or number; 'momentum-lab lessons' lists them)")
+    view.add_argument("--scenario", default=None, metavar="JSON", help="open a saved scenario (it replays)")
+    view.add_argument("--lecture", action="store_true",
+                      help="lecture mode: large text, thick lines, only the controls a lecture needs (F5)")
+    view.add_argument("--export", default=None, metavar="DIR",
+                      help="with --screenshot's run: also write every plot (PNG, and SVG where the Qt stack "
+                           "can), the history (CSV), the weights and the latest deltas (.npz) into DIR")
     view.add_argument("--speed", type=float, default=None, metavar="ITEMS",
                       help="items trained a second (default: flat out); 2 is slow motion for a class")
     view.add_argument("--compare", action="append", default=[], dest="compare_runs",
@@ -154,6 +168,10 @@ def _parser() -> argparse.ArgumentParser:
                                          "weights and item order, on every core, and write a table "
                                          f"({', '.join(SWEEP_COLUMNS)}).")
     _add_train_options(p_sweep, sweep=True)
+    sub.add_parser("lessons", help="list the lessons (gui --lesson NAME opens one)",
+                   description="List the lessons: the shipped ones and those in the folder named by "
+                               "$MOMENTUM_LAB_LESSONS. A lesson file that cannot be read is named, with "
+                               "why, and the exit status is 2.")
     p_demo = sub.add_parser("demo", help="the headless demonstration (what the bare command runs "
                                          "without a display)")
     p_demo.add_argument("--plot", default=DEMO_PNG, metavar="PNG", help=f"where to write the curves "
@@ -239,7 +257,11 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    skip = ("command", "plot", "quiet")
+    if args.scenario is not None:
+        return _run_scenario(args, out, err)
+    if args.epochs is None:
+        args.epochs = 100
+    skip = ("command", "plot", "quiet", "scenario")
     # Options left out on the command line take the API's defaults.
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     plot = args.plot
@@ -261,6 +283,74 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
               file=err)
         return EXIT_INTERRUPTED
+
+
+# Options that say what to write or how to report: they go with --scenario; the rest come from the file.
+_OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "deltas", "plot", "quiet")
+
+
+def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``train --scenario FILE``: replay every run of a saved scenario, its changes at their steps."""
+    from .engine import load_scenario, replay
+    from .engine._atomic import check_distinct_targets, check_writable_target
+
+    defaults = vars(_parser().parse_args(["train"]))
+    given = [k for k, v in vars(args).items() if k not in _OUTPUT_OPTIONS and v != defaults.get(k)]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise InputError(f"--scenario: the run's options come from the scenario file; leave out {option}")
+    if args.epochs is not None and args.epochs < 1:
+        raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
+    if args.plot is not None:
+        check_writable_target(args.plot, "--plot")
+        check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
+                                "--deltas": args.deltas, "--plot": args.plot})
+    scenario = load_scenario(args.scenario)
+    progress = _Progress(err, args.quiet)
+    try:
+        results = replay(scenario, epochs=args.epochs, history=args.history, save_weights=args.save_weights,
+                         deltas=args.deltas, progress=progress)
+    except KeyboardInterrupt:
+        progress.end_line()
+        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
+              file=err)
+        return EXIT_INTERRUPTED
+    progress.end_line()
+    c = scenario.config
+    changes = len(scenario.changes)
+    print(f"Replayed {args.scenario}: {len(results)} run{'s' if len(results) > 1 else ''}, "
+          f"{changes} live change{'' if changes == 1 else 's'}.", file=out)
+    for i, (lane, result) in enumerate(zip(c.lanes, results)):
+        if len(results) > 1:
+            print(f"Run {'ABCD'[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
+                  file=out)
+        print(_summary(result), file=out)
+    main = results[0]
+    for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
+        if path is not None and not (option == "weights" and main.diverged):
+            print(f"Wrote the {option} of run A to {path}", file=out)
+    if args.plot is not None:
+        _write_plot(args.plot, main, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
+        print(f"Wrote the error curves of run A to {args.plot}", file=out)
+    if main.diverged:
+        print(f"momentum-lab: run A {main.divergence}", file=err)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .engine._lessons import LESSONS_ENV, load_lessons
+
+    lessons, problems = load_lessons()
+    width = max((len(lesson.name) for lesson in lessons), default=0)
+    for i, lesson in enumerate(lessons):
+        print(f"{i + 1:>2}. {lesson.name:<{width}}  {lesson.title}", file=out)
+    if lessons:
+        print("Open one with: momentum-lab gui --lesson NAME (or its number). More lessons: put lesson "
+              f"files in a folder and set {LESSONS_ENV} to it (see docs/lessons.md).", file=out)
+    for problem in problems:
+        print(f"momentum-lab: error: {problem.message}", file=err)
+    return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
 def _report(args: argparse.Namespace, result: TrainResult, out: TextIO, err: TextIO) -> int:
@@ -392,11 +482,44 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for options in config.lane_options():
         Trainer(data, **options)
 
+    lesson = scenario = None
+    if args.lesson is not None and args.scenario is not None:
+        raise InputError("--lesson and --scenario: open one or the other")
+    if args.lesson is not None:
+        from .engine._lessons import find_lesson
+
+        lesson = find_lesson(args.lesson)
+        if args.epochs is None and args.screenshot is not None:
+            epochs = lesson.scenario.epochs or 100
+    if args.scenario is not None:
+        from .engine import load_scenario
+
+        scenario = load_scenario(args.scenario)
+        if args.epochs is not None:
+            raise InputError("--scenario: it replays to where it was saved; leave out --epochs")
+        epochs = 0
+    if args.export is not None:
+        if args.screenshot is None:
+            raise InputError("--export: goes with --screenshot (the window's File ▸ Export menu does it "
+                             "interactively)")
+        from pathlib import Path
+
+        if not Path(args.export).is_dir():
+            raise InputError(f"--export: no such folder '{args.export}'")
+
     from ._qt.gui import run_gui
 
-    return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height),
-                   speed=args.speed if args.speed is not None else math.inf, controls=not args.no_controls,
-                   err=err)
+    return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height), speed=args.speed,
+                   controls=not args.no_controls, err=err, lesson=lesson.name if lesson else None,
+                   scenario=args.scenario, lecture=args.lecture, export=args.export,
+                   remember=True, restore_options=not _options_given(args))
+
+
+def _options_given(args: argparse.Namespace) -> bool:
+    """Whether ``gui`` was given any training option (otherwise the window opens as it was left)."""
+    defaults = vars(_parser().parse_args(["gui"]))
+    skip = ("size", "no_controls", "speed", "lecture", "screenshot", "export")
+    return any(v != defaults.get(k) for k, v in vars(args).items() if k not in skip)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -427,6 +550,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _run_gui(args, out, err)
         if args.command == "sweep":
             return _run_sweep(args, out, err)
+        if args.command == "lessons":
+            return _run_lessons(args, out, err)
     except InputError as exc:
         print(f"momentum-lab: error: {exc}", file=err)
         return EXIT_BAD_INPUT

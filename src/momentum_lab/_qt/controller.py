@@ -368,8 +368,7 @@ class RunController(QObject):
             return False
         self.ghost = None
         self.set_max_epochs(scenario.epochs or 0)
-        if scenario.speed is not None:
-            self.set_speed(scenario.speed)
+        self.set_speed(scenario.speed if scenario.speed is not None else FLAT_OUT)
         run_to = (scenario.steps or 0) if replay else 0
         self._launch(config, dataset, reason, Plan(scenario.changes, run_to))
         return True

@@ -38,17 +38,36 @@ class _SignalCloser(QObject):
 
 
 class _ScreenshotSession(QObject):
-    """Saves the window once the run has finished (or diverged), then closes it."""
+    """Starts the run once it is ready, saves the window once it has finished (or diverged, or
+    a scenario's replay has reached its step), then closes it."""
 
-    def __init__(self, window, path: str, epochs: int, err) -> None:
+    def __init__(self, window, path: str, epochs: int, err, export: str | None = None,
+                 replay_to: int | None = None) -> None:
         super().__init__(window)
         self.window, self.path, self.epochs, self.err = window, path, epochs, err
+        self.export, self.replay_to = export, replay_to
         self.status = 0
         self.done = False
+        self.started = False
+
+    @Slot()
+    @Slot(str)
+    def begin(self, reason: str = "") -> None:
+        """Start training when the run on show is the one wanted (no other is being prepared)."""
+        c = self.window.controller
+        if self.started or c.pending_run_id is not None:
+            return
+        self.started = True
+        if self.replay_to is None:
+            c.start()
 
     @Slot(str)
     def on_state(self, state: str) -> None:
+        c = self.window.controller
         if state in ("finished", "diverged"):
+            self._save()
+        elif (state == "paused" and self.replay_to is not None and self.started and c.latest is not None
+              and c.latest.step >= self.replay_to):
             self._save()
 
     @Slot()
@@ -64,6 +83,16 @@ class _ScreenshotSession(QObject):
         self.done = True
         try:
             self.window.save_screenshot(self.path)
+            if self.export is not None:
+                from ..engine import InputError
+                from .export import export_all
+
+                try:
+                    written = export_all(self.window, self.export)
+                    print(f"Wrote {len(written)} files into {self.export}", file=self.err)
+                except InputError as exc:
+                    print(f"momentum-lab: error: {exc}", file=self.err)
+                    self.status = 2
         except OSError as exc:
             print(f"momentum-lab: error: --screenshot: cannot write '{self.path}': {exc.strerror or exc}",
                   file=self.err)
@@ -72,11 +101,17 @@ class _ScreenshotSession(QObject):
 
 
 def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
-            speed: float = math.inf, controls: bool = True, err=None) -> int:
+            speed: float | None = None, controls: bool = True, err=None, lesson: str | None = None,
+            scenario: str | None = None, lecture: bool = False, export: str | None = None,
+            remember: bool = False, restore_options: bool = False) -> int:
     """Open the main window on ``config`` (a RunConfig); return the exit status.
 
-    With ``screenshot``, train ``epochs`` epochs live through the worker, save
-    a PNG of the whole window there, and close.
+    With ``screenshot``, train ``epochs`` epochs live through the worker (a scenario: replay
+    it), save a PNG of the whole window there (and with ``export``, every plot and the run's
+    data into that folder), and close. ``lesson`` (a name) or ``scenario`` (a file) opens one.
+    ``speed`` None: the lesson's or scenario's, else flat out. ``remember``: keep the layout,
+    options and recent files between launches (QSettings; screenshots never do), and with
+    ``restore_options`` open on the options (and speed) of the last launch.
     """
     err = err or sys.stderr
     app = ensure_app()
@@ -90,19 +125,44 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     font.setPointSizeF(max(font.pointSizeF(), 10.5))
     app.setFont(font)
 
+    from PySide6.QtCore import QSettings
+
+    from .window import saved_config
+
+    settings = QSettings("momentum-lab", "Momentum Lab") if remember and screenshot is None else None
+    if settings is not None and restore_options and lesson is None and scenario is None:
+        saved, saved_speed = saved_config(settings)
+        config = saved or config
+        if speed is None and saved_speed is not None:
+            speed = saved_speed
     controller = RunController(config)
-    window = MainWindow(controller)
-    window.resize(*size)
+    window = MainWindow(controller, settings=settings)
+    if settings is None or settings.value("geometry") is None:
+        window.resize(*size)
     window.dock.setVisible(controls)
-    controller.set_speed(speed)
-    window.panel.speed.set_speed(speed)
+    if speed is None:
+        speed = math.inf if screenshot is not None or (lesson is None and scenario is None) else None
+    replay_to = None
+    if lesson is not None:
+        window.open_lesson(lesson)
+    elif scenario is not None:
+        from ..engine import load_scenario
+
+        replay_to = load_scenario(scenario).steps or 0
+        window.open_scenario_file(scenario)
+    if speed is not None:  # given, or no lesson or scenario to set it
+        controller.set_speed(speed)
+        window.panel.speed.set_speed(speed)
     if epochs:
         controller.set_max_epochs(epochs)
+    if lecture:
+        window.set_lecture_mode(True)
 
     if screenshot is not None:
-        session = _ScreenshotSession(window, screenshot, epochs, err)
+        session = _ScreenshotSession(window, screenshot, epochs, err, export, replay_to)
         controller.state_changed.connect(session.on_state)
-        controller.start()
+        controller.run_started.connect(session.begin)
+        session.begin()
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, session.on_timeout)
     # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button:
     # the training thread is stopped and waited for. Python only sees a signal when it

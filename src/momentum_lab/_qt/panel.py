@@ -150,7 +150,7 @@ class ControlPanel(QWidget):
         self._hidden_timer.setInterval(600)
         self._hidden_timer.timeout.connect(self._on_hidden_settled)
 
-        structure = QGroupBox("Data and network (a change starts a new run)")
+        structure = self.structure = QGroupBox("Data and network (a change starts a new run)")
         structure.setToolTip("Changing any of these starts a new run from new initial weights")
         form = QFormLayout(structure)
         form.addRow("Data set", self.dataset)
@@ -165,7 +165,7 @@ class ControlPanel(QWidget):
         self.rule_note = QLabel()
         self.rule_note.setWordWrap(True)
         live_form.addRow(self.rule_note)
-        compare = QGroupBox("Compare (same start, same item order)")
+        compare = self.compare = QGroupBox("Compare (same start, same item order)")
         compare.setToolTip("Train up to three more runs beside the main one (A), from the same initial weights "
                            "and item order, each with its own rule, learning rate and momentum")
         self.lane_box = QVBoxLayout(compare)
@@ -184,7 +184,8 @@ class ControlPanel(QWidget):
         grid.addWidget(self.epoch_button, 1, 2)
         grid.addWidget(self.reset_button, 2, 0)
         seed_row = QHBoxLayout()
-        seed_row.addWidget(QLabel("Seed"))
+        self.seed_label = QLabel("Seed")
+        seed_row.addWidget(self.seed_label)
         seed_row.addWidget(self.seed, 1)
         grid.addLayout(seed_row, 2, 1)
         grid.addWidget(self.seed_button, 2, 2)
@@ -218,6 +219,7 @@ class ControlPanel(QWidget):
         controller.run_started.connect(self._on_run_started)
         controller.config_restored.connect(self._on_run_started)
         controller.config_requested.connect(self._on_run_started)
+        controller.settings_changed.connect(self._on_run_started)
 
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
@@ -347,6 +349,12 @@ class ControlPanel(QWidget):
         self.controller.add_lane()  # the panel shows the new runs on config_requested
 
     @Slot()
+    def show_advanced(self, shown: bool) -> None:
+        """Show or hide what a lecture does not need: the data and network, the runs to compare,
+        the seed (lecture mode keeps the live settings, the speed and the run buttons)."""
+        for widget in (self.structure, self.compare, self.seed, self.seed_label, self.seed_button):
+            widget.setVisible(shown)
+
     def _on_new_seed(self) -> None:
         self.controller.new_seed()  # the panel shows the new seed on config_requested
 
@@ -361,3 +369,4 @@ class ControlPanel(QWidget):
     @Slot(str)
     def _on_run_started(self, reason: str = "") -> None:
         self.show_config()
+        self.speed.set_speed(self.controller.speed)  # a lesson or a scenario may set it

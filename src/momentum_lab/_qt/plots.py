@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Slot
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -81,9 +81,76 @@ class StickyLimit:
 MIN_PLOT_SIZE = (140, 120)
 
 
+# Lecture mode (see set_presentation): lines this many times thicker, text this large.
+_PRESENTATION = {"on": False}
+PRESENTATION_LINES = 2.0
+PRESENTATION_TICK_PT, PRESENTATION_LABEL_PT, PRESENTATION_TITLE_PT = 14, 15, 17
+
+
+def presenting() -> bool:
+    return _PRESENTATION["on"]
+
+
+def pen_width(width: float) -> float:
+    """A line width, thicker in lecture mode."""
+    return width * PRESENTATION_LINES if _PRESENTATION["on"] else width
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
     # (A title's text sets its plot's minimum width: keep titles short.)
-    plot.setTitle(f"<span style='font-size:11.5pt'>{title}</span>", color="#111")
+    plot._shown_title = title
+    size = PRESENTATION_TITLE_PT if _PRESENTATION["on"] else 11.5
+    weight = "bold" if _PRESENTATION["on"] else "normal"
+    plot.setTitle(f"<span style='font-size:{size}pt; font-weight:{weight}'>{title}</span>", color="#000"
+                  if _PRESENTATION["on"] else "#111")
+
+
+def set_presentation(on: bool) -> None:
+    """Lecture mode on or off for plots styled from now on (see :func:`present_plot` for those on show)."""
+    _PRESENTATION["on"] = bool(on)
+
+
+def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
+    """Restyle a plot on show for the current mode: tick and label text (of the left axis
+    too, with ``left``), title, line widths."""
+    on = _PRESENTATION["on"]
+    for side in ("left", "bottom") if left else ("bottom",):
+        axis = plot.getAxis(side)
+        if not hasattr(axis, "_normal_font"):
+            axis._normal_font = QFont(axis.style.get("tickFont") or axis.font())
+            axis._normal_size = (axis.fixedWidth, axis.fixedHeight)
+        font = QFont(axis._normal_font)
+        if on:
+            font.setPointSizeF(PRESENTATION_TICK_PT)
+        axis.setStyle(tickFont=font)
+        # Larger text needs a wider left axis and a taller bottom one (labels are not re-measured).
+        width, height = axis._normal_size
+        grow = PRESENTATION_TICK_PT / max(axis._normal_font.pointSizeF(), 6.0)
+        if side == "left":
+            axis.setWidth(int((width or 48) * grow) if on else width)
+        else:
+            axis.setHeight(int((height or 40) * grow) if on else height)
+        axis.setPen(pg.mkPen("#000" if on else "#333", width=2 if on else 1))
+        axis.setTextPen("#000" if on else "#111")
+        style = {"color": "#000" if on else "#111"}
+        if on:
+            style["font-size"] = f"{PRESENTATION_LABEL_PT}pt"
+        axis.setLabel(axis.labelText, **style)
+    title = getattr(plot, "_shown_title", None)
+    if title is not None:
+        set_title(plot, title)
+    for item in plot.listDataItems():
+        pen = item.opts.get("pen")
+        if pen is None:
+            continue
+        pen = pg.mkPen(pen)
+        base = getattr(item, "_normal_width", None)
+        if base is None:
+            base = item._normal_width = pen.widthF() / (PRESENTATION_LINES if getattr(item, "_presented", False)
+                                                         else 1.0)
+        item._presented = on
+        pen.setWidthF(base * (PRESENTATION_LINES if on else 1.0))
+        item.setPen(pen)
 
 
 def run_a(controller: RunController, title: str) -> str:
@@ -163,7 +230,7 @@ class ErrorCurves(QWidget):
         # A branch's original (see RunController.branch): its train curves, grey, behind the rest.
         self.ghost_curves = {}
         for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
-            curve = plot.plot(antialias=False, pen=pg.mkPen(GHOST, width=3, style=Qt.PenStyle.DotLine))
+            curve = plot.plot(antialias=False, pen=pg.mkPen(GHOST, width=pen_width(3), style=Qt.PenStyle.DotLine))
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             curve.setZValue(-10)
@@ -217,9 +284,9 @@ class ErrorCurves(QWidget):
                 for side in ("train", "test"):
                     curve = self.curves[(plot_key, side, lane)]
                     if n == 1:
-                        pen = pg.mkPen(TRAIN if side == "train" else TEST, width=2.5)
+                        pen = pg.mkPen(TRAIN if side == "train" else TEST, width=pen_width(2.5))
                     else:
-                        pen = pg.mkPen(LANE_COLOURS[lane], width=2.5 if side == "train" else 1,
+                        pen = pg.mkPen(LANE_COLOURS[lane], width=pen_width(2.5 if side == "train" else 1),
                                        style=Qt.PenStyle.SolidLine if side == "train" else Qt.PenStyle.DashLine)
                     curve.setPen(pen)
                     curve.setVisible(lane < n)  # unused curves: not painted, not in the bounds
@@ -313,7 +380,7 @@ class ErrorCurves(QWidget):
             for i, mark in enumerate(marks):
                 # Labels on the loss plot for the newest three only: more would overlap.
                 labelled = plot is self.loss_plot and i >= len(marks) - 3
-                line = pg.InfiniteLine(pos=mark.epoch, angle=90, pen=pg.mkPen(MARK, width=1.5,
+                line = pg.InfiniteLine(pos=mark.epoch, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
                                                                               style=Qt.PenStyle.DashLine),
                                        label=mark.label if labelled else None,
                                        labelOpts={"color": MARK, "position": 0.92 - 0.08 * (i % 4),
@@ -386,6 +453,7 @@ class DeltaPanel(QWidget):
         self._trace_limit = StickyLimit()
         self._heat_limit = StickyLimit()
         self.caption = QLabel()
+        self.caption.setObjectName("caption")
         self.caption.setWordWrap(True)
         # self.weights, the list to pick from, is placed by the window (in the control dock).
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -433,6 +501,10 @@ class DeltaPanel(QWidget):
         self._build_traces()
         self.refresh()
 
+    def restyle(self) -> None:
+        """Traces again at the current line width (lecture mode on or off)."""
+        self._build_traces()
+
     def _build_traces(self) -> None:
         """A trace per picked parameter; runs side by side: the first picked one in each run."""
         rows = sorted(self.weights.row(item) for item in self.weights.selectedItems())[: self.MAX_PICKS]
@@ -454,7 +526,7 @@ class DeltaPanel(QWidget):
         show_title(self.heat_plot, run_a(self.controller, "Deltas, all"))
         for row, lane, name, colour in picks:
             # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
-            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(colour, width=1.5), antialias=False)
+            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(colour, width=pen_width(1.5)), antialias=False)
             curve.row, curve.lane = row, lane
             self.traces.append(curve)
 
@@ -609,7 +681,7 @@ class NetworkView(pg.PlotWidget):
             xy[0::2], xy[1::2] = pos[src[chosen]], pos[dst[chosen]]
             strength = (lvl + 1) / EDGE_LEVELS  # the heatmap's colours: red +, blue −
             colour = (202, 0, 32) if sign > 0 else (33, 102, 172)
-            curve.setPen(pg.mkPen((*colour, int(60 + 195 * strength)), width=0.5 + 7.0 * strength))
+            curve.setPen(pg.mkPen((*colour, int(60 + 195 * strength)), width=pen_width(0.5 + 7.0 * strength)))
             curve.setData(xy[:, 0], xy[:, 1])
         self.nodes.setData(pos=pos)
         self._fit(max(n_in, n_h, ly.n_outputs))

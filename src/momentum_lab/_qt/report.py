@@ -34,6 +34,10 @@ def _canvas(title: str, size: tuple[int, int]):
 def render_curves(history: History, title: str = "", divergence: Divergence | None = None,
                   size: tuple[int, int] = (1200, 520)):
     """Draw loss (log scale) and accuracy against epoch; return a QImage."""
+    return _curves_view(history, title, divergence, size).grab().toImage()
+
+
+def _curves_view(history: History, title: str, divergence: Divergence | None, size: tuple[int, int]):
     pg, view = _canvas(title, size)
     epochs = history["epoch"].astype(float)
     panels = (
@@ -68,7 +72,7 @@ def render_curves(history: History, title: str = "", divergence: Divergence | No
         if not log_y:
             plot.setYRange(0.0, 1.02, padding=0)
         legend.setParentItem(plot.vb)
-    return view.grab().toImage()
+    return view
 
 
 def save_png(image, path: str | os.PathLike[str]) -> None:
@@ -87,8 +91,22 @@ def save_png(image, path: str | os.PathLike[str]) -> None:
 
 def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
                      divergence: Divergence | None = None) -> None:
-    """Write :func:`render_curves` as a PNG, atomically."""
-    save_png(render_curves(history, title, divergence), path)
+    """Write :func:`render_curves` as a PNG, or as SVG when ``path`` ends in ``.svg``, atomically."""
+    view = _curves_view(history, title, divergence, (1200, 520))
+    if str(path).lower().endswith(".svg"):
+        from .export import svg_supported
+
+        if not svg_supported():
+            raise OSError("SVG export needs PySide6 6.10 (pyqtgraph 0.14 cannot write SVG with later "
+                          "versions); write a .png instead")
+        from pyqtgraph.exporters import SVGExporter
+
+        view.grab()  # lay the scene out
+        data = SVGExporter(view.scene()).export(toBytes=True)
+        with atomic_write(path, "wb") as fh:
+            fh.write(bytes(data))
+    else:
+        save_png(view.grab().toImage(), path)
 
 
 #: What a sweep's heatmap can show: measure -> (title, log colour scale).

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QGroupBox,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -20,14 +24,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import stability_bound
-from .controller import RunController
+from ..engine import DATASET_NAMES, InputError, stability_bound
+from ..engine._lessons import Lesson, LessonProblem, load_lessons
+from ..engine._scenario import Scenario, load_scenario, scenario_from_dict
+from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
+from .export import export_all, export_plot, plots_of, save_deltas_ring, save_history, save_weights_now, \
+    svg_supported
+from .lessons import LessonPanel
 from .panel import ControlPanel
-from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView
+from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
+    set_presentation
 from .report import save_png
 
-__all__ = ["MainWindow", "SHORTCUTS"]
+__all__ = ["MainWindow", "SHORTCUTS", "saved_config"]
+
+# Files listed under File ▸ Open recent, at most.
+MAX_RECENT = 8
+# The font size of every control in lecture mode.
+LECTURE_FONT_PT = 15
 
 # Redraws a second of each plot, at most: a little above the rate results arrive (30 a
 # second), so that each batch is drawn once, soon after it comes.
@@ -52,6 +67,14 @@ SHORTCUTS = (
     ("L", "Log scale on / off for the error"),
     ("M", "Show the stability map"),
     ("S", "Show the sweep (learning rate × momentum grid)"),
+    ("- / =", "Slower / faster (1 or 2 items a second is slow motion a room can follow)"),
+    ("B", "Branch here: rewind to an epoch and go on from there with other settings (the curve so far stays)"),
+    ("F5", "Lecture mode on / off: large text, thick lines, only the controls a lecture needs"),
+    ("F3", "Show / hide the lessons"),
+    ("Alt+Left / Alt+Right", "Previous / next lesson"),
+    ("Ctrl+S", "Save the run as a scenario (it replays exactly)"),
+    ("Ctrl+Shift+O", "Open a scenario: its run replays to where it was saved"),
+    ("Ctrl+O", "Open a CSV data file"),
     ("F2", "Show / hide the controls (more room for the plots)"),
     ("F1", "This list"),
 )
@@ -60,9 +83,15 @@ SHORTCUTS = (
 class MainWindow(QMainWindow):
     """Views take the controller; this window wires them and redraws them on its clock."""
 
-    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: RunController, settings: QSettings | None = None,
+                 lessons: tuple[list[Lesson], list[LessonProblem]] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``settings``: where the window keeps its layout, options and recent files between
+        launches (None: nothing kept). ``lessons``: (lessons, files that did not load); by
+        default the shipped ones and those of $MOMENTUM_LAB_LESSONS."""
         super().__init__(parent)
         self.controller = controller
+        self.settings = settings
         self.setWindowTitle("Momentum Lab")
         self.panel = ControlPanel(controller)
         self.curves = ErrorCurves(controller)
@@ -72,6 +101,8 @@ class MainWindow(QMainWindow):
         self.stability = StabilityMap(controller)
         self.sweeps = SweepController(self)
         self.sweep_panel = SweepPanel(controller, self.sweeps)
+        self.lesson_panel = LessonPanel(controller, *(lessons if lessons is not None else load_lessons()))
+        self.recent: list[str] = []
 
         dock = QDockWidget("Controls", self)
         dock.setObjectName("controls")
@@ -79,18 +110,27 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.dock = dock
-        watch = QGroupBox("Watch")
+        watch = self.watch_group = QGroupBox("Watch")
         watch_box = QVBoxLayout(watch)
         watch_box.addWidget(self.curves.log_scale)
         watch_box.addWidget(QLabel("Trace these parameters (Ctrl+click: several)"))
         watch_box.addWidget(self.delta_panel.weights, 1)
         self.panel.extra.addWidget(watch, 1)
+        self.panel.extra.addStretch(0)  # takes the room when lecture mode hides the Watch group
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.panel)
         scroll.setMinimumWidth(280)
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        lesson_dock = self.lesson_dock = QDockWidget("Lesson", self)
+        lesson_dock.setObjectName("lessons")
+        lesson_dock.setWidget(self.lesson_panel)
+        # Below the controls, in the same column: a fourth column would leave the plots too narrow.
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, lesson_dock)
+        self.splitDockWidget(dock, lesson_dock, Qt.Orientation.Vertical)
+        lesson_dock.hide()
+        self.lesson_panel.lesson_opened.connect(self._on_lesson_opened)
 
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -149,6 +189,7 @@ class MainWindow(QMainWindow):
         controller.run_started.connect(self._on_run_started)
         controller.error.connect(self._on_error)
         self._on_state(controller.state)
+        self._restore_settings()
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -162,39 +203,79 @@ class MainWindow(QMainWindow):
             left.setSizes([h // 2, h // 2])
             right.setSizes([h // 2, h // 2])
 
+    def _action(self, menu, text: str, handler, keys: str | QKeySequence.StandardKey | None = None,
+                tip: str = "", data=None) -> QAction:
+        action = QAction(text, self)
+        if data is not None:
+            action.setData(data)  # the handler reads it from self.sender()
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(handler)
+        menu.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_csv = QAction("&Open CSV…", self)
-        open_csv.setShortcut(QKeySequence.StandardKey.Open)
-        open_csv.triggered.connect(self._on_open_csv)
-        file_menu.addAction(open_csv)
-        shot = QAction("Save a &screenshot…", self)
-        shot.triggered.connect(self._on_save_screenshot)
-        file_menu.addAction(shot)
+        self._action(file_menu, "&Open CSV…", self._on_open_csv, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open a s&cenario…", self._on_open_scenario, "Ctrl+Shift+O",
+                     "Open a saved run: it replays, change for change, to where it was saved")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._action(file_menu, "&Save the run as a scenario…", self._on_save_scenario, QKeySequence.StandardKey.Save,
+                     "Data, network, settings, seed and every live change with its step, as JSON")
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        export = self.export_menu = file_menu.addMenu("&Export")
+        for stem, (what, _) in plots_of(self).items():
+            self._action(export, f"{what} (PNG{', SVG' if svg_supported() else ''})…", self._on_export_plot,
+                         data=stem)
+        export.addSeparator()
+        self._action(export, "&History (CSV)…", self._on_export_history)
+        self._action(export, "&Weights now (.npz)…", self._on_export_weights)
+        self._action(export, "Latest &deltas (.npz)…", self._on_export_deltas)
+        export.addSeparator()
+        self._action(export, "&Everything, into a folder…", self._on_export_all)
+        self._action(file_menu, "Save a scree&nshot…", self._on_save_screenshot)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        run_menu = self.menuBar().addMenu("&Run")
+        self._action(run_menu, "&Branch here…", self._on_branch, "B",
+                     "Rewind to an epoch and go on with other settings; the curve so far stays, grey")
+        self._action(run_menu, "&Clear the original curve", self._on_clear_ghost)
+
+        lesson_menu = self.lesson_menu = self.menuBar().addMenu("&Lessons")
+        for i, lesson in enumerate(self.lesson_panel.lessons):
+            self._action(lesson_menu, f"&{i + 1}. {lesson.title}" if i < 9 else f"{i + 1}. {lesson.title}",
+                         self._on_lesson_action, data=i)
+        lesson_menu.addSeparator()
+        self._action(lesson_menu, "&Previous lesson", self.lesson_panel.previous, "Alt+Left")
+        self._action(lesson_menu, "&Next lesson", self._on_next_lesson, "Alt+Right")
+        self._action(lesson_menu, "&Reset this lesson", self.lesson_panel.reset_lesson)
+
         view_menu = self.view_menu = self.menuBar().addMenu("&View")
         controls = self.dock.toggleViewAction()
         controls.setText("&Controls panel")
         controls.setShortcut(QKeySequence("F2"))
         view_menu.addAction(controls)
+        lessons = self.lesson_dock.toggleViewAction()
+        lessons.setText("&Lessons panel")
+        lessons.setShortcut(QKeySequence("F3"))
+        view_menu.addAction(lessons)
+        self.lecture_action = self._action(view_menu, "L&ecture mode", self._on_lecture_toggled, "F5",
+                                           "Large text, thick lines, only the controls a lecture needs")
+        self.lecture_action.setCheckable(True)
+
         help_menu = self.help_menu = self.menuBar().addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self)
-        keys.setShortcut(QKeySequence("F1"))
-        keys.triggered.connect(self._on_show_shortcuts)
-        help_menu.addAction(keys)
-        about = QAction("&About Momentum Lab", self)
-        about.triggered.connect(self._on_about)
-        help_menu.addAction(about)
+        self._action(help_menu, "&Keyboard shortcuts", self._on_show_shortcuts, "F1")
+        self._action(help_menu, "&About Momentum Lab", self._on_about)
 
     def _build_shortcuts(self) -> None:
         actions = {"Space": self._on_toggle, "N": self._on_step_item, "E": self._on_step_epoch,
                    "R": self._on_reset, "]": self._on_lr_up, "[": self._on_lr_down,
                    "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
-                   "M": self._on_show_stability, "S": self._on_show_sweep}
+                   "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
+                   "=": self._on_faster, "+": self._on_faster}
         self._shortcuts = []
         for keys, handler in actions.items():
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -247,6 +328,254 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_show_sweep(self) -> None:
         self.tabs.setCurrentWidget(self.sweep_panel)
+
+    # -- lessons, scenarios, branches ------------------------------------------------------------
+
+    def open_lesson(self, index_or_name) -> bool:
+        """Open a lesson by its index in the list or its name; shows the lessons panel."""
+        panel = self.lesson_panel
+        index = panel.index_of(index_or_name) if isinstance(index_or_name, str) else index_or_name
+        if index is None:
+            return False
+        self._show_lesson_dock()
+        return panel.open(index)
+
+    def _show_lesson_dock(self) -> None:
+        if not self.lesson_dock.isVisible():
+            self.lesson_dock.show()
+            # Most of the column's height to the lesson's text; the controls scroll.
+            height = max(self.height(), 600)
+            self.resizeDocks([self.dock, self.lesson_dock], [int(height * 0.4), int(height * 0.6)],
+                             Qt.Orientation.Vertical)
+
+    @Slot()
+    def _on_lesson_action(self) -> None:
+        self.open_lesson(int(self.sender().data()))
+
+    @Slot()
+    def _on_next_lesson(self) -> None:
+        self._show_lesson_dock()
+        self.lesson_panel.next()
+
+    @Slot(object)
+    def _on_lesson_opened(self, lesson: Lesson) -> None:
+        tabs = {"regions": self.regions, "stability": self.stability, "sweep": self.sweep_panel}
+        if lesson.tab is not None:
+            self.tabs.setCurrentWidget(tabs[lesson.tab])
+        self.curves.log_scale.setChecked(lesson.log_scale)
+
+    def open_scenario_file(self, path: str) -> bool:
+        """Open a scenario file: its run replays to the step it was saved at, then pauses."""
+        try:
+            scenario = load_scenario(path)
+        except InputError as exc:
+            self._on_error(str(exc))
+            return False
+        steps = scenario.steps or 0
+        if self.controller.open_scenario(scenario, f"scenario {Path(path).name}, replayed to step {steps:,}"):
+            self._add_recent(path)
+            return True
+        return False
+
+    def save_scenario_file(self, path: str) -> bool:
+        try:
+            self.controller.scenario().save(path, "save")
+        except InputError as exc:
+            self._on_error(str(exc))
+            return False
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Saved the run to {path}: opening it replays it exactly", 6000)
+        return True
+
+    @Slot()
+    def _on_open_scenario(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a scenario", "", "Scenarios (*.json);;All files (*)")
+        if path:
+            self.open_scenario_file(path)
+
+    @Slot()
+    def _on_save_scenario(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run as a scenario", "momentum-lab-run.json",
+                                              "Scenarios (*.json)")
+        if path:
+            self.save_scenario_file(path)
+
+    @Slot()
+    def _on_open_recent(self) -> None:
+        path = str(self.sender().data())
+        if path.lower().endswith(".json"):
+            self.open_scenario_file(path)
+        elif self.controller.apply(dataset=path):
+            self._add_recent(path)
+
+    def _add_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self.recent = [path] + [p for p in self.recent if p != path][: MAX_RECENT - 1]
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent:
+            self._action(self.recent_menu, path, self._on_open_recent, data=path)
+        self.recent_menu.setEnabled(bool(self.recent))
+
+    @Slot()
+    def _on_branch(self) -> None:
+        c = self.controller
+        if c.latest is None:
+            return
+        done = c.latest.step // c.dataset.n_train
+        epoch, ok = QInputDialog.getInt(self, "Branch here",
+                                        "Rewind to the end of epoch (the curve so far stays, grey; then change "
+                                        "the settings and Start):", done, 0, done)
+        if ok:
+            c.branch(epoch)
+
+    @Slot()
+    def _on_clear_ghost(self) -> None:
+        self.controller.clear_ghost()
+
+    # -- export ------------------------------------------------------------------------------------
+
+    def _export(self, write, path: str) -> bool:
+        """Run one export; a failure is said in a message (an earlier file there is intact)."""
+        try:
+            write(path)
+        except InputError as exc:
+            self._on_error(str(exc))
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 6000)
+        return True
+
+    @Slot()
+    def _on_export_plot(self) -> None:
+        stem = str(self.sender().data())
+        what, item = plots_of(self)[stem]
+        filters = "PNG picture (*.png);;SVG drawing (*.svg)" if svg_supported() else "PNG picture (*.png)"
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export {what.lower()}", f"{stem}.png", filters)
+        if path:
+            if not Path(path).suffix:
+                path += ".svg" if chosen.startswith("SVG") else ".png"
+            self.refresh()
+            self._export(lambda p: export_plot(item, p), path)
+
+    @Slot()
+    def _on_export_history(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the history", "history.csv", "CSV (*.csv)")
+        if path:
+            self._export(lambda p: save_history(self.controller, p), path)
+
+    @Slot()
+    def _on_export_weights(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the weights", "weights.npz", "NumPy (*.npz)")
+        if path:
+            self._export(lambda p: save_weights_now(self.controller, p), path)
+
+    @Slot()
+    def _on_export_deltas(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the latest deltas", "deltas.npz", "NumPy (*.npz)")
+        if path:
+            self._export(lambda p: save_deltas_ring(self.controller, p), path)
+
+    @Slot()
+    def _on_export_all(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export everything into a folder")
+        if folder:
+            self._export(lambda p: export_all(self, p), folder)
+
+    # -- lecture mode --------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_lecture_toggled(self) -> None:
+        self.set_lecture_mode(self.lecture_action.isChecked())
+
+    def set_lecture_mode(self, on: bool) -> None:
+        """Large text, thick lines, black on white; only the live settings, the speed and the run
+        buttons among the controls."""
+        self.lecture_action.setChecked(on)
+        set_presentation(on)
+        # Large controls; the status bar stays as it is (its fields are sized for it).
+        # (The lesson's text is read by the lecturer and at desks: a little larger, no more.)
+        self.setStyleSheet(f"QWidget {{ font-size: {LECTURE_FONT_PT}pt; }} QStatusBar, QStatusBar QLabel, "
+                           "QLabel#caption { font-size: 10pt; } QTextBrowser { font-size: 12pt; }" if on else "")
+        self.panel.show_advanced(not on)
+        self.watch_group.setVisible(not on)  # (L still switches the log scale)
+        self.resizeDocks([self.dock], [400 if on else 330], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self._fit_main_splitter)  # once the docks have their new widths
+        for _, item in plots_of(self).values():
+            # (The heatmap's four layer names keep their size: larger, they would not all fit.)
+            present_plot(item, left=item is not self.delta_panel.heat_plot)
+        self.curves._legend_key = None  # pens and legend again, at the new width
+        self.delta_panel.restyle()
+        self.refresh()
+
+    @Slot()
+    def _fit_main_splitter(self) -> None:
+        """The curves and deltas get most of the width (lecture mode makes the docks wider)."""
+        main = self._splitters[0]
+        total = sum(main.sizes())
+        share = 0.68 if presenting() else 0.7
+        main.setSizes([int(total * share), total - int(total * share)])
+
+    @Slot()
+    def _on_slower(self) -> None:
+        slider = self.panel.speed.slider
+        slider.setValue(slider.value() - 1)
+
+    @Slot()
+    def _on_faster(self) -> None:
+        slider = self.panel.speed.slider
+        slider.setValue(slider.value() + 1)
+
+    # -- persistence -----------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            self._show_recent()
+            return
+        geometry = s.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window_state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        sizes = s.value("splitters")
+        if isinstance(sizes, str):
+            try:
+                for splitter, size in zip(self._splitters, json.loads(sizes)):
+                    splitter.setSizes([int(v) for v in size])
+                self._sized = True
+            except (ValueError, TypeError):
+                pass
+        recent = s.value("recent_files")
+        if isinstance(recent, str):
+            try:
+                self.recent = [p for p in json.loads(recent) if isinstance(p, str) and os.path.exists(p)]
+            except ValueError:
+                self.recent = []
+        self._show_recent()
+        self.curves.log_scale.setChecked(s.value("log_scale", "true") == "true")
+        if s.value("lecture_mode", "false") == "true":
+            self.set_lecture_mode(True)
+
+    def save_settings(self) -> None:
+        """Keep the layout, the options, the speed and the recent files for the next launch."""
+        s = self.settings
+        if s is None:
+            return
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("window_state", self.saveState())
+        s.setValue("splitters", json.dumps([sp.sizes() for sp in self._splitters]))
+        s.setValue("recent_files", json.dumps(self.recent))
+        s.setValue("log_scale", "true" if self.curves.log_scale.isChecked() else "false")
+        s.setValue("lecture_mode", "true" if presenting() else "false")
+        speed = self.controller.speed
+        s.setValue("speed", "inf" if math.isinf(speed) else repr(float(speed)))
+        config = self.controller.config
+        if not isinstance(config.dataset, tuple) and not isinstance(config.init_weights, dict):
+            s.setValue("options", json.dumps(Scenario(config).to_dict()))
+        s.sync()
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -342,6 +671,8 @@ class MainWindow(QMainWindow):
     def _on_run_started(self, reason: str) -> None:
         cfg = self.controller.config
         self.setWindowTitle(f"Momentum Lab — {self.controller.dataset.name}, {cfg.rule} rule")
+        if isinstance(cfg.dataset, (str, os.PathLike)) and str(cfg.dataset) not in DATASET_NAMES:
+            self._add_recent(str(cfg.dataset))  # a CSV file
         self.statusBar().showMessage(reason[:1].upper() + reason[1:], 6000)
 
     @Slot(str)
@@ -380,7 +711,26 @@ class MainWindow(QMainWindow):
         save_png(self.grab().toImage(), path)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.save_settings()
         self.timer.stop()
         self.sweeps.shutdown()
         self.controller.shutdown()  # quit and wait for the training thread before anything dies
         super().closeEvent(event)
+
+
+def saved_config(settings: QSettings) -> tuple[RunConfig | None, float | None]:
+    """The options and speed the window had when it last closed (None where there are none or
+    they no longer load, e.g. a CSV file since moved)."""
+    config = None
+    raw = settings.value("options")
+    if isinstance(raw, str):
+        try:
+            config = scenario_from_dict(json.loads(raw), "saved options").config
+        except (ValueError, InputError):
+            config = None
+    speed = settings.value("speed")
+    try:
+        speed = float(speed) if speed is not None else None
+    except (TypeError, ValueError):
+        speed = None
+    return config, speed

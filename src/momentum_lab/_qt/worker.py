@@ -383,9 +383,9 @@ class TrainingWorker(QObject):
         self._replay_to = 0
         self._due = list(self.plan.changes)
         self._reset_pending()
-        self._apply_due()
         for lane in self.lanes:
             lane.rows.append(lane.trainer.history_row()[None, :])
+        self._apply_due()  # changes at step 0: after row 0, which is the state the run was built in
         self._flush()
 
     def _change(self, index: int, name: str, value: float, run_id: int | None) -> None:

@@ -74,7 +74,8 @@ def lesson_name(path: Path) -> str:
 
 
 def lesson_files() -> list[Path]:
-    """The lesson files in order: shipped ones, then (replacing by name) the extra folder's."""
+    """The lesson files in order: shipped ones, then (replacing by name) the extra folder's.
+    (A folder named by $MOMENTUM_LAB_LESSONS that does not exist: see :func:`load_lessons`.)"""
     found: dict[str, Path] = {}
     folders = []
     try:
@@ -147,6 +148,9 @@ def _paragraphs(text: str) -> str:
 def load_lessons() -> tuple[list[Lesson], list[LessonProblem]]:
     """Every lesson that reads, and the files that do not (each with its message)."""
     lessons, problems = [], []
+    extra = os.environ.get(LESSONS_ENV)
+    if extra and not Path(extra).expanduser().is_dir():
+        problems.append(LessonProblem(Path(extra), f"{LESSONS_ENV}: no such folder '{extra}'"))
     for path in lesson_files():
         try:
             lessons.append(load_lesson(path))

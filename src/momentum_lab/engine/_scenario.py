@@ -285,7 +285,7 @@ def scenario_from_dict(data: Any, source: str, folder: str | os.PathLike[str] | 
     extra = {key: values.pop(key) for key in ("steps", "epochs", "speed") if key in values}
     try:
         _check_ranges(values, extra)
-        compare = tuple(_lane(source, i, lane) for i, lane in enumerate(_list(source, data, "compare")))
+        compare = tuple(_lane(source, i, lane) for i, lane in enumerate(_inner_list(data, "compare")))
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     if len(compare) > len(RUN_NAMES) - 1:
@@ -340,6 +340,14 @@ def _list(source: str, data: dict, key: str) -> list:
     return value
 
 
+def _inner_list(data: dict, key: str) -> list:
+    """:func:`_list` inside a ``try`` that adds the source itself."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise InputError(f"'{key}' must be a list, got {value!r}")
+    return value
+
+
 def _lane(source: str, i: int, raw: Any) -> LaneSettings:
     where = f"'compare[{i}]'"
     if not isinstance(raw, dict) or set(raw) - {"rule", "lr", "momentum"}:
@@ -369,7 +377,7 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Schedul
             raise InputError(f"{where}: 'epoch' must be a number >= 0, got {epoch!r}")
         step = round(epoch * n_train)
     run = raw.get("run", "A")
-    if run not in RUN_NAMES[:n_runs]:
+    if not isinstance(run, str) or len(run) != 1 or run not in RUN_NAMES[:n_runs]:
         raise InputError(f"{where}: 'run' must be one of {', '.join(RUN_NAMES[:n_runs])} "
                          f"(the runs of this scenario), got {run!r}")
     setting = raw.get("setting")

@@ -1,0 +1,143 @@
+"""Taking results away: each plot as PNG or SVG, the history as CSV, weights and deltas as
+``.npz``; every file written atomically (a failed write leaves an earlier file as it was).
+
+Used by the window's File ▸ Export menu and by ``momentum-lab gui --export DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter, SVGExporter
+
+from ..engine._atomic import atomic_write, check_writable_target, write_error
+from ..engine._io import save_weights, write_history_csv
+from ..engine._network import PARAM_NAMES
+from .report import save_png
+
+__all__ = ["PLOT_FORMATS", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
+           "save_weights_now", "svg_supported"]
+
+#: The picture formats a plot can be saved in.
+PLOT_FORMATS = ("png", "svg")
+
+
+def svg_supported() -> bool:
+    """pyqtgraph 0.14's SVG export works with PySide6 6.10 and fails from 6.11 on (measured)."""
+    import PySide6
+
+    major, minor = (int(v) for v in PySide6.__version__.split(".")[:2])
+    return (major, minor) < (6, 11)
+
+
+def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
+    """The window's plots: file-name stem -> (what it shows, its PlotItem)."""
+    return {
+        "error": ("Error curves", window.curves.loss_plot),
+        "accuracy": ("Accuracy", window.curves.acc_plot),
+        "delta-traces": ("Delta traces", window.delta_panel.trace_plot),
+        "delta-heatmap": ("Delta heatmap", window.delta_panel.heat_plot),
+        "network": ("Network", window.network.getPlotItem()),
+        "decision-regions": ("Decision regions", window.regions.plot),
+        "stability-map": ("Stability map", window.stability.plot),
+        "sweep": ("Sweep heatmap", window.sweep_panel.plot),
+    }
+
+
+def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "export") -> None:
+    """Write one plot as PNG or SVG (by the file's suffix), atomically.
+
+    Raises
+    ------
+    InputError
+        An unknown suffix, SVG on a Qt stack where pyqtgraph cannot make it, or a failed write
+        (the message names the file and why; an earlier file there is intact).
+    """
+    from ..engine import InputError
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise InputError(f"{option}: '{path}': a plot is saved as .png or .svg, not {suffix or 'no suffix'!r}")
+    check_writable_target(path, option)
+    try:
+        if suffix == "png":
+            exporter = ImageExporter(item)
+            # At least 1200 px wide: sharp on a slide or a handout.
+            width = max(1200, int(item.sceneBoundingRect().width()))
+            exporter.parameters()["width"] = width
+            image = exporter.export(toBytes=True)
+            if image is None or image.isNull():
+                raise OSError("the picture could not be drawn")
+            save_png(image, path)
+        else:
+            if not svg_supported():
+                import PySide6
+
+                raise InputError(f"{option}: '{path}': SVG export needs PySide6 6.10 (pyqtgraph 0.14 cannot "
+                                 f"write SVG with {PySide6.__version__}); save a PNG instead")
+            data = SVGExporter(item).export(toBytes=True)
+            with atomic_write(path, "wb") as handle:
+                handle.write(data if isinstance(data, bytes) else bytes(data))
+    except OSError as exc:
+        raise write_error(option, path, exc) from None
+
+
+def save_history(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+    """The per-epoch history of run ``lane`` as kept by the window (see HistoryLog), as CSV."""
+    check_writable_target(path, "export")
+    try:
+        write_history_csv(path, controller.lanes[lane].history.rows)
+    except OSError as exc:
+        raise write_error("export", path, exc) from None
+
+
+def save_weights_now(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+    """Run ``lane``'s current weights as ``.npz`` (ih_weights, h_biases, ho_weights, o_biases)."""
+    from ..engine import InputError
+
+    report = controller.lanes[lane].latest
+    if report is None:
+        raise InputError("export: no weights yet (the run is still being prepared)")
+    check_writable_target(path, "export")
+    try:
+        save_weights(path, {n: v.copy() for n, v in controller.layout.views(report.params).items()})
+    except OSError as exc:
+        raise write_error("export", path, exc) from None
+
+
+def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+    """The deltas of run ``lane``'s latest steps the window keeps, as ``.npz``: ``step`` (k,) and
+    ``ih_deltas``, ``h_bias_deltas``, ``ho_deltas``, ``o_bias_deltas`` with a leading step axis."""
+    from ..engine import DELTA_NAMES
+
+    check_writable_target(path, "export")
+    steps, rows = controller.lanes[lane].deltas.latest()
+    views = controller.layout.views(np.ascontiguousarray(rows))
+    arrays = {"step": steps.copy(), **{dn: views[pn].copy() for dn, pn in zip(DELTA_NAMES, PARAM_NAMES)}}
+    try:
+        with atomic_write(path, "wb") as handle:
+            np.savez(handle, **arrays)
+    except OSError as exc:
+        raise write_error("export", path, exc) from None
+
+
+def export_all(window, folder: str | os.PathLike[str]) -> list[Path]:
+    """Every plot (PNG, and SVG where supported), the history, the weights and the latest deltas
+    of the main run, into ``folder``; returns the files written."""
+    folder = Path(folder)
+    window.refresh()
+    written = []
+    formats = PLOT_FORMATS if svg_supported() else ("png",)
+    for stem, (_, item) in plots_of(window).items():
+        for fmt in formats:
+            path = folder / f"{stem}.{fmt}"
+            export_plot(item, path, "--export")
+            written.append(path)
+    for name, write in (("history.csv", save_history), ("weights.npz", save_weights_now),
+                        ("deltas.npz", save_deltas_ring)):
+        write(window.controller, folder / name)
+        written.append(folder / name)
+    return written
