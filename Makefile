@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_gui.py
 	$(BIN)/python benchmarks/bench_sweep.py
+
+# The README's pictures, made by the screenshot mode (works without a display).
+SHOT := QT_QPA_PLATFORM=offscreen $(BIN)/momentum-lab gui --size 1400x860
+screenshots: $(STAMP)
+	mkdir -p docs/images
+	$(SHOT) --epochs 60 --screenshot docs/images/window.png
+	$(SHOT) --lesson lookback-vs-classical --screenshot docs/images/lesson.png
+	$(SHOT) --lesson momentum-early --lecture --screenshot docs/images/lecture.png
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -591,7 +591,7 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
     c = w.controller
     qtbot.keyClick(w, Qt.Key.Key_S)
     panel = w.sweep_panel
-    assert w.tabs.currentWidget() is panel
+    assert w.tabs.currentWidget() is w.sweep_tab
     panel.lr_min.setValue(0.01)
     panel.lr_max.setValue(1.0)
     panel.lr_n.setValue(3)

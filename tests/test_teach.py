@@ -55,7 +55,7 @@ def test_every_shipped_lesson_opens_and_runs_a_few_epochs_in_the_window(qtbot, o
     if lesson.tab == "stability":
         assert w.tabs.currentWidget() is w.stability
     elif lesson.tab == "sweep":
-        assert w.tabs.currentWidget() is w.sweep_panel
+        assert w.tabs.currentWidget() is w.sweep_tab
     assert c.max_epochs == (lesson.scenario.epochs or 0)
     run_to_limit(qtbot, c, 3)
     assert len(c.history) >= 2 and c.history.rows[0, 0] == 0

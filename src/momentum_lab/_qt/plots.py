@@ -84,7 +84,7 @@ MIN_PLOT_SIZE = (140, 120)
 # Lecture mode (see set_presentation): lines this many times thicker, text this large.
 _PRESENTATION = {"on": False}
 PRESENTATION_LINES = 2.0
-PRESENTATION_TICK_PT, PRESENTATION_LABEL_PT, PRESENTATION_TITLE_PT = 14, 15, 17
+PRESENTATION_TICK_PT, PRESENTATION_LABEL_PT, PRESENTATION_TITLE_PT = 14, 15, 14
 
 
 def presenting() -> bool:

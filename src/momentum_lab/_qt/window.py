@@ -142,7 +142,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.regions, "Decision regions")
         self.tabs.addTab(self.stability, "Stability map")
-        self.tabs.addTab(self.sweep_panel, "Sweep")
+        # In a scroll area: its row of controls must not set the width of the whole column
+        # (with lecture mode's large text it would take half the window).
+        self.sweep_tab = QScrollArea()
+        self.sweep_tab.setWidgetResizable(True)
+        self.sweep_tab.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.sweep_tab.setWidget(self.sweep_panel)
+        self.tabs.addTab(self.sweep_tab, "Sweep")
         self.tabs.setTabToolTip(1, "Where lr × curvature and momentum stand against the rule's stable region (M)")
         self.tabs.setTabToolTip(2, "Train a grid of learning rate × momentum from the same start; click a cell "
                                    "to replay it (S)")
@@ -327,7 +333,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_show_sweep(self) -> None:
-        self.tabs.setCurrentWidget(self.sweep_panel)
+        self.tabs.setCurrentWidget(self.sweep_tab)
 
     # -- lessons, scenarios, branches ------------------------------------------------------------
 
@@ -359,7 +365,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_lesson_opened(self, lesson: Lesson) -> None:
-        tabs = {"regions": self.regions, "stability": self.stability, "sweep": self.sweep_panel}
+        tabs = {"regions": self.regions, "stability": self.stability, "sweep": self.sweep_tab}
         if lesson.tab is not None:
             self.tabs.setCurrentWidget(tabs[lesson.tab])
         self.curves.log_scale.setChecked(lesson.log_scale)
@@ -500,7 +506,7 @@ class MainWindow(QMainWindow):
                            "QLabel#caption { font-size: 10pt; } QTextBrowser { font-size: 12pt; }" if on else "")
         self.panel.show_advanced(not on)
         self.watch_group.setVisible(not on)  # (L still switches the log scale)
-        self.resizeDocks([self.dock], [400 if on else 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock], [430 if on else 330], Qt.Orientation.Horizontal)
         QTimer.singleShot(0, self._fit_main_splitter)  # once the docks have their new widths
         for _, item in plots_of(self).values():
             # (The heatmap's four layer names keep their size: larger, they would not all fit.)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .._resources import resource_path
 from ._errors import InputError
-from ._scenario import Scenario, scenario_from_dict
+from ._scenario import Scenario, read_text, scenario_from_dict
 
 __all__ = ["LESSONS_ENV", "Lesson", "LessonProblem", "find_lesson", "lesson_files", "load_lesson",
            "load_lessons"]
@@ -102,14 +102,9 @@ def load_lesson(path: str | os.PathLike[str]) -> Lesson:
         offending value.
     """
     path = Path(path)
+    text = read_text(path, "lesson", "TOML")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such lesson file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file (a lesson is TOML)") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(data) - {"title", "tab", "log_scale", "text", "scenario"})

@@ -396,19 +396,24 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Schedul
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and check a scenario file (see the module's documentation for the format)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such scenario file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file (a scenario is JSON)") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(path, "scenario", "JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     return scenario_from_dict(data, str(path), Path(path).resolve().parent)
+
+
+def read_text(path: str | os.PathLike[str], kind: str, language: str) -> str:
+    """A text file's content, or an InputError naming the file and why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {kind} file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (a {kind} is {language})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _relative(value: Any, folder: str | os.PathLike[str] | None) -> str:
