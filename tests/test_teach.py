@@ -25,6 +25,14 @@ from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 
 LESSONS, PROBLEMS = load_lessons()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def lesson_kernels_ready(kernels_ready):  # noqa: F811 (the fixture imported above)
+    """The lessons' network shapes compiled here, in the main thread, before the window's worker
+    needs them (see kernels_ready in test_gui)."""
+    for lesson in LESSONS:
+        ml.replay(lesson.scenario, epochs=1)
+
+
 def wait_ready(qtbot, c: RunController) -> None:
     """Until the run asked for last is the one on show."""
     qtbot.waitUntil(lambda: c.pending_run_id is None and c.latest is not None, timeout=TIMEOUT)
@@ -329,3 +337,35 @@ def test_gui_lesson_and_lessons_refuse_bad_names(tmp_path, monkeypatch):
     err = io.StringIO()
     assert main(["lessons"], out=io.StringIO(), err=err) == 2
     assert "05-bad.toml: not valid TOML" in err.getvalue() and "line 1" in err.getvalue()
+
+
+def test_the_menus_save_open_and_branch_through_their_dialogs(qtbot, open_window, dialogs, tmp_path, monkeypatch):
+    """The File and Run menu actions, with their file and number dialogs answered."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    w = open_window()
+    c = w.controller
+    run_to_limit(qtbot, c, 3)
+    path = str(tmp_path / "menu.json")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (path, "Scenarios (*.json)"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (path, "Scenarios (*.json)"))
+    asked = []
+
+    def get_int(parent, title, label, value, low, high):
+        asked.append((value, low, high))
+        return 1, True
+
+    monkeypatch.setattr(QInputDialog, "getInt", get_int)
+    actions = {a.text(): a for menu in w.menuBar().findChildren(type(w.recent_menu)) for a in menu.actions()}
+    actions["&Save the run as a scenario…"].trigger()
+    assert load_scenario(path).steps == 3 * 120
+    actions["&Branch here…"].trigger()
+    assert asked == [(3, 0, 3)]
+    qtbot.waitUntil(lambda: c.pending_run_id is None and c.latest.step == 120 and c.state == "paused",
+                    timeout=TIMEOUT)
+    assert c.ghost is not None and len(c.ghost[0]) == 4
+    actions["Open a s&cenario…"].trigger()
+    qtbot.waitUntil(lambda: c.pending_run_id is None and c.latest.step == 360 and c.state == "paused",
+                    timeout=TIMEOUT)
+    assert c.ghost is None and len(c.history) == 4
+    assert dialogs == []
