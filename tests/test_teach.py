@@ -303,8 +303,8 @@ def test_the_window_remembers_options_layout_and_recent_files(qtbot, dialogs, tm
     w2 = MainWindow(c2, settings=settings)
     try:
         assert w2.recent == [str(scenario)] and w2.recent_menu.actions()[0].text() == str(scenario)
-        assert w2.lecture_action.isChecked() and not w2.curves.log_scale.isChecked()
-        w2.set_lecture_mode(False)
+        assert not w2.curves.log_scale.isChecked()
+        assert not w2.lecture_action.isChecked()  # lecture mode is for a lecture: not kept
     finally:
         w2.close()
 
@@ -369,3 +369,45 @@ def test_the_menus_save_open_and_branch_through_their_dialogs(qtbot, open_window
                     timeout=TIMEOUT)
     assert c.ghost is None and len(c.history) == 4
     assert dialogs == []
+
+
+def test_a_change_sent_while_a_run_is_prepared_is_saved_so_that_it_replays_exactly(qtbot, open_window,
+                                                                                    dialogs, tmp_path):
+    w = open_window()
+    c = w.controller
+    c.apply(hidden=5)
+    c.set_lr(0.05)  # reaches the worker before or after it has built the run: either way ...
+    wait_ready(qtbot, c)
+    run_to_limit(qtbot, c, 2)
+    path = tmp_path / "s.json"
+    assert w.save_scenario_file(str(path))
+    (engine,) = ml.replay(load_scenario(path))
+    np.testing.assert_array_equal(engine.history.rows, c.history.rows)  # ... the replay is the same
+
+
+def test_a_hand_change_right_after_a_planned_one_wins_in_the_panel_as_in_the_worker(qtbot, dialogs, tmp_path):
+    path = tmp_path / "01-plan.toml"
+    path.write_text('title = "Plan"\n[text]\ndo = "d"\nwatch = "w"\nwhy = "y"\n[scenario]\nlr = 0.01\n'
+                    'changes = [{step = 100, setting = "lr", value = 0.2}]\n')
+    controller = RunController(RunConfig())
+    w = MainWindow(controller, lessons=([load_lesson(path)], []))
+    try:
+        w.open_lesson(0)
+        wait_ready(qtbot, controller)
+        controller.step_items(150)  # the plan sets 0.2 at step 100 ...
+        w.panel.lr.setValue(0.05)   # ... and the person 0.05 at step 150, before that batch is back
+        qtbot.waitUntil(lambda: controller.latest.step == 150 and controller.latest.lr == 0.05, timeout=TIMEOUT)
+        assert controller.config.lr == 0.05 and w.panel.lr.value() == 0.05
+        assert [(ch.step, ch.value) for ch in controller.changes] == [(100, 0.2), (150, 0.05)]
+    finally:
+        w.close()
+
+
+def test_lesson_numbers_count_the_lessons_that_load(tmp_path, monkeypatch):
+    from momentum_lab.engine._lessons import find_lesson
+
+    (tmp_path / "01-aaa-broken.toml").write_text("title = 1\n")
+    monkeypatch.setenv("MOMENTUM_LAB_LESSONS", str(tmp_path))
+    assert find_lesson("2").name == LESSONS[1].name  # as `momentum-lab lessons` numbers them
+    with pytest.raises(ml.InputError, match="01-aaa-broken.toml: 'title' must be a non-empty text"):
+        find_lesson("aaa-broken")

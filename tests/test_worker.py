@@ -224,3 +224,12 @@ def test_more_than_four_runs_are_refused(worker, iris):
     worker.configure_failed.connect(lambda run_id, message: refused.append(message))
     configure(worker, 1, iris, [{}] * 5)
     assert refused == ["side by side: 1 to 4 runs, got 5"]
+
+
+def test_when_every_run_has_diverged_the_batch_stands_at_the_furthest_step(worker, iris):
+    """Run A diverges first, run B later: the run's extent (saved scenarios, branch) is B's."""
+    configure(worker, 1, iris, [{"lr": 40.0, "weight_limit": 50.0}, {"lr": 4.0, "weight_limit": 50.0}])
+    worker.step_items(20_000)
+    a, b = (lane.trainer for lane in worker.lanes)
+    assert a.divergence is not None and b.divergence is not None and a.step < b.step
+    assert worker.batches[-1].state == "diverged" and worker.batches[-1].step == b.step

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -236,10 +237,30 @@ def _summary(result: TrainResult) -> str:
     return " ".join(parts)
 
 
+def _check_plot_target(path: str) -> None:
+    """Before training: --plot names a .png or .svg file that can be written (and SVG can be made)."""
+    from .engine._atomic import check_writable_target
+
+    check_writable_target(path, "--plot")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".png", ".svg"):
+        raise InputError(f"--plot: '{path}': the picture is written as .png or .svg, not {suffix or 'no suffix'!r}")
+    if suffix == ".svg":
+        from ._qt.export import svg_supported
+
+        if not svg_supported():
+            raise InputError(f"--plot: '{path}': SVG needs PySide6 6.10 (pyqtgraph 0.14 cannot write SVG with "
+                             "later versions); write a .png")
+
+
 def _write_plot(path: str, result: TrainResult, title: str) -> None:
     from ._qt.report import write_curves_png  # Qt only when a picture is wanted
+    from .engine._atomic import write_error
 
-    write_curves_png(path, result.history, title=title, divergence=result.divergence)
+    try:
+        write_curves_png(path, result.history, title=title, divergence=result.divergence)
+    except OSError as exc:
+        raise write_error("--plot", path, exc) from None
 
 
 def _ignored_options(args: argparse.Namespace) -> list[str]:
@@ -266,11 +287,11 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     plot = args.plot
     if plot is not None:
-        from .engine._atomic import check_distinct_targets, check_writable_target
+        from .engine._atomic import check_distinct_targets
 
-        check_writable_target(plot, "--plot")
         check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
                                 "--deltas": args.deltas, "--plot": plot})
+        _check_plot_target(plot)
     for note in _ignored_options(args):
         print(f"momentum-lab: note: {note}", file=err)
     progress = _Progress(err, args.quiet)
@@ -292,24 +313,24 @@ _OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "
 def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``train --scenario FILE``: replay every run of a saved scenario, its changes at their steps."""
     from .engine import load_scenario, replay
-    from .engine._atomic import check_distinct_targets, check_writable_target
+    from .engine._atomic import check_distinct_targets
 
-    defaults = vars(_parser().parse_args(["train"]))
-    given = [k for k, v in vars(args).items() if k not in _OUTPUT_OPTIONS and v != defaults.get(k)]
+    given = _training_options_given(args, "train")
     if given:
-        option = "--" + given[0].replace("_", "-")
-        raise InputError(f"--scenario: the run's options come from the scenario file; leave out {option}")
+        raise InputError(f"--scenario: the run's options come from the scenario file; leave out {given[0]}")
     if args.epochs is not None and args.epochs < 1:
         raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
     if args.plot is not None:
-        check_writable_target(args.plot, "--plot")
         check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
                                 "--deltas": args.deltas, "--plot": args.plot})
+        _check_plot_target(args.plot)
     scenario = load_scenario(args.scenario)
     progress = _Progress(err, args.quiet)
     try:
         results = replay(scenario, epochs=args.epochs, history=args.history, save_weights=args.save_weights,
                          deltas=args.deltas, progress=progress)
+    except InputError as exc:
+        raise InputError(f"{args.scenario}: {exc}") from None
     except KeyboardInterrupt:
         progress.end_line()
         print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
@@ -325,6 +346,9 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Run {'ABCD'[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
                   file=out)
         print(_summary(result), file=out)
+        if result.steps % result.dataset.n_train and not result.diverged:
+            print(f"(It was saved mid-epoch, at step {result.steps:,}: the figures above are those of the "
+                  "last completed epoch.)", file=out)
     main = results[0]
     for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
         if path is not None and not (option == "weights" and main.diverged):
@@ -477,27 +501,38 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if len(fields["compare"]) > 3:
         raise InputError(f"--compare: at most 3 runs beside the main one, got {len(fields['compare'])}")
     config = RunConfig(**fields)
-    # The same checks the worker will make, here, so that bad options get one line and status 2.
-    data = load_dataset(config.dataset, **config.dataset_options())
-    for options in config.lane_options():
-        Trainer(data, **options)
-
     lesson = scenario = None
     if args.lesson is not None and args.scenario is not None:
         raise InputError("--lesson and --scenario: open one or the other")
+    if args.lesson is not None or args.scenario is not None:
+        option = "--lesson" if args.lesson is not None else "--scenario"
+        given = _training_options_given(args, "gui")
+        if given:
+            raise InputError(f"{option}: the run's options come from the "
+                             f"{'lesson' if option == '--lesson' else 'scenario file'}; leave out {given[0]}")
     if args.lesson is not None:
         from .engine._lessons import find_lesson
 
         lesson = find_lesson(args.lesson)
+        config = lesson.scenario.config
         if args.epochs is None and args.screenshot is not None:
             epochs = lesson.scenario.epochs or 100
     if args.scenario is not None:
         from .engine import load_scenario
 
         scenario = load_scenario(args.scenario)
-        if args.epochs is not None:
-            raise InputError("--scenario: it replays to where it was saved; leave out --epochs")
-        epochs = 0
+        config = scenario.config
+        if scenario.steps is not None:
+            if args.epochs is not None:
+                raise InputError("--scenario: it replays to where it was saved; leave out --epochs")
+            epochs = 0
+        elif args.epochs is None and args.screenshot is not None:
+            epochs = scenario.epochs or 100  # like train --scenario
+    # The same checks the worker will make, here, so that bad options get one line and status 2.
+    data = load_dataset(config.dataset, **config.dataset_options())
+    for options in config.lane_options():
+        Trainer(data, **options)
+
     if args.export is not None:
         if args.screenshot is None:
             raise InputError("--export: goes with --screenshot (the window's File ▸ Export menu does it "
@@ -506,6 +541,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         if not Path(args.export).is_dir():
             raise InputError(f"--export: no such folder '{args.export}'")
+        if not os.access(args.export, os.W_OK | os.X_OK):
+            raise InputError(f"--export: cannot write in the folder '{args.export}' (permission denied)")
 
     from ._qt.gui import run_gui
 
@@ -515,11 +552,23 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                    remember=True, restore_options=not _options_given(args))
 
 
+# Options of `gui` that are not training options.
+_WINDOW_OPTIONS = ("command", "size", "no_controls", "speed", "lecture", "screenshot", "export", "lesson",
+                   "scenario", "epochs")
+
+
+def _training_options_given(args: argparse.Namespace, command: str) -> list[str]:
+    """The training options given with a value other than their default, as spelled on the command line."""
+    defaults = vars(_parser().parse_args([command]))
+    skip = _WINDOW_OPTIONS if command == "gui" else _OUTPUT_OPTIONS
+    names = {"compare_runs": "compare"}
+    return ["--" + names.get(k, k).replace("_", "-") for k, v in vars(args).items()
+            if k not in skip and v != defaults.get(k)]
+
+
 def _options_given(args: argparse.Namespace) -> bool:
     """Whether ``gui`` was given any training option (otherwise the window opens as it was left)."""
-    defaults = vars(_parser().parse_args(["gui"]))
-    skip = ("size", "no_controls", "speed", "lecture", "screenshot", "export")
-    return any(v != defaults.get(k) for k, v in vars(args).items() if k not in skip)
+    return bool(_training_options_given(args, "gui"))
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

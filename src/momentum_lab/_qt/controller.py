@@ -82,8 +82,8 @@ class RunController(QObject):
     _pause = Signal()
     _step_items = Signal(int)
     _step_epoch = Signal()
-    _set_lr = Signal(float, int, int)
-    _set_momentum = Signal(float, int, int)
+    _set_lr = Signal(float, int, int, int)
+    _set_momentum = Signal(float, int, int, int)
     _set_speed = Signal(float)
     _set_max_epochs = Signal(int)
 
@@ -105,9 +105,12 @@ class RunController(QObject):
         # A branch's original: the main run's history rows and a label, drawn for comparison.
         self.ghost: tuple[np.ndarray, str] | None = None
         self.state = "preparing"
+        # Live setting requests sent so far (the worker echoes the last one it handled).
+        self._requests = 0
         self.revision = 0
         self.speed = FLAT_OUT
         self.max_epochs = 0
+        self.max_epochs_set_by: int | None = None
         self.run_id = 0
         self._pending_reason = "started"
         # A requested run not yet confirmed by the worker: (run id, config, dataset, reason, plan).
@@ -329,18 +332,22 @@ class RunController(QObject):
             run_id, config, dataset, reason, plan = self._pending
             if lane < len(config.lanes):
                 self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan)
-                request.emit(value, lane, run_id)
+                self._requests += 1
+                request.emit(value, lane, run_id, self._requests)
         elif lane < len(self.config.lanes):
             self.config = self.config.with_lane(lane, **{name: value})
-            request.emit(value, lane, self.run_id)
+            self._requests += 1
+            request.emit(value, lane, self.run_id, self._requests)
 
     def set_speed(self, items_per_second: float) -> None:
         self.speed = items_per_second
         self._set_speed.emit(float(items_per_second))
 
-    def set_max_epochs(self, epochs: int) -> None:
-        """Training stops ("finished") at this many epochs; 0 for no limit."""
+    def set_max_epochs(self, epochs: int, by: int | None = None) -> None:
+        """Training stops ("finished") at this many epochs; 0 for no limit. ``by``: who set it
+        (a sweep cell's replay gives the limit back only if no one has set another since)."""
         self.max_epochs = int(epochs)
+        self.max_epochs_set_by = by
         self._set_max_epochs.emit(int(epochs))
 
     # -- scenarios -------------------------------------------------------------------------------
@@ -408,7 +415,12 @@ class RunController(QObject):
         if self._pending is not None and batch.run_id == self._pending[0]:
             # The worker has built the requested run: it replaces the one on show.
             self.run_id, self.config, self.dataset, reason, self.plan = self._pending
+            # What the worker built it with (a change sent while it compiled may have come after
+            # the build: the worker then records it as a change, at the step it took effect).
             self.start_config = self.config
+            for index, report in enumerate(batch.lanes):
+                lr, momentum = report.start
+                self.start_config = self.start_config.with_lane(index, lr=lr, momentum=momentum)
             self._pending = None
             self._clear(reason)
         if batch.run_id != self.run_id:
@@ -416,7 +428,7 @@ class RunController(QObject):
         if self.latest is None:
             self.run_started.emit(self._pending_reason)
         self.latest = batch
-        planned = False
+        synced = False
         for index, (lane, report) in enumerate(zip(self.lanes, batch.lanes)):
             lane.latest = report
             lane.history.extend(report.rows)
@@ -425,14 +437,16 @@ class RunController(QObject):
             name = LANE_NAMES[index] if self.comparing else ""
             self.marks.extend(replace(change, run=name) for change in report.changes)
             self.changes.extend(ScheduledChange(ch.step, ch.name, ch.new, index) for ch in report.changes)
-            for change in report.changes:
-                if change.planned:
-                    self.config = self.config.with_lane(index, **{change.name: change.new})
-                    planned = True
+            settings = self.config.lanes[index]
+            if batch.handled == self._requests and (settings.lr, settings.momentum) != (report.lr, report.momentum):
+                # No request of ours is on its way: the worker's settings are the ones in force
+                # (a lesson's or a scenario's planned change has come).
+                self.config = self.config.with_lane(index, lr=report.lr, momentum=report.momentum)
+                synced = True
+        if synced:
+            self.settings_changed.emit()  # before the state: a screenshot taken then shows them
         self._set_state(batch.state)
         self.revision += 1
-        if planned:
-            self.settings_changed.emit()
         self.changed.emit()
 
     @Slot(str)

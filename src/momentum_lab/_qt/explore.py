@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, InputError, stability_bound, sweep
 from .controller import LANE_NAMES, RunConfig, RunController
-from .plots import LANE_COLOURS, show_title, style_plot
+from .plots import LANE_COLOURS, pen_width, show_title, style_plot
 from .report import SWEEP_MEASURES, draw_sweep
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
@@ -360,10 +360,11 @@ class SweepPanel(QWidget):
                 self.plot.addItem(self.marker)
 
     def _end_replay(self) -> None:
-        """Give back the epoch limit the replay replaced (none, or gui --epochs')."""
-        if self._restore_limit is not None:
+        """Give back the epoch limit the replay replaced (none, or gui --epochs'), unless
+        something else (a lesson, a scenario) has set one since."""
+        if self._restore_limit is not None and self.controller.max_epochs_set_by == id(self):
             self.controller.set_max_epochs(self._restore_limit)
-            self._restore_limit = None
+        self._restore_limit = None
 
     @Slot(str)
     def _on_run_started(self, reason: str) -> None:
@@ -372,7 +373,7 @@ class SweepPanel(QWidget):
         if replay is not None and replay[0] == self.controller.run_id:
             # The loaded cell's run is ready: train it to the sweep's length, then stop there.
             self._restore_limit = self.controller.max_epochs
-            self.controller.set_max_epochs(replay[1])
+            self.controller.set_max_epochs(replay[1], by=id(self))
             self.controller.start()
 
     @Slot()
@@ -439,7 +440,7 @@ class StabilityMap(pg.PlotWidget):
         self._rule = rule
         for name, edge in self.edges.items():
             chosen = name == rule
-            edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=3 if chosen else 1.2,
+            edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=pen_width(3 if chosen else 1.2),
                                  style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
             self.labels[name].setColor("#006E50" if chosen else "#777")
         self.region.setCurves(self.left, self.edges[rule])

@@ -70,6 +70,15 @@ class _ScreenshotSession(QObject):
               and c.latest.step >= self.replay_to):
             self._save()
 
+    @Slot(str)
+    def on_error(self, message: str) -> None:
+        """A run that cannot be built or a write that failed: said, and the exit status is 2."""
+        print(f"momentum-lab: error: {message}", file=self.err)
+        self.status = 2
+        if not self.done:
+            self.done = True
+            self.window.close()
+
     @Slot()
     def on_timeout(self) -> None:
         if not self.done:
@@ -148,7 +157,7 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     elif scenario is not None:
         from ..engine import load_scenario
 
-        replay_to = load_scenario(scenario).steps or 0
+        replay_to = load_scenario(scenario).steps  # None: trained like a lesson, to its epoch limit
         window.open_scenario_file(scenario)
     if speed is not None:  # given, or no lesson or scenario to set it
         controller.set_speed(speed)
@@ -162,6 +171,8 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
         session = _ScreenshotSession(window, screenshot, epochs, err, export, replay_to)
         controller.state_changed.connect(session.on_state)
         controller.run_started.connect(session.begin)
+        controller.error.disconnect(window._on_error)  # no message box: the session says it and exits 2
+        controller.error.connect(session.on_error)
         session.begin()
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, session.on_timeout)
     # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button:

@@ -348,13 +348,13 @@ class ControlPanel(QWidget):
     def _on_add_lane(self) -> None:
         self.controller.add_lane()  # the panel shows the new runs on config_requested
 
-    @Slot()
     def show_advanced(self, shown: bool) -> None:
         """Show or hide what a lecture does not need: the data and network, the runs to compare,
         the seed (lecture mode keeps the live settings, the speed and the run buttons)."""
         for widget in (self.structure, self.compare, self.seed, self.seed_label, self.seed_button):
             widget.setVisible(shown)
 
+    @Slot()
     def _on_new_seed(self) -> None:
         self.controller.new_seed()  # the panel shows the new seed on config_requested
 

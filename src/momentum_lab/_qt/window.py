@@ -512,6 +512,7 @@ class MainWindow(QMainWindow):
             # (The heatmap's four layer names keep their size: larger, they would not all fit.)
             present_plot(item, left=item is not self.delta_panel.heat_plot)
         self.curves._legend_key = None  # pens and legend again, at the new width
+        self.stability._rule = None  # its edges again, at the new width
         self.delta_panel.restyle()
         self.refresh()
 
@@ -562,8 +563,7 @@ class MainWindow(QMainWindow):
                 self.recent = []
         self._show_recent()
         self.curves.log_scale.setChecked(s.value("log_scale", "true") == "true")
-        if s.value("lecture_mode", "false") == "true":
-            self.set_lecture_mode(True)
+        # (Lecture mode is not kept: it is for a lecture, F5 or --lecture turns it on.)
 
     def save_settings(self) -> None:
         """Keep the layout, the options, the speed and the recent files for the next launch."""
@@ -575,7 +575,6 @@ class MainWindow(QMainWindow):
         s.setValue("splitters", json.dumps([sp.sizes() for sp in self._splitters]))
         s.setValue("recent_files", json.dumps(self.recent))
         s.setValue("log_scale", "true" if self.curves.log_scale.isChecked() else "false")
-        s.setValue("lecture_mode", "true" if presenting() else "false")
         speed = self.controller.speed
         s.setValue("speed", "inf" if math.isinf(speed) else repr(float(speed)))
         config = self.controller.config
@@ -718,6 +717,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.save_settings()
+        set_presentation(False)  # the mode is the plots' module's: the next window starts without it
         self.timer.stop()
         self.sweeps.shutdown()
         self.controller.shutdown()  # quit and wait for the training thread before anything dies
@@ -738,5 +738,7 @@ def saved_config(settings: QSettings) -> tuple[RunConfig | None, float | None]:
     try:
         speed = float(speed) if speed is not None else None
     except (TypeError, ValueError):
+        speed = None
+    if speed is not None and not speed > 0:  # NaN, 0 or below: not a speed
         speed = None
     return config, speed

@@ -67,6 +67,8 @@ class LaneReport:
     curvature : float
         The largest curvature of the training loss at the current weights, refreshed about
         once a second; NaN until first measured (and after a divergence).
+    start : tuple of float
+        (lr, momentum) the run was built with: where a replay of it starts.
     """
 
     rule: str
@@ -80,6 +82,7 @@ class LaneReport:
     changes: tuple[SettingChange, ...] = field(default=())
     now: np.ndarray | None = None
     curvature: float = math.nan
+    start: tuple[float, float] = (math.nan, math.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +101,9 @@ class Batch:
         every run still going (they train in lockstep).
     updates_per_second : float
         Training speed since the previous batch, all runs together (0 when not running).
+    handled : int
+        The number of the last live setting request handled (see ``set_lr``): when it is the
+        last one sent, the runs' lr and momentum in the reports are the ones in force.
     lanes : tuple of LaneReport
         One per run; the first is the main run. ``rows``, ``params``, ``lr`` … on the
         batch itself are the main run's.
@@ -110,6 +116,7 @@ class Batch:
     step: int
     updates_per_second: float
     lanes: tuple[LaneReport, ...]
+    handled: int = 0
 
     def __getattr__(self, name: str) -> Any:
         # The main run's fields, read through: batch.rows is batch.lanes[0].rows.
@@ -191,6 +198,7 @@ class TrainingWorker(QObject):
         self._timer: QTimer | None = None
         self._wanted: tuple | None = None
         self.plan = Plan()
+        self.handled = 0
         # The plan's changes still to come, in step order.
         self._due: list[ScheduledChange] = []
         # While replaying a plan's steps (flat out, then pause): the step to stop at.
@@ -205,7 +213,9 @@ class TrainingWorker(QObject):
     @property
     def _clock(self) -> Trainer:
         """The trainer whose step counts: the first still going (they all stand at the same step)."""
-        return next((lane.trainer for lane in self.lanes if lane.live), self.lanes[0].trainer)
+        live = [lane.trainer for lane in self.lanes if lane.live]
+        # Every run diverged: the one that went furthest (its steps are the run's extent).
+        return live[0] if live else max((lane.trainer for lane in self.lanes), key=lambda t: t.step)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -331,15 +341,18 @@ class TrainingWorker(QObject):
         t = self._clock
         self.step_items(t.dataset.n_train - t.position)
 
-    @Slot(float, int, int)
-    def set_lr(self, value: float, lane: int = 0, run_id: int | None = None) -> None:
+    @Slot(float, int, int, int)
+    def set_lr(self, value: float, lane: int = 0, run_id: int | None = None, request: int = 0) -> None:
         """The learning rate of run ``lane`` (0: the main run) of run ``run_id`` (default: the
-        one training), from its next step on; for a run being built, from its start."""
+        one training), from its next step on; for a run being built, from its start.
+        ``request``: the sender's running number of the request, echoed in ``Batch.handled``."""
+        self.handled = max(self.handled, request)
         self._change(lane, "lr", value, run_id)
 
-    @Slot(float, int, int)
-    def set_momentum(self, value: float, lane: int = 0, run_id: int | None = None) -> None:
+    @Slot(float, int, int, int)
+    def set_momentum(self, value: float, lane: int = 0, run_id: int | None = None, request: int = 0) -> None:
         """The momentum of run ``lane`` of run ``run_id``, like :meth:`set_lr`."""
+        self.handled = max(self.handled, request)
         self._change(lane, "momentum", value, run_id)
 
     @Slot(float)
@@ -432,7 +445,7 @@ class TrainingWorker(QObject):
     def _arm_timer(self) -> None:
         if self._timer is None:
             return
-        if math.isinf(self.speed):
+        if math.isinf(self.speed) or self._replay_to:  # a replay goes flat out, whatever the speed
             interval = 0
         else:
             interval = int(min(50, max(5, 1000 / self.speed)))
@@ -542,7 +555,7 @@ class TrainingWorker(QObject):
         report = LaneReport(
             rule=t.rule, rows=rows, deltas=lane.deltas, delta_first_step=lane.delta_first,
             params=t.params.copy(), lr=t.lr, momentum=t.momentum, divergence=t.divergence,
-            changes=tuple(lane.changes), now=now_row, curvature=lane.curvature)
+            changes=tuple(lane.changes), now=now_row, curvature=lane.curvature, start=lane.start)
         lane.rows = []
         lane.changes = []
         lane.deltas = np.empty((0, t.layout.n_params))
@@ -563,7 +576,7 @@ class TrainingWorker(QObject):
             self._curvature_time = now
         batch = Batch(run_id=self.run_id, state=self.state, epoch=clock.epoch, position=clock.position,
                       step=clock.step, updates_per_second=ups,
-                      lanes=tuple(self._report(lane, measure) for lane in self.lanes))
+                      lanes=tuple(self._report(lane, measure) for lane in self.lanes), handled=self.handled)
         self._last_batch_time = now
         self._last_batch_step = clock.step
         self.batch_ready.emit(batch)

@@ -162,10 +162,15 @@ def find_lesson(name: str) -> Lesson:
     InputError
         No such lesson (the message lists them), or its file is broken.
     """
-    paths = lesson_files()
-    names = [lesson_name(p) for p in paths]
-    if name.isdigit() and 1 <= int(name) <= len(paths):
-        return load_lesson(paths[int(name) - 1])
-    if name in names:
-        return load_lesson(paths[names.index(name)])
+    # Numbers as `momentum-lab lessons` and the Lessons menu count: the lessons that load.
+    lessons, problems = load_lessons()
+    if name.isdigit() and 1 <= int(name) <= len(lessons):
+        return lessons[int(name) - 1]
+    for lesson in lessons:
+        if lesson.name == name:
+            return lesson
+    for problem in problems:
+        if problem.path.suffix == ".toml" and lesson_name(problem.path) == name:
+            raise InputError(problem.message)
+    names = [lesson.name for lesson in lessons]
     raise InputError(f"--lesson: no lesson {name!r}; the lessons are {', '.join(names) or 'none'}")

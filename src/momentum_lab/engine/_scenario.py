@@ -375,6 +375,8 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Schedul
         epoch = raw["epoch"]
         if not _kind_ok(_NUMBER, epoch) or not math.isfinite(epoch) or epoch < 0:
             raise InputError(f"{where}: 'epoch' must be a number >= 0, got {epoch!r}")
+        if epoch * n_train > 1e15:
+            raise InputError(f"{where}: 'epoch' {epoch!r} is beyond any run (more than 1e15 updates)")
         step = round(epoch * n_train)
     run = raw.get("run", "A")
     if not isinstance(run, str) or len(run) != 1 or run not in RUN_NAMES[:n_runs]:
