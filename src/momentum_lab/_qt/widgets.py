@@ -110,7 +110,7 @@ def speed_text(speed: float) -> str:
     if math.isinf(speed):
         return "flat out"
     if speed < 1000:
-        return f"{speed:g} items/s"
+        return f"{speed:g} item/s" if speed == 1 else f"{speed:g} items/s"
     return f"{speed / 1000:g}k items/s"
 
 
