@@ -235,6 +235,7 @@ class ErrorCurves(QWidget):
             curve.setClipToView(True)
             curve.setZValue(-10)
             self.ghost_curves[key] = curve
+        self._ghost_drawn: tuple | None = None
         self._legend_key: tuple | None = None
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").setWidth(62)
@@ -322,8 +323,12 @@ class ErrorCurves(QWidget):
                     else:
                         curve.setData([], [])
         ghost = self.controller.ghost
+        # Drawn once per branch (or log-scale switch): it does not change while the run goes on.
+        ghost_key = (id(ghost[0]) if ghost is not None else None, self.log_scale.isChecked())
         for key, column in (("loss", "train_loss"), ("accuracy", "train_accuracy")):
             curve = self.ghost_curves[key]
+            if ghost_key == self._ghost_drawn:
+                continue
             if ghost is None:
                 curve.setData([], [])
                 continue
@@ -331,6 +336,7 @@ class ErrorCurves(QWidget):
             if key == "loss" and self.log_scale.isChecked():
                 values = np.where(values > 0, values, np.nan)
             curve.setData(ghost[0][:, 0], values, connect="finite")
+        self._ghost_drawn = ghost_key
         if ghost is not None:
             every.append(ghost[0])
         rows = np.vstack(every)
