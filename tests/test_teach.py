@@ -411,3 +411,27 @@ def test_lesson_numbers_count_the_lessons_that_load(tmp_path, monkeypatch):
     assert find_lesson("2").name == LESSONS[1].name  # as `momentum-lab lessons` numbers them
     with pytest.raises(ml.InputError, match="01-aaa-broken.toml: 'title' must be a non-empty text"):
         find_lesson("aaa-broken")
+
+
+def test_the_export_menu_writes_the_runs_data_through_its_dialog(qtbot, open_window, dialogs, tmp_path,
+                                                                 monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    w = open_window()
+    run_to_limit(qtbot, w.controller, 2)
+    asked = []
+
+    def save_as(parent, title, name, filters):
+        asked.append((name, filters))
+        return str(tmp_path / name), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    for action in w.export_menu.actions():
+        if action.data() in ("history.csv", "weights.npz", "deltas.npz"):
+            action.trigger()
+    assert [name for name, _ in asked] == ["history.csv", "weights.npz", "deltas.npz"]
+    rows = np.genfromtxt(tmp_path / "history.csv", delimiter=",", names=True)
+    np.testing.assert_array_equal(rows["train_loss"], w.controller.history.column("train_loss"))
+    assert np.load(tmp_path / "weights.npz")["ih_weights"].shape == (4, 7)
+    assert np.load(tmp_path / "deltas.npz")["step"][-1] == 240
+    assert dialogs == []

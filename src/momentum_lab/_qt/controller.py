@@ -257,18 +257,25 @@ class RunController(QObject):
             return False
         return self._apply(base.with_lane(index, rule=rule), {f"run {LANE_NAMES[index]} rule": rule})
 
-    def _apply(self, config: RunConfig, changes: dict) -> bool:
+    def _dataset_for(self, config: RunConfig) -> Dataset | None:
+        """``config``'s data (the one asked for last when it is the same), its activation checked;
+        None after saying what is wrong."""
         base = self.wanted_config
-        base_dataset = self._pending[2] if self._pending else self.dataset
         try:
             if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
                 dataset = load_dataset(config.dataset, **config.dataset_options())
                 self.ghost = None  # a branch's original on other data compares with nothing
             else:
-                dataset = base_dataset
+                dataset = self._pending[2] if self._pending else self.dataset
             activation_code(config.activation)
         except InputError as exc:
             self.error.emit(str(exc))
+            return None
+        return dataset
+
+    def _apply(self, config: RunConfig, changes: dict) -> bool:
+        dataset = self._dataset_for(config)
+        if dataset is None:
             return False
         what = ", ".join(v if k == "compare" else f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
         self._launch(config, dataset, f"new run: {what}")
@@ -367,11 +374,8 @@ class RunController(QObject):
         their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
         was saved at, then paused. ``reason`` is for the status bar."""
         config = scenario.config
-        try:
-            dataset = load_dataset(config.dataset, **config.dataset_options())
-            activation_code(config.activation)
-        except InputError as exc:
-            self.error.emit(str(exc))
+        dataset = self._dataset_for(config)
+        if dataset is None:
             return False
         self.ghost = None
         self.set_max_epochs(scenario.epochs or 0)

@@ -18,7 +18,7 @@ from ..engine._io import save_weights, write_history_csv
 from ..engine._network import PARAM_NAMES
 from .report import save_png
 
-__all__ = ["PLOT_FORMATS", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
+__all__ = ["DATA_EXPORTS", "PLOT_FORMATS", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
            "save_weights_now", "svg_supported"]
 
 #: The picture formats a plot can be saved in.
@@ -124,6 +124,14 @@ def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0) ->
         raise write_error("export", path, exc) from None
 
 
+#: The run's data, as the window exports it: file name -> (menu text, file-dialog filter, writer).
+DATA_EXPORTS = {
+    "history.csv": ("&History (CSV)…", "CSV (*.csv)", save_history),
+    "weights.npz": ("&Weights now (.npz)…", "NumPy (*.npz)", save_weights_now),
+    "deltas.npz": ("Latest &deltas (.npz)…", "NumPy (*.npz)", save_deltas_ring),
+}
+
+
 def export_all(window, folder: str | os.PathLike[str]) -> list[Path]:
     """Every plot (PNG, and SVG where supported), the history, the weights and the latest deltas
     of the main run, into ``folder``; returns the files written."""
@@ -136,8 +144,7 @@ def export_all(window, folder: str | os.PathLike[str]) -> list[Path]:
             path = folder / f"{stem}.{fmt}"
             export_plot(item, path, "--export")
             written.append(path)
-    for name, write in (("history.csv", save_history), ("weights.npz", save_weights_now),
-                        ("deltas.npz", save_deltas_ring)):
+    for name, (_, _, write) in DATA_EXPORTS.items():
         write(window.controller, folder / name)
         written.append(folder / name)
     return written

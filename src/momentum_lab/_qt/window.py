@@ -29,8 +29,7 @@ from ..engine._lessons import Lesson, LessonProblem, load_lessons
 from ..engine._scenario import Scenario, load_scenario, scenario_from_dict
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
-from .export import export_all, export_plot, plots_of, save_deltas_ring, save_history, save_weights_now, \
-    svg_supported
+from .export import DATA_EXPORTS, export_all, export_plot, plots_of, svg_supported
 from .lessons import LessonPanel
 from .panel import ControlPanel
 from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
@@ -236,9 +235,8 @@ class MainWindow(QMainWindow):
             self._action(export, f"{what} (PNG{', SVG' if svg_supported() else ''})…", self._on_export_plot,
                          data=stem)
         export.addSeparator()
-        self._action(export, "&History (CSV)…", self._on_export_history)
-        self._action(export, "&Weights now (.npz)…", self._on_export_weights)
-        self._action(export, "Latest &deltas (.npz)…", self._on_export_deltas)
+        for name, (text, _, _) in DATA_EXPORTS.items():
+            self._action(export, text, self._on_export_data, data=name)
         export.addSeparator()
         self._action(export, "&Everything, into a folder…", self._on_export_all)
         self._action(file_menu, "Save a scree&nshot…", self._on_save_screenshot)
@@ -466,22 +464,12 @@ class MainWindow(QMainWindow):
             self._export(lambda p: export_plot(item, p), path)
 
     @Slot()
-    def _on_export_history(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the history", "history.csv", "CSV (*.csv)")
+    def _on_export_data(self) -> None:
+        name = str(self.sender().data())
+        text, filters, write = DATA_EXPORTS[name]
+        path, _ = QFileDialog.getSaveFileName(self, "Export: " + text.replace("&", "").rstrip("…"), name, filters)
         if path:
-            self._export(lambda p: save_history(self.controller, p), path)
-
-    @Slot()
-    def _on_export_weights(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the weights", "weights.npz", "NumPy (*.npz)")
-        if path:
-            self._export(lambda p: save_weights_now(self.controller, p), path)
-
-    @Slot()
-    def _on_export_deltas(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the latest deltas", "deltas.npz", "NumPy (*.npz)")
-        if path:
-            self._export(lambda p: save_deltas_ring(self.controller, p), path)
+            self._export(lambda p: write(self.controller, p), path)
 
     @Slot()
     def _on_export_all(self) -> None:

@@ -489,15 +489,11 @@ class TrainingWorker(QObject):
         if self.state == "diverged":
             self._replay_to = 0
             self._flush()
-        elif self._replay_to:
-            if self._clock.step >= self._replay_to:
-                self._replay_to = 0  # replayed: pause there
-                self._set_state("paused")
-                self._flush()
-            elif time.perf_counter() >= self._next_batch:
-                self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
-                self._flush()
-        elif self._at_epoch_limit():
+        elif self._replay_to and self._clock.step >= self._replay_to:
+            self._replay_to = 0  # replayed: pause there
+            self._set_state("paused")
+            self._flush()
+        elif not self._replay_to and self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
         elif time.perf_counter() >= self._next_batch:
