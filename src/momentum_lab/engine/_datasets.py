@@ -26,6 +26,7 @@ import numpy as np
 
 from .._resources import resource_path
 from ._errors import InputError
+from ._options import check_in_range
 
 __all__ = [
     "DATASET_NAMES",
@@ -46,8 +47,6 @@ NORMALIZATIONS = ("zscore", "none")
 
 _DEFAULT_SAMPLES = {"xor": 200, "circles": 200, "spirals": 300, "blobs": 200}
 _DEFAULT_NOISE = {"xor": 0.15, "circles": 0.08, "spirals": 0.15, "blobs": 0.6}
-_MIN_SAMPLES = 4
-_MIN_CLASSES, _MAX_CLASSES = 2, 10
 _MAX_SHOWN = 40  # longest offending value quoted in a message
 
 
@@ -187,8 +186,8 @@ def load_dataset(
     """
     if not isinstance(normalize, str) or normalize not in NORMALIZATIONS:
         raise InputError(f"--normalize: must be 'zscore' or 'none', got {_show(normalize)}")
-    test_fraction = _check_fraction(test_fraction)
-    data_seed = _check_int(data_seed, "--data-seed", 0)
+    test_fraction = check_in_range("test_fraction", test_fraction)
+    data_seed = check_in_range("data_seed", data_seed)
 
     if isinstance(source, tuple):
         name = "arrays"
@@ -500,41 +499,6 @@ def _show(value: object) -> str:
 
 
 # --------------------------------------------------------------------------- #
-# Option checks
-# --------------------------------------------------------------------------- #
-
-
-def _check_int(value: Any, option: str, low: int, high: int | None = None) -> int:
-    """``value`` as an int in [low, high], or an InputError naming ``option``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
-        number = int(value)
-        if number >= low and (high is None or number <= high):
-            return number
-    span = f"of at least {low}" if high is None else f"from {low} to {high}"
-    raise InputError(f"{option}: must be a whole number {span}, got {_show(value)}")
-
-
-def _check_noise(value: Any) -> float:
-    """``value`` as a finite float >= 0, or an InputError naming ``--noise``."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        number = float(value)
-        if math.isfinite(number) and number >= 0.0:
-            return number
-    raise InputError(f"--noise: must be a finite number of at least 0, got {_show(value)}")
-
-
-def _check_fraction(value: Any) -> float:
-    """``value`` as a float in [0, 1), or an InputError naming ``--test-fraction``."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        number = float(value)
-        if 0.0 <= number < 1.0:  # False for NaN
-            return number
-    raise InputError(
-        f"--test-fraction: must be at least 0 and below 1, got {_show(value)}"
-    )
-
-
-# --------------------------------------------------------------------------- #
 # Generated sets
 # --------------------------------------------------------------------------- #
 
@@ -562,7 +526,7 @@ def make_xor(
     Parameters
     ----------
     n_samples : int
-        At least 4; spread evenly over the four clusters.
+        From 4 to 1,000,000 (``RANGES['samples']``); spread evenly over the four clusters.
     noise : float
         Standard deviation of each cluster, >= 0.
     rng : numpy.random.Generator
@@ -572,8 +536,8 @@ def make_xor(
     x : ndarray, shape (n_samples, 2), float64
     y : ndarray, shape (n_samples,), int64, values in {0, 1}
     """
-    n_samples = _check_int(n_samples, "--samples", _MIN_SAMPLES)
-    noise = _check_noise(noise)
+    n_samples = check_in_range("samples", n_samples)
+    noise = check_in_range("noise", noise)
     cluster = np.repeat(np.arange(4), _class_sizes(n_samples, 4))
     sx = np.where(cluster % 2 == 0, 1.0, -1.0)
     sy = np.where(cluster < 2, 1.0, -1.0)
@@ -591,7 +555,7 @@ def make_circles(
     Parameters
     ----------
     n_samples : int
-        At least 4; half on each ring.
+        From 4 to 1,000,000; half on each ring.
     noise : float
         Standard deviation of the Gaussian noise added to each coordinate, >= 0.
     rng : numpy.random.Generator
@@ -601,8 +565,8 @@ def make_circles(
     x : ndarray, shape (n_samples, 2), float64
     y : ndarray, shape (n_samples,), int64, values in {0, 1}
     """
-    n_samples = _check_int(n_samples, "--samples", _MIN_SAMPLES)
-    noise = _check_noise(noise)
+    n_samples = check_in_range("samples", n_samples)
+    noise = check_in_range("noise", noise)
     y = np.repeat(np.arange(2), _class_sizes(n_samples, 2))
     radius = np.where(y == 0, 1.0, 0.5)
     angle = rng.uniform(0.0, 2.0 * np.pi, size=n_samples)
@@ -622,7 +586,7 @@ def make_spirals(
     Parameters
     ----------
     n_samples : int
-        At least 4; half on each arm.
+        From 4 to 1,000,000; half on each arm.
     noise : float
         Standard deviation of the Gaussian noise added to each coordinate, >= 0.
     rng : numpy.random.Generator
@@ -632,8 +596,8 @@ def make_spirals(
     x : ndarray, shape (n_samples, 2), float64
     y : ndarray, shape (n_samples,), int64, values in {0, 1}
     """
-    n_samples = _check_int(n_samples, "--samples", _MIN_SAMPLES)
-    noise = _check_noise(noise)
+    n_samples = check_in_range("samples", n_samples)
+    noise = check_in_range("noise", noise)
     y = np.repeat(np.arange(2), _class_sizes(n_samples, 2))
     # sqrt spreads points evenly along the arm instead of crowding the centre.
     t = np.sqrt(rng.uniform(0.0, 1.0, size=n_samples))
@@ -666,13 +630,13 @@ def make_blobs(
     x : ndarray, shape (n_samples, 2), float64
     y : ndarray, shape (n_samples,), int64, values in 0 .. n_classes - 1
     """
-    n_classes = _check_int(n_classes, "--classes", _MIN_CLASSES, _MAX_CLASSES)
-    n_samples = _check_int(n_samples, "--samples", _MIN_SAMPLES)
+    n_classes = check_in_range("classes", n_classes)
+    n_samples = check_in_range("samples", n_samples)
     if n_samples < 2 * n_classes:
         raise InputError(
             f"--samples: {n_classes} blobs need at least {2 * n_classes} samples, got {n_samples}"
         )
-    noise = _check_noise(noise)
+    noise = check_in_range("noise", noise)
     y = np.repeat(np.arange(n_classes), _class_sizes(n_samples, n_classes))
     ring = 1.5 / np.sin(np.pi / n_classes)  # chord between neighbours = 3
     angle = 2.0 * np.pi * np.arange(n_classes) / n_classes

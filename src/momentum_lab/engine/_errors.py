@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "LoadCancelled"]
 
 
 class InputError(ValueError):
@@ -16,3 +16,8 @@ class InputError(ValueError):
     def __init__(self, message: str) -> None:
         # One line, always: a newline inside a value would break the contract.
         super().__init__(" ".join(str(message).split()))
+
+
+class LoadCancelled(Exception):
+    """Raised by a reader whose ``cancel`` event was set (the window's Cancel button): not an
+    error of the input, so not an :class:`InputError`."""

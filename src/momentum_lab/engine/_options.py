@@ -1,6 +1,10 @@
 """Checks of option values, shared by the CLI, the Python API and the GUI.
 
-Each returns the value in its canonical type, or raises InputError naming the
+:data:`RANGES` is the one declaration of each numeric option's valid range: the engine's
+checks read it, and so do the window's widgets (a widget whose range is narrower than what
+the command line accepts would show another value than the run uses).
+
+Each check returns the value in its canonical type, or raises InputError naming the
 option as the command line spells it and the offending value.
 """
 
@@ -8,10 +12,70 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 
 from ._errors import InputError
 
-__all__ = ["check_count", "check_learning_rate", "check_momentum", "check_positive", "check_seed"]
+__all__ = ["RANGES", "OptionRange", "check_count", "check_in_range", "check_learning_rate", "check_momentum",
+           "check_positive", "check_seed"]
+
+
+@dataclass(frozen=True)
+class OptionRange:
+    """The valid values of a numeric option: ``low`` to ``high``, each end open or closed."""
+
+    low: float
+    high: float
+    integer: bool = False
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    @property
+    def widget_low(self) -> float:
+        """The smallest value a widget can hold (the next double above an open end)."""
+        return math.nextafter(self.low, math.inf) if self.low_open else self.low
+
+    @property
+    def widget_high(self) -> float:
+        """The largest value a widget can hold (the next double below an open end)."""
+        return math.nextafter(self.high, -math.inf) if self.high_open else self.high
+
+    def describe(self) -> str:
+        def num(x: float) -> str:
+            return f"{int(x):,}".replace(",", "_") if self.integer and abs(x) >= 1e5 else f"{x:g}"
+
+        if self.integer:
+            return f"a whole number from {num(self.low)} to {num(self.high)}"
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        return f"a number in {left}{num(self.low)}, {num(self.high)}{right}"
+
+
+_SEEDS = OptionRange(0, 2**31 - 1, integer=True)
+
+#: Every numeric option's range, by the option's keyword name.
+RANGES: dict[str, OptionRange] = {
+    "lr": OptionRange(0.0, 1e6),
+    "momentum": OptionRange(0.0, 1.0, high_open=True),
+    "hidden": OptionRange(1, 1000, integer=True),
+    "seed": _SEEDS,
+    "data_seed": _SEEDS,
+    "samples": OptionRange(4, 1_000_000, integer=True),
+    "noise": OptionRange(0.0, 1e3),
+    "classes": OptionRange(2, 10, integer=True),
+    "init_scale": OptionRange(0.0, 1e3, low_open=True),
+    "weight_limit": OptionRange(0.0, 1e300, low_open=True),
+    "test_fraction": OptionRange(0.0, 1.0, high_open=True),
+    # Items a second; infinity is "flat out".
+    "speed": OptionRange(0.0, math.inf, low_open=True),
+}
 
 
 def _number(option: str, value: object) -> float:
@@ -20,18 +84,34 @@ def _number(option: str, value: object) -> float:
     return float(value)
 
 
+def check_in_range(name: str, value: object, option: str | None = None) -> float | int:
+    """``value`` checked against ``RANGES[name]``: an int for whole-number options, else a float."""
+    spec = RANGES[name]
+    option = option or "--" + name.replace("_", "-")
+    if spec.integer:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
+            raise InputError(f"{option}: must be {spec.describe()}, got {value!r}")
+        return int(value)
+    x = _number(option, value)
+    if x not in spec:
+        raise InputError(f"{option}: must be {spec.describe()}, got {value!r}")
+    return x
+
+
 def check_learning_rate(value: object, option: str = "--lr") -> float:
-    """A learning rate: a finite number >= 0."""
+    """A learning rate: see ``RANGES["lr"]``."""
     lr = _number(option, value)
-    if not math.isfinite(lr) or lr < 0:
-        raise InputError(f"{option}: the learning rate must be a finite number >= 0, got {value!r}")
+    if lr not in RANGES["lr"]:
+        raise InputError(f"{option}: the learning rate must be {RANGES['lr'].describe()}, got {value!r}")
     return lr
 
 
 def check_momentum(value: object, option: str = "--momentum") -> float:
     """A momentum factor in [0, 1)."""
     m = _number(option, value)
-    if not (0.0 <= m < 1.0):
+    if m not in RANGES["momentum"]:
         raise InputError(f"{option}: momentum must be in [0, 1), got {value!r}")
     return m
 
@@ -57,5 +137,5 @@ def check_count(value: object, option: str, minimum: int = 1) -> int:
 
 
 def check_seed(value: object, option: str = "--seed") -> int:
-    """A seed: a whole number >= 0."""
-    return check_count(value, option, minimum=0)
+    """A seed: a whole number from 0 to 2**31 - 1 (what the window's seed box holds)."""
+    return check_in_range("seed", value, option)

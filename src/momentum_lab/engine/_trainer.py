@@ -26,7 +26,7 @@ from ._errors import InputError
 from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
-from ._options import check_count, check_learning_rate, check_momentum, check_positive, check_seed
+from ._options import check_count, check_in_range, check_learning_rate, check_momentum, check_seed
 from ._rules import rule_code
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class Trainer:
         weight_limit: float = DEFAULT_WEIGHT_LIMIT,
     ) -> None:
         self.dataset = dataset
-        self.layout = Layout(dataset.n_inputs, check_count(hidden, "--hidden"), dataset.n_classes)
+        self.layout = Layout(dataset.n_inputs, check_in_range("hidden", hidden), dataset.n_classes)
         self.activation = activation
         self.loss = loss
         self.rule = rule
@@ -157,8 +157,8 @@ class Trainer:
         if init not in INITS:
             raise InputError(f"--init: unknown initialisation {init!r}; choose one of {', '.join(INITS)}")
         self.init = init
-        self.init_scale = check_positive(init_scale, "--init-scale")
-        self.weight_limit = check_positive(weight_limit, "--weight-limit")
+        self.init_scale = check_in_range("init_scale", init_scale)
+        self.weight_limit = check_in_range("weight_limit", weight_limit)
         if isinstance(init_weights, dict):
             self._initial = self._checked_weights(init_weights)
         elif init_weights is not None:
