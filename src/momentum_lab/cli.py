@@ -33,7 +33,7 @@ from .engine import (
     TrainResult,
     train,
 )
-from .engine._options import check_learning_rate, check_momentum
+from .engine._options import check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
 
@@ -51,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit status 2, from :func:`main`)."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.prog}: error: {message}")
+        raise _UsageError(f"momentum-lab: error: {self.prog.removeprefix('momentum-lab ')}: {message}")
 
 
 def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
@@ -223,7 +223,8 @@ def _summary(result: TrainResult) -> str:
     h = result.history
     last = h.rows[-1]
     epochs = int(last[0])
-    parts = [f"{epochs} {'completed ' if result.diverged else ''}epoch{'' if epochs == 1 else 's'}, {result.steps:,} updates in {result.seconds:.2f} s "
+    parts = [f"{_count(epochs, ('completed ' if result.diverged else '') + 'epoch')}, "
+             f"{_count(result.steps, 'update')} in {result.seconds:.2f} s "
              f"({result.updates_per_second / 1e6:.2f}M updates/s)."]
     label = "Initial weights" if epochs == 0 else "Last completed epoch" if result.diverged else "Final"
     parts.append(f"{label}: train loss {last[1]:.4g}, accuracy {last[2]:.1%}")
@@ -237,15 +238,23 @@ def _summary(result: TrainResult) -> str:
     return " ".join(parts)
 
 
-def _check_plot_target(path: str) -> None:
-    """Before training: --plot names a .png or .svg file that can be written (and SVG can be made)."""
-    from .engine._atomic import check_writable_target
+def _count(n: int, noun: str) -> str:
+    """``1 update``, ``2,000 updates``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
-    check_writable_target(path, "--plot")
+
+def _check_suffix(path: str, option: str, suffixes: tuple[str, ...]) -> None:
+    """Before any work: ``path`` ends in one of ``suffixes`` (the format written is chosen by it)."""
     suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".png", ".svg"):
-        raise InputError(f"--plot: '{path}': the picture is written as .png or .svg, not {suffix or 'no suffix'!r}")
-    if suffix == ".svg":
+    if suffix not in suffixes:
+        raise InputError(f"{option}: '{path}': the picture is written as {' or '.join(suffixes)}, not "
+                         f"{suffix or 'no suffix'!r}")
+
+
+def _check_plot_target(path: str) -> None:
+    """Before training: --plot names a .png or .svg file (and SVG can be made)."""
+    _check_suffix(path, "--plot", (".png", ".svg"))
+    if path.lower().endswith(".svg"):
         from ._qt.export import svg_supported
 
         if not svg_supported():
@@ -253,14 +262,46 @@ def _check_plot_target(path: str) -> None:
                              "later versions); write a .png")
 
 
-def _write_plot(path: str, result: TrainResult, title: str) -> None:
-    from ._qt.report import write_curves_png  # Qt only when a picture is wanted
-    from .engine._atomic import write_error
+def _write_files(result: TrainResult, args: argparse.Namespace, plot_title: str) -> None:
+    """Write every file asked for, all or none (see engine/_atomic.py)."""
+    from .engine._api import stage_outputs
+    from .engine._atomic import Outputs
 
-    try:
-        write_curves_png(path, result.history, title=title, divergence=result.divergence)
-    except OSError as exc:
-        raise write_error("--plot", path, exc) from None
+    with Outputs() as outputs:
+        stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
+        if args.plot is not None:
+            from ._qt.report import write_curves_png  # Qt only when a picture is wanted
+
+            write_curves_png(args.plot, result.history, title=plot_title, divergence=result.divergence,
+                             outputs=outputs, option="--plot")
+
+
+_OUTPUT_FILES = (("history", "history"), ("weights", "save_weights"), ("deltas", "deltas"),
+                 ("error curves", "plot"))
+
+
+def _wrote(args: argparse.Namespace, result: TrainResult, out: TextIO, of: str = "") -> None:
+    """Say which files were written."""
+    for what, key in _OUTPUT_FILES:
+        path = getattr(args, key)
+        if path is not None and not (key == "save_weights" and result.diverged):
+            print(f"Wrote the {what}{of} to {path}", file=out)
+
+
+def _check_outputs(args: argparse.Namespace, **inputs) -> None:
+    """Before any work: the output files can be written, are distinct, and are none of the inputs."""
+    from .engine._atomic import check_outputs
+
+    check_outputs({"--save-weights": args.save_weights, "--history": args.history, "--deltas": args.deltas,
+                   "--plot": args.plot}, inputs)
+    if args.plot is not None:
+        _check_plot_target(args.plot)
+
+
+def _interrupted(progress: "_Progress", err: TextIO) -> int:
+    progress.end_line()
+    print("momentum-lab: interrupted; no file was written or changed", file=err)
+    return EXIT_INTERRUPTED
 
 
 def _ignored_options(args: argparse.Namespace) -> list[str]:
@@ -278,32 +319,34 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .engine._api import input_paths
+
     if args.scenario is not None:
         return _run_scenario(args, out, err)
     if args.epochs is None:
         args.epochs = 100
-    skip = ("command", "plot", "quiet", "scenario")
+    skip = ("command", "plot", "quiet", "scenario", "history", "deltas", "save_weights")
     # Options left out on the command line take the API's defaults.
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
-    plot = args.plot
-    if plot is not None:
-        from .engine._atomic import check_distinct_targets
-
-        check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
-                                "--deltas": args.deltas, "--plot": plot})
-        _check_plot_target(plot)
+    _check_outputs(args, **input_paths(args.dataset, args.init_weights))
     for note in _ignored_options(args):
         print(f"momentum-lab: note: {note}", file=err)
     progress = _Progress(err, args.quiet)
     try:
-        result = train(**options, progress=progress)
+        result = train(**options, record_deltas=args.deltas is not None, progress=progress)
         progress.end_line()
-        return _report(args, result, out, err)
+        print(_summary(result), file=out)
+        _write_files(result, args, f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, "
+                                   f"momentum {args.momentum:g}")
     except KeyboardInterrupt:
-        progress.end_line()
-        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
-              file=err)
-        return EXIT_INTERRUPTED
+        return _interrupted(progress, err)
+    _wrote(args, result, out)
+    if result.diverged:
+        print(f"momentum-lab: {result.divergence}", file=err)
+        if args.save_weights is not None:
+            print("momentum-lab: the weights were not saved (the run diverged)", file=err)
+        return EXIT_DIVERGED
+    return EXIT_OK
 
 
 # Options that say what to write or how to report: they go with --scenario; the rest come from the file.
@@ -313,34 +356,30 @@ _OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "
 def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``train --scenario FILE``: replay every run of a saved scenario, its changes at their steps."""
     from .engine import load_scenario, replay
-    from .engine._atomic import check_distinct_targets
+    from .engine._api import input_paths
 
     given = _training_options_given(args, "train")
     if given:
         raise InputError(f"--scenario: the run's options come from the scenario file; leave out {given[0]}")
     if args.epochs is not None and args.epochs < 1:
         raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
-    if args.plot is not None:
-        check_distinct_targets({"--save-weights": args.save_weights, "--history": args.history,
-                                "--deltas": args.deltas, "--plot": args.plot})
-        _check_plot_target(args.plot)
     scenario = load_scenario(args.scenario)
+    c = scenario.config
+    _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
     progress = _Progress(err, args.quiet)
     try:
-        results = replay(scenario, epochs=args.epochs, history=args.history, save_weights=args.save_weights,
-                         deltas=args.deltas, progress=progress)
-    except InputError as exc:
-        raise InputError(f"{args.scenario}: {exc}") from None
-    except KeyboardInterrupt:
+        try:
+            results = replay(scenario, epochs=args.epochs, record_deltas=args.deltas is not None,
+                             progress=progress)
+        except InputError as exc:
+            raise InputError(f"{args.scenario}: {exc}") from None
         progress.end_line()
-        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
-              file=err)
-        return EXIT_INTERRUPTED
-    progress.end_line()
-    c = scenario.config
+        main = results[0]
+        _write_files(main, args, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
+    except KeyboardInterrupt:
+        return _interrupted(progress, err)
     changes = len(scenario.changes)
-    print(f"Replayed {args.scenario}: {len(results)} run{'s' if len(results) > 1 else ''}, "
-          f"{changes} live change{'' if changes == 1 else 's'}.", file=out)
+    print(f"Replayed {args.scenario}: {_count(len(results), 'run')}, {_count(changes, 'live change')}.", file=out)
     for i, (lane, result) in enumerate(zip(c.lanes, results)):
         if len(results) > 1:
             print(f"Run {'ABCD'[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
@@ -349,13 +388,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if result.steps % result.dataset.n_train and not result.diverged:
             print(f"(It was saved mid-epoch, at step {result.steps:,}: the figures above are those of the "
                   "last completed epoch.)", file=out)
-    main = results[0]
-    for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
-        if path is not None and not (option == "weights" and main.diverged):
-            print(f"Wrote the {option} of run A to {path}", file=out)
-    if args.plot is not None:
-        _write_plot(args.plot, main, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
-        print(f"Wrote the error curves of run A to {args.plot}", file=out)
+    _wrote(args, main, out, " of run A")
     if main.diverged:
         print(f"momentum-lab: run A {main.divergence}", file=err)
         return EXIT_DIVERGED
@@ -377,49 +410,36 @@ def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
-def _report(args: argparse.Namespace, result: TrainResult, out: TextIO, err: TextIO) -> int:
-    """Print the summary, write the plot, and choose the exit status."""
-    plot = args.plot
-    print(_summary(result), file=out)
-    for option, path in (("history", args.history), ("weights", args.save_weights), ("deltas", args.deltas)):
-        if path is not None and not (option == "weights" and result.diverged):
-            print(f"Wrote the {option} to {path}", file=out)
-    if plot is not None:
-        title = (f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, momentum {args.momentum:g}")
-        _write_plot(plot, result, title)
-        print(f"Wrote the error curves to {plot}", file=out)
-    if result.diverged:
-        print(f"momentum-lab: {result.divergence}", file=err)
-        if args.save_weights is not None:
-            print("momentum-lab: the weights were not saved (the run diverged)", file=err)
-        return EXIT_DIVERGED
-    return EXIT_OK
-
-
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import sweep
-    from .engine._atomic import check_distinct_targets, check_writable_target
+    from .engine._api import input_paths
+    from .engine._atomic import Outputs, check_outputs
 
+    check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
     if args.png is not None:
-        check_writable_target(args.png, "--png")
-        check_distinct_targets({"--out": args.out, "--png": args.png})
+        _check_suffix(args.png, "--png", (".png",))
     for note in _ignored_options(args):
         print(f"momentum-lab: note: {note}", file=err)
-    skip = ("command", "png", "quiet")
+    skip = ("command", "png", "quiet", "out")
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     bar = _SweepProgress(err, args.quiet)
     try:
         result = sweep(**options, progress=bar)
-    except KeyboardInterrupt:
         bar.end_line()
-        print("momentum-lab: interrupted; no file is half-written (each is written whole or not at all)",
-              file=err)
-        return EXIT_INTERRUPTED
-    bar.end_line()
+        with Outputs() as outputs:
+            result.to_csv(args.out, outputs, "--out")
+            if args.png is not None:
+                from ._qt.report import write_sweep_png
+
+                write_sweep_png(args.png, result, title=f"{result.options['dataset']}: {result.rule} rule, "
+                                                        f"{args.epochs} epochs", outputs=outputs, option="--png")
+    except KeyboardInterrupt:
+        return _interrupted(bar, err)
     n = result.lrs.size * result.momenta.size
     diverged = int(np.isfinite(result.diverged_at_epoch).sum())
-    print(f"{n} configurations x {args.epochs} epochs: {result.updates:,} updates in {result.seconds:.2f} s "
-          f"({result.updates_per_second / 1e6:.1f}M configuration-updates/s); {diverged} diverged.", file=out)
+    print(f"{_count(n, 'configuration')} x {_count(args.epochs, 'epoch')}: {_count(result.updates, 'update')} in "
+          f"{result.seconds:.2f} s ({result.updates_per_second / 1e6:.1f}M configuration-updates/s); "
+          f"{diverged} diverged.", file=out)
     try:
         best = result.best()
         print(f"Lowest final train loss: {best['final_train_loss']:.4g} at lr {best['lr']:.4g}, "
@@ -428,10 +448,6 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("Every configuration diverged.", file=out)
     print(f"Wrote the table to {args.out}", file=out)
     if args.png is not None:
-        from ._qt.report import write_sweep_png
-
-        write_sweep_png(args.png, result, title=f"{result.options['dataset']}: {result.rule} rule, "
-                                                f"{args.epochs} epochs")
         print(f"Wrote the heatmap to {args.png}", file=out)
     return EXIT_OK
 
@@ -471,7 +487,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
     from ._qt._app import has_display
     from .engine import Trainer, load_dataset
-    from .engine._atomic import check_writable_target
+    from .engine._api import input_paths
+    from .engine._atomic import check_outputs
 
     if args.screenshot is None and not has_display():
         raise InputError("gui: there is no display here; add --screenshot FILE to save a picture of the "
@@ -482,15 +499,15 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise ValueError
     except ValueError:
         raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
-    if args.speed is not None and not (args.speed > 0):
-        raise InputError(f"--speed: must be a number of items a second > 0, got {args.speed!r}")
+    if args.speed is not None:
+        check_in_range("speed", args.speed)
     epochs = args.epochs
     if epochs is None:
         epochs = 100 if args.screenshot else 0
     elif epochs < 1:
         raise InputError(f"--epochs: must be at least 1, got {epochs}")
     if args.screenshot is not None:
-        check_writable_target(args.screenshot, "--screenshot")
+        _check_suffix(args.screenshot, "--screenshot", (".png",))
     for note in _ignored_options(args):
         print(f"momentum-lab: note: {note}", file=err)
 
@@ -528,6 +545,10 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             epochs = 0
         elif args.epochs is None and args.screenshot is not None:
             epochs = scenario.epochs or 100  # like train --scenario
+    inputs = input_paths(config.dataset, config.init_weights, **{"--scenario": args.scenario})
+    if lesson is not None:
+        inputs["--lesson"] = str(lesson.path)
+    check_outputs({"--screenshot": args.screenshot}, inputs)
     # The same checks the worker will make, here, so that bad options get one line and status 2.
     data = load_dataset(config.dataset, **config.dataset_options())
     for options in config.lane_options():

@@ -13,10 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 
-from ..engine._atomic import atomic_write, check_writable_target, write_error
-from ..engine._io import save_weights, write_history_csv
+from ..engine._api import input_paths
+from ..engine._atomic import Outputs, check_outputs, check_writable_target
+from ..engine._io import save_arrays, save_weights, write_history_csv
 from ..engine._network import PARAM_NAMES
-from .report import save_png
+from .report import save_bytes, save_png
 
 __all__ = ["DATA_EXPORTS", "PLOT_FORMATS", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
            "save_weights_now", "svg_supported"]
@@ -47,81 +48,81 @@ def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
     }
 
 
-def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "export") -> None:
-    """Write one plot as PNG or SVG (by the file's suffix), atomically.
+def _check(controller, path: str | os.PathLike[str], option: str) -> None:
+    """Before writing: ``path`` can be written and is none of the run's input files."""
+    c = controller.config
+    check_outputs({option: path}, input_paths(c.dataset, c.init_weights))
+
+
+def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "export", controller=None,
+                outputs: Outputs | None = None) -> None:
+    """Write one plot as PNG or SVG (by the file's suffix), atomically (or staged into ``outputs``).
 
     Raises
     ------
     InputError
-        An unknown suffix, SVG on a Qt stack where pyqtgraph cannot make it, or a failed write
-        (the message names the file and why; an earlier file there is intact).
+        An unknown suffix, SVG on a Qt stack where pyqtgraph cannot make it, a path that is one of
+        the ``controller``'s run's inputs, or a failed write (the message names the file and why;
+        an earlier file there is intact).
     """
     from ..engine import InputError
 
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in PLOT_FORMATS:
         raise InputError(f"{option}: '{path}': a plot is saved as .png or .svg, not {suffix or 'no suffix'!r}")
-    check_writable_target(path, option)
-    try:
-        if suffix == "png":
-            exporter = ImageExporter(item)
-            # At least 1200 px wide: sharp on a slide or a handout.
-            width = max(1200, int(item.sceneBoundingRect().width()))
-            exporter.parameters()["width"] = width
-            image = exporter.export(toBytes=True)
-            if image is None or image.isNull():
-                raise OSError("the picture could not be drawn")
-            save_png(image, path)
-        else:
-            if not svg_supported():
-                import PySide6
+    if controller is not None:
+        _check(controller, path, option)
+    else:
+        check_writable_target(path, option)
+    if suffix == "png":
+        exporter = ImageExporter(item)
+        # At least 1200 px wide: sharp on a slide or a handout.
+        width = max(1200, int(item.sceneBoundingRect().width()))
+        exporter.parameters()["width"] = width
+        image = exporter.export(toBytes=True)
+        if image is None or image.isNull():
+            raise InputError(f"{option}: cannot write '{path}': the picture could not be drawn")
+        save_png(image, path, outputs, option)
+    else:
+        if not svg_supported():
+            import PySide6
 
-                raise InputError(f"{option}: '{path}': SVG export needs PySide6 6.10 (pyqtgraph 0.14 cannot "
-                                 f"write SVG with {PySide6.__version__}); save a PNG instead")
-            data = SVGExporter(item).export(toBytes=True)
-            with atomic_write(path, "wb") as handle:
-                handle.write(data if isinstance(data, bytes) else bytes(data))
-    except OSError as exc:
-        raise write_error(option, path, exc) from None
+            raise InputError(f"{option}: '{path}': SVG export needs PySide6 6.10 (pyqtgraph 0.14 cannot "
+                             f"write SVG with {PySide6.__version__}); save a PNG instead")
+        data = SVGExporter(item).export(toBytes=True)
+        save_bytes(path, data if isinstance(data, bytes) else bytes(data), outputs, option)
 
 
-def save_history(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+def save_history(controller, path: str | os.PathLike[str], lane: int = 0, outputs: Outputs | None = None,
+                 option: str = "export") -> None:
     """The per-epoch history of run ``lane`` as kept by the window (see HistoryLog), as CSV."""
-    check_writable_target(path, "export")
-    try:
-        write_history_csv(path, controller.lanes[lane].history.rows)
-    except OSError as exc:
-        raise write_error("export", path, exc) from None
+    _check(controller, path, option)
+    write_history_csv(path, controller.lanes[lane].history.rows, outputs, option)
 
 
-def save_weights_now(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+def save_weights_now(controller, path: str | os.PathLike[str], lane: int = 0, outputs: Outputs | None = None,
+                     option: str = "export") -> None:
     """Run ``lane``'s current weights as ``.npz`` (ih_weights, h_biases, ho_weights, o_biases)."""
     from ..engine import InputError
 
     report = controller.lanes[lane].latest
     if report is None:
-        raise InputError("export: no weights yet (the run is still being prepared)")
-    check_writable_target(path, "export")
-    try:
-        save_weights(path, {n: v.copy() for n, v in controller.layout.views(report.params).items()})
-    except OSError as exc:
-        raise write_error("export", path, exc) from None
+        raise InputError(f"{option}: no weights yet (the run is still being prepared)")
+    _check(controller, path, option)
+    save_weights(path, {n: v.copy() for n, v in controller.layout.views(report.params).items()}, outputs, option)
 
 
-def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0) -> None:
+def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0, outputs: Outputs | None = None,
+                     option: str = "export") -> None:
     """The deltas of run ``lane``'s latest steps the window keeps, as ``.npz``: ``step`` (k,) and
     ``ih_deltas``, ``h_bias_deltas``, ``ho_deltas``, ``o_bias_deltas`` with a leading step axis."""
     from ..engine import DELTA_NAMES
 
-    check_writable_target(path, "export")
+    _check(controller, path, option)
     steps, rows = controller.lanes[lane].deltas.latest()
     views = controller.layout.views(np.ascontiguousarray(rows))
     arrays = {"step": steps.copy(), **{dn: views[pn].copy() for dn, pn in zip(DELTA_NAMES, PARAM_NAMES)}}
-    try:
-        with atomic_write(path, "wb") as handle:
-            np.savez(handle, **arrays)
-    except OSError as exc:
-        raise write_error("export", path, exc) from None
+    save_arrays(path, arrays, outputs, option)
 
 
 #: The run's data, as the window exports it: file name -> (menu text, file-dialog filter, writer).
@@ -132,9 +133,13 @@ DATA_EXPORTS = {
 }
 
 
-def export_all(window, folder: str | os.PathLike[str]) -> list[Path]:
+def export_all(window, folder: str | os.PathLike[str], outputs: Outputs | None = None) -> list[Path]:
     """Every plot (PNG, and SVG where supported), the history, the weights and the latest deltas
-    of the main run, into ``folder``; returns the files written."""
+    of the main run, into ``folder``, all or none; returns the files written. With ``outputs``
+    the files are staged there (the caller commits them with its own)."""
+    if outputs is None:
+        with Outputs() as own:
+            return export_all(window, folder, own)
     folder = Path(folder)
     window.refresh()
     written = []
@@ -142,9 +147,9 @@ def export_all(window, folder: str | os.PathLike[str]) -> list[Path]:
     for stem, (_, item) in plots_of(window).items():
         for fmt in formats:
             path = folder / f"{stem}.{fmt}"
-            export_plot(item, path, "--export")
+            export_plot(item, path, "--export", window.controller, outputs)
             written.append(path)
     for name, (_, _, write) in DATA_EXPORTS.items():
-        write(window.controller, folder / name)
+        write(window.controller, folder / name, outputs=outputs, option="--export")
         written.append(folder / name)
     return written

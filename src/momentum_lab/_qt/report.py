@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from ..engine import Divergence, History
-from ..engine._atomic import atomic_write
+from ..engine._atomic import Outputs, atomic_write
 from ._app import ensure_app
 
 __all__ = ["SWEEP_MEASURES", "draw_sweep", "render_curves", "render_sweep", "save_png", "sweep_cells",
@@ -75,8 +75,8 @@ def _curves_view(history: History, title: str, divergence: Divergence | None, si
     return view
 
 
-def save_png(image, path: str | os.PathLike[str]) -> None:
-    """Write a QImage as a PNG file, atomically."""
+def save_png(image, path: str | os.PathLike[str], outputs: Outputs | None = None, option: str | None = None) -> None:
+    """Write a QImage as a PNG file, atomically (or staged into ``outputs``)."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
     data = QByteArray()
@@ -85,13 +85,23 @@ def save_png(image, path: str | os.PathLike[str]) -> None:
     if not image.save(buffer, "PNG"):
         raise OSError(f"could not encode the picture for {path} as PNG")
     buffer.close()
-    with atomic_write(path, "wb") as fh:
-        fh.write(bytes(data))
+    save_bytes(path, bytes(data), outputs, option)
+
+
+def save_bytes(path: str | os.PathLike[str], data: bytes, outputs: Outputs | None, option: str | None) -> None:
+    """Write ``data`` to ``path``, atomically (or staged into ``outputs``)."""
+    if outputs is not None:
+        outputs.write_bytes(path, option, data)
+    else:
+        with atomic_write(path, "wb", option) as fh:
+            fh.write(data)
 
 
 def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
-                     divergence: Divergence | None = None) -> None:
-    """Write :func:`render_curves` as a PNG, or as SVG when ``path`` ends in ``.svg``, atomically."""
+                     divergence: Divergence | None = None, outputs: Outputs | None = None,
+                     option: str | None = None) -> None:
+    """Write :func:`render_curves` as a PNG, or as SVG when ``path`` ends in ``.svg``, atomically
+    (or staged into ``outputs``)."""
     view = _curves_view(history, title, divergence, (1200, 520))
     if str(path).lower().endswith(".svg"):
         from .export import svg_supported
@@ -103,10 +113,9 @@ def write_curves_png(path: str | os.PathLike[str], history: History, title: str 
 
         view.grab()  # lay the scene out
         data = SVGExporter(view.scene()).export(toBytes=True)
-        with atomic_write(path, "wb") as fh:
-            fh.write(bytes(data))
+        save_bytes(path, bytes(data), outputs, option)
     else:
-        save_png(view.grab().toImage(), path)
+        save_png(view.grab().toImage(), path, outputs, option)
 
 
 #: What a sweep's heatmap can show: measure -> (title, log colour scale).
@@ -186,6 +195,7 @@ def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
     return view.grab().toImage()
 
 
-def write_sweep_png(path: str | os.PathLike[str], result, title: str = "") -> None:
-    """Write :func:`render_sweep` as a PNG, atomically."""
-    save_png(render_sweep(result, title), path)
+def write_sweep_png(path: str | os.PathLike[str], result, title: str = "", outputs: Outputs | None = None,
+                    option: str | None = None) -> None:
+    """Write :func:`render_sweep` as a PNG, atomically (or staged into ``outputs``)."""
+    save_png(render_sweep(result, title), path, outputs, option)

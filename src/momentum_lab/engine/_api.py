@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import check_distinct_targets, check_writable_target, write_error
-from ._datasets import Dataset, load_dataset
+from ._atomic import Outputs, check_outputs
+from ._datasets import DATASET_NAMES, Dataset, load_dataset
 from ._errors import InputError
-from ._io import DELTA_NAMES, HISTORY_COLUMNS, save_deltas, write_history_csv
+from ._io import DELTA_NAMES, HISTORY_COLUMNS, save_arrays, write_history_csv
 from ._io import save_weights as _save_weights_file
 from ._options import check_count, check_learning_rate, check_momentum
 from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, Trainer
@@ -176,11 +176,8 @@ def train(
     options = {k: v for k, v in locals().items() if k != "progress"}
     epochs = check_count(epochs, "--epochs")
     schedule = _checked_changes(changes)
-    targets = {"--save-weights": save_weights, "--history": history, "--deltas": deltas}
-    for option, path in targets.items():
-        if path is not None:
-            check_writable_target(path, option)
-    check_distinct_targets(targets)
+    check_outputs({"--save-weights": save_weights, "--history": history, "--deltas": deltas},
+                  input_paths(dataset, init_weights))
     data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
                         n_samples=samples, noise=noise, n_classes=classes)
     trainer = Trainer(data, hidden=hidden, activation=activation, loss=loss, rule=rule, lr=lr,
@@ -223,21 +220,32 @@ def train(
     if keep_deltas:
         kept = buffer[: trainer.step]
         recorded = {dn: v for dn, v in zip(DELTA_NAMES, trainer.layout.views(kept).values())}
-    writes = [
-        ("--deltas", deltas, lambda p: save_deltas(p, trainer.layout, buffer[: trainer.step])),
-        ("--history", history, hist.to_csv),
-        # Diverged weights are not finite or not useful; keep any earlier file as it is.
-        ("--save-weights", save_weights if trainer.divergence is None else None,
-         lambda p: _save_weights_file(p, trainer.weights())),
-    ]
-    for option, path, write in writes:
-        if path is not None:
-            try:
-                write(path)
-            except OSError as exc:
-                raise write_error(option, path, exc) from None
-    return TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
-                       trainer.step, seconds, compile_seconds, data, options)
+    result = TrainResult(hist, trainer.weights(), trainer.initial_weights(), recorded, trainer.divergence,
+                         trainer.step, seconds, compile_seconds, data, options)
+    with Outputs() as out:
+        stage_outputs(out, result, history=history, deltas=deltas, save_weights=save_weights)
+    return result
+
+
+def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:
+    """A run's input files, by option (for :func:`check_outputs`): the data set unless it is a
+    shipped or generated set's name, the initial weights, and any ``more``."""
+    named = isinstance(dataset, str) and dataset in DATASET_NAMES
+    return {"--dataset": None if named else dataset, "--init-weights": init_weights, **more}
+
+
+def stage_outputs(out: Outputs, result: TrainResult, *, history: Any = None, deltas: Any = None,
+                  save_weights: Any = None) -> None:
+    """Stage a result's files into ``out``: the history CSV, the deltas and (unless the run
+    diverged: its weights are not finite or not useful, and any earlier file stays) the weights."""
+    if deltas is not None:
+        if result.deltas is None:
+            raise ValueError("stage_outputs: the run recorded no deltas")
+        save_arrays(deltas, {name: result.deltas[name] for name in DELTA_NAMES}, out, "--deltas")
+    if history is not None:
+        write_history_csv(history, result.history.rows, out, "--history")
+    if save_weights is not None and result.divergence is None:
+        _save_weights_file(save_weights, result.weights, out, "--save-weights")
 
 
 

@@ -1,22 +1,43 @@
-"""Atomic file writes: a temporary file in the target folder, then a rename.
+"""Writing files: all of a command's outputs, or none of them.
 
-A reader never sees a half-written file, and a failed write leaves any earlier
-file at that path as it was.
+Each output is first written whole into a temporary file beside its target
+(``.NAME.momentum-lab-PID-XXXX.tmp``) and flushed to disk; only when every output of
+the command has been written are they renamed over their targets, one after the other,
+with Ctrl-C and TERM held back meanwhile. A failure (a full disk, say) or an interrupt
+before that point removes the temporary files and leaves every target as it was. A
+temporary file left by a process that was killed is removed by the next write beside
+it.
+
+What a target may be:
+
+- a regular file (replaced) or a new name in a folder that exists and can be written;
+- a symbolic link: written *through*; the file it points to is replaced (its temporary
+  file is made beside it) and the link stays a link;
+- never a folder, a device (``/dev/null``), a FIFO or a socket: refused before any work,
+  as renaming a file over them would replace them;
+- never one of the command's input files, nor the same file as another output (compared
+  by real path and by inode, so a link or a hard link is caught too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
+import signal
 import stat
-import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from ._errors import InputError
+from ._files import file_kind
 
-__all__ = ["atomic_write", "check_distinct_targets", "check_writable_target", "write_error"]
+__all__ = ["Outputs", "atomic_write", "check_outputs", "check_writable_target", "write_error"]
+
+_MARK = ".momentum-lab-"
 
 
 def _read_umask() -> int:
@@ -29,35 +50,70 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def real_target(path: str | os.PathLike[str]) -> Path:
+    """The file a write to ``path`` changes: a symbolic link's target, else ``path`` itself."""
+    return Path(os.path.realpath(path))
+
+
 def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
-    """Check, before any work is done, that ``path`` can be written.
+    """Check, before any work is done, that ``path`` can be written; return the real target.
 
     Raises
     ------
     InputError
-        When the path is empty, the folder does not exist or cannot be written
-        to, or ``path`` is a folder.
+        When the path is empty, names a folder, a device, a FIFO or a socket, or its
+        folder does not exist or cannot be written to.
     """
     if not str(path).strip():
         raise InputError(f"{option}: empty path")
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise InputError(f"{option}: '{target}' is a folder, not a file")
+    target = real_target(path)
+    try:
+        info = os.stat(target)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{option}: '{path}' is a folder, not a file")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{option}: '{path}' is {file_kind(info.st_mode)}, not a regular file; Momentum Lab "
+                         "writes only regular files (give a file's path)")
+    folder = target.parent
     if not folder.is_dir():
-        raise InputError(f"{option}: the output folder '{folder}' does not exist")
+        raise InputError(f"{option}: the output folder '{Path(path).parent}' does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{option}: cannot write in the folder '{folder}' (permission denied)")
     return target
 
 
-def check_distinct_targets(targets: dict[str, str | os.PathLike[str] | None]) -> None:
-    """Refuse two outputs (option -> path) that name the same file: the second would replace the first."""
-    seen: dict[str, str] = {}
-    for option, path in targets.items():
+def _identity(path: str | os.PathLike[str]) -> tuple:
+    """What makes two paths the same file: the device and inode of an existing file, else the real path."""
+    try:
+        info = os.stat(path)
+        return ("inode", info.st_dev, info.st_ino)
+    except OSError:
+        return ("path", os.path.realpath(path))
+
+
+def check_outputs(outputs: dict[str, str | os.PathLike[str] | None],
+                  inputs: dict[str, object] | None = None) -> None:
+    """Check a command's outputs (option -> path, None for none) before any work is done.
+
+    Each must be writable (:func:`check_writable_target`), none may be the same file as
+    another output, and none may be one of ``inputs`` (option -> path; values that are not
+    paths, such as a data set's name or arrays, are passed over).
+    """
+    seen: dict[tuple, str] = {}
+    for option, source in (inputs or {}).items():
+        if isinstance(source, (str, os.PathLike)) and str(source).strip() and os.path.exists(source):
+            seen.setdefault(_identity(source), option)
+    inputs_seen = dict(seen)
+    for option, path in outputs.items():
         if path is None:
             continue
-        key = os.path.realpath(path)
+        check_writable_target(path, option)
+        key = _identity(path)
+        if key in inputs_seen:
+            raise InputError(f"{option}: '{path}' is the {inputs_seen[key]} file, which would be replaced; "
+                             "write the output somewhere else")
         if key in seen:
             raise InputError(f"{option}: '{path}' is also the {seen[key]} file; give each output its own path")
         seen[key] = option
@@ -68,34 +124,132 @@ def write_error(option: str, path: str | os.PathLike[str], exc: OSError) -> Inpu
     return InputError(f"{option}: cannot write '{path}': {exc.strerror or exc}")
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success rename it over ``path``.
-
-    ``mode`` is ``"w"`` (text, UTF-8, ``\\n`` line ends) or ``"wb"``. If the
-    body raises, the temporary file is removed and ``path`` is untouched.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+def _pid_alive(pid: int) -> bool:
     try:
-        # mkstemp makes the file private (0600); give it the mode an ordinary
-        # write would: the old file's, or 0666 less the umask.
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove temporary files of ``target`` left by Momentum Lab processes that no longer run."""
+    pattern = re.compile(re.escape(f".{target.name}{_MARK}") + r"(\d+)-[0-9a-f]+\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            match = pattern.fullmatch(entry.name)
+            if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (in the main thread) until the block ends."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class Outputs:
+    """The files one command writes: staged into temporary files, renamed together at the end.
+
+    Used as a context manager: on a normal exit every staged file is renamed over its
+    target; on an exception (or Ctrl-C) every temporary file is removed and no target
+    changes::
+
+        with Outputs() as out:
+            with out.open("history.csv", "--history") as fh:
+                fh.write(text)
+            out.write_bytes("curves.png", "--plot", png)
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[str | None, str | os.PathLike[str], Path, str]] = []
+
+    @contextlib.contextmanager
+    def open(self, path: str | os.PathLike[str], option: str | None = None, mode: str = "w") -> Iterator[IO]:
+        """A handle on the temporary file of ``path``; ``mode`` "w" (UTF-8 text, ``\\n``) or "wb".
+
+        With ``option``, an ``OSError`` becomes an :class:`InputError` naming it.
+        """
+        target = real_target(path)
+        _remove_stale(target)
+        name = f".{target.name}{_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp = target.parent / name
         try:
-            permissions = stat.S_IMODE(target.stat().st_mode)
-        except FileNotFoundError:
-            permissions = 0o666 & ~_UMASK
-        os.chmod(tmp_name, permissions)
-        if "b" in mode:
-            handle = os.fdopen(fd, mode)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as exc:
+            if option is None:
+                raise
+            raise write_error(option, path, exc) from None
+        try:
+            # Give the file the mode an ordinary write would: the old file's, or 0666 less the umask.
+            try:
+                permissions = stat.S_IMODE(target.stat().st_mode)
+            except FileNotFoundError:
+                permissions = 0o666 & ~_UMASK
+            os.chmod(tmp, permissions)
+            handle = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
+            with handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError) and option is not None:
+                raise write_error(option, path, exc) from None
+            raise
+        self._staged.append((option, path, target, str(tmp)))
+
+    def write_bytes(self, path: str | os.PathLike[str], option: str | None, data: bytes) -> None:
+        """Stage ``data`` as the content of ``path``."""
+        with self.open(path, option, "wb") as handle:
+            handle.write(data)
+
+    def commit(self) -> None:
+        """Rename every staged file over its target (signals held back meanwhile)."""
+        with _signals_held():
+            staged, self._staged = self._staged, []
+            for i, (option, path, target, tmp) in enumerate(staged):
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    self._staged = staged[i:]
+                    self.discard()
+                    if option is None:
+                        raise
+                    raise write_error(option, path, exc) from None
+
+    def discard(self) -> None:
+        """Remove every staged temporary file; no target changes."""
+        staged, self._staged = self._staged, []
+        for *_, tmp in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
         else:
-            handle = os.fdopen(fd, mode, encoding="utf-8", newline="")
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+            self.discard()
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", option: str | None = None) -> Iterator[IO]:
+    """One file written atomically (an :class:`Outputs` of one): a temporary file beside
+    ``path``, renamed over it on success. If the body raises, ``path`` is untouched."""
+    with Outputs() as out, out.open(path, option, mode) as handle:
+        yield handle

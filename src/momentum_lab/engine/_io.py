@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ._atomic import Outputs, atomic_write
 from ._errors import InputError
 from ._network import PARAM_NAMES, Layout
 
-__all__ = ["DELTA_NAMES", "HISTORY_COLUMNS", "load_weights", "save_deltas", "save_weights", "write_history_csv"]
+__all__ = ["DELTA_NAMES", "HISTORY_COLUMNS", "load_weights", "save_arrays", "save_deltas", "save_weights",
+           "write_history_csv"]
 
 #: The columns of a history row, as written to the history CSV.
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "momentum")
@@ -60,17 +61,29 @@ def load_weights(path: str | os.PathLike[str], option: str = "--init-weights") -
         return out
 
 
-def save_weights(path: str | os.PathLike[str], named: dict[str, np.ndarray]) -> None:
-    """Write the four named parameters to an ``.npz`` file, atomically."""
-    with atomic_write(path, "wb") as fh:
-        np.savez(fh, **{name: named[name] for name in PARAM_NAMES})
+def _staged(path: str | os.PathLike[str], mode: str, outputs: Outputs | None, option: str | None):
+    """A handle to write ``path`` through: staged into ``outputs``, or atomically on its own."""
+    return outputs.open(path, option, mode) if outputs is not None else atomic_write(path, mode, option)
 
 
-def save_deltas(path: str | os.PathLike[str], layout: Layout, deltas: np.ndarray) -> None:
+def save_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], outputs: Outputs | None = None,
+                option: str | None = None) -> None:
+    """Write named arrays as an ``.npz`` file, atomically (or staged into ``outputs``)."""
+    with _staged(path, "wb", outputs, option) as fh:
+        np.savez(fh, **arrays)
+
+
+def save_weights(path: str | os.PathLike[str], named: dict[str, np.ndarray], outputs: Outputs | None = None,
+                 option: str | None = None) -> None:
+    """Write the four named parameters to an ``.npz`` file, atomically (or staged into ``outputs``)."""
+    save_arrays(path, {name: named[name] for name in PARAM_NAMES}, outputs, option)
+
+
+def save_deltas(path: str | os.PathLike[str], layout: Layout, deltas: np.ndarray, outputs: Outputs | None = None,
+                option: str | None = None) -> None:
     """Write recorded deltas (shape ``(steps, n_params)``) as four arrays with a leading step axis."""
     views = layout.views(deltas)
-    with atomic_write(path, "wb") as fh:
-        np.savez(fh, **{dname: views[pname] for dname, pname in zip(DELTA_NAMES, PARAM_NAMES)})
+    save_arrays(path, {dname: views[pname] for dname, pname in zip(DELTA_NAMES, PARAM_NAMES)}, outputs, option)
 
 
 def _cell(column: str, value: float) -> str:
@@ -81,9 +94,11 @@ def _cell(column: str, value: float) -> str:
     return repr(float(value))
 
 
-def write_history_csv(path: str | os.PathLike[str], rows: np.ndarray) -> None:
-    """Write history rows (columns HISTORY_COLUMNS) as CSV, atomically; NaN becomes an empty cell."""
-    with atomic_write(path, "w") as fh:
+def write_history_csv(path: str | os.PathLike[str], rows: np.ndarray, outputs: Outputs | None = None,
+                      option: str | None = None) -> None:
+    """Write history rows (columns HISTORY_COLUMNS) as CSV, atomically (or staged into ``outputs``);
+    NaN becomes an empty cell."""
+    with _staged(path, "w", outputs, option) as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(HISTORY_COLUMNS)
         for row in rows:

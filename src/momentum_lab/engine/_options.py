@@ -71,7 +71,7 @@ RANGES: dict[str, OptionRange] = {
     "noise": OptionRange(0.0, 1e3),
     "classes": OptionRange(2, 10, integer=True),
     "init_scale": OptionRange(0.0, 1e3, low_open=True),
-    "weight_limit": OptionRange(0.0, 1e300, low_open=True),
+    "weight_limit": OptionRange(0.0, math.inf, low_open=True, high_open=True),
     "test_fraction": OptionRange(0.0, 1.0, high_open=True),
     # Items a second; infinity is "flat out".
     "speed": OptionRange(0.0, math.inf, low_open=True),

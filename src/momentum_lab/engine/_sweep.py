@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_write, check_writable_target, write_error
+from ._api import input_paths
+from ._atomic import Outputs, atomic_write, check_outputs
 from ._datasets import load_dataset
 from ._errors import InputError
+from ._files import size_text
 from ._kernel import OK, sweep_kernel_for
 from ._options import check_count, check_learning_rate, check_momentum, check_positive
 from ._trainer import DEFAULT_WEIGHT_LIMIT, Trainer, draw_orders, order_stream
@@ -32,6 +35,11 @@ SWEEP_COLUMNS = ("rule", "lr", "momentum", "final_train_loss", "final_train_accu
                  "diverged_at_epoch")
 # Each call of the compiled sweep takes about this long: progress shows, Ctrl-C answers.
 _CHUNK_SECONDS = 0.2
+# A sweep whose curves and states would need more memory than this is refused.
+MAX_SWEEP_BYTES = 2 << 30
+_ONE_SWEEP_AT_A_TIME = threading.Lock()
+# Values on one axis of the grid at the most.
+MAX_GRID_VALUES = 1000
 
 
 def parse_range(text: str, option: str, log: bool) -> tuple[float, float, int]:
@@ -49,6 +57,8 @@ def parse_range(text: str, option: str, log: bool) -> tuple[float, float, int]:
 def check_grid(spec: tuple[float, float, int], option: str, log: bool) -> tuple[float, float, int]:
     low, high, n = spec
     n = check_count(n, option)
+    if n > MAX_GRID_VALUES:
+        raise InputError(f"{option}: at most {MAX_GRID_VALUES} values on each axis of a grid, got N = {n}")
     if log:
         low, high = check_positive(low, option), check_learning_rate(high, option)
     else:
@@ -132,9 +142,10 @@ class SweepResult:
             raise ValueError("every configuration diverged")
         return min(rows, key=lambda r: r["final_train_loss"])
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the table (SWEEP_COLUMNS), atomically; an empty cell means "never" / "did not"."""
-        with atomic_write(path, "w") as fh:
+    def to_csv(self, path: str | os.PathLike[str], outputs: Outputs | None = None, option: str | None = None) -> None:
+        """Write the table (SWEEP_COLUMNS), atomically (or staged into ``outputs``); an empty cell
+        means "never" / "did not"."""
+        with (outputs.open(path, option) if outputs is not None else atomic_write(path, "w", option)) as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(SWEEP_COLUMNS)
             for row in self.rows():
@@ -203,8 +214,7 @@ def sweep(
     epochs = check_count(epochs, "--epochs")
     if target_loss is not None:
         target_loss = check_positive(target_loss, "--target-loss")
-    if out is not None:
-        check_writable_target(out, "--out")
+    check_outputs({"--out": out}, input_paths(dataset, init_weights))
     data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
                         n_samples=samples, noise=noise, n_classes=classes)
     lrs, momenta = grid_values(lr_spec, log=True), grid_values(m_spec, log=False)
@@ -216,6 +226,11 @@ def sweep(
     kernel = sweep_kernel_for(ly.n_inputs, ly.n_hidden, ly.n_outputs)
     grid_lr, grid_m = (a.ravel() for a in np.meshgrid(lrs, momenta, indexing="ij"))
     n_cfg = grid_lr.size
+    need = n_cfg * (2 * (epochs + 1) + 2 * ly.n_params + 6) * 8
+    if need > MAX_SWEEP_BYTES:
+        raise InputError(f"--epochs: {n_cfg} configurations x {epochs} epochs need {size_text(need)} of memory "
+                         f"for their curves (the limit is {size_text(MAX_SWEEP_BYTES)}); sweep fewer epochs or a "
+                         "smaller grid")
     params = np.tile(start.params, (n_cfg, 1))
     states = np.zeros_like(params)
     statuses = np.zeros(n_cfg, dtype=np.int64)
@@ -233,22 +248,25 @@ def sweep(
 
     if progress is not None:
         progress(0, epochs)  # before the compile: a caller can stop here (its hook raising)
-    run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
-    rng = order_stream(seed)
-    began = time.perf_counter()
-    done, chunk = 0, 1
-    while done < epochs and np.any(statuses == OK):
-        rows = min(chunk, epochs - done)
-        orders = draw_orders(rng, rows, data.n_train, shuffle)
-        t0 = time.perf_counter()
-        evals = run(orders)
-        took = time.perf_counter() - t0
-        history[:, done + 1:done + 1 + rows] = evals[:, :, :2]
-        done += rows
-        chunk = max(1, min(4 * chunk, int(rows * _CHUNK_SECONDS / max(took, 1e-6))))
-        if progress is not None:
-            progress(done, epochs)
-    seconds = time.perf_counter() - began
+    # numba's parallel layer must not be entered by two threads at once (its fallback layer
+    # aborts the process): one sweep at a time in this process, whoever calls.
+    with _ONE_SWEEP_AT_A_TIME:
+        run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
+        rng = order_stream(seed)
+        began = time.perf_counter()
+        done, chunk = 0, 1
+        while done < epochs and np.any(statuses == OK):
+            rows = min(chunk, epochs - done)
+            orders = draw_orders(rng, rows, data.n_train, shuffle)
+            t0 = time.perf_counter()
+            evals = run(orders)
+            took = time.perf_counter() - t0
+            history[:, done + 1:done + 1 + rows] = evals[:, :, :2]
+            done += rows
+            chunk = max(1, min(4 * chunk, int(rows * _CHUNK_SECONDS / max(took, 1e-6))))
+            if progress is not None:
+                progress(done, epochs)
+        seconds = time.perf_counter() - began
 
     loss_curves = history[:, :, 0]
     reached = np.isfinite(loss_curves)
@@ -268,8 +286,5 @@ def sweep(
                          to_target.reshape(shape), diverged.reshape(shape), target_loss, updates, seconds,
                          options)
     if out is not None:
-        try:
-            result.to_csv(out)
-        except OSError as exc:
-            raise write_error("--out", out, exc) from None
+        result.to_csv(out, option="--out")
     return result
