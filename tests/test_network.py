@@ -119,7 +119,7 @@ def test_layout_views_flatten_and_labels():
 
 
 def test_unknown_activation_and_loss():
-    with pytest.raises(InputError, match="--activation: unknown activation 'softplus'"):
+    with pytest.raises(InputError, match="activation=: unknown activation 'softplus'"):
         activation_code("softplus")
-    with pytest.raises(InputError, match="--loss: unknown loss 'hinge'"):
+    with pytest.raises(InputError, match="loss=: unknown loss 'hinge'"):
         loss_code("hinge")

@@ -93,7 +93,7 @@ def test_update_works_on_arrays_in_place():
 
 
 def test_update_refuses_unknown_rule_and_copies():
-    with pytest.raises(InputError, match="--rule: unknown update rule 'adam'"):
+    with pytest.raises(InputError, match="rule=: unknown update rule 'adam'"):
         update("adam", np.zeros(1), np.zeros(1), np.zeros(1), lr=0.1, momentum=0.0)
     with pytest.raises(TypeError):
         update("lookback", np.zeros(3, dtype=np.float32), np.zeros(3), np.zeros(3), lr=0.1, momentum=0.0)

@@ -90,13 +90,13 @@ def test_best_skips_diverged_configurations(classical):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"lr": "0.1:1"}, "--lr: expected MIN:MAX:N"),
-    ({"lr": (0.0, 1.0, 3)}, "--lr"),
-    ({"lr": (1.0, 0.1, 3)}, "--lr: MAX 0.1 is below MIN 1"),
-    ({"momentum": (0.0, 1.0, 3)}, "--momentum"),
-    ({"momentum": (0.2, 0.5, 1)}, "--momentum: one value"),
-    ({"target_loss": -1.0}, "--target-loss"),
-    ({"epochs": 0}, "--epochs"),
+    ({"lr": "0.1:1"}, "lr=: expected MIN:MAX:N"),
+    ({"lr": (0.0, 1.0, 3)}, "lr="),
+    ({"lr": (1.0, 0.1, 3)}, "lr=: MAX 0.1 is below MIN 1"),
+    ({"momentum": (0.0, 1.0, 3)}, "momentum="),
+    ({"momentum": (0.2, 0.5, 1)}, "momentum=: one value"),
+    ({"target_loss": -1.0}, "target_loss="),
+    ({"epochs": 0}, "epochs="),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(InputError, match=message):

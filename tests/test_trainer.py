@@ -163,8 +163,8 @@ def test_learning_rate_and_momentum_change_between_steps(iris, rule):
 
 
 @pytest.mark.parametrize(("attr", "value", "message"), [
-    ("lr", -0.1, "--lr"), ("lr", float("nan"), "--lr"), ("lr", float("inf"), "--lr"),
-    ("momentum", 1.0, "--momentum"), ("momentum", -0.01, "--momentum"), ("lr", "0.1", "--lr"),
+    ("lr", -0.1, "lr="), ("lr", float("nan"), "lr="), ("lr", float("inf"), "lr="),
+    ("momentum", 1.0, "momentum="), ("momentum", -0.01, "momentum="), ("lr", "0.1", "lr="),
 ])
 def test_bad_live_settings_are_refused_and_the_old_value_kept(iris, attr, value, message):
     t = Trainer(iris)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -51,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit status 2, from :func:`main`)."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"momentum-lab: error: {self.prog.removeprefix('momentum-lab ')}: {message}")
+        command = self.prog.removeprefix("momentum-lab").strip()
+        raise _UsageError(f"momentum-lab: error: {command + ': ' if command else ''}{message}")
 
 
 def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
@@ -592,6 +594,33 @@ def _options_given(args: argparse.Namespace) -> bool:
     return bool(_training_options_given(args, "gui"))
 
 
+def _option_names() -> dict[str, str]:
+    """Every option of every command: keyword name (``init_weights``) -> flag (``--init-weights``)."""
+    names = {}
+    parser = _parser()
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)][0]
+    for sub in (parser, *commands.choices.values()):
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--"):
+                    names[flag[2:].replace("-", "_")] = flag
+    return names
+
+
+def cli_spelling(message: str) -> str:
+    """An engine message, which names options as the Python API's keywords (``lr=``), with the
+    command line's flags instead (``--lr``)."""
+    names = _option_names()
+
+    def flag(match: re.Match) -> str:
+        name, after = match.group(1), match.group(2)
+        if name not in names:
+            return match.group(0)
+        return names[name] + ("" if after in ":'\" ),;" or not after else " ") + after
+
+    return re.sub(r"(?<![\w=-])([a-z][a-z_]*)=(.?)", flag, message)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; return the exit status."""
     out = out or sys.stdout
@@ -623,6 +652,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "lessons":
             return _run_lessons(args, out, err)
     except InputError as exc:
-        print(f"momentum-lab: error: {exc}", file=err)
+        print(f"momentum-lab: error: {cli_spelling(str(exc))}", file=err)
         return EXIT_BAD_INPUT
     raise AssertionError(f"unhandled command {args.command!r}")

@@ -174,9 +174,9 @@ def train(
         written).
     """
     options = {k: v for k, v in locals().items() if k != "progress"}
-    epochs = check_count(epochs, "--epochs")
+    epochs = check_count(epochs, "epochs=")
     schedule = _checked_changes(changes)
-    check_outputs({"--save-weights": save_weights, "--history": history, "--deltas": deltas},
+    check_outputs({"save_weights=": save_weights, "history=": history, "deltas=": deltas},
                   input_paths(dataset, init_weights))
     data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
                         n_samples=samples, noise=noise, n_classes=classes)
@@ -184,15 +184,15 @@ def train(
                       momentum=momentum, seed=seed, shuffle=shuffle, init=init, init_scale=init_scale,
                       init_weights=init_weights, weight_limit=weight_limit)
     keep_deltas = record_deltas or deltas is not None
-    total = epochs * data.n_train if steps is None else check_count(steps, "--steps", minimum=0)
+    total = epochs * data.n_train if steps is None else check_count(steps, "steps=", minimum=0)
     if steps is not None:
         epochs = -(-total // data.n_train)
     if total > MAX_STEPS:
-        raise InputError(f"--epochs: {epochs} epochs of {data.n_train} items is more than "
+        raise InputError(f"epochs=: {epochs} epochs of {data.n_train} items is more than "
                          f"{MAX_STEPS:.0e} updates; ask for fewer")
     need = total * trainer.layout.n_params * 8
     if keep_deltas and need > MAX_DELTA_BYTES:
-        raise InputError(f"--deltas: recording {epochs} epochs x {data.n_train} items x "
+        raise InputError(f"deltas=: recording {epochs} epochs x {data.n_train} items x "
                          f"{trainer.layout.n_params} parameters needs {need / 2**30:.1f} GiB "
                          f"(the limit is {MAX_DELTA_BYTES / 2**30:.0f} GiB); record fewer epochs")
     buffer = np.empty((total if keep_deltas else 0, trainer.layout.n_params))
@@ -231,7 +231,7 @@ def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> d
     """A run's input files, by option (for :func:`check_outputs`): the data set unless it is a
     shipped or generated set's name, the initial weights, and any ``more``."""
     named = isinstance(dataset, str) and dataset in DATASET_NAMES
-    return {"--dataset": None if named else dataset, "--init-weights": init_weights, **more}
+    return {"dataset=": None if named else dataset, "init_weights=": init_weights, **more}
 
 
 def stage_outputs(out: Outputs, result: TrainResult, *, history: Any = None, deltas: Any = None,
@@ -241,11 +241,11 @@ def stage_outputs(out: Outputs, result: TrainResult, *, history: Any = None, del
     if deltas is not None:
         if result.deltas is None:
             raise ValueError("stage_outputs: the run recorded no deltas")
-        save_arrays(deltas, {name: result.deltas[name] for name in DELTA_NAMES}, out, "--deltas")
+        save_arrays(deltas, {name: result.deltas[name] for name in DELTA_NAMES}, out, "deltas=")
     if history is not None:
-        write_history_csv(history, result.history.rows, out, "--history")
+        write_history_csv(history, result.history.rows, out, "history=")
     if save_weights is not None and result.divergence is None:
-        _save_weights_file(save_weights, result.weights, out, "--save-weights")
+        _save_weights_file(save_weights, result.weights, out, "save_weights=")
 
 
 

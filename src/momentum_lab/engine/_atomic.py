@@ -167,9 +167,9 @@ class Outputs:
     changes::
 
         with Outputs() as out:
-            with out.open("history.csv", "--history") as fh:
+            with out.open("history.csv", "history=") as fh:
                 fh.write(text)
-            out.write_bytes("curves.png", "--plot", png)
+            out.write_bytes("curves.png", "plot=", png)
     """
 
     def __init__(self) -> None:

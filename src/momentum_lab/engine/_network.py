@@ -52,16 +52,16 @@ CROSS_ENTROPY, SQUARED = 0, 1
 
 
 def activation_code(name: str) -> int:
-    """Map an activation name to its code; InputError naming ``--activation`` otherwise."""
+    """Map an activation name to its code; InputError naming ``activation=`` otherwise."""
     if name not in ACTIVATIONS:
-        raise InputError(f"--activation: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+        raise InputError(f"activation=: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS.index(name)
 
 
 def loss_code(name: str) -> int:
-    """Map a loss name to its code; InputError naming ``--loss`` otherwise."""
+    """Map a loss name to its code; InputError naming ``loss=`` otherwise."""
     if name not in LOSSES:
-        raise InputError(f"--loss: unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+        raise InputError(f"loss=: unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
     return LOSSES.index(name)
 
 

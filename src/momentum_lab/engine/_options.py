@@ -49,7 +49,7 @@ class OptionRange:
 
     def describe(self) -> str:
         def num(x: float) -> str:
-            return f"{int(x):,}".replace(",", "_") if self.integer and abs(x) >= 1e5 else f"{x:g}"
+            return str(int(x)) if self.integer else f"{x:g}"
 
         if self.integer:
             return f"a whole number from {num(self.low)} to {num(self.high)}"
@@ -87,7 +87,7 @@ def _number(option: str, value: object) -> float:
 def check_in_range(name: str, value: object, option: str | None = None) -> float | int:
     """``value`` checked against ``RANGES[name]``: an int for whole-number options, else a float."""
     spec = RANGES[name]
-    option = option or "--" + name.replace("_", "-")
+    option = option or f"{name}="
     if spec.integer:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -100,7 +100,7 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     return x
 
 
-def check_learning_rate(value: object, option: str = "--lr") -> float:
+def check_learning_rate(value: object, option: str = "lr=") -> float:
     """A learning rate: see ``RANGES["lr"]``."""
     lr = _number(option, value)
     if lr not in RANGES["lr"]:
@@ -108,7 +108,7 @@ def check_learning_rate(value: object, option: str = "--lr") -> float:
     return lr
 
 
-def check_momentum(value: object, option: str = "--momentum") -> float:
+def check_momentum(value: object, option: str = "momentum=") -> float:
     """A momentum factor in [0, 1)."""
     m = _number(option, value)
     if m not in RANGES["momentum"]:
@@ -136,6 +136,6 @@ def check_count(value: object, option: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_seed(value: object, option: str = "--seed") -> int:
+def check_seed(value: object, option: str = "seed=") -> int:
     """A seed: a whole number from 0 to 2**31 - 1 (what the window's seed box holds)."""
     return check_in_range("seed", value, option)

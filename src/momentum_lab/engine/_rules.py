@@ -69,9 +69,9 @@ LOOKBACK, CLASSICAL, NESTEROV = 0, 1, 2
 
 
 def rule_code(name: str) -> int:
-    """Map a rule name to its code; InputError naming ``--rule`` otherwise."""
+    """Map a rule name to its code; InputError naming ``rule=`` otherwise."""
     if name not in RULES:
-        raise InputError(f"--rule: unknown update rule {name!r}; choose one of {', '.join(RULES)}")
+        raise InputError(f"rule=: unknown update rule {name!r}; choose one of {', '.join(RULES)}")
     return RULES.index(name)
 
 

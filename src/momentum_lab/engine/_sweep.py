@@ -208,13 +208,13 @@ def sweep(
         For any bad option or input file, before anything trains.
     """
     options = {k: v for k, v in locals().items() if k not in ("progress", "out", "lr", "momentum")}
-    lr_spec = parse_range(lr, "--lr", log=True) if isinstance(lr, str) else check_grid(lr, "--lr", log=True)
-    m_spec = (parse_range(momentum, "--momentum", log=False) if isinstance(momentum, str)
-              else check_grid(momentum, "--momentum", log=False))
-    epochs = check_count(epochs, "--epochs")
+    lr_spec = parse_range(lr, "lr=", log=True) if isinstance(lr, str) else check_grid(lr, "lr=", log=True)
+    m_spec = (parse_range(momentum, "momentum=", log=False) if isinstance(momentum, str)
+              else check_grid(momentum, "momentum=", log=False))
+    epochs = check_count(epochs, "epochs=")
     if target_loss is not None:
-        target_loss = check_positive(target_loss, "--target-loss")
-    check_outputs({"--out": out}, input_paths(dataset, init_weights))
+        target_loss = check_positive(target_loss, "target_loss=")
+    check_outputs({"out=": out}, input_paths(dataset, init_weights))
     data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
                         n_samples=samples, noise=noise, n_classes=classes)
     lrs, momenta = grid_values(lr_spec, log=True), grid_values(m_spec, log=False)
@@ -228,7 +228,7 @@ def sweep(
     n_cfg = grid_lr.size
     need = n_cfg * (2 * (epochs + 1) + 2 * ly.n_params + 6) * 8
     if need > MAX_SWEEP_BYTES:
-        raise InputError(f"--epochs: {n_cfg} configurations x {epochs} epochs need {size_text(need)} of memory "
+        raise InputError(f"epochs=: {n_cfg} configurations x {epochs} epochs need {size_text(need)} of memory "
                          f"for their curves (the limit is {size_text(MAX_SWEEP_BYTES)}); sweep fewer epochs or a "
                          "smaller grid")
     params = np.tile(start.params, (n_cfg, 1))
@@ -286,5 +286,5 @@ def sweep(
                          to_target.reshape(shape), diverged.reshape(shape), target_loss, updates, seconds,
                          options)
     if out is not None:
-        result.to_csv(out, option="--out")
+        result.to_csv(out, option="out=")
     return result

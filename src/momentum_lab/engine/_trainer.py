@@ -155,7 +155,7 @@ class Trainer:
         self.seed = check_seed(seed)
         self.shuffle = bool(shuffle)
         if init not in INITS:
-            raise InputError(f"--init: unknown initialisation {init!r}; choose one of {', '.join(INITS)}")
+            raise InputError(f"init=: unknown initialisation {init!r}; choose one of {', '.join(INITS)}")
         self.init = init
         self.init_scale = check_in_range("init_scale", init_scale)
         self.weight_limit = check_in_range("weight_limit", weight_limit)
@@ -163,14 +163,14 @@ class Trainer:
             self._initial = self._checked_weights(init_weights)
         elif init_weights is not None:
             loaded = load_weights(init_weights)
-            self._initial = self._checked_weights(loaded, f"--init-weights '{init_weights}'")
+            self._initial = self._checked_weights(loaded, f"init_weights= '{init_weights}'")
         else:
             self._initial = self._draw_weights()
         largest = float(np.abs(self._initial).max())
         if largest > self.weight_limit:
-            source = "--init-weights" if init_weights is not None else "--init-scale"
-            raise InputError(f"{source}: the initial weights reach {largest:.3g}, beyond --weight-limit "
-                             f"{self.weight_limit:g}; the run would count as diverged before it starts")
+            source = "init_weights=" if init_weights is not None else "init_scale="
+            raise InputError(f"{source}: the initial weights reach {largest:.3g}, beyond "
+                             f"weight_limit={self.weight_limit:g}; the run would count as diverged before it starts")
         self.reset()
 
     # -- settings that may change between any two steps ---------------------------------
@@ -313,7 +313,7 @@ class Trainer:
 
     def run_epochs(self, n_epochs: int, deltas: np.ndarray | None = None) -> StepReport:
         """Train until ``n_epochs`` more epochs are complete (from an epoch boundary)."""
-        steps = check_count(n_epochs, "--epochs") * self.dataset.n_train - self.position
+        steps = check_count(n_epochs, "epochs=") * self.dataset.n_train - self.position
         return self.run(steps, deltas)
 
     # -- internals -------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class Trainer:
             views[name][...] = rng.uniform(-bound, bound, size=(fan_in, fan_out))
         return flat
 
-    def _checked_weights(self, named: dict[str, np.ndarray], source: str = "--init-weights") -> np.ndarray:
+    def _checked_weights(self, named: dict[str, np.ndarray], source: str = "init_weights=") -> np.ndarray:
         keys = set(named)
         expected = set(PARAM_NAMES)
         if keys != expected:
