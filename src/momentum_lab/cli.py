@@ -34,6 +34,7 @@ from .engine import (
     TrainResult,
     train,
 )
+from .engine._atomic import Outputs
 from .engine._options import check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
@@ -264,12 +265,11 @@ def _check_plot_target(path: str) -> None:
                              "later versions); write a .png")
 
 
-def _write_files(result: TrainResult, args: argparse.Namespace, plot_title: str) -> None:
-    """Write every file asked for, all or none (see engine/_atomic.py)."""
+def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_title: str) -> None:
+    """Write every file asked for through ``outputs`` (an Outputs), all or none."""
     from .engine._api import stage_outputs
-    from .engine._atomic import Outputs
 
-    with Outputs() as outputs:
+    with outputs:
         stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
         if args.plot is not None:
             from ._qt.report import write_curves_png  # Qt only when a picture is wanted
@@ -300,9 +300,12 @@ def _check_outputs(args: argparse.Namespace, **inputs) -> None:
         _check_plot_target(args.plot)
 
 
-def _interrupted(progress: "_Progress", err: TextIO) -> int:
+def _interrupted(progress: "_Progress", err: TextIO, outputs) -> int:
     progress.end_line()
-    print("momentum-lab: interrupted; no file was written or changed", file=err)
+    if outputs.committed:  # the interrupt was held back until every file was in place
+        print("momentum-lab: interrupted, after every file was written whole", file=err)
+    else:
+        print("momentum-lab: interrupted; no file was written or changed", file=err)
     return EXIT_INTERRUPTED
 
 
@@ -334,14 +337,15 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for note in _ignored_options(args):
         print(f"momentum-lab: note: {note}", file=err)
     progress = _Progress(err, args.quiet)
+    outputs = Outputs()
     try:
         result = train(**options, record_deltas=args.deltas is not None, progress=progress)
         progress.end_line()
         print(_summary(result), file=out)
-        _write_files(result, args, f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, "
-                                   f"momentum {args.momentum:g}")
+        _write_files(outputs, result, args, f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, "
+                                            f"momentum {args.momentum:g}")
     except KeyboardInterrupt:
-        return _interrupted(progress, err)
+        return _interrupted(progress, err, outputs)
     _wrote(args, result, out)
     if result.diverged:
         print(f"momentum-lab: {result.divergence}", file=err)
@@ -369,6 +373,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     c = scenario.config
     _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
     progress = _Progress(err, args.quiet)
+    outputs = Outputs()
     try:
         try:
             results = replay(scenario, epochs=args.epochs, record_deltas=args.deltas is not None,
@@ -377,9 +382,9 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError(f"{args.scenario}: {exc}") from None
         progress.end_line()
         main = results[0]
-        _write_files(main, args, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
+        _write_files(outputs, main, args, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
     except KeyboardInterrupt:
-        return _interrupted(progress, err)
+        return _interrupted(progress, err, outputs)
     changes = len(scenario.changes)
     print(f"Replayed {args.scenario}: {_count(len(results), 'run')}, {_count(changes, 'live change')}.", file=out)
     for i, (lane, result) in enumerate(zip(c.lanes, results)):
@@ -415,7 +420,7 @@ def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import sweep
     from .engine._api import input_paths
-    from .engine._atomic import Outputs, check_outputs
+    from .engine._atomic import check_outputs
 
     check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
     if args.png is not None:
@@ -425,10 +430,11 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     skip = ("command", "png", "quiet", "out")
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     bar = _SweepProgress(err, args.quiet)
+    outputs = Outputs()
     try:
         result = sweep(**options, progress=bar)
         bar.end_line()
-        with Outputs() as outputs:
+        with outputs:
             result.to_csv(args.out, outputs, "--out")
             if args.png is not None:
                 from ._qt.report import write_sweep_png
@@ -436,7 +442,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 write_sweep_png(args.png, result, title=f"{result.options['dataset']}: {result.rule} rule, "
                                                         f"{args.epochs} epochs", outputs=outputs, option="--png")
     except KeyboardInterrupt:
-        return _interrupted(bar, err)
+        return _interrupted(bar, err, outputs)
     n = result.lrs.size * result.momenta.size
     diverged = int(np.isfinite(result.diverged_at_epoch).sum())
     print(f"{_count(n, 'configuration')} x {_count(args.epochs, 'epoch')}: {_count(result.updates, 'update')} in "

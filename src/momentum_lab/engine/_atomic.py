@@ -147,16 +147,28 @@ def _remove_stale(target: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back (in the main thread) until the block ends."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Hold SIGINT and SIGTERM back until the block ends, then deliver them.
+
+    A signal may reach any thread of the process, so masking the main thread is not enough:
+    the handlers themselves are swapped (which only the main thread can do) for ones that note
+    the signal; the old handlers are put back and the noted signals raised again at the end.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    noted: list[int] = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is not None:  # None: installed outside Python, which cannot be put back
+            previous[signum] = signal.signal(signum, lambda n, _frame: noted.append(n))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in noted:
+            signal.raise_signal(signum)
 
 
 class Outputs:
@@ -174,6 +186,9 @@ class Outputs:
 
     def __init__(self) -> None:
         self._staged: list[tuple[str | None, str | os.PathLike[str], Path, str]] = []
+        #: True once every staged file has been renamed over its target (an interrupt held
+        #: back meanwhile arrives after that).
+        self.committed = False
 
     @contextlib.contextmanager
     def open(self, path: str | os.PathLike[str], option: str | None = None, mode: str = "w") -> Iterator[IO]:
@@ -229,6 +244,7 @@ class Outputs:
                     if option is None:
                         raise
                     raise write_error(option, path, exc) from None
+            self.committed = True
 
     def discard(self) -> None:
         """Remove every staged temporary file; no target changes."""
