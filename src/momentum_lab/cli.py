@@ -35,7 +35,7 @@ from .engine import (
     train,
 )
 from .engine._atomic import Outputs
-from .engine._options import check_in_range, check_learning_rate, check_momentum
+from .engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
 
@@ -57,6 +57,11 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"momentum-lab: error: {command + ': ' if command else ''}{message}")
 
 
+def _span(name: str) -> str:
+    """An option's valid values, from the one table of ranges, for its help text."""
+    return RANGES[name].describe().removeprefix("a whole number ").removeprefix("a number ")
+
+
 def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default="iris", metavar="NAME|PATH",
@@ -67,19 +72,19 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
     data.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
                       help="share of each class held out for testing, in [0, 1) (default 0.2)")
     data.add_argument("--data-seed", type=int, default=0, metavar="N",
-                      help="seeds the generated sets and the train/test split (default 0)")
-    data.add_argument("--samples", type=int, default=None, metavar="N", help="generated sets: items")
-    data.add_argument("--noise", type=float, default=None, metavar="SD", help="generated sets: noise")
-    data.add_argument("--classes", type=int, default=None, metavar="K", help="blobs: classes (default 3)")
+                      help=f"seeds the generated sets and the train/test split, {_span('data_seed')} (default 0)")
+    data.add_argument("--samples", type=int, default=None, metavar="N", help=f"generated sets: items, {_span('samples')}")
+    data.add_argument("--noise", type=float, default=None, metavar="SD", help=f"generated sets: noise, {_span('noise')}")
+    data.add_argument("--classes", type=int, default=None, metavar="K", help=f"blobs: classes, {_span('classes')} (default 3)")
 
     net = p.add_argument_group("network")
-    net.add_argument("--hidden", type=int, default=7, metavar="N", help="hidden units (default 7)")
+    net.add_argument("--hidden", type=int, default=7, metavar="N", help=f"hidden units, {_span('hidden')} (default 7)")
     net.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="hidden activation (default tanh)")
     net.add_argument("--loss", default="cross-entropy", choices=LOSSES, help="loss per item (default cross-entropy)")
     net.add_argument("--init", default="uniform", choices=INITS,
                      help="initial weights: uniform ±scale (the article's way) or glorot (default uniform)")
     net.add_argument("--init-scale", type=float, default=None, metavar="R",
-                     help="uniform init: weights from U(-R, R) (default 0.01)")
+                     help=f"uniform init: weights from U(-R, R), R {_span('init_scale')} (default 0.01)")
     net.add_argument("--init-weights", default=None, metavar="PATH", help="start from weights in an .npz file")
 
     tr = p.add_argument_group("training")
@@ -93,7 +98,7 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
         tr.add_argument("--target-loss", type=float, default=None, metavar="X",
                         help="report the first epoch whose train loss is at most X")
     else:
-        tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+        tr.add_argument("--lr", type=float, default=0.01, help=f"learning rate, {_span('lr')} (default 0.01)")
         tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
     if gui:
         tr.add_argument("--epochs", type=int, default=None, metavar="N",
@@ -104,7 +109,7 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
         tr.add_argument("--epochs", type=int, default=None, metavar="N",
                         help="epochs (default 100; with --scenario: where the scenario was saved)")
     tr.add_argument("--seed", type=int, default=0, metavar="N",
-                    help="seeds the initial weights and the item order (default 0)")
+                    help=f"seeds the initial weights and the item order, {_span('seed')} (default 0)")
     tr.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=True,
                     help="visit the items in a new seeded order every epoch (default on)")
     tr.add_argument("--weight-limit", type=float, default=DEFAULT_WEIGHT_LIMIT, metavar="X",
