@@ -412,3 +412,12 @@ def test_outputs_commit_and_discard_directly(tmp_path):
         fh.write(b"again")
     assert stat.S_IMODE(os.stat(tmp_path / "a").st_mode) == 0o640
     assert np.frombuffer((tmp_path / "a").read_bytes(), dtype=np.uint8).size == 5
+
+
+def test_a_network_too_large_to_hold_is_refused_with_its_size():
+    x = np.zeros((4, 20_000))
+    x[:, 0] = [0.0, 1.0, 2.0, 3.0]
+    data = ml.load_dataset((x, np.array([0, 1, 0, 1])), test_fraction=0)
+    with pytest.raises(ml.InputError, match=r"^hidden=: a 20000-1000-2 network has 20,003,002 parameters"):
+        ml.Trainer(data, hidden=1000)
+    assert ml.Trainer(data, hidden=100).layout.n_params == 20_000 * 100 + 100 + 100 * 2 + 2

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._errors import InputError
+from ._files import size_text
 from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
@@ -36,6 +37,8 @@ __all__ = ["DEFAULT_WEIGHT_LIMIT", "INITS", "Divergence", "StepReport", "Trainer
 
 #: A weight whose magnitude passes this stops the run as diverged.
 DEFAULT_WEIGHT_LIMIT = 1e6
+#: A network with more parameters than this is refused (the trainer keeps several copies).
+MAX_PARAMS = 10_000_000
 #: Ways to draw the initial weights.
 INITS = ("uniform", "glorot")
 # Rows of item order generated at a time are capped at about this many items.
@@ -146,6 +149,11 @@ class Trainer:
     ) -> None:
         self.dataset = dataset
         self.layout = Layout(dataset.n_inputs, check_in_range("hidden", hidden), dataset.n_classes)
+        if self.layout.n_params > MAX_PARAMS:
+            ly = self.layout
+            raise InputError(f"hidden=: a {ly.n_inputs}-{ly.n_hidden}-{ly.n_outputs} network has "
+                             f"{ly.n_params:,} parameters; at most {MAX_PARAMS:,} are trained (each copy of "
+                             f"them takes {size_text(8 * ly.n_params)}): use fewer hidden units or inputs")
         self.activation = activation
         self.loss = loss
         self.rule = rule
