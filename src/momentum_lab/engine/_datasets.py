@@ -12,20 +12,24 @@ independent of guessing whether a column "is" numeric.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
 import numbers
 import os
 import re
+import threading
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .._resources import resource_path
-from ._errors import InputError
+from ._errors import InputError, LoadCancelled
+from ._files import SIZE_CAPS, open_input, size_text
 from ._options import check_in_range
 
 __all__ = [
@@ -154,6 +158,8 @@ def load_dataset(
     n_samples: int | None = None,
     noise: float | None = None,
     n_classes: int = 3,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Dataset:
     """Load, split and normalize a data set.
 
@@ -174,6 +180,10 @@ def load_dataset(
     n_samples, noise, n_classes
         Generated sets only (``n_classes`` for ``"blobs"`` only); the
         defaults depend on the set. Ignored for Iris, CSV files and arrays.
+    cancel, progress
+        CSV files (and Iris) only, passed to :func:`read_csv`: a ``threading.Event`` that
+        stops the read with ``LoadCancelled`` once set, and a callable
+        ``progress(bytes_read, total_bytes)`` called after every chunk read.
 
     Returns
     -------
@@ -182,7 +192,11 @@ def load_dataset(
     Raises
     ------
     InputError
-        For a bad option, an unreadable or malformed file, or bad arrays.
+        For a bad option, an unreadable or malformed file, or bad arrays (feature values
+        must be finite and at most :data:`MAX_MAGNITUDE`, 1e100, in magnitude, whatever
+        ``normalize`` is).
+    LoadCancelled
+        When ``cancel`` was set during the read of a file.
     """
     if not isinstance(normalize, str) or normalize not in NORMALIZATIONS:
         raise InputError(f"--normalize: must be 'zscore' or 'none', got {_show(normalize)}")
@@ -212,22 +226,31 @@ def load_dataset(
             name, path = "iris", resource_path("datasets", "iris.csv")
         else:
             name, path = os.fspath(source), source
-        x, labels, feature_names = read_csv(path)
-        class_names, y = _classes(labels)
+        x, codes, first_seen, feature_names = _read_csv(path, cancel, progress)
+        # Classes in text order (see the module docstring); codes were in order of appearance.
+        class_names = tuple(sorted(first_seen))
+        rank = {label: i for i, label in enumerate(class_names)}
+        y = np.array([rank[label] for label in first_seen], dtype=np.int64)[codes]
+        del codes
     else:
         raise InputError(
             "dataset: expected a data set name, a CSV path or an (X, y) pair, "
             f"got {type(source).__name__}"
         )
 
-    train, test = _stratified_split(y, len(class_names), test_fraction, data_seed)
-    x_train, x_test = x[train], x[test]
+    is_test = _stratified_split(y, len(class_names), test_fraction, data_seed)
+    # x and y are this call's own arrays: their rows are reordered in place (train rows, then
+    # test rows, each in source order) and normalized in place, so that no copy of the data
+    # is made (a large CSV file's data set needs its arrays' size, not two or three times it).
+    x_train, x_test = _split_in_place(x, is_test)
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    y_train, y_test = _split_in_place(y, is_test)
+    del is_test
     n_inputs = x.shape[1]
     if normalize == "zscore":
-        mean = x_train.mean(axis=0)
-        std = x_train.std(axis=0)
-        # A constant column's std is 0 up to rounding: leave it unscaled.
-        scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        mean, scale = _zscore_statistics(x_train, name, feature_names)
+        x -= mean
+        x /= scale
     else:
         mean, scale = np.zeros(n_inputs), np.ones(n_inputs)
 
@@ -235,29 +258,88 @@ def load_dataset(
         name=name,
         feature_names=tuple(feature_names),
         class_names=tuple(class_names),
-        x_train=np.ascontiguousarray((x_train - mean) / scale, dtype=np.float64),
-        y_train=np.ascontiguousarray(y[train], dtype=np.int64),
-        x_test=np.ascontiguousarray((x_test - mean) / scale, dtype=np.float64),
-        y_test=np.ascontiguousarray(y[test], dtype=np.int64),
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
         mean=np.asarray(mean, dtype=np.float64),
         scale=np.asarray(scale, dtype=np.float64),
     )
 
 
+def _split_in_place(a: np.ndarray, is_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder the rows of the C-contiguous array ``a`` in place: the rows where ``is_test``
+    is false, then those where it is true, each in their order; return the two parts (views).
+
+    Only the test rows are copied aside; train rows move towards the front a block at a time
+    (the rows written are never beyond the block read, so nothing is overwritten unread).
+    """
+    test = np.flatnonzero(is_test)
+    n_train = len(a) - len(test)
+    if len(test) and test[0] < n_train:  # otherwise the test rows are already the last ones
+        aside = a[test]
+        del test
+        step = max(1, _MOVE_BYTES // max(1, a[:1].nbytes))
+        start = write = int(np.argmax(is_test))
+        for k in range(start, len(a), step):
+            keep = a[k : k + step][~is_test[k : k + step]]
+            a[write : write + len(keep)] = keep
+            write += len(keep)
+        a[n_train:] = aside
+    return a[:n_train], a[n_train:]
+
+
+def _column_std(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``x.std(axis=0)`` (``mean`` is ``x.mean(axis=0)``) without a temporary copy of ``x``:
+    exactly numpy's for up to 16 MiB of rows, beyond that summed over blocks of that size."""
+    rows = max(1, _STD_BYTES // max(1, x[:1].nbytes))
+    if len(x) <= rows:
+        return x.std(axis=0)
+    squares = np.zeros(x.shape[1])
+    for k in range(0, len(x), rows):
+        deviation = x[k : k + rows] - mean
+        deviation *= deviation
+        squares += deviation.sum(axis=0)
+    return np.sqrt(squares / len(x))
+
+
+def _zscore_statistics(
+    x_train: np.ndarray, name: str, feature_names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale per column of the training rows (a constant column gets scale 1.0).
+
+    Values are at most MAX_MAGNITUDE in magnitude, which keeps every sum and square finite;
+    this is checked all the same, and a column whose statistics are not finite is refused.
+    """
+    with np.errstate(all="ignore"):
+        mean = x_train.mean(axis=0)
+        std = _column_std(x_train, mean)
+    bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(std)))
+    if len(bad):  # not below MAX_MAGNITUDE: checked all the same
+        j = int(bad[0])
+        column = x_train[:, j]
+        value = column[int(np.argmax(np.abs(column)))]
+        raise InputError(
+            f"{name}: column {j + 1} ({_short(feature_names[j])}) cannot be standardised: "
+            f"its values (such as {float(value)!r}) are too large"
+        )
+    # A constant column's std is 0 up to rounding: leave it unscaled.
+    scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    return mean, scale
+
+
 def _stratified_split(
     y: np.ndarray, n_classes: int, test_fraction: float, data_seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Choose test rows per class; return sorted (train, test) row indices, int64."""
+) -> np.ndarray:
+    """Choose test rows per class; return the test rows as a mask, shape (n,), bool."""
     rng = np.random.default_rng([data_seed, 7])
-    chosen = []
+    is_test = np.zeros(len(y), dtype=bool)
     for c in range(n_classes):
         members = rng.permutation(np.flatnonzero(y == c))
         # Halves round up (Python's round() would send 2.5 to 2 but 3.5 to 4).
         n_test = min(math.floor(test_fraction * len(members) + 0.5), len(members) - 1)
-        chosen.append(members[: max(n_test, 0)])
-    is_test = np.zeros(len(y), dtype=bool)
-    is_test[np.concatenate(chosen).astype(np.int64)] = True
-    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+        is_test[members[: max(n_test, 0)]] = True
+    return is_test
 
 
 _INTEGER_TEXT = re.compile(r"-?[0-9]+")
@@ -293,6 +375,13 @@ def _from_arrays(pair: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, tuple[s
     if len(bad):
         i, j = (int(v) for v in bad[0])
         raise InputError(f"dataset: X[{i}, {j}] = {x[i, j]} is not a finite number")
+    big = np.argwhere(np.abs(x) > MAX_MAGNITUDE)
+    if len(big):
+        i, j = (int(v) for v in big[0])
+        raise InputError(
+            f"dataset: X[{i}, {j}] = {x[i, j]} is out of range (numbers may be at most "
+            f"{_MAX_MAGNITUDE_TEXT} in magnitude)"
+        )
     labels = np.empty(len(raw_y), dtype=object)
     for i, value in enumerate(raw_y.tolist()):
         labels[i] = _label_text(value, i)
@@ -339,19 +428,61 @@ def _check_rows_and_classes(labels: np.ndarray, where: str) -> None:
 # CSV
 # --------------------------------------------------------------------------- #
 
+#: The largest magnitude of a feature value that is read (from a file or from arrays). The
+#: network's forward pass overflows on inputs beyond about 1e150; below this limit z-scoring
+#: cannot overflow either (squares stay below 1e201).
+MAX_MAGNITUDE = 1e100
+_MAX_MAGNITUDE_TEXT = "1e100"
 
-def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+_CHUNK = 256 << 10  # bytes read at a time; progress and cancel are looked at after each
+_MAX_LINE = 4 << 20  # characters in one line of a CSV file
+_BLOCK_CELLS = 1 << 16  # cells parsed into numbers at a time
+_MOVE_BYTES = 8 << 20  # rows moved at a time by the in-place split
+_STD_BYTES = 16 << 20  # rows at a time in the standard deviation of a large set
+
+# An ASCII number, as in the docstring of read_csv; spaces and tabs around it are allowed.
+_NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
+# Every character a number cell may hold, with "\n" (which joins a block's cells): a block of
+# cells made only of these, each of which float() takes, is a block of _NUMBER cells.
+_NUMBER_CHARS = b"0123456789+-.eE \t\n"
+_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Read a labelled CSV file: a header row, numeric features, the class label last.
 
     The file is UTF-8 (a BOM is allowed), comma-separated; blank lines are
-    skipped. Every column but the last must hold finite numbers; the last
-    holds class labels (text or integers, kept as text). Empty header names
-    become ``x1``, ``x2``, ... by column number; duplicates are kept.
+    skipped. Every column but the last holds numbers; the last holds class
+    labels (text or integers, kept as text). Empty header names become
+    ``x1``, ``x2``, ... by column number; duplicates are kept.
+
+    A number is written in ASCII: an optional sign, digits 0-9 with an optional
+    decimal point, an optional exponent (``e`` or ``E``, optional sign,
+    digits), with optional spaces or tabs around it; its magnitude may be at
+    most :data:`MAX_MAGNITUDE` (1e100). Anything else is refused, among it
+    other Unicode digits (``٣``, ``３``), ``nan``, ``inf``, ``1_000`` and
+    ``1e400``. A cell (a label too) may not hold a line break, so a quote
+    left open is reported at the line where it opened.
+
+    The file is read in chunks of 256 KiB through
+    :func:`momentum_lab.engine._files.open_input` (regular files of at most
+    1 GiB), so memory stays near the size of the arrays built.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file.
+    cancel : threading.Event, optional
+        Looked at after every chunk read: once set, the read stops with
+        :class:`~momentum_lab.engine._errors.LoadCancelled`.
+    progress : callable (bytes_read, total_bytes), optional
+        Called after every chunk read (from the calling thread), the last
+        time with ``bytes_read == total_bytes``.
 
     Returns
     -------
@@ -365,65 +496,317 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, tupl
     ------
     InputError
         One line naming the file (and line, column and value where they
-        apply): missing, a folder, unreadable, empty, binary or not UTF-8,
-        fewer than 2 columns, a ragged row, a bad or empty cell, fewer than
-        2 data rows, or only one class.
+        apply): missing, not a regular file, larger than 1 GiB, unreadable,
+        empty, binary or not UTF-8, fewer than 2 columns, a ragged row, a bad,
+        empty or out-of-range cell, a line break in a cell (an unclosed quote),
+        a line longer than 4 Mi characters, fewer than 2 data rows, or only
+        one class.
+    LoadCancelled
+        When ``cancel`` was set.
     """
-    shown = os.fspath(path)
-    text = _read_text(path, shown)
+    x, codes, names, feature_names = _read_csv(path, cancel, progress)
+    labels = np.empty(len(names), dtype=object)
+    labels[:] = names
+    return x, labels[codes], feature_names
 
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    header_line = 0
-    rows_x: list[list[float]] = []
-    labels: list[str] = []
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            line = reader.line_num
-            if header is None:
-                header, header_line = [cell.strip() for cell in row], line
-                if len(header) < 2:
-                    raise InputError(
-                        f"{shown}, line {line}: only 1 column; need at least one feature "
-                        "column and the class label as the last column"
-                    )
-                if not header[-1]:
-                    raise InputError(
-                        f"{shown}, line {line}: the last column has no name; it must hold the "
-                        "class label (does every line end with a comma?)"
-                    )
-                if all(_is_number(name) for name in header[:-1]):
-                    raise InputError(
-                        f"{shown}, line {line}: the first line looks like data, not a header "
-                        f"(its columns are numbers: {_short(','.join(row))}); add a header line"
-                    )
-                header = [name or f"x{j + 1}" for j, name in enumerate(header[:-1])] + [header[-1]]
-                continue
-            if len(row) != len(header):
-                raise InputError(
-                    f"{shown}, line {line}: {len(row)} fields, the header has {len(header)}"
+
+class _SourceProblem(Exception):
+    """Raised by :class:`_Lines` for bad bytes; ``read_csv`` turns it into an InputError."""
+
+
+class _Lines:
+    """The lines of a UTF-8 file read in chunks, each with its line break (as ``newline=""``).
+
+    ``done`` turns true once the last line was asked for and none was left: a CSV record
+    returned then ended at the end of the file, not at a line break.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int, shown: str,
+                 cancel: threading.Event | None, progress: Callable[[int, int], None] | None):
+        self.handle, self.size, self.shown = handle, size, shown
+        self.cancel, self.progress = cancel, progress
+        self.done = False
+
+    def __iter__(self) -> Iterator[str]:
+        shown, cap = self.shown, SIZE_CAPS["data"]
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset, tail, at_start = 0, "", True
+        while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise LoadCancelled(f"reading '{shown}' was cancelled")
+            try:
+                chunk = self.handle.read(_CHUNK)
+            except OSError as exc:
+                raise _SourceProblem(f"cannot read '{shown}': {exc.strerror or exc}") from None
+            start, offset = offset, offset + len(chunk)
+            if offset > cap:
+                raise _SourceProblem(f"'{shown}': the file grew past the {size_text(cap)} a data "
+                                     "file may have while it was read")
+            if self.progress is not None and chunk:
+                self.progress(offset, max(self.size, offset))
+            if self.cancel is not None and self.cancel.is_set():
+                raise LoadCancelled(f"reading '{shown}' was cancelled")
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise _SourceProblem(
+                    f"'{shown}' is not a text CSV file (binary data at byte offset {start + nul})"
                 )
-            rows_x.append([_number(row[j], shown, line, j, header[j]) for j in range(len(row) - 1)])
-            label = row[-1].strip()
-            if not label:
+            pending = decoder.getstate()[0]
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                raise _SourceProblem(
+                    f"'{shown}' is not UTF-8 text (byte 0x{data[exc.start]:02X} at byte offset "
+                    f"{start - len(pending) + exc.start}); save it as UTF-8"
+                ) from None
+            if at_start and text:
+                # A byte order mark opens the file (decoded from however many chunks).
+                at_start = False
+                if text[0] == "\ufeff":
+                    text = text[1:]
+            if tail:
+                text = tail + text
+            if not chunk:
+                if text:
+                    # A last line without a line break gets one, so that a quote left open on
+                    # it leaves a line break in its cell, as on any other line.
+                    if not text.endswith(("\n", "\r")):
+                        text += "\n"
+                    yield from io.StringIO(text, newline="")
+                self.done = True
+                return
+            # Hand on every complete line; a "\r" at the very end may be half of a "\r\n".
+            end = len(text) - (1 if text.endswith("\r") else 0)
+            cut = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+            if cut:
+                yield from io.StringIO(text[:cut], newline="")
+                tail = text[cut:]
+            else:
+                tail = text
+            if len(tail) > _MAX_LINE:
+                raise _LongLine(tail)
+
+
+class _LongLine(Exception):
+    """A line longer than ``_MAX_LINE`` characters; its text is the argument."""
+
+
+class _Classes(dict):
+    """Class label -> index, numbered in order of first appearance."""
+
+    def __missing__(self, key: str) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+def _read_csv(
+    path: str | os.PathLike[str],
+    cancel: threading.Event | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """Read a CSV data set: ``(x (n, d) float64, codes (n,) int32, class names in order of
+    first appearance, feature names)``; ``names[codes[i]]`` is row i's label."""
+    shown = os.fspath(path)
+    if not shown.strip():
+        raise InputError("--dataset: empty path")
+    handle, size = _open(path, shown)
+    with handle:
+        lines = _Lines(handle, size, shown, cancel, progress)
+        reader = csv.reader(lines)
+        header: list[str] | None = None
+        header_line = 0
+        rows = _Rows(shown)
+        previous = 0  # the last line of the previous record
+        try:
+            for row in reader:
+                line = reader.line_num
+                if line != previous + 1 or lines.done:
+                    _check_line_breaks(row, previous + 1, line, lines.done, header, rows)
+                previous = line
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                header, header_line = _header(row, shown, line), line
+                rows.start(header)
+                break
+            # The data rows: the loop every row of a large file goes through, kept lean.
+            width = len(header) if header is not None else 0
+            cells, row_lines, block = rows.cells, rows.lines, rows.block_rows
+            add_cells, add_line, flush = cells.extend, row_lines.append, rows.flush
+            for row in reader:
+                line = reader.line_num
+                if line != previous + 1 or lines.done:
+                    _check_line_breaks(row, previous + 1, line, lines.done, header, rows)
+                previous = line
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue
+                    flush()
+                    raise InputError(
+                        f"{shown}, line {line}: {len(row)} fields, the header has {width}"
+                    )
+                add_cells(row)
+                add_line(line)
+                if len(row_lines) >= block:
+                    flush()
+        except csv.Error as exc:
+            rows.flush()
+            start = previous + 1
+            limit = csv.field_size_limit()
+            if "field limit" in str(exc) and reader.line_num > start:
                 raise InputError(
-                    f"{shown}, line {line}, column {len(row)} ({_short(header[-1])}): "
-                    "empty class label"
-                )
-            labels.append(label)
-    except csv.Error as exc:
-        raise InputError(f"{shown}, line {reader.line_num}: {exc}") from None
+                    f"{shown}, line {start}: a cell opened by a quote runs past line "
+                    f"{reader.line_num} and over {limit:,} characters; is a closing quote missing?"
+                ) from None
+            if "field limit" in str(exc):
+                raise InputError(
+                    f"{shown}, line {start}: a cell longer than {limit:,} characters"
+                ) from None
+            raise InputError(f"{shown}, line {start}: {exc}") from None
+        except _SourceProblem as exc:
+            rows.flush()
+            raise InputError(str(exc)) from None
+        except _LongLine as exc:
+            rows.flush()
+            raise InputError(
+                f"{shown}, line {reader.line_num + 1}: longer than {_MAX_LINE:,} characters "
+                f"(it starts '{_short(exc.args[0])}')"
+            ) from None
+        rows.flush()
 
     if header is None:
         raise InputError(f"'{shown}' is empty")
-    if not rows_x:
+    if rows.n == 0:
         raise InputError(f"'{shown}' has a header (line {header_line}) but no data rows")
-    label_array = np.array(labels, dtype=object)
-    _check_rows_and_classes(label_array, shown)
-    x = np.array(rows_x, dtype=np.float64)
-    return x, label_array, tuple(header[:-1])
+    if rows.n < 2:
+        raise InputError(f"{shown}: only 1 data row; at least 2 are needed")
+    names = tuple(rows.classes)
+    if len(names) < 2:
+        raise InputError(f"{shown}: only one class ('{_short(names[0])}'); at least two are needed")
+    x = np.frombuffer(rows.values, dtype=np.float64).reshape(rows.n, len(header) - 1)
+    codes = np.frombuffer(rows.codes, dtype=np.int32)
+    return x, codes, names, tuple(header[:-1])
+
+
+def _open(path: str | os.PathLike[str], shown: str) -> tuple[BinaryIO, int]:
+    """``open_input(path, "data")``, with the messages of a data set for a missing file (and
+    the known data set names when the path looks like a misspelt one) or permission denied."""
+    try:
+        return open_input(path, "data", f"'{shown}'")
+    except InputError:
+        if not os.path.exists(path):
+            hint = ""
+            if not any(sep in shown for sep in ("/", "\\", ".")):
+                hint = f" (known data sets: {', '.join(DATASET_NAMES)})"
+            raise InputError(f"cannot read '{shown}': no such file{hint}") from None
+        if os.path.isfile(path) and not os.access(path, os.R_OK):
+            raise InputError(f"cannot read '{shown}': permission denied") from None
+        raise
+
+
+def _header(row: list[str], shown: str, line: int) -> list[str]:
+    """The column names of a header row (checked), empty feature names filled in."""
+    header = [cell.strip() for cell in row]
+    if len(header) < 2:
+        raise InputError(
+            f"{shown}, line {line}: only 1 column; need at least one feature "
+            "column and the class label as the last column"
+        )
+    if not header[-1]:
+        raise InputError(
+            f"{shown}, line {line}: the last column has no name; it must hold the "
+            "class label (does every line end with a comma?)"
+        )
+    if all(_is_number(name) for name in header[:-1]):
+        raise InputError(
+            f"{shown}, line {line}: the first line looks like data, not a header "
+            f"(its columns are numbers: {_short(','.join(row))}); add a header line"
+        )
+    return [name or f"x{j + 1}" for j, name in enumerate(header[:-1])] + [header[-1]]
+
+
+def _check_line_breaks(row: list[str], start: int, end: int, at_eof: bool,
+                       header: list[str] | None, rows: _Rows) -> None:
+    """Refuse a record whose cell holds a line break: a quote that opened on line ``start``
+    and closed on line ``end``, or never (``at_eof``)."""
+    for j, cell in enumerate(row):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        rows.flush()
+        name = f" ({_short(header[j])})" if header is not None and j < len(header) else ""
+        where = f"{rows.shown}, line {start}, column {j + 1}{name}"
+        opened = _short('"' + cell.splitlines()[0] if cell.strip("\r\n") else '"')
+        if at_eof:
+            raise InputError(
+                f"{where}: the quote that opens the cell '{opened}' is never closed (the cell "
+                "runs to the end of the file); add the closing quote"
+            )
+        raise InputError(
+            f"{where}: the cell '{opened}' holds a line break (its quote closes on line {end}); "
+            "a cell may not span lines: is a closing quote missing?"
+        )
+
+
+class _Rows:
+    """The data rows read so far: numbers in one growing float64 array, labels as class codes.
+
+    The reader appends each row's cells to ``cells`` and its line to ``lines``, and calls
+    ``flush`` every ``block_rows`` rows (and before it raises), which checks and converts them:
+    at a time, about ``_BLOCK_CELLS`` cells at most are held as text.
+    """
+
+    def __init__(self, shown: str):
+        self.shown = shown
+        self.values = array("d")
+        self.codes = array("i")
+        self.classes = _Classes()
+        self.n = 0
+        #: The pending rows: all their cells (labels too) and the line of each.
+        self.cells: list[str] = []
+        self.lines: list[int] = []
+        self.block_rows = 1
+        self._header: list[str] = []
+
+    def start(self, header: list[str]) -> None:
+        self._header = header
+        self.block_rows = max(1, _BLOCK_CELLS // len(header))
+
+    def flush(self) -> None:
+        """Convert the pending rows, or raise the InputError of the first bad cell among them."""
+        if not self.lines:
+            return
+        width = len(self._header)
+        labels = [label.strip() for label in self.cells[width - 1 :: width]]
+        del self.cells[width - 1 :: width]
+        cells = self.cells
+        values = None
+        joined = "\n".join(cells)
+        if joined.isascii() and not joined.encode("ascii").translate(None, _NUMBER_CHARS):
+            try:
+                values = array("d", map(float, cells))
+            except ValueError:
+                values = None
+        if (values is None or "" in labels
+                or not (np.abs(np.frombuffer(values, dtype=np.float64)) <= MAX_MAGNITUDE).all()):
+            self._first_problem(cells, labels)
+            raise AssertionError("a bad cell that _first_problem does not name")  # pragma: no cover
+        self.values.extend(values)
+        self.codes.extend(map(self.classes.__getitem__, labels))
+        self.n += len(self.lines)
+        cells.clear()
+        self.lines.clear()
+
+    def _first_problem(self, cells: list[str], labels: list[str]) -> None:
+        """Raise the InputError of the first bad cell of the pending rows, in file order."""
+        header, d = self._header, len(self._header) - 1
+        for r, line in enumerate(self.lines):
+            for j in range(d):
+                _number(cells[r * d + j], self.shown, line, j, header[j])
+            if not labels[r]:
+                raise InputError(
+                    f"{self.shown}, line {line}, column {d + 1} ({_short(header[-1])}): "
+                    "empty class label"
+                )
 
 
 def _is_number(text: str) -> bool:
@@ -434,54 +817,29 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_text(path: str | os.PathLike[str], shown: str) -> str:
-    """The decoded text of the file at ``path``, or an InputError naming it."""
-    if not shown.strip():
-        raise InputError("--dataset: empty path")
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"cannot read '{shown}': it is a folder, not a file")
-    try:
-        data = target.read_bytes()
-    except FileNotFoundError:
-        hint = ""
-        if not any(sep in shown for sep in ("/", "\\", ".")):
-            hint = f" (known data sets: {', '.join(DATASET_NAMES)})"
-        raise InputError(f"cannot read '{shown}': no such file{hint}") from None
-    except PermissionError:
-        raise InputError(f"cannot read '{shown}': permission denied") from None
-    except OSError as exc:
-        raise InputError(f"cannot read '{shown}': {exc.strerror or exc}") from None
-
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(f"'{shown}' is not a text CSV file (binary data at byte offset {nul})")
-    skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        return data[skip:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + skip
-        raise InputError(
-            f"'{shown}' is not UTF-8 text (byte 0x{data[offset]:02X} at byte offset {offset}); "
-            "save it as UTF-8"
-        ) from None
-
-
 def _number(cell: str, shown: str, line: int, j: int, column: str) -> float:
-    """Parse one feature cell (column index ``j``, 0-based) as a finite float."""
-    text = cell.strip()
+    """Parse one feature cell (column index ``j``, 0-based): an ASCII number of magnitude at
+    most MAX_MAGNITUDE (see read_csv), or an InputError naming the line, column and value."""
+    text = cell.strip(" \t")
     where = f"{shown}, line {line}, column {j + 1} ({_short(column)})"
     if not text:
         raise InputError(f"{where}: empty cell, expected a number")
-    try:
-        # float() also takes "1_000"; a CSV number does not.
-        if "_" in text:
-            raise ValueError(text)
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{where}: '{_short(text)}' is not a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"{where}: '{_short(text)}' is not a finite number")
+    if _NUMBER.fullmatch(cell) is None:
+        if _NON_FINITE.fullmatch(text):
+            raise InputError(f"{where}: '{_short(text)}' is not a finite number")
+        odd = next((c for c in text if not " " <= c <= "~"), None)
+        if odd is not None:
+            raise InputError(
+                f"{where}: '{_short(text)}' is not a number (it holds the character "
+                f"U+{ord(odd):04X}; numbers are written with the ASCII digits 0-9)"
+            )
+        raise InputError(f"{where}: '{_short(text)}' is not a number")
+    value = float(cell)
+    if not abs(value) <= MAX_MAGNITUDE:
+        raise InputError(
+            f"{where}: '{_short(text)}' is out of range (numbers may be at most "
+            f"{_MAX_MAGNITUDE_TEXT} in magnitude)"
+        )
     return value
 
 
