@@ -421,3 +421,12 @@ def test_a_network_too_large_to_hold_is_refused_with_its_size():
     with pytest.raises(ml.InputError, match=r"^hidden=: a 20000-1000-2 network has 20,003,002 parameters"):
         ml.Trainer(data, hidden=1000)
     assert ml.Trainer(data, hidden=100).layout.n_params == 20_000 * 100 + 100 + 100 * 2 + 2
+
+
+def test_a_label_per_row_is_refused_as_too_many_classes(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("x,id\n" + "".join(f"{i},row{i}\n" for i in range(300)))
+    code, _, err = run("train", "--dataset", path, *QUICK)
+    assert code == 2
+    line = one_error_line(err)
+    assert str(path) in line and "300 classes" in line and "at most 100" in line

@@ -52,6 +52,8 @@ NORMALIZATIONS = ("zscore", "none")
 _DEFAULT_SAMPLES = {"xor": 200, "circles": 200, "spirals": 300, "blobs": 200}
 _DEFAULT_NOISE = {"xor": 0.15, "circles": 0.08, "spirals": 0.15, "blobs": 0.6}
 _MAX_SHOWN = 40  # longest offending value quoted in a message
+#: A data set with more classes than this is refused (one output unit each).
+MAX_CLASSES = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,7 +201,7 @@ def load_dataset(
         When ``cancel`` was set during the read of a file.
     """
     if not isinstance(normalize, str) or normalize not in NORMALIZATIONS:
-        raise InputError(f"--normalize: must be 'zscore' or 'none', got {_show(normalize)}")
+        raise InputError(f"normalize=: must be 'zscore' or 'none', got {_show(normalize)}")
     test_fraction = check_in_range("test_fraction", test_fraction)
     data_seed = check_in_range("data_seed", data_seed)
 
@@ -238,6 +240,10 @@ def load_dataset(
             f"got {type(source).__name__}"
         )
 
+    if len(class_names) > MAX_CLASSES:
+        raise InputError(f"{name}: {len(class_names):,} classes (distinct labels in the last column, e.g. "
+                         f"'{_short(class_names[0])}'); at most {MAX_CLASSES} are trained: is the class label "
+                         "the last column?")
     is_test = _stratified_split(y, len(class_names), test_fraction, data_seed)
     # x and y are this call's own arrays: their rows are reordered in place (train rows, then
     # test rows, each in source order) and normalized in place, so that no copy of the data
@@ -609,7 +615,7 @@ def _read_csv(
     first appearance, feature names)``; ``names[codes[i]]`` is row i's label."""
     shown = os.fspath(path)
     if not shown.strip():
-        raise InputError("--dataset: empty path")
+        raise InputError("dataset=: empty path")
     handle, size = _open(path, shown)
     with handle:
         lines = _Lines(handle, size, shown, cancel, progress)
@@ -992,7 +998,7 @@ def make_blobs(
     n_samples = check_in_range("samples", n_samples)
     if n_samples < 2 * n_classes:
         raise InputError(
-            f"--samples: {n_classes} blobs need at least {2 * n_classes} samples, got {n_samples}"
+            f"samples=: {n_classes} blobs need at least {2 * n_classes} samples, got {n_samples}"
         )
     noise = check_in_range("noise", noise)
     y = np.repeat(np.arange(n_classes), _class_sizes(n_samples, n_classes))

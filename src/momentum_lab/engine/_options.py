@@ -89,8 +89,6 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     spec = RANGES[name]
     option = option or f"{name}="
     if spec.integer:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
             raise InputError(f"{option}: must be {spec.describe()}, got {value!r}")
         return int(value)
