@@ -34,7 +34,8 @@ from pathlib import Path
 
 from .._resources import resource_path
 from ._errors import InputError
-from ._scenario import Scenario, read_text, scenario_from_dict
+from ._scenario import (MAX_DIGITS, Scenario, check_brackets, long_number, read_source, scenario_from_dict, shown,
+                        shown_key)
 
 __all__ = ["LESSONS_ENV", "Lesson", "LessonProblem", "find_lesson", "lesson_files", "load_lesson",
            "load_lessons"]
@@ -44,6 +45,22 @@ LESSONS_ENV = "MOMENTUM_LAB_LESSONS"
 #: The tabs a lesson may show.
 TABS = ("regions", "stability", "sweep")
 _TEXT_KEYS = ("do", "watch", "why")
+#: A key (``a.b.c = 1``, ``[a.b.c]``) has at most this many parts: tomllib's work grows with the
+#: square of a key's length (a 40 KB key of 20,000 parts took 12 s and 1.6 GB).
+MAX_KEY_PARTS = 8
+
+# What the pre-scan blanks out: TOML's strings (each kind; an unterminated one runs to the end of
+# its line, or of the file for a multi-line one, so the scan stays linear) and comments.
+_TOML_BLANKS = re.compile(
+    rb'(?s:"""(?:[^\\]|\\.?)*?(?:"""|\Z))'
+    rb"|(?s:\'\'\'.*?(?:\'\'\'|\Z))"
+    rb'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?'
+    rb"|'[^'\n]*+'?"
+    rb"|#[^\n]*+"
+)
+# A key of more than MAX_KEY_PARTS parts, in blanked-out text: as many dots between two of
+# = [ ] { } , or a line's end (a value has at most one dot: 1.5, 07:32:00.5).
+_LONG_KEY = re.compile(rb"(?:\.[^=\[\]{},\n.]*+){%d}" % MAX_KEY_PARTS)
 
 
 @dataclass(frozen=True)
@@ -82,14 +99,36 @@ def lesson_files() -> list[Path]:
         folders.append(resource_path("lessons"))
     except FileNotFoundError:
         pass
-    extra = os.environ.get(LESSONS_ENV)
-    if extra:
-        folders.append(Path(extra).expanduser())
+    extra = _extra_folder()
+    if extra is not None:
+        folders.append(extra)
     for folder in folders:
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.toml")):
+        if _is_dir(folder):
+            try:
+                paths = sorted(folder.glob("*.toml"))
+            except OSError:  # unreadable: load_lessons names the folder
+                continue
+            for path in paths:
                 found[lesson_name(path)] = path
     return sorted(found.values(), key=lambda p: (p.name, str(p)))
+
+
+def _extra_folder() -> Path | None:
+    """The folder $MOMENTUM_LAB_LESSONS names, or None (unset, or a "~user" of no such user)."""
+    extra = os.environ.get(LESSONS_ENV)
+    if not extra:
+        return None
+    try:
+        return Path(extra).expanduser()
+    except RuntimeError:
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # permission denied on the way there, a NUL in the name
+        return False
 
 
 def load_lesson(path: str | os.PathLike[str]) -> Lesson:
@@ -102,37 +141,56 @@ def load_lesson(path: str | os.PathLike[str]) -> Lesson:
         offending value.
     """
     path = Path(path)
-    text = read_text(path, "lesson", "TOML")
+    raw, text = read_source(path, "lesson", "TOML")
+    _prescan(path, raw)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except (RecursionError, ValueError, MemoryError, OverflowError) as exc:  # _prescan should prevent these
+        raise InputError(f"{path}: cannot be read as TOML ({type(exc).__name__})") from None
     unknown = sorted(set(data) - {"title", "tab", "log_scale", "text", "scenario"})
     if unknown:
-        raise InputError(f"{path}: unknown key '{unknown[0]}'; the keys are title, tab, log_scale, text, "
+        raise InputError(f"{path}: unknown key '{shown_key(unknown[0])}'; the keys are title, tab, log_scale, text, "
                          "scenario")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise InputError(f"{path}: 'title' must be a non-empty text, got {title!r}")
+        raise InputError(f"{path}: 'title' must be a non-empty text, got {shown(title)}")
     tab = data.get("tab")
     if tab is not None and tab not in TABS:
-        raise InputError(f"{path}: 'tab' must be one of {', '.join(TABS)}, got {tab!r}")
+        raise InputError(f"{path}: 'tab' must be one of {', '.join(TABS)}, got {shown(tab)}")
     log_scale = data.get("log_scale", False)
     if not isinstance(log_scale, bool):
-        raise InputError(f"{path}: 'log_scale' must be true or false, got {log_scale!r}")
+        raise InputError(f"{path}: 'log_scale' must be true or false, got {shown(log_scale)}")
     text = data.get("text")
     if not isinstance(text, dict):
         raise InputError(f"{path}: a [text] table with do, watch and why is needed")
     for key in sorted(set(text) - set(_TEXT_KEYS)):
-        raise InputError(f"{path}: unknown key 'text.{key}'; the keys are do, watch, why")
+        raise InputError(f"{path}: unknown key 'text.{shown_key(key)}'; the keys are do, watch, why")
     for key in _TEXT_KEYS:
         if not isinstance(text.get(key), str) or not text[key].strip():
-            raise InputError(f"{path}: 'text.{key}' must be a non-empty text, got {text.get(key)!r}")
+            raise InputError(f"{path}: 'text.{key}' must be a non-empty text, got {shown(text.get(key))}")
     if "scenario" not in data:
         raise InputError(f"{path}: a [scenario] table is needed (the keys of a scenario file)")
     scenario = scenario_from_dict(data["scenario"], f"{path} [scenario]", path.parent, versioned=False)
     return Lesson(lesson_name(path), title.strip(), *(_paragraphs(text[k]) for k in _TEXT_KEYS), scenario,
                   path, tab, log_scale)
+
+
+def _prescan(path: Path, raw: bytes) -> None:
+    """Refuse, before tomllib sees it, what would make it recurse, raise or take long: nesting
+    deeper than MAX_DEPTH or more than MAX_CONTAINERS arrays and tables (see check_brackets), a
+    key of more than MAX_KEY_PARTS parts, a number of more than MAX_DIGITS digits. One linear
+    pass of regular expressions and numpy (a few ms for 256 KiB)."""
+    stripped = _TOML_BLANKS.sub(lambda m: b'""' + b"\n" * m.group().count(b"\n"), raw)
+    check_brackets(path, stripped, "{path}, line {line}: ")
+    match = _LONG_KEY.search(stripped)
+    if match is not None:
+        line = stripped.count(b"\n", 0, match.start()) + 1
+        raise InputError(f"{path}, line {line}: a key of more than {MAX_KEY_PARTS} dotted parts")
+    line = long_number(stripped)
+    if line is not None:
+        raise InputError(f"{path}, line {line}: a number of more than {MAX_DIGITS} digits")
 
 
 def _paragraphs(text: str) -> str:
@@ -144,13 +202,17 @@ def load_lessons() -> tuple[list[Lesson], list[LessonProblem]]:
     """Every lesson that reads, and the files that do not (each with its message)."""
     lessons, problems = [], []
     extra = os.environ.get(LESSONS_ENV)
-    if extra and not Path(extra).expanduser().is_dir():
-        problems.append(LessonProblem(Path(extra), f"{LESSONS_ENV}: no such folder '{extra}'"))
+    if extra:
+        folder = _extra_folder()
+        if folder is None or not _is_dir(folder):
+            problems.append(LessonProblem(Path(extra), f"{LESSONS_ENV}: no such folder '{extra}'"))
     for path in lesson_files():
         try:
             lessons.append(load_lesson(path))
         except InputError as exc:
             problems.append(LessonProblem(path, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a last resort: one broken file must not stop the window
+            problems.append(LessonProblem(path, f"{path}: cannot be read ({type(exc).__name__}: {shown(str(exc))})"))
     return lessons, problems
 
 
