@@ -1,18 +1,24 @@
-"""Hostile files for the readers of scenarios (JSON) and lessons (TOML).
+"""Hostile files for the readers of scenarios (JSON), lessons (TOML) and weights (.npz).
 
 Every case asserts that the reader raises InputError (nothing else) with one line naming the
 file and the offending key or value, and returns at once (``timeout``): FIFOs and devices,
-files beyond their cap, nesting 10**5 deep, 5,000-digit numbers, 20,000-part TOML keys,
-values beyond the range table. The fuzz tests at the end feed random bytes and near-valid
-dicts to the readers.
+files beyond their cap, nesting 10**5 deep, 5,000-digit numbers, 20,000-part TOML keys, npz
+headers and zip directories that claim more than the file holds, values beyond the range
+table. The fuzz tests at the end feed random bytes and near-valid dicts to the readers.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+import struct
+import warnings
+import zipfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +27,7 @@ from momentum_lab.engine import InputError
 from momentum_lab.engine import _lessons, _scenario
 from momentum_lab.engine._api import MAX_STEPS
 from momentum_lab.engine._files import SIZE_CAPS
+from momentum_lab.engine._io import MAX_WEIGHT_ARRAYS, load_weights, save_weights
 from momentum_lab.engine._lessons import LESSONS_ENV, Lesson, LessonProblem, load_lesson, load_lessons
 from momentum_lab.engine._scenario import (
     FORMAT_KEY,
@@ -93,6 +100,12 @@ def test_a_fifo_in_the_lessons_folder_is_a_problem_and_the_others_load(tmp_path,
     assert lessons[-1].title == "Fine"
 
 
+def test_a_fifo_as_weights_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "w.npz"
+    os.mkfifo(fifo)
+    refused(lambda: load_weights(fifo), "--init-weights", fifo, "FIFO")
+
+
 def test_a_scenario_naming_a_fifo_as_its_data_or_weights_is_refused(tmp_path):
     os.mkfifo(tmp_path / "points.csv")
     os.mkfifo(tmp_path / "w.npz")
@@ -105,25 +118,29 @@ def test_a_scenario_naming_a_fifo_as_its_data_or_weights_is_refused(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
-def test_a_device_as_a_scenario_or_lesson_is_refused(device):
+def test_a_device_as_a_scenario_lesson_or_weights_is_refused(device):
     refused(lambda: load_scenario(device), device, "character device")
     refused(lambda: load_lesson(device), device, "character device")
+    refused(lambda: load_weights(device), device, "character device")
 
 
 def test_a_folder_is_refused(tmp_path):
     refused(lambda: load_scenario(tmp_path), tmp_path, "folder")
     refused(lambda: load_lesson(tmp_path), tmp_path, "folder")
+    refused(lambda: load_weights(tmp_path), tmp_path, "folder")
 
 
 def test_files_beyond_their_cap_are_refused_from_their_size(tmp_path, monkeypatch):
-    scenario, lesson = tmp_path / "s.json", tmp_path / "l.toml"
+    scenario, lesson, weights = tmp_path / "s.json", tmp_path / "l.toml", tmp_path / "w.npz"
     scenario.write_text(scenario_json(lr=0.1))
     lesson.write_text(lesson_text())
+    np.savez(weights, a=np.zeros(10))
     assert load_scenario(scenario).config.lr == 0.1 and load_lesson(lesson).title == "Fine"
-    for kind in ("scenario", "lesson"):
+    for kind in ("scenario", "lesson", "weights"):
         monkeypatch.setitem(SIZE_CAPS, kind, 20)
     refused(lambda: load_scenario(scenario), scenario, "at most 20 bytes")
     refused(lambda: load_lesson(lesson), lesson, "at most 20 bytes")
+    refused(lambda: load_weights(weights), weights, "at most 20 bytes")
 
 
 def test_a_byte_order_mark_is_read_and_bad_utf8_is_named_with_its_offset(tmp_path):
@@ -277,6 +294,164 @@ def test_a_lessons_folder_that_cannot_be_found_is_a_problem(tmp_path, monkeypatc
     monkeypatch.setenv(LESSONS_ENV, folder.format(tmp=tmp_path))
     lessons, problems = load_lessons()
     assert lessons and len(problems) == 1 and "no such folder" in problems[0].message
+
+
+# -- weights (.npz) ------------------------------------------------------------------------------------
+
+
+def npy_header(descr: str, shape: str, fortran: str = "False") -> bytes:
+    """A hand-made .npy 1.0 header: magic, version, length, the dict, padded to 64 bytes."""
+    text = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"
+    text += " " * (-(10 + len(text) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode("latin1")
+
+
+def write_npz(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_STORED) -> Path:
+    with zipfile.ZipFile(path, "w", method) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def test_a_header_claiming_a_trillion_floats_is_refused_before_any_allocation(tmp_path):
+    path = write_npz(tmp_path / "w.npz", {"ih_weights.npy": npy_header("<f8", "(1000000000000,)") + bytes(16)})
+    refused(lambda: load_weights(path), path, "ih_weights", "(1000000000000,)", "16 bytes")
+
+
+def test_a_zip_bomb_is_refused_from_the_directory(tmp_path, monkeypatch):
+    monkeypatch.setitem(SIZE_CAPS, "weights", 1 << 20)
+    zeros = npy_header("<f8", "(1048576,)") + bytes(8 << 20)  # 8 MiB of zeros: deflates to 8 KB
+    path = write_npz(tmp_path / "bomb.npz", {"ih_weights.npy": zeros}, zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 64 << 10
+    refused(lambda: load_weights(path), path, "ih_weights.npy inflates to 8 MiB", "at most 1 MiB")
+
+
+def test_members_that_inflate_beyond_the_cap_together_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setitem(SIZE_CAPS, "weights", 1 << 20)
+    member = npy_header("<f8", "(81920,)") + bytes(640 << 10)
+    path = write_npz(tmp_path / "w.npz", {"a.npy": member, "b.npy": member}, zipfile.ZIP_DEFLATED)
+    refused(lambda: load_weights(path), path, "together", "at most 1 MiB")
+
+
+@pytest.mark.parametrize("claimed, fragments", [
+    (200, ["BadZipFile"]),  # reading stops at the 200 bytes claimed, whose CRC is not the member's
+    (100_000, ["(1000,)", "8,000 bytes", "99,872 bytes"]),  # the header's claim against the directory's
+])
+def test_a_directory_that_lies_about_a_members_size_is_caught(tmp_path, claimed, fragments):
+    path = tmp_path / "w.npz"
+    np.savez(path, ih_weights=np.ones(1000))
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")  # the one member's directory entry: its uncompressed size
+    data[central + 24:central + 28] = struct.pack("<L", claimed)
+    path.write_bytes(bytes(data))
+    refused(lambda: load_weights(path), path, "ih_weights", *fragments)
+
+
+def test_a_zip_directory_claiming_a_gigabyte_is_refused_before_zipfile_reads_it(tmp_path):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"PK\x05\x06" + struct.pack("<4H2LH", 0, 0, 1, 1, 1 << 30, 0, 0))
+    refused(lambda: load_weights(path), path, "zip directory is 1 GiB")
+
+
+def test_more_numbers_than_the_caps_worth_of_float64_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setitem(SIZE_CAPS, "weights", 1 << 20)  # 131,072 float64
+    path = tmp_path / "w.npz"
+    np.savez_compressed(path, ih_weights=np.zeros(100_000, dtype=np.int8), o_biases=np.zeros(40_000, dtype=np.int8))
+    refused(lambda: load_weights(path), path, "o_biases holds 40,000 numbers", "131,072")
+
+
+def test_a_zip_of_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, ih_weights=np.ones(3))
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 6] = 64  # "version needed to extract": 6.4 (zipfile: NotImplementedError)
+    path.write_bytes(bytes(data))
+    refused(lambda: load_weights(path), path, "not an .npz weights file", "NotImplementedError")
+
+
+def test_too_many_members_are_refused(tmp_path):
+    member = npy_header("<f8", "(1,)") + bytes(8)
+    path = write_npz(tmp_path / "w.npz", {f"a{i}.npy": member for i in range(MAX_WEIGHT_ARRAYS + 1)})
+    refused(lambda: load_weights(path), path, f"{MAX_WEIGHT_ARRAYS + 1} members")
+
+
+@pytest.mark.parametrize("descr, shape, size, fragments", [
+    ("|O", "(3,)", 24, ["object", "not real numbers"]),
+    ("<c16", "(3,)", 48, ["complex128", "not real numbers"]),
+    ("|b1", "(3,)", 3, ["bool", "not real numbers"]),
+    ("<U3", "(3,)", 36, ["<U3", "not real numbers"]),
+    ("<f8", "(-1,)", 8, ["(-1,)", "not an array's"]),
+    ("<f8", "(3, 0, -2)", 0, ["(3, 0, -2)"]),
+    ("<f8", "(" + "1, " * 40 + ")", 8, ["not an array's"]),
+    ("<f8", "(4,)", 24, ["(4,)", "32 bytes", "24 bytes"]),
+    ("<f8", "(2,)", 24, ["(2,)", "16 bytes", "24 bytes"]),
+])
+def test_npy_headers_that_are_not_plain_arrays_of_real_numbers_are_refused(tmp_path, descr, shape, size, fragments):
+    path = write_npz(tmp_path / "w.npz", {"o_biases.npy": npy_header(descr, shape) + bytes(size)})
+    refused(lambda: load_weights(path), path, "o_biases", *fragments)
+
+
+def test_a_pickled_object_array_is_refused_without_unpickling(tmp_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    path = write_npz(tmp_path / "w.npz", {"o_biases.npy": buffer.getvalue()})
+    refused(lambda: load_weights(path), path, "o_biases", "object")
+
+
+@pytest.mark.parametrize("content, fragments", [
+    (b"\x93NUMPY\x01\x00", ["single .npy"]),
+    (b"ih_weights = 1\n", ["not an .npz weights file"]),
+    (b"", ["not an .npz weights file"]),
+    (b"PK\x05\x06" + bytes(10), ["not an .npz weights file"]),
+])
+def test_what_is_not_an_npz_is_named(tmp_path, content, fragments):
+    path = tmp_path / "w.npz"
+    path.write_bytes(content)
+    refused(lambda: load_weights(path), path, *fragments)
+
+
+def test_a_truncated_or_corrupt_npz_is_refused(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez_compressed(path, ih_weights=np.arange(5000.0))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    refused(lambda: load_weights(path), path, "not an .npz weights file")
+    data = bytearray(whole)
+    data[200:220] = bytes(20)  # inside the deflated data
+    path.write_bytes(bytes(data))
+    refused(lambda: load_weights(path), path, "ih_weights")
+
+
+def test_weights_of_every_real_type_and_order_read_back_as_float64(tmp_path):
+    arrays = {"a": np.arange(12, dtype=np.float32).reshape(3, 4), "b": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+              "c": np.array([-3, 4], dtype=np.int8), "d": np.array([7], dtype=">u4"), "e": np.zeros((0, 3))}
+    for saver in (np.savez, np.savez_compressed):
+        path = tmp_path / f"{saver.__name__}.npz"
+        saver(path, **arrays)
+        loaded = load_weights(path)
+        assert set(loaded) == set(arrays)
+        for name, array in arrays.items():
+            assert loaded[name].dtype == np.float64
+            np.testing.assert_array_equal(loaded[name], array)
+    path = tmp_path / "w.npz"
+    weights = {"ih_weights": np.ones((4, 7)), "h_biases": np.zeros(7), "ho_weights": np.ones((7, 3)),
+               "o_biases": np.zeros(3)}
+    save_weights(path, weights)
+    assert {k: v.shape for k, v in load_weights(path).items()} == {k: v.shape for k, v in weights.items()}
+
+
+def test_old_headers_and_long_doubles_give_no_warning(tmp_path):
+    python2 = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3L,), }"
+    python2 += b" " * (-(10 + len(python2) + 1) % 64) + b"\n"
+    member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(python2)) + python2 + np.arange(3.0).tobytes()
+    path = write_npz(tmp_path / "old.npz", {"a.npy": member})
+    huge = tmp_path / "huge.npz"
+    np.savez(huge, a=np.array([np.finfo(np.longdouble).max]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(load_weights(path)["a"], [0.0, 1.0, 2.0])
+        assert not np.isfinite(load_weights(huge)["a"]).any() or np.longdouble is np.float64
 
 
 # -- values beyond the range table ---------------------------------------------------------------------
@@ -466,3 +641,42 @@ def test_lesson_problem_type_is_what_load_lessons_returns(tmp_path, monkeypatch)
     _, problems = load_lessons()
     assert problems and all(isinstance(p, LessonProblem) for p in problems)
 
+
+NPY_GOOD = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"
+NPY_ALPHABET = "{}[]'\"():,.<>|=fiuObcUVSM0123456789 -_\\Lshapedescrfortan_odTrueFalsNn"
+
+
+@FUZZ
+@given(header=spliced(NPY_GOOD, NPY_ALPHABET), data=st.integers(0, 64),
+       version=st.sampled_from([b"\x01\x00", b"\x02\x00", b"\x03\x00", b"\x00\x00"]))
+@pytest.mark.timeout(120)
+def test_any_npy_header_gives_arrays_or_an_input_error(tmp_path, header, data, version):
+    raw = header.encode("utf-8")
+    length = struct.pack("<H" if version == b"\x01\x00" else "<I", len(raw))
+    path = write_npz(tmp_path / "w.npz", {"a.npy": b"\x93NUMPY" + version + length + raw + bytes(data)})
+    try:
+        loaded = load_weights(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert loaded["a"].dtype == np.float64 and loaded["a"].nbytes <= 64 * 8
+
+
+@FUZZ
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6),
+       cut=st.one_of(st.none(), st.integers(0, 10**6)), compressed=st.booleans())
+@pytest.mark.timeout(120)
+def test_any_damage_to_an_npz_gives_arrays_or_an_input_error(tmp_path, edits, cut, compressed):
+    path = tmp_path / "w.npz"
+    (np.savez_compressed if compressed else np.savez)(path, ih_weights=np.arange(12.0).reshape(3, 4),
+                                                      o_biases=np.ones(3, dtype=np.float32))
+    data = bytearray(path.read_bytes())
+    for position, value in edits:
+        data[position % len(data)] = value
+    path.write_bytes(bytes(data[:cut] if cut is not None else data))
+    try:
+        loaded = load_weights(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert all(array.dtype == np.float64 for array in loaded.values())
