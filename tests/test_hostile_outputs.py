@@ -430,3 +430,12 @@ def test_a_label_per_row_is_refused_as_too_many_classes(tmp_path):
     assert code == 2
     line = one_error_line(err)
     assert str(path) in line and "300 classes" in line and "at most 100" in line
+
+
+def test_a_scenario_is_never_saved_over_its_own_data(tmp_path, data_csv):
+    before = snapshot(tmp_path)
+    with pytest.raises(ml.InputError, match=r"^path=: .*data\.csv.*dataset="):
+        ml.Scenario(ml.RunConfig(dataset=str(data_csv))).save(data_csv)
+    assert snapshot(tmp_path) == before
+    ml.Scenario(ml.RunConfig(dataset=str(data_csv))).save(tmp_path / "s.json")
+    assert ml.load_scenario(tmp_path / "s.json").config.dataset == str(data_csv)

@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from ._api import MAX_STEPS
-from ._atomic import atomic_write, check_writable_target, write_error
+from ._api import MAX_STEPS, input_paths
+from ._atomic import atomic_write, check_outputs
 from ._datasets import DATASET_NAMES, load_dataset
 from ._errors import InputError
 from ._files import file_kind, read_input
@@ -200,15 +200,12 @@ class Scenario:
         out["speed"] = self.speed
         return out
 
-    def save(self, path: str | os.PathLike[str], option: str = "--scenario") -> None:
-        """Write the scenario as JSON, atomically."""
-        check_writable_target(path, option)
+    def save(self, path: str | os.PathLike[str], option: str = "path=") -> None:
+        """Write the scenario as JSON, atomically; never over its own data or weights file."""
+        check_outputs({option: path}, input_paths(self.config.dataset, self.config.init_weights))
         text = json.dumps(self.to_dict(Path(path).resolve().parent), indent=2) + "\n"
-        try:
-            with atomic_write(path) as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise write_error(option, path, exc) from None
+        with atomic_write(path, option=option) as handle:
+            handle.write(text)
 
     def until(self, step: int) -> "Scenario":
         """The scenario up to ``step`` (a branch point): the changes made before it, trained to it."""
