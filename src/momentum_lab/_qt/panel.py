@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, RULE_SHORT, RULE_TITLES, RULES
+from ..engine._options import RANGES
 from .controller import LANE_NAMES, LaneSettings, RunController
 from .plots import LANE_COLOURS
 from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
@@ -28,6 +29,15 @@ from .worker import MAX_LANES
 __all__ = ["ControlPanel", "LaneRow"]
 
 OPEN_CSV = "Open CSV…"
+
+
+def _option_box(option: str) -> QSpinBox:
+    """A whole-number option's box, over exactly the range the command line accepts."""
+    spec = RANGES[option]
+    box = QSpinBox()
+    box.setRange(int(spec.low), int(spec.high))
+    box.setKeyboardTracking(False)
+    return box
 
 
 def _rule_box() -> QComboBox:
@@ -86,13 +96,14 @@ class LaneRow(QWidget):
     def _on_rule(self, index: int) -> None:
         self.controller.set_lane_rule(self.index, self.rule.itemData(index))
 
+    # (The boxes' value(), not the signal's argument: that is Qt's copy, rounded below 1e-306.)
     @Slot(float)
     def _on_lr(self, value: float) -> None:
-        self.controller.set_lr(value, self.index)
+        self.controller.set_lr(self.lr.value(), self.index)
 
     @Slot(float)
     def _on_momentum(self, value: float) -> None:
-        self.controller.set_momentum(value, self.index)
+        self.controller.set_momentum(self.momentum.value(), self.index)
 
     @Slot()
     def _on_remove(self) -> None:
@@ -110,9 +121,7 @@ class ControlPanel(QWidget):
         self.dataset.addItems(list(DATASET_NAMES))
         self.dataset.insertSeparator(len(DATASET_NAMES))
         self.dataset.addItem(OPEN_CSV)
-        self.hidden = QSpinBox()
-        self.hidden.setRange(1, 200)
-        self.hidden.setKeyboardTracking(False)
+        self.hidden = _option_box("hidden")
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
         self.loss = QComboBox()
@@ -122,11 +131,9 @@ class ControlPanel(QWidget):
         self.lr.setToolTip("Learning rate: arrows step 0.001, 0.002, 0.005, 0.01, …; typed values are kept "
                            "exactly. Applies from the next step ( ] raises, [ lowers).")
         self.momentum = MomentumSpinBox()
-        self.momentum.setToolTip("Momentum factor in [0, 0.999]. Applies from the next step "
-                                 "( ' raises, ; lowers).")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setKeyboardTracking(False)
+        self.momentum.setToolTip("Momentum factor in [0, 1); the arrows step within [0, 0.999]. Applies from "
+                                 "the next step ( ' raises, ; lowers).")
+        self.seed = _option_box("seed")
         self.speed = SpeedControl()
 
         self.start_button = QPushButton("Start")
@@ -313,11 +320,11 @@ class ControlPanel(QWidget):
 
     @Slot(float)
     def _on_lr(self, value: float) -> None:
-        self.controller.set_lr(value)
+        self.controller.set_lr(self.lr.value())
 
     @Slot(float)
     def _on_momentum(self, value: float) -> None:
-        self.controller.set_momentum(value)
+        self.controller.set_momentum(self.momentum.value())
         self._show_rule_note()
 
     @Slot(int)

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from ..engine._options import RANGES
 from .worker import FLAT_OUT
 
-__all__ = ["LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "signals_blocked"]
+__all__ = ["ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest", "signals_blocked"]
 
 
 @contextlib.contextmanager
@@ -31,35 +32,82 @@ def _mantissa_steps(value: float) -> list[float]:
     return [m * 10.0 ** d for d in range(decade - 1, decade + 2) for m in (1, 2, 5)]
 
 
-class LearningRateSpinBox(QDoubleSpinBox):
-    """A learning rate: arrows step 0.001 → 0.002 → 0.005 → 0.01 …; a typed value is kept exactly."""
+def shortest(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (250, not 250.0; 1e-13)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
-    MINIMUM, MAXIMUM = 0.0, 100.0
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+# Qt keeps a QDoubleSpinBox's value rounded to its decimals, at most this many. Still, every
+# double below about 1e-306 loses digits that way: the box keeps the exact value beside Qt's.
+_QT_MAX_DECIMALS = 323
+
+
+def _qt_rounded(value: float) -> float:
+    """What Qt stores of ``value`` at 323 decimals (QString::number(value, 'f', 323))."""
+    return float(f"{value:.{_QT_MAX_DECIMALS}f}")
+
+
+class ExactSpinBox(QDoubleSpinBox):
+    """A spin box whose value is exactly the double it was given or the user typed: its range is
+    an option's (``RANGES[option]``, an open end as the next double inside), Qt does not round
+    it, and its text is the shortest that reads back as it.
+
+    valueChanged carries Qt's copy (rounded below about 1e-306); read :meth:`value`."""
+
+    _exact = 0.0  # (Qt may ask for the text before __init__ has set it)
+
+    def __init__(self, option: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setDecimals(12)  # keeps typed values; the text shows them without trailing zeros
-        self.setRange(self.MINIMUM, self.MAXIMUM)
+        spec = RANGES[option]
+        self.setDecimals(_QT_MAX_DECIMALS)
+        self._exact = spec.widget_low
+        self.setRange(spec.widget_low, spec.widget_high)
         self.setKeyboardTracking(False)
         self.setAccelerated(False)
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
-        return f"{value:.12g}"
+    # Python callers (the panel, stepBy) reach these; Qt reaches setValue only through typing,
+    # which goes through valueFromText first.
+    def setValue(self, value: float) -> None:  # noqa: N802 (Qt's name)
+        value = float(value)
+        self._exact = min(max(value, self.minimum()), self.maximum()) if value == value else self._exact
+        super().setValue(self._exact)
+
+    def value(self) -> float:
+        shown = super().value()
+        return self._exact if shown == _qt_rounded(self._exact) else shown
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802
+        return shortest(self._exact if value == _qt_rounded(self._exact) else value)
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
-        return float(text.strip())
+        try:
+            value = float(text.strip())
+        except ValueError:
+            return self.value()
+        if math.isfinite(value) and self.minimum() <= value <= self.maximum():
+            self._exact = value  # Qt sets its rounded copy next
+        return value
 
     def validate(self, text: str, pos: int) -> object:
         stripped = text.strip()
-        if stripped in ("", ".", "-", "e", "E") or stripped.lower().endswith(("e", "e-", "e+")):
+        if stripped in ("", ".", "-", "+", "e", "E") or stripped.lower().endswith(("e", "e-", "e+")):
             return QValidator.State.Intermediate, text, pos
         try:
             value = float(stripped)
         except ValueError:
             return QValidator.State.Invalid, text, pos
-        if not math.isfinite(value) or not (self.MINIMUM <= value <= self.MAXIMUM):
+        if not math.isfinite(value) or not (self.minimum() <= value <= self.maximum()):
             return QValidator.State.Intermediate, text, pos
         return QValidator.State.Acceptable, text, pos
+
+
+class LearningRateSpinBox(ExactSpinBox):
+    """A learning rate (the range of ``--lr``): arrows step 0.001 → 0.002 → 0.005 → 0.01 …; a
+    typed value is kept exactly."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("lr", parent)
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
         value = self.value()
@@ -71,7 +119,7 @@ class LearningRateSpinBox(QDoubleSpinBox):
             else:
                 smaller = [v for v in ladder if v < value * (1 - 1e-9)]
                 value = max(smaller) if smaller else value
-        self.setValue(min(max(_clean(value), self.MINIMUM), self.MAXIMUM))
+        self.setValue(_clean(value))
 
 
 def _clean(value: float) -> float:
@@ -79,23 +127,36 @@ def _clean(value: float) -> float:
     return float(f"{value:.12g}")
 
 
-class MomentumSpinBox(QDoubleSpinBox):
-    """A momentum factor in [0, 0.999], stepping by 0.05 (0.01 near the top)."""
+class MomentumSpinBox(ExactSpinBox):
+    """A momentum factor: it holds any value of ``--momentum`` ([0, 1), up to the largest double
+    below 1); its arrows step by 0.05 (0.01 near the top) within [0, 0.999]."""
+
+    #: The arrows' range.
+    STEP_LOW, STEP_HIGH = 0.0, 0.999
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(3)
-        self.setRange(0.0, 0.999)
+        super().__init__("momentum", parent)
         self.setSingleStep(0.05)
-        self.setKeyboardTracking(False)
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
-        value = self.value()
+        start = value = self.value()
         for _ in range(abs(steps)):
             fine = value >= 0.9 - 1e-9 if steps > 0 else value > 0.9 + 1e-9
             step = 0.01 if fine else 0.05
             value = value + step if steps > 0 else value - step
-        self.setValue(min(max(round(value, 3), 0.0), 0.999))
+        value = min(max(round(value, 3), self.STEP_LOW), self.STEP_HIGH)
+        if (steps > 0 and value < start) or (steps < 0 and value > start):
+            return  # above the arrows' range (typed, or from the command line): up leaves it
+        self.setValue(value)
+
+    def stepEnabled(self):  # noqa: N802
+        value = self.value()
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if value < self.STEP_HIGH:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if value > self.STEP_LOW:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return flags
 
 
 # Speeds offered, in items a second, the last being "flat out".
@@ -107,11 +168,14 @@ def _log_speed(speed: float) -> float:
 
 
 def speed_text(speed: float) -> str:
+    """The speed exactly, in words: "1 item/s", "2.5 items/s", "10k items/s", "flat out"."""
     if math.isinf(speed):
         return "flat out"
-    if speed < 1000:
-        return f"{speed:g} item/s" if speed == 1 else f"{speed:g} items/s"
-    return f"{speed / 1000:g}k items/s"
+    if 1000 <= speed < 1e9:
+        thousands = shortest(speed / 1000)
+        if float(thousands) * 1000 == speed:
+            return f"{thousands}k items/s"
+    return f"{shortest(speed)} {'item/s' if speed == 1 else 'items/s'}"
 
 
 class SpeedControl(QWidget):
@@ -136,16 +200,20 @@ class SpeedControl(QWidget):
         self.set_speed(FLAT_OUT)
 
     def speed(self) -> float:
-        return SPEEDS[self.slider.value()]
+        """The speed on show (set_speed's, or the one picked on the slider since)."""
+        return self._speed
 
     def set_speed(self, speed: float) -> None:
-        """Show ``speed`` (the nearest offered one) without emitting."""
+        """Show ``speed`` without emitting: the slider at the nearest offered one, the label the
+        speed itself (the one the run uses)."""
         index = min(range(len(SPEEDS)), key=lambda i: abs(_log_speed(SPEEDS[i]) - _log_speed(speed)))
         with signals_blocked(self.slider):
             self.slider.setValue(index)
-        self.label.setText(speed_text(SPEEDS[index]))
+        self._speed = float(speed)
+        self.label.setText(speed_text(speed))
 
     @Slot(int)
     def _on_slider(self, index: int) -> None:
+        self._speed = float(SPEEDS[index])
         self.label.setText(speed_text(SPEEDS[index]))
         self.speed_changed.emit(float(SPEEDS[index]))
