@@ -152,3 +152,25 @@ def test_the_speed_label_says_the_speed_the_run_uses(qtbot):
                         (1e300, "1e+300 items/s"), (math.inf, "flat out"), (5e-324, "5e-324 items/s")):
         control.set_speed(speed)
         assert control.label.text() == text and control.speed() == speed
+
+
+# -- large networks ---------------------------------------------------------------------------------
+
+
+def test_a_large_network_is_drawn_and_watched_within_budgets(qtbot, open_window, monkeypatch):
+    """A wide data set times 1,000 hidden units is a million weights: the views draw the strongest
+    edges, a coarser grid of decision regions, and the deltas of fewer steps."""
+    from momentum_lab._qt import plots
+    from momentum_lab._qt.controller import delta_window
+
+    assert plots.DecisionRegions.grid_size(59) == plots.DecisionRegions.GRID == 140
+    assert plots.DecisionRegions.grid_size(1_001_000) == 16
+    assert (delta_window(59), delta_window(8003), delta_window(1_001_000)) == (2000, 200, 3)
+    monkeypatch.setattr(plots, "MAX_EDGES", 10)
+    w = open_window()
+    ly = w.controller.layout
+    w.network.refresh()
+    drawn = sum(len(curve.xData) // 2 for _, _, curve in w.network.edges if curve.xData is not None)
+    weights = ly.n_inputs * ly.n_hidden + ly.n_hidden * ly.n_outputs
+    assert drawn == 10
+    assert w.network.getPlotItem()._shown_title == f"Network (red +, blue −; the 10 strongest of {weights} weights)"

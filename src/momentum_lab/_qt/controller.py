@@ -34,10 +34,14 @@ LANE_NAMES = "ABCD"
 DELTA_WINDOW = 2000
 DELTA_CELLS = 120_000
 MIN_DELTA_WINDOW = 200
+# ... and never more than this many numbers a run (a wide data set with 1,000 hidden units has
+# a million parameters: 200 steps of them would take 1.6 GB).
+MAX_DELTA_CELLS = 4_000_000
 
 
 def delta_window(n_params: int) -> int:
-    return max(MIN_DELTA_WINDOW, min(DELTA_WINDOW, DELTA_CELLS // max(n_params, 1)))
+    n = max(n_params, 1)
+    return max(1, min(DELTA_WINDOW, max(DELTA_CELLS // n, min(MIN_DELTA_WINDOW, MAX_DELTA_CELLS // n))))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
 

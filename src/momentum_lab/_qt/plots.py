@@ -43,6 +43,12 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
            "#882255", "#44AA99")
 # Width (and strength of colour) classes of the network's edges.
 EDGE_LEVELS = 6
+# The network view draws at most this many edges, the strongest (a wide data set times 1,000
+# hidden units has a million: a second a paint).
+MAX_EDGES = 20_000
+# The decision regions evaluate the network on a grid of at most GRID x GRID points, fewer for
+# large networks: points x parameters stays under this many (a draw of about a tenth of a second).
+REGIONS_BUDGET = 200_000_000
 # Marks drawn at most (the newest), so a busy lecture stays readable.
 MARKS_SHOWN = 12
 
@@ -666,7 +672,6 @@ class NetworkView(pg.PlotWidget):
         if key != self._key:
             self._key = key
             self._place_labels(ly, c.dataset.feature_names, c.dataset.class_names)
-        show_title(self.getPlotItem(), run_a(c, "Network (red +, blue −)"))
         views = ly.views(latest.params)
         ih, ho = views["ih_weights"], views["ho_weights"]
         n_in, n_h = ly.n_inputs, ly.n_hidden
@@ -675,6 +680,12 @@ class NetworkView(pg.PlotWidget):
         dst = np.concatenate([n_in + np.tile(np.arange(n_h), n_in),
                               n_in + n_h + np.tile(np.arange(ly.n_outputs), n_h)])
         weights = np.concatenate([ih.ravel(), ho.ravel()])
+        title = "Network (red +, blue −)"
+        if weights.size > MAX_EDGES:
+            strongest = np.argpartition(np.abs(weights), weights.size - MAX_EDGES)[-MAX_EDGES:]
+            title = f"Network (red +, blue −; the {MAX_EDGES:,} strongest of {weights.size:,} weights)"
+            src, dst, weights = src[strongest], dst[strongest], weights[strongest]
+        show_title(self.getPlotItem(), run_a(c, title))
         largest = np.abs(weights).max() or 1.0
         level = np.minimum((np.abs(weights) / largest * EDGE_LEVELS).astype(int), EDGE_LEVELS - 1)
         # Antialiased wide lines are what costs (measured: 100 hidden units, 154 ms a paint with
@@ -769,6 +780,11 @@ class DecisionRegions(pg.PlotWidget):
         i, j = sorted(np.argsort(score)[-2:].tolist())
         return i, j
 
+    @classmethod
+    def grid_size(cls, n_params: int) -> int:
+        """Points a side: GRID, fewer for a large network (see REGIONS_BUDGET), 16 at least."""
+        return max(16, min(cls.GRID, math.isqrt(REGIONS_BUDGET // max(n_params, 1))))
+
     def refresh(self) -> None:
         c = self.controller
         d = c.dataset
@@ -791,7 +807,8 @@ class DecisionRegions(pg.PlotWidget):
             self.test_points.setData(pos=d.x_test[:, [i, j]], pen=pens)
             self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
         show_title(self.plot, run_a(c, "Decision regions"))
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], self.GRID), np.linspace(lo[1], hi[1], self.GRID))
+        n = self.grid_size(c.layout.n_params)
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
         grid = np.tile(d.x_train.mean(axis=0), (gx.size, 1))
         grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()
         probs = c.predict_proba(grid)
@@ -802,7 +819,7 @@ class DecisionRegions(pg.PlotWidget):
         # Confident regions take their class colour, uncertain ones fade to white.
         strength = ((conf - 1 / d.n_classes) / (1 - 1 / d.n_classes))[:, None] * 0.55
         rgb = 255 * (1 - strength) + base[cls] * strength
-        self.image.setImage(rgb.reshape(self.GRID, self.GRID, 3).astype(np.ubyte), autoLevels=False,
+        self.image.setImage(rgb.reshape(n, n, 3).astype(np.ubyte), autoLevels=False,
                             levels=(0, 255))
         self.image.setRect(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
         self._drawn_step = (c.run_id, c.latest.step)

@@ -36,6 +36,8 @@ _CHUNK_SECONDS = 0.008
 _BATCH_SECONDS = 1 / 30
 # The curvature (for the stability readout) is measured about this often while running.
 _CURVATURE_SECONDS = 1.0
+# Items x parameters the curvature is measured on, at most (see _measure_curvature).
+_CURVATURE_BUDGET = 20_000_000
 #: Runs trained side by side at most (the main run and three to compare).
 MAX_LANES = 4
 
@@ -375,8 +377,10 @@ class TrainingWorker(QObject):
     def _measure_curvature(t: Trainer) -> float:
         if t.divergence is not None or not np.all(np.isfinite(t.params)):
             return math.nan
-        # On a sample of at most 500 training items: a few ms, about once a second.
-        xs, ys = t.dataset.x_train[:500], t.dataset.y_train[:500]
+        # On a sample of at most 500 training items: a few ms, about once a second (fewer for a
+        # large network; see _flush for how often it is measured then).
+        n = max(10, min(500, _CURVATURE_BUDGET // t.layout.n_params))
+        xs, ys = t.dataset.x_train[:n], t.dataset.y_train[:n]
         return largest_curvature(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
                                  xs, ys, iterations=20)
 
@@ -388,6 +392,8 @@ class TrainingWorker(QObject):
         self._anchor = (time.perf_counter(), 0)
         self._next_batch = time.perf_counter()
         self._curvature_time = -math.inf
+        # Seconds the last measure of the curvature took (all runs): a slow one is made seldom.
+        self._curvature_cost = 0.0
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -544,7 +550,9 @@ class TrainingWorker(QObject):
     def _report(self, lane: _Lane, measure: bool) -> LaneReport:
         t = lane.trainer
         if measure:
+            began = time.perf_counter()
             lane.curvature = self._measure_curvature(t)
+            self._curvature_cost += time.perf_counter() - began
         rows = np.concatenate(lane.rows) if lane.rows else np.empty((0, len(HISTORY_COLUMNS)))
         now_row = t.history_row()
         now_row[0] = t.epoch + t.position / t.dataset.n_train
@@ -567,9 +575,15 @@ class TrainingWorker(QObject):
         live = sum(lane.live for lane in self.lanes) or 1
         steps = clock.step - self._last_batch_step
         ups = steps * live / elapsed if self.state == "running" and elapsed > 0 else 0.0
-        measure = now - self._curvature_time >= _CURVATURE_SECONDS or self.state != "running"
+        # About once a second, and at every pause or step; a measure that takes long (a network
+        # of a million weights: seconds) at most a twentieth of the time, so that the worker
+        # trains and answers commands the rest of it.
+        cost = self._curvature_cost
+        measure = (now - self._curvature_time >= max(_CURVATURE_SECONDS, 20 * cost)
+                   or (self.state != "running" and cost < 0.05))
         if measure:
             self._curvature_time = now
+            self._curvature_cost = 0.0
         batch = Batch(run_id=self.run_id, state=self.state, epoch=clock.epoch, position=clock.position,
                       step=clock.step, updates_per_second=ups,
                       lanes=tuple(self._report(lane, measure) for lane in self.lanes), handled=self.handled)
