@@ -3,14 +3,26 @@ value than the run uses, and never locks itself out (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from momentum_lab._qt.controller import LaneSettings, RunConfig
+import momentum_lab as ml
+from momentum_lab._qt import gui
+from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
 from momentum_lab._qt.widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl
+from momentum_lab._qt.window import SCHEDULE, MainWindow, remembered_options, saved_config
 from momentum_lab.engine import Layout, Trainer, load_dataset
 from momentum_lab.engine._options import RANGES
 
@@ -24,8 +36,14 @@ SEED_MAX = 2**31 - 1
 def extreme_kernels_ready(kernels_ready):  # noqa: F811 (the fixture imported above)
     """The network shapes used here compiled in the main thread first (see kernels_ready)."""
     iris = load_dataset("iris")
-    for data, hidden in ((iris, 1), (iris, 1000)):
+    xor = load_dataset("xor")
+    for data, hidden in ((iris, 1), (iris, 1000), (xor, 1000), (xor, 7)):
         Trainer(data, hidden=hidden).run(2)
+
+
+def wait_ready(qtbot, c: RunController) -> None:
+    """Until the run asked for last is the one on show."""
+    qtbot.waitUntil(lambda: not c.busy and c.latest is not None, timeout=TIMEOUT)
 
 
 # -- 1. one range per option: the boxes hold exactly what the run uses --------------------------
@@ -73,6 +91,9 @@ def test_extreme_hidden_units_and_seeds_are_shown_and_used_exactly(qtbot, open_w
     assert c.latest.params.size == Layout(4, hidden, 3).n_params
     np.testing.assert_array_equal(c.latest.params, engine.params)  # the worker's run is that one
     assert not w.panel._hidden_timer.isActive()  # showing the value did not ask for another run
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        qtbot.mouseClick(w.panel.seed_button, Qt.MouseButton.LeftButton)
+    assert c.config.seed == w.panel.seed.value() == (seed + 1 if seed < SEED_MAX else 0)
 
 
 def test_compare_lanes_at_extremes_are_shown_and_used_exactly(qtbot, open_window):
@@ -154,7 +175,343 @@ def test_the_speed_label_says_the_speed_the_run_uses(qtbot):
         assert control.label.text() == text and control.speed() == speed
 
 
-# -- large networks ---------------------------------------------------------------------------------
+# -- 2. nothing raised while the window is built leaves a thread running -------------------------
+
+
+def test_a_failure_while_the_window_is_built_stops_the_thread_before_it_propagates(qtbot, monkeypatch, dialogs):
+    c = RunController(RunConfig())
+    assert c.thread.isRunning()
+
+    def broken(self):
+        raise RuntimeError("a view could not be built")
+
+    monkeypatch.setattr(MainWindow, "_build_shortcuts", broken)
+    with pytest.raises(RuntimeError, match="a view could not be built"):
+        MainWindow(c)
+    assert not c.thread.isRunning()
+
+
+def test_a_controller_that_fails_to_launch_never_starts_its_thread(qtbot, monkeypatch):
+    started = []
+    monkeypatch.setattr(RunController, "_launch", lambda self, *a, **k: (started.append(self.thread),
+                                                                        1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        RunController(RunConfig())
+    assert started and not started[0].isRunning()
+
+
+@pytest.mark.parametrize("where", ["window", "setup"])
+def test_a_failure_in_run_gui_propagates_cleanly(qtbot, monkeypatch, tmp_path, where):
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken on purpose")
+
+    if where == "window":
+        monkeypatch.setattr(MainWindow, "_restore_settings", broken)
+    else:
+        monkeypatch.setattr(MainWindow, "set_lecture_mode", broken)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        gui.run_gui(RunConfig(), screenshot=str(tmp_path / "s.png"), epochs=1, lecture=True, err=io.StringIO())
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before  # given back
+    assert not (tmp_path / "s.png").exists()
+    # (no_dangling_qthreads checks that every thread started here has stopped)
+
+
+# -- 3. remembered options are checked like the command line's ----------------------------------
+
+
+def _settings(tmp_path, **values) -> QSettings:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.clear()
+    for key, value in values.items():
+        settings.setValue(key, value)
+    settings.sync()
+    return settings
+
+
+def _options(**fields) -> str:
+    data = ml.Scenario(RunConfig()).to_dict()
+    data.update(fields)
+    return json.dumps(data)
+
+
+def _bad_options(tmp_path) -> dict[str, object]:
+    fifo = tmp_path / "pipe.csv"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    return {
+        "seed 1e300 (a number)": _options(seed=1e300),
+        "seed 1e300 (a text)": _options(seed="1e300"),
+        "hidden 10**9": _options(hidden=10**9),
+        "a data set since moved": _options(dataset=str(tmp_path / "gone.csv")),
+        "a FIFO as data set": _options(dataset=str(fifo)),
+        "a list": ["a", "b"],
+        "a number": 42,
+        "not JSON": "{seed: 1",
+        "JSON, not an object": "[1, 2]",
+        "deeply nested JSON": "[" * 100_000 + "]" * 100_000,
+        "an unknown key": _options(flavour="mint"),
+        "lr NaN": _options(lr=float("nan")),
+        "momentum 1": _options(momentum=1.0),
+        "compare garbage": _options(compare=[{"rule": "classical", "lr": "fast"}]),
+        "bytes": QtCore.QByteArray(b"\x00\xff"),
+    }
+
+
+def test_remembered_options_that_fail_are_dropped_with_their_reason(qtbot, tmp_path):
+    for what, raw in _bad_options(tmp_path).items():
+        settings = _settings(tmp_path, options=raw, speed="2.5")
+        remembered = remembered_options(settings)
+        assert remembered.config is None, what
+        assert remembered.speed == 2.5
+        (problem,) = remembered.problems
+        assert problem.startswith("the remembered options could not be used: ") and "\n" not in problem, what
+        assert problem.endswith("; opened with the defaults"), what
+        assert settings.value("options") is None  # forgotten: the next launch does not try again
+        assert saved_config(_settings(tmp_path, options=raw)) == (None, None)
+
+
+def test_remembered_speeds_that_fail_are_dropped(qtbot, tmp_path):
+    for raw in ("fast", "nan", "-1", "0", ["1", "2"], QtCore.QByteArray(b"1")):
+        remembered = remembered_options(_settings(tmp_path, speed=raw, options=_options(hidden=5)))
+        assert remembered.config.hidden == 5 and remembered.speed is None, raw
+        assert len(remembered.problems) == 1 and "speed" in remembered.problems[0]
+    assert remembered_options(_settings(tmp_path, speed="inf")).speed == math.inf
+
+
+def test_good_remembered_options_come_with_their_data(qtbot, tmp_path):
+    remembered = remembered_options(_settings(tmp_path, options=_options(hidden=5, seed=SEED_MAX, lr=1e-13)))
+    assert (remembered.config.hidden, remembered.config.seed, remembered.config.lr) == (5, SEED_MAX, 1e-13)
+    assert remembered.dataset.name == "iris" and remembered.problems == []
+
+
+def test_damaged_layout_settings_never_stop_the_window(qtbot, tmp_path, dialogs):
+    settings = _settings(tmp_path, geometry="garbage", window_state=QtCore.QByteArray(b"\x00" * 50),
+                         splitters="[[1e400, -5], [10, 10]]", recent_files="{\"a\": 1}", log_scale=["x"])
+    for splitters, recent in (("[[1e400]]", "42"), ("[[99999999999999999999, 1]]", "[\"\\u0000\"]"),
+                              ("{", "[null, 3]")):
+        settings.setValue("splitters", splitters)
+        settings.setValue("recent_files", recent)
+        c = RunController(RunConfig())
+        w = MainWindow(c, settings=settings)
+        try:
+            w.show()
+            wait_ready(qtbot, c)
+            assert w.recent == []
+        finally:
+            w.close()
+    assert dialogs == []
+
+
+def _run_gui_and_read_the_status_bar(qtbot, monkeypatch, tmp_path, settings_path) -> tuple[int, str]:
+    """run_gui, interactive, with its remembered settings in ``settings_path``; closed once its run
+    is on show. Returns its status and the status bar's message then."""
+
+    class TempSettings(QSettings):
+        def __init__(self, *args) -> None:
+            super().__init__(str(settings_path), QSettings.Format.IniFormat)
+
+    monkeypatch.setattr(QtCore, "QSettings", TempSettings)
+    seen: list[str] = []
+
+    def look() -> None:
+        windows = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
+        if windows and windows[0].controller.latest is not None and not windows[0].controller.busy:
+            timer.stop()
+            seen.append(windows[0].statusBar().currentMessage())
+            windows[0].close()
+
+    timer = QTimer()
+    timer.timeout.connect(look)
+    timer.start(50)
+    try:
+        code = gui.run_gui(RunConfig(), remember=True, restore_options=True, size=(800, 500))
+    finally:
+        timer.stop()
+    return code, seen[0]
+
+
+def test_run_gui_opens_with_the_defaults_and_says_why_when_the_remembered_options_fail(qtbot, monkeypatch,
+                                                                                       tmp_path, dialogs):
+    path = tmp_path / "remembered.ini"
+    for what, raw in list(_bad_options(tmp_path).items())[:6]:
+        _settings(tmp_path, options=raw).sync()
+        (tmp_path / "settings.ini").replace(path)
+        code, message = _run_gui_and_read_the_status_bar(qtbot, monkeypatch, tmp_path, path)
+        assert code == 0
+        assert message.startswith("The remembered options could not be used: "), (what, message)
+        assert message.endswith("; opened with the defaults")
+        saved = QSettings(str(path), QSettings.Format.IniFormat)
+        assert saved_config(saved)[0] == RunConfig()  # the defaults it opened with, next time
+    assert dialogs == []
+
+
+def test_a_configuration_the_worker_refused_is_not_remembered(qtbot, tmp_path, dialogs):
+    weights = tmp_path / "w.npz"
+    np.savez(weights, **Trainer(load_dataset("iris"), hidden=6).weights())
+    settings = _settings(tmp_path, options=_options(hidden=5))
+    refused = RunConfig(init_weights=str(weights))  # for 6 hidden units, the run has 7
+    for recover in (False, True):
+        dialogs.clear()
+        c = RunController(refused)
+        w = MainWindow(c, settings=settings)
+        w.show()
+        qtbot.waitUntil(lambda: bool(dialogs), timeout=TIMEOUT)
+        assert c.latest is None and "ih_weights" in dialogs[0][1]
+        if recover:  # not locked out: another configuration runs, and is remembered
+            with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+                c.apply(init_weights=None)
+        w.close()
+        assert saved_config(settings)[0] == (RunConfig() if recover else RunConfig(hidden=5))
+
+
+def test_a_lessons_settings_are_not_remembered(qtbot, tmp_path, dialogs):
+    settings = _settings(tmp_path, options=_options(hidden=5), speed="20.0")
+    c = RunController(RunConfig(hidden=5))
+    w = MainWindow(c, settings=settings)
+    w.show()
+    wait_ready(qtbot, c)
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        assert w.open_lesson(0)
+    wait_ready(qtbot, c)
+    assert c.origin == "lesson"
+    w.close()
+    assert saved_config(settings) == (RunConfig(hidden=5), 20.0)
+
+
+def test_a_scenario_the_worker_refuses_is_not_remembered_and_the_next_launch_opens(qtbot, tmp_path, dialogs):
+    scenario = tmp_path / "huge.json"
+    data = ml.Scenario(RunConfig()).to_dict()
+    data["hidden"] = 5000
+    scenario.write_text(json.dumps(data))
+    settings = _settings(tmp_path, options=_options(hidden=5))
+    c = RunController(RunConfig(hidden=5))
+    w = MainWindow(c, settings=settings)
+    w.show()
+    wait_ready(qtbot, c)
+    run_id = c.run_id
+    if w.open_scenario_file(str(scenario)):
+        qtbot.waitUntil(lambda: bool(dialogs), timeout=TIMEOUT)
+    assert dialogs and "hidden" in dialogs[0][1] and "5000" in dialogs[0][1].replace("_", "")
+    assert c.run_id == run_id and c.config.hidden == 5 and w.panel.hidden.value() == 5
+    w.close()
+    assert saved_config(settings)[0] == RunConfig(hidden=5)
+
+
+# -- 4. Ctrl-C or TERM during a screenshot session: status 130, no file --------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_screenshot_session_exits_130_and_writes_nothing(qtbot, tmp_path, signum):
+    shot = tmp_path / "shot.png"
+    QTimer.singleShot(300, lambda: os.kill(os.getpid(), signum))
+    code = gui.run_gui(RunConfig(), screenshot=str(shot), epochs=1_000_000, size=(640, 400),
+                       err=io.StringIO())
+    assert code == gui.EXIT_INTERRUPTED == 130
+    assert not shot.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_while_the_window_is_built_exits_130_before_it_shows(qtbot, tmp_path, monkeypatch):
+    shot = tmp_path / "shot.png"
+    build = MainWindow._build_shortcuts
+
+    def and_a_signal(self):
+        build(self)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(MainWindow, "_build_shortcuts", and_a_signal)
+    code = gui.run_gui(RunConfig(), screenshot=str(shot), epochs=1_000_000, err=io.StringIO())
+    assert code == 130 and not shot.exists()
+
+
+def test_the_screenshot_session_saves_nothing_once_interrupted(qtbot, open_window, tmp_path):
+    w = open_window()
+    interrupts = gui._Interrupts()
+    session = gui._ScreenshotSession(w, str(tmp_path / "s.png"), 1, io.StringIO(), interrupts=interrupts)
+    interrupts.request(signal.SIGTERM, None)
+    session.on_state("finished")
+    assert session.done and not session.saved and not (tmp_path / "s.png").exists()
+
+
+def _proc_handles(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (Linux: /proc/PID/status, SigCgt)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in text.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(mask >> (signum - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc to see the handler is in place")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_term_on_gui_screenshot_in_a_process_of_its_own(qtbot, tmp_path, signum):
+    shot = tmp_path / "shot.png"
+    exe = Path(sys.executable).with_name("momentum-lab")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    process = subprocess.Popen([str(exe), "gui", "--screenshot", str(shot), "--epochs", "1000000",
+                                "--size", "640x400"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # SIGTERM is caught once run_gui has put its handlers in place (Python catches SIGINT from
+        # the start); then the window is being built or is up.
+        qtbot.waitUntil(lambda: _proc_handles(process.pid, signal.SIGTERM) or process.poll() is not None,
+                        timeout=60_000)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err.decode()
+    assert not shot.exists()
+
+
+# -- 6. the extremes the command line accepts, all at once -----------------------------------------
+
+
+def test_the_window_survives_the_extremes_the_command_line_accepts(qtbot, open_window, dialogs):
+    config = RunConfig(dataset="xor", hidden=1000, lr=1e6, momentum=BELOW_ONE, seed=SEED_MAX, weight_limit=1e300,
+                       init_scale=1e3,
+                       compare=(LaneSettings("classical", 0.0, 0.0), LaneSettings("nesterov", 1e-13, 0.9995),
+                                LaneSettings("lookback", 250.0, 0.999999)))
+    w = open_window(config)
+    c = w.controller
+    assert w.panel.lr.value() == 1e6 and w.panel.momentum.value() == BELOW_ONE
+    assert w.panel.hidden.value() == 1000 and w.panel.seed.value() == SEED_MAX
+    c.set_max_epochs(1)
+    c.start()
+    qtbot.waitUntil(lambda: c.state in ("finished", "diverged"), timeout=TIMEOUT)
+    for size in ((320, 240), (10_000, 10_000), (1280, 800)):
+        w.resize(*size)
+        w.refresh()
+        w.repaint()  # the views paint at that size, now (at 10000 x 10000 that takes seconds)
+    # Slow motion: one item a second, from the start again.
+    c.set_speed(1.0)
+    w.panel.speed.set_speed(1.0)
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        c.reset()
+    c.start()
+    qtbot.waitUntil(lambda: c.latest.step >= 1, timeout=TIMEOUT)
+    c.pause()
+    for _ in range(2 * len(SCHEDULE)):  # the clock's redraws, each group in turn
+        w._on_timer()
+    assert w.panel.speed.label.text() == "1 item/s" and c.latest.step <= 3
+    w.tabs.setCurrentWidget(w.stability)
+    w.refresh()
+    assert w.banner.text() == "" or "diverged" in w.banner.text()
+    assert dialogs == []
+
+
+def test_an_epoch_limit_beyond_a_c_int_is_taken(qtbot, open_window):
+    w = open_window()
+    c = w.controller
+    c.set_max_epochs(2**40)  # gui --epochs takes any whole number >= 1
+    c.step_items(5)
+    qtbot.waitUntil(lambda: c.latest.step == 5, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "running"):
+        c.start()
+    assert c.worker.max_epochs == 2**40
 
 
 def test_a_large_network_is_drawn_and_watched_within_budgets(qtbot, open_window, monkeypatch):

@@ -20,7 +20,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from ..engine import RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
-from ..engine._options import check_learning_rate, check_momentum
+from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange
 from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
 
@@ -89,12 +89,16 @@ class RunController(QObject):
     _set_lr = Signal(float, int, int, int)
     _set_momentum = Signal(float, int, int, int)
     _set_speed = Signal(float)
-    _set_max_epochs = Signal(int)
+    _set_max_epochs = Signal(object)  # (a Python int: the command line takes any number of epochs)
 
-    def __init__(self, config: RunConfig | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, config: RunConfig | None = None, parent: QObject | None = None, *,
+                 dataset: Dataset | None = None, origin: str = "options") -> None:
+        """``dataset``: ``config``'s data, already loaded (else they are loaded here).
+        ``origin``: where the configuration comes from (see :attr:`origin`)."""
         super().__init__(parent)
         self.config = config or RunConfig()
-        self.dataset: Dataset = load_dataset(self.config.dataset, **self.config.dataset_options())
+        self.dataset: Dataset = dataset if dataset is not None else load_dataset(
+            self.config.dataset, **self.config.dataset_options())
         # One per run (the main run, then those compared with it); see the properties below.
         self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
         # Live setting changes of every run, for marking the curves.
@@ -117,16 +121,22 @@ class RunController(QObject):
         self.max_epochs_set_by: int | None = None
         self.run_id = 0
         self._pending_reason = "started"
-        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason, plan).
-        # Until its first batch comes, the current run stays on show; if it fails, it stays.
+        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason, plan,
+        # origin). Until its first batch comes, the current run stays on show; if it fails, it stays.
         self._pending: tuple | None = None
+        # Where the run on show comes from: "options" (the command line's, the remembered ones,
+        # or changed in the window), "lesson", "scenario" (a file, or a branch).
+        self.origin = origin
         self._next_id = 0
-        self._start_thread()
-        self._launch(self.config, self.dataset, "started")
+        self._make_thread()
+        self._launch(self.config, self.dataset, "started", origin=origin)
+        # Last: nothing may raise once the thread runs, or the controller dies with it running
+        # (which aborts the process). The configure request above waits in its queue.
+        self.thread.start()
 
     # -- the thread ----------------------------------------------------------------------------
 
-    def _start_thread(self) -> None:
+    def _make_thread(self) -> None:
         self.thread = QThread()
         self.thread.setObjectName("momentum-lab training")
         self.worker = TrainingWorker(DELTA_WINDOW)
@@ -144,7 +154,6 @@ class RunController(QObject):
                               (self._set_speed, self.worker.set_speed),
                               (self._set_max_epochs, self.worker.set_max_epochs)):
             request.connect(slot)
-        self.thread.start()
 
     def shutdown(self) -> None:
         """Stop the worker and wait for its thread: safe to call more than once."""
@@ -184,10 +193,11 @@ class RunController(QObject):
         d = self.dataset
         return Layout(d.n_inputs, self.config.hidden, d.n_classes)
 
-    def _launch(self, config: RunConfig, dataset: Dataset, reason: str, plan: Plan | None = None) -> None:
+    def _launch(self, config: RunConfig, dataset: Dataset, reason: str, plan: Plan | None = None,
+                origin: str = "options") -> None:
         self._next_id += 1
         plan = plan or Plan()
-        self._pending = (self._next_id, config, dataset, reason, plan)
+        self._pending = (self._next_id, config, dataset, reason, plan, origin)
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
         self.config_requested.emit()
@@ -206,6 +216,11 @@ class RunController(QObject):
     def wanted_config(self) -> RunConfig:
         """The configuration asked for last (still being prepared, or the current one)."""
         return self._pending[1] if self._pending else self.config
+
+    @property
+    def busy(self) -> bool:
+        """Whether a requested run is on its way (the worker building it)."""
+        return self._pending is not None
 
     def apply(self, **changes: Any) -> bool:
         """Start a new run with some fields of the configuration changed.
@@ -266,6 +281,7 @@ class RunController(QObject):
         None after saying what is wrong."""
         base = self.wanted_config
         try:
+            _check_shown_fields(config)
             if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
                 dataset = load_dataset(config.dataset, **config.dataset_options())
                 self.ghost = None  # a branch's original on other data compares with nothing
@@ -299,7 +315,8 @@ class RunController(QObject):
         self._reset.emit(self.run_id)
 
     def new_seed(self) -> None:
-        self.apply(seed=self.wanted_config.seed + 1)
+        seed = self.wanted_config.seed
+        self.apply(seed=seed + 1 if seed + 1 in RANGES["seed"] else 0)
 
     def start(self) -> None:
         self._start.emit()
@@ -340,9 +357,9 @@ class RunController(QObject):
         # The change is for the run the panel shows: the one being prepared if there is one
         # (its runs may differ from those on show: lane 2 there may be another run here).
         if self._pending is not None:
-            run_id, config, dataset, reason, plan = self._pending
+            run_id, config, dataset, reason, plan, origin = self._pending
             if lane < len(config.lanes):
-                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan)
+                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan, origin)
                 self._requests += 1
                 request.emit(value, lane, run_id, self._requests)
         elif lane < len(self.config.lanes):
@@ -373,10 +390,11 @@ class RunController(QObject):
         return Scenario(self.start_config, tuple(happened + to_come), steps=step, epochs=self.max_epochs or None,
                         speed=speed)
 
-    def open_scenario(self, scenario: Scenario, reason: str, replay: bool = True) -> bool:
+    def open_scenario(self, scenario: Scenario, reason: str, replay: bool = True, origin: str = "scenario") -> bool:
         """Start ``scenario``'s run: its configuration (runs side by side included), its changes at
         their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
-        was saved at, then paused. ``reason`` is for the status bar."""
+        was saved at, then paused. ``reason`` is for the status bar; ``origin``: "lesson" for a
+        lesson's run (see :attr:`origin`)."""
         config = scenario.config
         dataset = self._dataset_for(config)
         if dataset is None:
@@ -385,7 +403,7 @@ class RunController(QObject):
         self.set_max_epochs(scenario.epochs or 0)
         self.set_speed(scenario.speed if scenario.speed is not None else FLAT_OUT)
         run_to = (scenario.steps or 0) if replay else 0
-        self._launch(config, dataset, reason, Plan(scenario.changes, run_to))
+        self._launch(config, dataset, reason, Plan(scenario.changes, run_to), origin)
         return True
 
     def branch(self, epoch: int) -> bool:
@@ -401,7 +419,8 @@ class RunController(QObject):
         label = f"before the branch (lr {self.start_config.lr:g}, m {self.start_config.momentum:g}"
         label += ", with its changes)" if self.changes else ")"
         scenario = self.scenario().until(epoch * self.dataset.n_train)
-        if self.open_scenario(scenario, f"branched at epoch {epoch}: change the settings, then Start"):
+        if self.open_scenario(scenario, f"branched at epoch {epoch}: change the settings, then Start",
+                              origin=self.origin):
             self.ghost = (original, label)
             return True
         return False
@@ -422,7 +441,7 @@ class RunController(QObject):
     def _on_batch(self, batch: Batch) -> None:
         if self._pending is not None and batch.run_id == self._pending[0]:
             # The worker has built the requested run: it replaces the one on show.
-            self.run_id, self.config, self.dataset, reason, self.plan = self._pending
+            self.run_id, self.config, self.dataset, reason, self.plan, self.origin = self._pending
             # What the worker built it with (a change sent while it compiled may have come after
             # the build: the worker then records it as a change, at the step it took effect).
             self.start_config = self.config
@@ -488,3 +507,14 @@ def _shown(value: Any) -> str:
     if value is None:
         return "default"
     return str(value)
+
+
+def _check_shown_fields(config: RunConfig) -> None:
+    """The fields the panel's boxes show, checked against their ranges (a value outside would not
+    fit the box; the worker would refuse it anyway)."""
+    check_in_range("hidden", config.hidden)
+    check_in_range("seed", config.seed)
+    for i, lane in enumerate(config.lanes):
+        where = "" if i == 0 else f"run {LANE_NAMES[i]}: "
+        check_learning_rate(lane.lr, f"{where}--lr")
+        check_momentum(lane.momentum, f"{where}--momentum")

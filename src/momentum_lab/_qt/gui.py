@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import signal
 import sys
+import threading
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
@@ -16,19 +17,52 @@ __all__ = ["run_gui"]
 SCREENSHOT_TIMEOUT_S = 600
 
 
-class _SignalCloser(QObject):
-    """Closes the window, in the GUI thread, after SIGINT or SIGTERM."""
+#: The exit status after Ctrl-C or a TERM signal (the command line's "interrupted").
+EXIT_INTERRUPTED = 130
 
-    def __init__(self, window) -> None:
+
+class _Interrupts:
+    """Notes SIGINT and SIGTERM (a Python signal handler may only note them); installed before
+    the window is built, so a signal during the build is noted too, and put back afterwards."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def request(self, signum, frame) -> None:
+        self.signum = signum
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # (Python takes signal handlers in its main thread only)
+        for sig in self.SIGNALS:
+            self._previous[sig] = signal.signal(sig, self.request)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+
+class _SignalCloser(QObject):
+    """Closes the window, in the GUI thread, once a signal has been noted."""
+
+    def __init__(self, window, interrupts: _Interrupts | None = None) -> None:
         super().__init__(window)
         self.window = window
-        self.wanted = False
+        self.interrupts = interrupts or _Interrupts()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
         self.timer.start(200)
 
+    @property
+    def wanted(self) -> bool:
+        return self.interrupts.signum is not None
+
     def request(self, signum, frame) -> None:  # a Python signal handler: only note it
-        self.wanted = True
+        self.interrupts.request(signum, frame)
 
     @Slot()
     def poll(self) -> None:
@@ -42,20 +76,23 @@ class _ScreenshotSession(QObject):
     a scenario's replay has reached its step), then closes it."""
 
     def __init__(self, window, path: str, epochs: int, err, export: str | None = None,
-                 replay_to: int | None = None) -> None:
+                 replay_to: int | None = None, interrupts: _Interrupts | None = None) -> None:
         super().__init__(window)
         self.window, self.path, self.epochs, self.err = window, path, epochs, err
         self.export, self.replay_to = export, replay_to
+        self.interrupts = interrupts or _Interrupts()
         self.status = 0
         self.done = False
         self.started = False
+        # Whether the screenshot was written (an interrupted session writes none and exits 130).
+        self.saved = False
 
     @Slot()
     @Slot(str)
     def begin(self, reason: str = "") -> None:
         """Start training when the run on show is the one wanted (no other is being prepared)."""
         c = self.window.controller
-        if self.started or c.pending_run_id is not None:
+        if self.started or c.busy:
             return
         self.started = True
         if self.replay_to is None:
@@ -90,8 +127,12 @@ class _ScreenshotSession(QObject):
         if self.done:
             return
         self.done = True
+        if self.interrupts.signum is not None:
+            self.window.close()  # interrupted: no screenshot (the closer would close it too)
+            return
         try:
             self.window.save_screenshot(self.path)
+            self.saved = True
             if self.export is not None:
                 from ..engine import InputError
                 from .export import export_all
@@ -123,6 +164,22 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     ``restore_options`` open on the options (and speed) of the last launch.
     """
     err = err or sys.stderr
+    # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button: the
+    # threads are stopped and waited for, and the exit status is 130. Python only sees a signal
+    # when it runs, so a timer lets it run a few times a second.
+    interrupts = _Interrupts()
+    interrupts.install()
+    try:
+        return _run_gui(config, interrupts, epochs=epochs, screenshot=screenshot, size=size, speed=speed,
+                        controls=controls, err=err, lesson=lesson, scenario=scenario, lecture=lecture,
+                        export=export, remember=remember, restore_options=restore_options)
+    finally:
+        interrupts.restore()
+
+
+def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | None, size: tuple[int, int],
+             speed: float | None, controls: bool, err, lesson: str | None, scenario: str | None, lecture: bool,
+             export: str | None, remember: bool, restore_options: bool) -> int:
     app = ensure_app()
     import pyqtgraph as pg  # after PySide6 (ensure_app imported it)
 
@@ -136,28 +193,71 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
 
     from PySide6.QtCore import QSettings
 
-    from .window import saved_config
+    from .window import remembered_options
 
     settings = QSettings("momentum-lab", "Momentum Lab") if remember and screenshot is None else None
+    dataset = None
+    notes: list[str] = []
     if settings is not None and restore_options and lesson is None and scenario is None:
-        saved, saved_speed = saved_config(settings)
-        config = saved or config
-        if speed is None and saved_speed is not None:
-            speed = saved_speed
-    controller = RunController(config)
-    window = MainWindow(controller, settings=settings)
+        # Checked like command-line options; what fails is dropped, said in the status bar.
+        remembered = remembered_options(settings)
+        if remembered.config is not None:
+            config, dataset = remembered.config, remembered.dataset
+        if speed is None and remembered.speed is not None:
+            speed = remembered.speed
+        notes = remembered.problems
+    origin = "lesson" if lesson is not None else "scenario" if scenario is not None else "options"
+    controller = RunController(config, dataset=dataset, origin=origin)  # its thread runs from here
+    window = None
+    try:
+        window = MainWindow(controller, settings=settings)  # (stops the thread itself if it fails)
+        session = _setup(window, controller, settings, epochs=epochs, screenshot=screenshot, size=size,
+                         speed=speed, controls=controls, err=err, lesson=lesson, scenario=scenario,
+                         lecture=lecture, export=export, interrupts=interrupts)
+        if notes:
+            window.note(". ".join(note[:1].upper() + note[1:] for note in notes))
+        _SignalCloser(window, interrupts)
+        # (A signal while the window was built, or a session that already failed: it never shows.)
+        if interrupts.signum is None and not (session is not None and session.done):
+            window.show()
+            app.exec()
+    except BaseException:
+        if window is not None:
+            window.shutdown()
+        else:
+            controller.shutdown()
+        raise
+    window.shutdown()  # (closing did it; a window never shown is stopped here)
+    if session is not None and session.saved:
+        return session.status
+    if interrupts.signum is not None:
+        return EXIT_INTERRUPTED
+    return session.status if session is not None else 0
+
+
+def _setup(window, controller, settings, *, epochs, screenshot, size, speed, controls, err, lesson, scenario,
+           lecture, export, interrupts):
+    """Everything between building the window and showing it; the screenshot session, if any."""
     if settings is None or settings.value("geometry") is None:
         window.resize(*size)
     window.dock.setVisible(controls)
     if speed is None:
         speed = math.inf if screenshot is not None or (lesson is None and scenario is None) else None
     replay_to = None
-    if lesson is not None:
-        window.open_lesson(lesson)
-    elif scenario is not None:
+    if scenario is not None:
         from ..engine import load_scenario
 
         replay_to = load_scenario(scenario).steps  # None: trained like a lesson, to its epoch limit
+    session = None
+    if screenshot is not None:  # first: what goes wrong from here on is the session's to say
+        session = _ScreenshotSession(window, screenshot, epochs, err, export, replay_to, interrupts)
+        controller.state_changed.connect(session.on_state)
+        controller.run_started.connect(session.begin)
+        controller.error.disconnect(window._on_error)  # no message box: the session says it and exits 2
+        controller.error.connect(session.on_error)
+    if lesson is not None:
+        window.open_lesson(lesson)
+    elif scenario is not None:
         window.open_scenario_file(scenario)
     if speed is not None:  # given, or no lesson or scenario to set it
         controller.set_speed(speed)
@@ -166,22 +266,7 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
         controller.set_max_epochs(epochs)
     if lecture:
         window.set_lecture_mode(True)
-
-    if screenshot is not None:
-        session = _ScreenshotSession(window, screenshot, epochs, err, export, replay_to)
-        controller.state_changed.connect(session.on_state)
-        controller.run_started.connect(session.begin)
-        controller.error.disconnect(window._on_error)  # no message box: the session says it and exits 2
-        controller.error.connect(session.on_error)
+    if session is not None:
         session.begin()
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, session.on_timeout)
-    # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button:
-    # the training thread is stopped and waited for. Python only sees a signal when it
-    # runs, so a timer lets it run a few times a second.
-    closer = _SignalCloser(window)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, closer.request)
-    window.show()
-    app.exec()
-    controller.shutdown()
-    return session.status if screenshot is not None else 0
+    return session

@@ -75,7 +75,8 @@ class LessonPanel(QWidget):
         if not 0 <= index < len(self.lessons):
             return False
         lesson = self.lessons[index]
-        if not self.controller.open_scenario(lesson.scenario, f"lesson {index + 1}: {lesson.title}", replay=False):
+        if not self.controller.open_scenario(lesson.scenario, f"lesson {index + 1}: {lesson.title}", replay=False,
+                                             origin="lesson"):
             return False
         self.current = index
         self._show()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
@@ -24,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import DATASET_NAMES, InputError, stability_bound
+from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, load_dataset, stability_bound
+from ..engine._files import open_input
 from ..engine._lessons import Lesson, LessonProblem, load_lessons
 from ..engine._scenario import Scenario, load_scenario, scenario_from_dict
 from .controller import RunConfig, RunController
@@ -36,10 +39,12 @@ from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, presen
     set_presentation
 from .report import save_png
 
-__all__ = ["MainWindow", "SHORTCUTS", "saved_config"]
+__all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options", "saved_config"]
 
 # Files listed under File ▸ Open recent, at most.
 MAX_RECENT = 8
+# How long a note in the status bar stays (ms), such as why the remembered options were not used.
+NOTE_MS = 30_000
 # The font size of every control in lecture mode.
 LECTURE_FONT_PT = 15
 
@@ -90,6 +95,18 @@ class MainWindow(QMainWindow):
         default the shipped ones and those of $MOMENTUM_LAB_LESSONS."""
         super().__init__(parent)
         self.controller = controller
+        self.timer: QTimer | None = None
+        self.sweeps: SweepController | None = None
+        try:
+            self._build(controller, settings, lessons)
+        except BaseException:
+            # The controller's thread runs: stop it before the error goes on, or the controller
+            # dies with its thread running, and that aborts the process.
+            self.shutdown()
+            raise
+
+    def _build(self, controller: RunController, settings: QSettings | None,
+               lessons: tuple[list[Lesson], list[LessonProblem]] | None) -> None:
         self.settings = settings
         self.setWindowTitle("Momentum Lab")
         self.panel = ControlPanel(controller)
@@ -180,6 +197,8 @@ class MainWindow(QMainWindow):
         for name, label in self.status_labels.items():
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest[name]) + 16)
             self.statusBar().addPermanentWidget(label)
+        # A note for the status bar kept until the run on show has started (its message would hide it).
+        self._note: str | None = None
         self._build_menus()
         self._build_shortcuts()
 
@@ -525,10 +544,19 @@ class MainWindow(QMainWindow):
     # -- persistence -----------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
+        """The layout, the recent files and the log scale of the last launch; what does not fit
+        (a hand-edited or damaged file) is left out, never fatal."""
         s = self.settings
-        if s is None:
-            self._show_recent()
-            return
+        if s is not None:
+            for restore in (self._restore_layout, self._restore_recent, self._restore_log_scale):
+                try:
+                    restore(s)
+                except Exception:  # noqa: BLE001 (a value of any type may be stored there)
+                    pass
+        self._show_recent()
+        # (Lecture mode is not kept: it is for a lecture, F5 or --lecture turns it on.)
+
+    def _restore_layout(self, s: QSettings) -> None:
         geometry = s.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -537,21 +565,32 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         sizes = s.value("splitters")
         if isinstance(sizes, str):
-            try:
-                for splitter, size in zip(self._splitters, json.loads(sizes)):
-                    splitter.setSizes([int(v) for v in size])
+            sizes = json.loads(sizes)
+            if isinstance(sizes, list) and len(sizes) == len(self._splitters) and all(
+                    isinstance(size, list) and all(isinstance(v, int) and 0 <= v <= 100_000 for v in size)
+                    for size in sizes):
+                for splitter, size in zip(self._splitters, sizes):
+                    splitter.setSizes(size)
                 self._sized = True
-            except (ValueError, TypeError):
-                pass
+
+    def _restore_recent(self, s: QSettings) -> None:
         recent = s.value("recent_files")
         if isinstance(recent, str):
-            try:
-                self.recent = [p for p in json.loads(recent) if isinstance(p, str) and os.path.exists(p)]
-            except ValueError:
-                self.recent = []
-        self._show_recent()
+            paths = json.loads(recent)
+            if isinstance(paths, list):
+                self.recent = [p for p in paths if isinstance(p, str) and "\0" not in p and os.path.exists(p)]
+                self.recent = self.recent[:MAX_RECENT]
+
+    def _restore_log_scale(self, s: QSettings) -> None:
         self.curves.log_scale.setChecked(s.value("log_scale", "true") == "true")
-        # (Lecture mode is not kept: it is for a lecture, F5 or --lecture turns it on.)
+
+    def _remembers_options(self) -> bool:
+        """Whether the run on show is one to open with next time: one the worker has built (not a
+        configuration it refused), not a lesson's, and one a file can name."""
+        c = self.controller
+        config = c.config
+        return (c.latest is not None and c.origin != "lesson" and not isinstance(config.dataset, tuple)
+                and not isinstance(config.init_weights, dict))
 
     def save_settings(self) -> None:
         """Keep the layout, the options, the speed and the recent files for the next launch."""
@@ -563,11 +602,10 @@ class MainWindow(QMainWindow):
         s.setValue("splitters", json.dumps([sp.sizes() for sp in self._splitters]))
         s.setValue("recent_files", json.dumps(self.recent))
         s.setValue("log_scale", "true" if self.curves.log_scale.isChecked() else "false")
-        speed = self.controller.speed
-        s.setValue("speed", "inf" if math.isinf(speed) else repr(float(speed)))
-        config = self.controller.config
-        if not isinstance(config.dataset, tuple) and not isinstance(config.init_weights, dict):
-            s.setValue("options", json.dumps(Scenario(config).to_dict()))
+        if self._remembers_options():
+            speed = self.controller.speed
+            s.setValue("speed", "inf" if math.isinf(speed) else repr(float(speed)))
+            s.setValue("options", json.dumps(Scenario(self.controller.config).to_dict()))
         s.sync()
 
     # -- drawing -----------------------------------------------------------------------------
@@ -666,7 +704,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Momentum Lab — {self.controller.dataset.name}, {cfg.rule} rule")
         if isinstance(cfg.dataset, (str, os.PathLike)) and str(cfg.dataset) not in DATASET_NAMES:
             self._add_recent(str(cfg.dataset))  # a CSV file
-        self.statusBar().showMessage(reason[:1].upper() + reason[1:], 6000)
+        if self._note is not None:
+            self.statusBar().showMessage(self._note, NOTE_MS)
+            self._note = None
+        else:
+            self.statusBar().showMessage(reason[:1].upper() + reason[1:], 6000)
+
+    def note(self, text: str) -> None:
+        """Say ``text`` in the status bar, for a while (if the run on show has not started yet, once
+        it has: its own message would hide the note)."""
+        text = text[:1].upper() + text[1:]
+        if self.controller.latest is None or self.controller.busy:
+            self._note = text
+        self.statusBar().showMessage(text, NOTE_MS)
+
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
@@ -703,30 +754,98 @@ class MainWindow(QMainWindow):
         self.refresh()
         save_png(self.grab().toImage(), path)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self.save_settings()
-        set_presentation(False)  # the mode is the plots' module's: the next window starts without it
-        self.timer.stop()
-        self.sweeps.shutdown()
+    def shutdown(self) -> None:
+        """Stop the clock, any sweep and the training, their threads waited for: safe
+        to call more than once (closing does it; so does a window that failed to build)."""
+        if self.timer is not None:
+            self.timer.stop()
+        if self.sweeps is not None:
+            self.sweeps.shutdown()
         self.controller.shutdown()  # quit and wait for the training thread before anything dies
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        try:
+            self.save_settings()
+        finally:
+            set_presentation(False)  # the mode is the plots' module's: the next window starts without it
+            self.shutdown()
         super().closeEvent(event)
+
+
+def _check_regular(path: str, kind: str) -> None:
+    """Refuse, with the engine's message, a path that exists but is no regular file (a FIFO, a
+    device, a folder): a reader that opened it could wait forever."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return  # the reader says what is wrong
+    if not stat.S_ISREG(info.st_mode):
+        handle, _ = open_input(path, kind)  # raises InputError
+        handle.close()
+
+
+@dataclass
+class RememberedOptions:
+    """What :func:`remembered_options` found: the options to open with (None: none usable), their
+    data already loaded, the speed, and what could not be used, one line each."""
+
+    config: RunConfig | None = None
+    dataset: Dataset | None = None
+    speed: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def remembered_options(settings: QSettings) -> RememberedOptions:
+    """The options and speed the window had when it last closed, checked as the command line
+    checks its options: the configuration read as a scenario is, its data loaded, a trainer built
+    for each run. A stored value that fails is dropped (and forgotten), its reason in
+    ``problems``; nothing here raises."""
+    out = RememberedOptions()
+    raw = settings.value("options")
+    if raw is not None:
+        try:
+            out.config, out.dataset = _checked_options(raw)
+        except Exception as exc:  # noqa: BLE001 (whatever is stored there, the window opens)
+            message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+            out.problems.append("the remembered options could not be used: "
+                                f"{' '.join(message.split())}; opened with the defaults")
+            settings.remove("options")
+    speed = settings.value("speed")
+    if speed is not None:
+        try:
+            out.speed = float(speed) if isinstance(speed, (str, int, float)) and not isinstance(speed, bool) \
+                else math.nan
+        except ValueError:
+            out.speed = math.nan
+        if not out.speed > 0:  # NaN, 0 or below, or not a number at all: not a speed
+            out.problems.append(f"the remembered speed could not be used: {str(speed)[:40]!r} is not a number "
+                                "of items a second > 0")
+            out.speed = None
+            settings.remove("speed")
+    return out
+
+
+def _checked_options(raw: object) -> tuple[RunConfig, Dataset]:
+    if not isinstance(raw, str):
+        raise InputError(f"expected the options as a text (JSON), got {type(raw).__name__}")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON: {exc}") from None
+    config = scenario_from_dict(data, "the remembered options").config
+    if config.dataset not in DATASET_NAMES:
+        _check_regular(os.fspath(config.dataset), "data")
+    # The checks the command line makes before the window opens (cli._run_gui).
+    dataset = load_dataset(config.dataset, **config.dataset_options())
+    for options in config.lane_options():
+        Trainer(dataset, **options)
+    return config, dataset
 
 
 def saved_config(settings: QSettings) -> tuple[RunConfig | None, float | None]:
     """The options and speed the window had when it last closed (None where there are none or
-    they no longer load, e.g. a CSV file since moved)."""
-    config = None
-    raw = settings.value("options")
-    if isinstance(raw, str):
-        try:
-            config = scenario_from_dict(json.loads(raw), "saved options").config
-        except (ValueError, InputError):
-            config = None
-    speed = settings.value("speed")
-    try:
-        speed = float(speed) if speed is not None else None
-    except (TypeError, ValueError):
-        speed = None
-    if speed is not None and not speed > 0:  # NaN, 0 or below: not a speed
-        speed = None
-    return config, speed
+    they cannot be used: see :func:`remembered_options`)."""
+    remembered = remembered_options(settings)
+    return remembered.config, remembered.speed

@@ -366,7 +366,7 @@ class TrainingWorker(QObject):
         if self.state == "running":
             self._arm_timer()
 
-    @Slot(int)
+    @Slot(object)
     def set_max_epochs(self, epochs: int) -> None:
         """Stop ("finished") when this many epochs are complete; 0 for no limit."""
         self.max_epochs = max(0, int(epochs))
