@@ -264,7 +264,8 @@ def test_a_bad_csv_shows_a_dialog_and_keeps_the_current_run(qtbot, open_window, 
     qtbot.waitUntil(lambda: c.latest.step == 10, timeout=TIMEOUT)
     run_id = c.run_id
     w.findChildren(type(w.menuBar().actions()[0]))  # the File menu exists
-    w._on_open_csv()
+    with qtbot.waitSignal(c.config_restored, timeout=TIMEOUT):
+        w._on_open_csv()  # the file is read in the background
     assert len(dialogs) == 1
     kind, text = dialogs[0]
     assert kind == "warning" and "bad.csv, line 3, column 2 (b): 'oops' is not a number" in text

@@ -7,23 +7,28 @@ import io
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6 import QtCore
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 import momentum_lab as ml
+import momentum_lab._qt.controller as controller_module
 from momentum_lab._qt import gui
 from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
 from momentum_lab._qt.widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl
 from momentum_lab._qt.window import SCHEDULE, MainWindow, remembered_options, saved_config
-from momentum_lab.engine import Layout, Trainer, load_dataset
+from momentum_lab._resources import resource_path
+from momentum_lab.engine import InputError, Layout, Trainer, load_dataset
+from momentum_lab.engine._errors import LoadCancelled
 from momentum_lab.engine._options import RANGES
 
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
@@ -465,6 +470,172 @@ def test_ctrl_c_or_term_on_gui_screenshot_in_a_process_of_its_own(qtbot, tmp_pat
             process.communicate()
     assert process.returncode == 130, err.decode()
     assert not shot.exists()
+
+
+# -- 5. data read in the background, with progress and a way to stop ----------------------------
+
+
+class SlowReader:
+    """load_dataset as the engine's protocol has it (``cancel``, ``progress``), slowed for a file
+    named ``big.csv``: it reports 35 % and waits until the test lets it go on (``gate``) or it is
+    cancelled (then it raises LoadCancelled, as the engine's reader does)."""
+
+    TOTAL = 200 << 20
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.gate = threading.Event()
+        self.saw_cancel = threading.Event()
+        self.ended = threading.Event()
+        self.calls = 0
+
+    def __call__(self, source, *, cancel=None, progress=None, **options):
+        if not str(source).endswith("big.csv"):
+            return self.real(source, **options)
+        self.calls += 1
+        try:
+            progress(self.TOTAL * 35 // 100, self.TOTAL)
+            while not self.gate.wait(0.005):
+                if cancel.is_set():
+                    self.saw_cancel.set()
+                    raise LoadCancelled("cancelled")
+            progress(self.TOTAL, self.TOTAL)
+            return self.real("iris", **options)
+        finally:
+            self.ended.set()
+
+
+@pytest.fixture
+def slow_reader(monkeypatch, tmp_path):
+    reader = SlowReader(controller_module.load_dataset)
+    monkeypatch.setattr(controller_module, "load_dataset", reader)
+    big = tmp_path / "big.csv"
+    shutil.copy(resource_path("datasets", "iris.csv"), big)  # (a scenario's reader checks it)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(big), "CSV files (*.csv)"))
+    yield reader, str(big)
+    reader.gate.set()  # never leave a reader waiting
+
+
+READING = "Reading big.csv: 35 %… (Esc or the Cancel button to stop)"
+
+
+def test_a_big_csv_is_read_in_the_background_and_esc_stops_it(qtbot, open_window, slow_reader, dialogs):
+    reader, big = slow_reader
+    w = open_window()
+    c = w.controller
+    run_id = c.run_id
+    w._on_open_csv()
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == READING, timeout=TIMEOUT)
+    assert w.cancel_load_button.isVisibleTo(w) and c.loading == "big.csv"
+    assert w.panel.dataset.currentText() == big  # the panel shows what was asked for
+    c.step_items(3)  # the window (and the run on show) answer meanwhile
+    qtbot.waitUntil(lambda: c.latest.step == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.config_restored, timeout=TIMEOUT):
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert w.statusBar().currentMessage() == "Stopped reading big.csv; the run on show goes on"
+    assert not w.cancel_load_button.isVisibleTo(w) and c.loading is None
+    qtbot.waitUntil(reader.saw_cancel.is_set, timeout=TIMEOUT)  # the reader was told, and stopped
+    assert c.run_id == run_id and c.config.dataset == "iris" and w.panel.dataset.currentText() == "iris"
+    assert dialogs == []
+
+
+def test_the_cancel_button_stops_it_and_a_read_that_ends_starts_the_run(qtbot, open_window, slow_reader, dialogs):
+    reader, big = slow_reader
+    w = open_window()
+    c = w.controller
+    c.apply(dataset=big)
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == READING, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.config_restored, timeout=TIMEOUT):
+        qtbot.mouseClick(w.cancel_load_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(reader.saw_cancel.is_set, timeout=TIMEOUT)
+    # Asked again, changed while it reads (the change joins the run asked for), then let through.
+    reader.saw_cancel.clear()
+    c.apply(dataset=big)
+    qtbot.waitUntil(lambda: c.loading == "big.csv", timeout=TIMEOUT)
+    c.apply(hidden=5)
+    w.panel.lr.setValue(0.02)
+    assert c.wanted_config.dataset == big and c.wanted_config.hidden == 5 and c.wanted_config.lr == 0.02
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        reader.gate.set()
+    assert c.config.dataset == big and c.config.hidden == 5 and c.latest.lr == 0.02
+    assert w.panel.dataset.currentText() == big and w.panel.hidden.value() == 5
+    assert os.path.abspath(big) in w.recent and dialogs == []
+
+
+def test_closing_while_data_are_read_is_clean(qtbot, open_window, slow_reader):
+    reader, big = slow_reader
+    w = open_window()
+    c = w.controller
+    c.apply(dataset=big)
+    qtbot.waitUntil(lambda: c.loading == "big.csv", timeout=TIMEOUT)
+    w.close()
+    assert not c.thread.isRunning() and reader.saw_cancel.is_set() and reader.ended.is_set()
+
+
+def test_another_request_replaces_a_read_under_way(qtbot, open_window, slow_reader, dialogs):
+    reader, big = slow_reader
+    w = open_window()
+    c = w.controller
+    c.apply(dataset=big)
+    qtbot.waitUntil(lambda: c.loading == "big.csv", timeout=TIMEOUT)
+    with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
+        c.apply(dataset="xor")
+    assert c.config.dataset == "xor" and c.loading is None
+    qtbot.waitUntil(reader.saw_cancel.is_set, timeout=TIMEOUT)
+    assert dialogs == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "folder"])
+def test_a_fifo_or_a_device_picked_in_the_dialog_gives_one_line_and_the_run_stays(qtbot, open_window, dialogs,
+                                                                                 tmp_path, monkeypatch, kind):
+    if kind == "fifo":
+        path = tmp_path / "pipe.csv"
+        os.mkfifo(path)
+    elif kind == "folder":
+        path = tmp_path / "folder.csv"
+        path.mkdir()
+    else:
+        path = Path(kind)
+    with pytest.raises(InputError) as expected:
+        load_dataset(str(path))  # what the engine says (and that it says it at once)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), "All files (*)"))
+    w = open_window()
+    c = w.controller
+    c.step_items(7)
+    qtbot.waitUntil(lambda: c.latest.step == 7, timeout=TIMEOUT)
+    run_id, rows = c.run_id, c.history.rows.copy()
+    with qtbot.waitSignal(c.config_restored, timeout=TIMEOUT):
+        w._on_open_csv()
+    assert dialogs == [("warning", str(expected.value))] and "\n" not in dialogs[0][1]
+    assert c.run_id == run_id and c.latest.step == 7 and w.panel.dataset.currentText() == "iris"
+    np.testing.assert_array_equal(c.history.rows, rows)
+    c.step_items(1)
+    qtbot.waitUntil(lambda: c.latest.step == 8, timeout=TIMEOUT)  # the run on show goes on
+
+
+def test_a_fifo_as_a_scenario_file_is_refused_at_once(qtbot, open_window, dialogs, tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    w = open_window()
+    run_id = w.controller.run_id
+    assert not w.open_scenario_file(str(fifo))
+    assert len(dialogs) == 1 and "FIFO" in dialogs[0][1] and "\n" not in dialogs[0][1]
+    assert w.controller.run_id == run_id and not w.controller.busy
+
+
+def test_a_scenario_file_and_its_data_are_read_in_the_background(qtbot, open_window, dialogs, slow_reader,
+                                                                 tmp_path):
+    reader, big = slow_reader
+    path = tmp_path / "s.json"
+    ml.Scenario(RunConfig(dataset=big, hidden=5), steps=30).save(path)
+    w = open_window()
+    c = w.controller
+    assert w.open_scenario_file(str(path))
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Reading s.json: 35 %"), timeout=TIMEOUT)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "paused"):
+        reader.gate.set()
+    qtbot.waitUntil(lambda: c.latest.step == 30, timeout=TIMEOUT)
+    assert c.config.hidden == 5 and c.config.dataset == big and str(path) in w.recent and dialogs == []
 
 
 # -- 6. the extremes the command line accepts, all at once -----------------------------------------

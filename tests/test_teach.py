@@ -34,8 +34,8 @@ def lesson_kernels_ready(kernels_ready):  # noqa: F811 (the fixture imported abo
 
 
 def wait_ready(qtbot, c: RunController) -> None:
-    """Until the run asked for last is the one on show."""
-    qtbot.waitUntil(lambda: c.pending_run_id is None and c.latest is not None, timeout=TIMEOUT)
+    """Until the run asked for last is the one on show (its data read, its run built)."""
+    qtbot.waitUntil(lambda: not c.busy and c.latest is not None, timeout=TIMEOUT)
 
 
 def run_to_limit(qtbot, c: RunController, epochs: int) -> None:
@@ -181,7 +181,8 @@ def test_a_broken_scenario_file_is_refused_with_its_reason_and_the_run_stays(qtb
     path = tmp_path / "new.json"
     path.write_text(json.dumps({"momentum_lab_scenario": 3, "lr": 0.1}))
     run_id = w.controller.run_id
-    assert not w.open_scenario_file(str(path))
+    with qtbot.waitSignal(w.controller.config_restored, timeout=TIMEOUT):
+        w.open_scenario_file(str(path))  # read in the background
     assert dialogs == [("warning", f"{path}: made by a newer Momentum Lab (scenario format 3; this version "
                                    "reads format 1); update Momentum Lab to open it")]
     assert w.controller.run_id == run_id and w.controller.pending_run_id is None

@@ -10,18 +10,23 @@ state of their own.
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from ..engine import RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
+from ..engine import DATASET_NAMES, RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
+from ..engine._errors import LoadCancelled
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
 from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
-from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange
+from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange, load_scenario
+from .loader import JOIN_SECONDS, LoadJob, LoadWatcher, reader_options
 from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
 
 __all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
@@ -78,6 +83,11 @@ class RunController(QObject):
     # Emitted when the run's plan (a lesson's or a scenario's timed change) has changed a live
     # setting: views that show the settings show them again.
     settings_changed = Signal()
+    # Emitted while data are read in the background for a requested run: what is read ("big.csv"),
+    # bytes read and the total (0, 0 when the reader does not say).
+    load_progress = Signal(str, object, object)
+    # Emitted when that reading has ended: read, failed (error says why), or cancelled.
+    load_ended = Signal()
 
     # Requests to the worker (queued: they run in the worker's thread).
     _configure = Signal(int, object, object, int, object)
@@ -127,6 +137,11 @@ class RunController(QObject):
         # Where the run on show comes from: "options" (the command line's, the remembered ones,
         # or changed in the window), "lesson", "scenario" (a file, or a branch).
         self.origin = origin
+        # Data being read in the background for a requested run: a _Loading, or None.
+        self._loading: _Loading | None = None
+        self._loads = LoadWatcher(self)
+        self._loads.progress.connect(self.load_progress)
+        self._loads.finished.connect(self._on_loaded)
         self._next_id = 0
         self._make_thread()
         self._launch(self.config, self.dataset, "started", origin=origin)
@@ -156,7 +171,10 @@ class RunController(QObject):
             request.connect(slot)
 
     def shutdown(self) -> None:
-        """Stop the worker and wait for its thread: safe to call more than once."""
+        """Stop any reading and the worker, and wait for their threads: safe to call more than once."""
+        if self._loading is not None:
+            self._loading = None
+            self._loads.drop(wait=JOIN_SECONDS)
         if not self.thread.isRunning():
             return
         # Blocks until the worker has run stop() in its thread; no chunk runs after it.
@@ -214,13 +232,21 @@ class RunController(QObject):
 
     @property
     def wanted_config(self) -> RunConfig:
-        """The configuration asked for last (still being prepared, or the current one)."""
+        """The configuration asked for last (its data still being read, or its run being prepared,
+        or the current one)."""
+        if self._loading is not None and self._loading.config is not None:
+            return self._loading.config
         return self._pending[1] if self._pending else self.config
 
     @property
     def busy(self) -> bool:
-        """Whether a requested run is on its way (the worker building it)."""
-        return self._pending is not None
+        """Whether a requested run is on its way (its data being read, or the worker building it)."""
+        return self._pending is not None or self._loading is not None
+
+    @property
+    def loading(self) -> str | None:
+        """What is being read in the background for a requested run ("big.csv"), or None."""
+        return self._loading.job.what if self._loading is not None else None
 
     def apply(self, **changes: Any) -> bool:
         """Start a new run with some fields of the configuration changed.
@@ -276,30 +302,78 @@ class RunController(QObject):
             return False
         return self._apply(base.with_lane(index, rule=rule), {f"run {LANE_NAMES[index]} rule": rule})
 
-    def _dataset_for(self, config: RunConfig) -> Dataset | None:
-        """``config``'s data (the one asked for last when it is the same), its activation checked;
-        None after saying what is wrong."""
-        base = self.wanted_config
+    @staticmethod
+    def _same_data(a: RunConfig, b: RunConfig) -> bool:
+        if a.dataset_options() != b.dataset_options():
+            return False
+        if a.dataset is b.dataset:
+            return True
+        if isinstance(a.dataset, tuple) or isinstance(b.dataset, tuple):
+            return False  # arrays: the same only if they are the very same pair
+        return a.dataset == b.dataset
+
+    def _prepare(self, config: RunConfig, then: Callable[[RunConfig, Dataset], None]) -> bool:
+        """Call ``then(config, dataset)`` with ``config``'s data: at once when they are the data on
+        show or asked for, else once read in the background (another request meanwhile replaces
+        this one; one with the same data takes its place and waits for them). False, after
+        saying why, when ``config`` cannot be used."""
         try:
             _check_shown_fields(config)
-            if config.dataset_options() != base.dataset_options() or config.dataset != base.dataset:
-                dataset = load_dataset(config.dataset, **config.dataset_options())
-                self.ghost = None  # a branch's original on other data compares with nothing
-            else:
-                dataset = self._pending[2] if self._pending else self.dataset
             activation_code(config.activation)
         except InputError as exc:
             self.error.emit(str(exc))
-            return None
-        return dataset
+            return False
+        loading = self._loading
+        if loading is not None and loading.config is not None and self._same_data(config, loading.config):
+            loading.config, loading.then = config, then
+            self.config_requested.emit()
+            return True
+        if loading is not None:
+            self._drop_load()
+        base = self._pending[1] if self._pending else self.config
+        if self._same_data(config, base):
+            then(config, self._pending[2] if self._pending else self.dataset)
+            return True
+        self._watch(_Loading(LoadJob(_data_name(config.dataset), _data_reader(config)), config, then))
+        self.config_requested.emit()
+        return True
+
+    def _watch(self, loading: "_Loading") -> None:
+        self._loading = loading
+        self._loads.watch(loading.job)
+
+    def _drop_load(self) -> None:
+        self._loading = None
+        self._loads.drop()
+
+    def cancel_load(self) -> bool:
+        """Stop reading data for a requested run (the run on show stays); False when none is read."""
+        if self._loading is None:
+            return False
+        self._drop_load()
+        self.load_ended.emit()
+        self.config_restored.emit()
+        return True
+
+    @Slot(object)
+    def _on_loaded(self, job: LoadJob) -> None:
+        loading = self._loading
+        if loading is None or loading.job is not job:
+            return  # dropped meanwhile
+        self._loading = None
+        self.load_ended.emit()
+        error = job.error
+        if error is None:
+            self.ghost = None  # a branch's original on other data compares with nothing
+            loading.then(loading.config, job.result)
+            return
+        if not isinstance(error, LoadCancelled):
+            self.error.emit(str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}")
+        self.config_restored.emit()
 
     def _apply(self, config: RunConfig, changes: dict) -> bool:
-        dataset = self._dataset_for(config)
-        if dataset is None:
-            return False
         what = ", ".join(v if k == "compare" else f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
-        self._launch(config, dataset, f"new run: {what}")
-        return True
+        return self._prepare(config, lambda cfg, dataset: self._launch(cfg, dataset, f"new run: {what}"))
 
     def reset(self) -> None:
         """The same run from the start: same seed, same initial weights, same order."""
@@ -354,9 +428,14 @@ class RunController(QObject):
         except InputError as exc:
             self.error.emit(str(exc))
             return
-        # The change is for the run the panel shows: the one being prepared if there is one
-        # (its runs may differ from those on show: lane 2 there may be another run here).
-        if self._pending is not None:
+        # The change is for the run the panel shows: the one whose data are read, or the one being
+        # prepared if there is one (its runs may differ from those on show: lane 2 there may be
+        # another run here).
+        loading = self._loading
+        if loading is not None and loading.config is not None:
+            if lane < len(loading.config.lanes):
+                loading.config = loading.config.with_lane(lane, **{name: value})
+        elif self._pending is not None:
             run_id, config, dataset, reason, plan, origin = self._pending
             if lane < len(config.lanes):
                 self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan, origin)
@@ -395,16 +474,40 @@ class RunController(QObject):
         their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
         was saved at, then paused. ``reason`` is for the status bar; ``origin``: "lesson" for a
         lesson's run (see :attr:`origin`)."""
-        config = scenario.config
-        dataset = self._dataset_for(config)
-        if dataset is None:
-            return False
+        return self._prepare(scenario.config,
+                             lambda config, dataset: self._start_scenario(scenario, config, dataset, reason, replay,
+                                                                          origin))
+
+    def open_scenario_file(self, path: str | os.PathLike[str], describe: Callable[[Scenario], str],
+                           opened: Callable[[], None] | None = None) -> bool:
+        """Read a scenario file and its data in the background, then open it, replayed to the step
+        it was saved at (:meth:`open_scenario`); ``describe(scenario)`` gives the status bar's
+        reason, ``opened()`` runs once it is on its way. A file that cannot be used: :attr:`error`."""
+        if self._loading is not None:
+            self._drop_load()
+
+        def then(_config, result) -> None:
+            scenario, dataset = result
+            try:
+                _check_shown_fields(scenario.config)
+            except InputError as exc:
+                self.error.emit(str(exc))
+                self.config_restored.emit()
+                return
+            self._start_scenario(scenario, scenario.config, dataset, describe(scenario), True, "scenario")
+            if opened is not None:
+                opened()
+
+        self._watch(_Loading(LoadJob(Path(path).name, _scenario_reader(os.fspath(path))), None, then))
+        return True
+
+    def _start_scenario(self, scenario: Scenario, config: RunConfig, dataset: Dataset, reason: str, replay: bool,
+                        origin: str) -> None:
         self.ghost = None
         self.set_max_epochs(scenario.epochs or 0)
         self.set_speed(scenario.speed if scenario.speed is not None else FLAT_OUT)
         run_to = (scenario.steps or 0) if replay else 0
         self._launch(config, dataset, reason, Plan(scenario.changes, run_to), origin)
-        return True
 
     def branch(self, epoch: int) -> bool:
         """Rewind the main run to the end of ``epoch`` (its changes up to there replayed) and pause
@@ -507,6 +610,45 @@ def _shown(value: Any) -> str:
     if value is None:
         return "default"
     return str(value)
+
+
+class _Loading:
+    """Data being read for a requested run: the job, the configuration it is for (None for a
+    scenario file, not read yet), and what to do with the result, ``then(config, result)``."""
+
+    def __init__(self, job: LoadJob, config: RunConfig | None, then: Callable[[Any, Any], None]) -> None:
+        self.job, self.config, self.then = job, config, then
+
+
+def _data_name(source: Any) -> str:
+    """A data set as the status bar names it: its name, or its file's name."""
+    if isinstance(source, tuple):
+        return "arrays"
+    if isinstance(source, str) and source in DATASET_NAMES:
+        return source
+    return Path(os.fspath(source)).name or os.fspath(source)
+
+
+# The readers run in a thread of their own (loader.LoadJob): they take only plain values, never
+# the controller, so that no Qt object is reached (or kept alive) from there.
+
+def _data_reader(config: RunConfig) -> Callable:
+    source, options = config.dataset, config.dataset_options()
+
+    def work(cancel, progress) -> Dataset:
+        return load_dataset(source, **options, **reader_options(load_dataset, cancel, progress))
+
+    return work
+
+
+def _scenario_reader(path: str) -> Callable:
+    def work(cancel, progress) -> tuple[Scenario, Dataset]:
+        scenario = load_scenario(path)
+        c = scenario.config
+        return scenario, load_dataset(c.dataset, **c.dataset_options(),
+                                      **reader_options(load_dataset, cancel, progress))
+
+    return work
 
 
 def _check_shown_fields(config: RunConfig) -> None:

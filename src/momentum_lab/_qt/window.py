@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, load_dataset, stability_bound
 from ..engine._files import open_input
 from ..engine._lessons import Lesson, LessonProblem, load_lessons
-from ..engine._scenario import Scenario, load_scenario, scenario_from_dict
+from ..engine._scenario import Scenario, scenario_from_dict
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
 from .export import DATA_EXPORTS, export_all, export_plot, plots_of, svg_supported
@@ -78,7 +79,8 @@ SHORTCUTS = (
     ("Alt+Left / Alt+Right", "Previous / next lesson"),
     ("Ctrl+S", "Save the run as a scenario (it replays exactly)"),
     ("Ctrl+Shift+O", "Open a scenario: its run replays to where it was saved"),
-    ("Ctrl+O", "Open a CSV data file"),
+    ("Ctrl+O", "Open a CSV data file (read in the background: Esc stops it)"),
+    ("Esc", "Stop reading a data set or a scenario (the run on show goes on)"),
     ("F2", "Show / hide the controls (more room for the plots)"),
     ("F1", "This list"),
 )
@@ -194,6 +196,13 @@ class MainWindow(QMainWindow):
         widest = {"state": "preparing", "progress": "epochs done 000,000 · step 00,000,000",
                   "stability": "⚠ lr×λ 0.000 > stable 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.0000", "accuracy": "test accuracy 100.0%"}
+        # While data are read in the background: Cancel (or Esc) stops it; the run on show stays.
+        self.cancel_load_button = QPushButton("Cancel")
+        self.cancel_load_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cancel_load_button.setToolTip("Stop reading the data (Esc); the run on show goes on")
+        self.cancel_load_button.hide()
+        self.cancel_load_button.clicked.connect(self._on_cancel_load)
+        self.statusBar().addPermanentWidget(self.cancel_load_button)
         for name, label in self.status_labels.items():
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest[name]) + 16)
             self.statusBar().addPermanentWidget(label)
@@ -212,6 +221,8 @@ class MainWindow(QMainWindow):
         controller.state_changed.connect(self._on_state)
         controller.run_started.connect(self._on_run_started)
         controller.error.connect(self._on_error)
+        controller.load_progress.connect(self._on_load_progress)
+        controller.load_ended.connect(self._on_load_ended)
         self._on_state(controller.state)
         self._restore_settings()
 
@@ -298,7 +309,7 @@ class MainWindow(QMainWindow):
                    "R": self._on_reset, "]": self._on_lr_up, "[": self._on_lr_down,
                    "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
                    "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
-                   "=": self._on_faster, "+": self._on_faster}
+                   "=": self._on_faster, "+": self._on_faster, "Esc": self._on_cancel_load}
         self._shortcuts = []
         for keys, handler in actions.items():
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -388,17 +399,18 @@ class MainWindow(QMainWindow):
         self.curves.log_scale.setChecked(lesson.log_scale)
 
     def open_scenario_file(self, path: str) -> bool:
-        """Open a scenario file: its run replays to the step it was saved at, then pauses."""
+        """Open a scenario file: it and its data are read in the background (Esc stops it), then its
+        run replays to the step it was saved at, and pauses. A file that cannot be used is said in
+        a message, and the run on show stays. False when the file is refused at once."""
         try:
-            scenario = load_scenario(path)
+            _check_regular(path, "scenario")
         except InputError as exc:
-            self._on_error(str(exc))
+            self.controller.error.emit(str(exc))  # (a screenshot session says it and exits 2)
             return False
-        steps = scenario.steps or 0
-        if self.controller.open_scenario(scenario, f"scenario {Path(path).name}, replayed to step {steps:,}"):
-            self._add_recent(path)
-            return True
-        return False
+        name = Path(path).name
+        return self.controller.open_scenario_file(
+            path, lambda scenario: f"scenario {name}, replayed to step {scenario.steps or 0:,}",
+            lambda: self._add_recent(path))
 
     def save_scenario_file(self, path: str) -> bool:
         try:
@@ -428,8 +440,8 @@ class MainWindow(QMainWindow):
         path = str(self.sender().data())
         if path.lower().endswith(".json"):
             self.open_scenario_file(path)
-        elif self.controller.apply(dataset=path):
-            self._add_recent(path)
+        else:
+            self.controller.apply(dataset=path)  # read in the background; listed again once it runs
 
     def _add_recent(self, path: str) -> None:
         path = os.path.abspath(path)
@@ -718,6 +730,23 @@ class MainWindow(QMainWindow):
             self._note = text
         self.statusBar().showMessage(text, NOTE_MS)
 
+    @Slot(str, object, object)
+    def _on_load_progress(self, what: str, done: int, total: int) -> None:
+        verb = "Preparing" if what in DATASET_NAMES else "Reading"
+        share = f": {min(100, int(done * 100 // total))} %" if total and total > 0 else ""
+        self.statusBar().showMessage(f"{verb} {what}{share}… (Esc or the Cancel button to stop)")
+        self.cancel_load_button.show()
+
+    @Slot()
+    def _on_load_ended(self) -> None:
+        self.cancel_load_button.hide()
+        self.statusBar().clearMessage()
+
+    @Slot()
+    def _on_cancel_load(self) -> None:
+        what = self.controller.loading
+        if what is not None and self.controller.cancel_load():
+            self.statusBar().showMessage(f"Stopped reading {what}; the run on show goes on", 6000)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
@@ -755,7 +784,7 @@ class MainWindow(QMainWindow):
         save_png(self.grab().toImage(), path)
 
     def shutdown(self) -> None:
-        """Stop the clock, any sweep and the training, their threads waited for: safe
+        """Stop the clock, any sweep, any reading and the training, their threads waited for: safe
         to call more than once (closing does it; so does a window that failed to build)."""
         if self.timer is not None:
             self.timer.stop()
