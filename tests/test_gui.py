@@ -636,9 +636,9 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
 def test_a_sweep_can_be_cancelled_and_bad_grids_are_explained(qtbot, open_window, dialogs):
     w = open_window()
     panel = w.sweep_panel
-    panel.lr_n.setValue(40)
-    panel.m_n.setValue(40)
-    panel.epochs.setValue(100_000)  # minutes of work
+    panel.lr_n.setValue(20)
+    panel.m_n.setValue(20)
+    panel.epochs.setValue(100_000)  # minutes of work (and within the 2 GiB a sweep may take)
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert panel.run_button.text() == "Cancel"
     qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=60_000)  # it is running, the window answers

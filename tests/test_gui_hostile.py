@@ -702,3 +702,18 @@ def test_a_large_network_is_drawn_and_watched_within_budgets(qtbot, open_window,
     weights = ly.n_inputs * ly.n_hidden + ly.n_hidden * ly.n_outputs
     assert drawn == 10
     assert w.network.getPlotItem()._shown_title == f"Network (red +, blue −; the 10 strongest of {weights} weights)"
+
+
+def test_views_of_a_run_whose_weights_overflowed_raise_no_warning(qtbot, open_window):
+    """lr 1e6 with ReLU and no practical weight limit: the weights become inf, the predictions NaN;
+    every view still draws (warnings are errors here), the decision regions white where no class is."""
+    w = open_window(RunConfig(lr=1e6, activation="relu", weight_limit=1e300))
+    c = w.controller
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "diverged"):
+        c.start()
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.divergence is not None, timeout=TIMEOUT)
+    assert not np.isfinite(c.predict_proba(c.dataset.x_train)).all()  # what the regions are drawn from
+    w.regions.refresh()
+    w.refresh()
+    image = w.regions.image.image
+    assert image is not None and (image == 255).all(axis=-1).any()

@@ -813,7 +813,8 @@ class DecisionRegions(pg.PlotWidget):
         grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()
         probs = c.predict_proba(grid)
         cls = probs.argmax(axis=1)
-        conf = probs.max(axis=1)
+        # Weights that are no longer finite (a run that diverged) give no class: white.
+        conf = np.nan_to_num(probs.max(axis=1), nan=1 / d.n_classes)
         base = np.array([pg.mkColor(PALETTE[k % len(PALETTE)]).getRgb()[:3] for k in range(d.n_classes)],
                         dtype=float)
         # Confident regions take their class colour, uncertain ones fade to white.
