@@ -87,7 +87,8 @@ def test_the_window_opens_on_iris_paused_at_epoch_zero(qtbot, open_window, dialo
     assert len(c.history) == 1 and c.history.rows[0, 0] == 0
     assert w.windowTitle().startswith("Momentum Lab — iris")
     assert w.panel.lr.value() == 0.01 and w.panel.momentum.value() == 0.5
-    assert w.delta_panel.weights.count() == 59
+    # The list of weights fills at the delta views' first redraw (the window's clock).
+    qtbot.waitUntil(lambda: w.delta_panel.weights.count() == 59, timeout=TIMEOUT)
     assert dialogs == []
 
 

@@ -717,3 +717,34 @@ def test_views_of_a_run_whose_weights_overflowed_raise_no_warning(qtbot, open_wi
     w.refresh()
     image = w.regions.image.image
     assert image is not None and (image == 255).all(axis=-1).any()
+
+
+@pytest.mark.parametrize("failing", [".png.momentum-lab-", "deltas.npz.momentum-lab-"])
+def test_a_screenshot_with_its_exports_is_written_whole_or_not_at_all(qtbot, tmp_path, monkeypatch, failing):
+    """gui --screenshot S --export DIR on a disk that fills up at one file: no screenshot, no export
+    file, no temporary file, exit status 2 with the file named."""
+    import errno
+
+    from momentum_lab.engine import _atomic
+
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if failing in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(_atomic.os, "fsync", fsync)
+    export = tmp_path / "export"
+    export.mkdir()
+    err = io.StringIO()
+    code = gui.run_gui(RunConfig(), screenshot=str(tmp_path / "shot.png"), export=str(export), epochs=1,
+                       size=(800, 500), err=err)
+    assert code == 2
+    assert "No space left on device" in err.getvalue() and err.getvalue().count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["export"]
+    monkeypatch.setattr(_atomic.os, "fsync", real_fsync)
+    code = gui.run_gui(RunConfig(), screenshot=str(tmp_path / "shot.png"), export=str(export), epochs=1,
+                       size=(800, 500), err=io.StringIO())
+    assert code == 0 and (tmp_path / "shot.png").exists() and (export / "deltas.npz").exists()
+    assert not [p for p in tmp_path.rglob(".*")]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from .engine import (
     train,
 )
 from .engine._atomic import Outputs
+from .engine._errors import flag_spelling
 from .engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
@@ -513,7 +513,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError:
         raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
     if args.speed is not None:
-        check_in_range("speed", args.speed)
+        check_in_range("speed", args.speed, "--speed")
     epochs = args.epochs
     if epochs is None:
         epochs = 100 if args.screenshot else 0
@@ -605,33 +605,6 @@ def _options_given(args: argparse.Namespace) -> bool:
     return bool(_training_options_given(args, "gui"))
 
 
-def _option_names() -> dict[str, str]:
-    """Every option of every command: keyword name (``init_weights``) -> flag (``--init-weights``)."""
-    names = {}
-    parser = _parser()
-    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)][0]
-    for sub in (parser, *commands.choices.values()):
-        for action in sub._actions:
-            for flag in action.option_strings:
-                if flag.startswith("--"):
-                    names[flag[2:].replace("-", "_")] = flag
-    return names
-
-
-def cli_spelling(message: str) -> str:
-    """An engine message, which names options as the Python API's keywords (``lr=``), with the
-    command line's flags instead (``--lr``)."""
-    names = _option_names()
-
-    def flag(match: re.Match) -> str:
-        name, after = match.group(1), match.group(2)
-        if name not in names:
-            return match.group(0)
-        return names[name] + ("" if after in ":'\" ),;" or not after else " ") + after
-
-    return re.sub(r"(?<![\w=-])([a-z][a-z_]*)=(.?)", flag, message)
-
-
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; return the exit status."""
     out = out or sys.stdout
@@ -663,6 +636,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "lessons":
             return _run_lessons(args, out, err)
     except InputError as exc:
-        print(f"momentum-lab: error: {cli_spelling(str(exc))}", file=err)
+        print(f"momentum-lab: error: {flag_spelling(str(exc))}", file=err)
         return EXIT_BAD_INPUT
     raise AssertionError(f"unhandled command {args.command!r}")

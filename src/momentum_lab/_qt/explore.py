@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import RULE_SHORT, RULES, InputError, stability_bound, sweep
+from ..engine._errors import flag_spelling
 from .controller import LANE_NAMES, RunConfig, RunController
 from .plots import LANE_COLOURS, pen_width, show_title, style_plot
 from .report import SWEEP_MEASURES, draw_sweep
@@ -177,7 +178,7 @@ class SweepController(QObject):
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:
         if self._current(request_id):
-            self.stopped.emit(message)
+            self.stopped.emit(flag_spelling(message))
 
 
 class SweepPanel(QWidget):

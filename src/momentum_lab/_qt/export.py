@@ -19,7 +19,7 @@ from ..engine._io import save_arrays, save_weights, write_history_csv
 from ..engine._network import PARAM_NAMES
 from .report import save_bytes, save_png
 
-__all__ = ["DATA_EXPORTS", "PLOT_FORMATS", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
+__all__ = ["DATA_EXPORTS", "PLOT_FORMATS", "check_run_output", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
            "save_weights_now", "svg_supported"]
 
 #: The picture formats a plot can be saved in.
@@ -48,7 +48,7 @@ def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
     }
 
 
-def _check(controller, path: str | os.PathLike[str], option: str) -> None:
+def check_run_output(controller, path: str | os.PathLike[str], option: str) -> None:
     """Before writing: ``path`` can be written and is none of the run's input files."""
     c = controller.config
     check_outputs({option: path}, input_paths(c.dataset, c.init_weights))
@@ -71,7 +71,7 @@ def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "
     if suffix not in PLOT_FORMATS:
         raise InputError(f"{option}: '{path}': a plot is saved as .png or .svg, not {suffix or 'no suffix'!r}")
     if controller is not None:
-        _check(controller, path, option)
+        check_run_output(controller, path, option)
     else:
         check_writable_target(path, option)
     if suffix == "png":
@@ -96,7 +96,7 @@ def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "
 def save_history(controller, path: str | os.PathLike[str], lane: int = 0, outputs: Outputs | None = None,
                  option: str = "export") -> None:
     """The per-epoch history of run ``lane`` as kept by the window (see HistoryLog), as CSV."""
-    _check(controller, path, option)
+    check_run_output(controller, path, option)
     write_history_csv(path, controller.lanes[lane].history.rows, outputs, option)
 
 
@@ -108,7 +108,7 @@ def save_weights_now(controller, path: str | os.PathLike[str], lane: int = 0, ou
     report = controller.lanes[lane].latest
     if report is None:
         raise InputError(f"{option}: no weights yet (the run is still being prepared)")
-    _check(controller, path, option)
+    check_run_output(controller, path, option)
     save_weights(path, {n: v.copy() for n, v in controller.layout.views(report.params).items()}, outputs, option)
 
 
@@ -118,7 +118,7 @@ def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0, ou
     ``ih_deltas``, ``h_bias_deltas``, ``ho_deltas``, ``o_bias_deltas`` with a leading step axis."""
     from ..engine import DELTA_NAMES
 
-    _check(controller, path, option)
+    check_run_output(controller, path, option)
     steps, rows = controller.lanes[lane].deltas.latest()
     views = controller.layout.views(np.ascontiguousarray(rows))
     arrays = {"step": steps.copy(), **{dn: views[pn].copy() for dn, pn in zip(DELTA_NAMES, PARAM_NAMES)}}

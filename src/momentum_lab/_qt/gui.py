@@ -110,7 +110,9 @@ class _ScreenshotSession(QObject):
     @Slot(str)
     def on_error(self, message: str) -> None:
         """A run that cannot be built or a write that failed: said, and the exit status is 2."""
-        print(f"momentum-lab: error: {message}", file=self.err)
+        from ..engine._errors import flag_spelling
+
+        print(f"momentum-lab: error: {flag_spelling(message)}", file=self.err)
         self.status = 2
         if not self.done:
             self.done = True
@@ -130,22 +132,21 @@ class _ScreenshotSession(QObject):
         if self.interrupts.signum is not None:
             self.window.close()  # interrupted: no screenshot (the closer would close it too)
             return
-        try:
-            self.window.save_screenshot(self.path)
-            self.saved = True
-            if self.export is not None:
-                from ..engine import InputError
-                from .export import export_all
+        from ..engine import InputError
+        from ..engine._atomic import Outputs
+        from ..engine._errors import flag_spelling
+        from .export import export_all
 
-                try:
-                    written = export_all(self.window, self.export)
-                    print(f"Wrote {len(written)} files into {self.export}", file=self.err)
-                except InputError as exc:
-                    print(f"momentum-lab: error: {exc}", file=self.err)
-                    self.status = 2
-        except OSError as exc:
-            print(f"momentum-lab: error: --screenshot: cannot write '{self.path}': {exc.strerror or exc}",
-                  file=self.err)
+        try:
+            # The screenshot and the exported files: all of them or none (see engine/_atomic.py).
+            with Outputs() as outputs:
+                self.window.save_screenshot(self.path, outputs)
+                written = export_all(self.window, self.export, outputs) if self.export is not None else []
+            self.saved = True
+            if written:
+                print(f"Wrote {len(written)} files into {self.export}", file=self.err)
+        except InputError as exc:
+            print(f"momentum-lab: error: {flag_spelling(str(exc))}", file=self.err)
             self.status = 2
         self.window.close()
 

@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, load_dataset, stability_bound
+from ..engine._errors import flag_spelling
 from ..engine._files import open_input
 from ..engine._lessons import Lesson, LessonProblem, load_lessons
 from ..engine._scenario import Scenario, scenario_from_dict
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
-from .export import DATA_EXPORTS, export_all, export_plot, plots_of, svg_supported
+from .export import DATA_EXPORTS, check_run_output, export_all, export_plot, plots_of, svg_supported
 from .lessons import LessonPanel
 from .panel import ControlPanel
 from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
@@ -492,7 +493,7 @@ class MainWindow(QMainWindow):
             if not Path(path).suffix:
                 path += ".svg" if chosen.startswith("SVG") else ".png"
             self.refresh()
-            self._export(lambda p: export_plot(item, p), path)
+            self._export(lambda p: export_plot(item, p, controller=self.controller), path)
 
     @Slot()
     def _on_export_data(self) -> None:
@@ -750,7 +751,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        QMessageBox.warning(self, "Momentum Lab", message)
+        QMessageBox.warning(self, "Momentum Lab", flag_spelling(message))
 
     @Slot()
     def _on_open_csv(self) -> None:
@@ -762,10 +763,7 @@ class MainWindow(QMainWindow):
     def _on_save_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save a screenshot", "momentum-lab.png", "PNG (*.png)")
         if path:
-            try:
-                self.save_screenshot(path)
-            except OSError as exc:
-                self._on_error(f"cannot write '{path}': {exc.strerror or exc}")
+            self._export(lambda p: self.save_screenshot(p, option="screenshot"), path)
 
     @Slot()
     def _on_show_shortcuts(self) -> None:
@@ -778,10 +776,12 @@ class MainWindow(QMainWindow):
                           "Momentum Lab: turn the learning rate and momentum while a small network trains "
                           "online, and watch the error and every weight's updates.")
 
-    def save_screenshot(self, path: str) -> None:
-        """Write a PNG of the whole window, atomically."""
+    def save_screenshot(self, path: str, outputs=None, option: str = "--screenshot") -> None:
+        """Write a PNG of the whole window, atomically (or staged into ``outputs``), never over one
+        of the run's input files."""
+        check_run_output(self.controller, path, option)
         self.refresh()
-        save_png(self.grab().toImage(), path)
+        save_png(self.grab().toImage(), path, outputs, option)
 
     def shutdown(self) -> None:
         """Stop the clock, any sweep, any reading and the training, their threads waited for: safe
@@ -837,7 +837,7 @@ def remembered_options(settings: QSettings) -> RememberedOptions:
         except Exception as exc:  # noqa: BLE001 (whatever is stored there, the window opens)
             message = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
             out.problems.append("the remembered options could not be used: "
-                                f"{' '.join(message.split())}; opened with the defaults")
+                                f"{flag_spelling(' '.join(message.split()))}; opened with the defaults")
             settings.remove("options")
     speed = settings.value("speed")
     if speed is not None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "LoadCancelled"]
+import functools
+import inspect
+import re
+
+__all__ = ["InputError", "LoadCancelled", "flag_spelling"]
 
 
 class InputError(ValueError):
@@ -21,3 +25,25 @@ class InputError(ValueError):
 class LoadCancelled(Exception):
     """Raised by a reader whose ``cancel`` event was set (the window's Cancel button): not an
     error of the input, so not an :class:`InputError`."""
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """The options the engine's messages name as keywords: those of ``train`` and ``sweep``."""
+    from ._api import train
+    from ._sweep import sweep
+
+    return frozenset(inspect.signature(train).parameters) | frozenset(inspect.signature(sweep).parameters)
+
+
+def flag_spelling(message: str) -> str:
+    """An engine message, which names an option as the Python API's keyword (``lr=``), with the
+    command line's flag instead (``--lr``), for the command line and the window."""
+
+    def flag(match: re.Match) -> str:
+        name, after = match.group(1), match.group(2)
+        if name not in _keywords():
+            return match.group(0)
+        return "--" + name.replace("_", "-") + ("" if after in ":'\" ),;" else " ") + after
+
+    return re.sub(r"(?<![\w=-])([a-z][a-z_]*)=(.?)", flag, message)
