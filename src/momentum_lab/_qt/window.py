@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -780,6 +781,10 @@ class MainWindow(QMainWindow):
         """Write a PNG of the whole window, atomically (or staged into ``outputs``), never over one
         of the run's input files."""
         check_run_output(self.controller, path, option)
+        self.refresh()
+        # A view drawn for the first time just now (new axis labels, a new width) is laid out by
+        # posted events: deliver them, or the picture shows the views before their layout.
+        QApplication.sendPostedEvents()
         self.refresh()
         save_png(self.grab().toImage(), path, outputs, option)
 
