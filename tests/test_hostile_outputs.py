@@ -146,7 +146,7 @@ def test_two_outputs_on_one_file_are_refused(tmp_path):
 
 @pytest.mark.timeout(20)
 def test_devices_and_fifos_are_not_replaced_by_files(tmp_path):
-    fifo = tmp_path / "pipe"
+    fifo = tmp_path / "pipe.png"  # the right suffix: only what it is refuses it
     os.mkfifo(fifo)
     for target in ("/dev/null", "/dev/full", fifo):
         for option in ("--history", "--plot"):
@@ -157,7 +157,7 @@ def test_devices_and_fifos_are_not_replaced_by_files(tmp_path):
             assert code == 2, (option, target)
             line = one_error_line(err)
             assert option in line and str(target) in line
-            if option != "--plot":
+            if option != "--plot" or target == fifo:
                 assert "not a regular file" in line
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and stat.S_ISCHR(os.stat("/dev/full").st_mode)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
@@ -268,14 +268,18 @@ def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     dead_pid = int(dead.stdout)
-    stale = tmp_path / f".h.csv.momentum-lab-{dead_pid}-0badc0de.tmp"
-    alive = tmp_path / f".h.csv.momentum-lab-{os.getppid()}-0badc0de.tmp"  # a process that runs
+    host = _atomic._HOST
+    stale = tmp_path / f".h.csv.momentum-lab-{host}-{dead_pid}-0badc0de.tmp"
+    stale_backup = tmp_path / f".h.csv.momentum-lab-{host}-{dead_pid}-0badc0de.bak"
+    alive = tmp_path / f".h.csv.momentum-lab-{host}-{os.getppid()}-0badc0de.tmp"  # a process that runs
+    elsewhere = tmp_path / f".h.csv.momentum-lab-otherhost-{dead_pid}-0badc0de.tmp"  # another host's
     other = tmp_path / ".h.csv.abc123.tmp"  # not ours: not touched
-    for p in (stale, alive, other):
+    for p in (stale, stale_backup, alive, elsewhere, other):
         p.write_text("half")
     with atomic_write(tmp_path / "h.csv") as fh:
         fh.write("new\n")
-    assert not stale.exists() and alive.exists() and other.exists()
+    assert not stale.exists() and not stale_backup.exists()
+    assert alive.exists() and elsewhere.exists() and other.exists()
     assert (tmp_path / "h.csv").read_text() == "new\n"
 
 
@@ -395,6 +399,32 @@ def test_two_sweeps_from_two_threads_do_not_abort_the_process(tmp_path):
     assert proc.stdout.strip() == "ok"
 
 
+def test_a_rename_that_fails_after_others_puts_the_earlier_targets_back(tmp_path, monkeypatch):
+    (tmp_path / "a").write_text("old a")
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # the third file's rename: a, b went in already
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_atomic.os, "replace", replace)
+    with pytest.raises(ml.InputError, match=r"^--c: cannot write .*Permission denied"), Outputs() as out:
+        for name in "abc":
+            out.write_bytes(tmp_path / name, f"--{name}", f"new {name}".encode())
+    monkeypatch.setattr(_atomic.os, "replace", real_replace)
+    assert snapshot(tmp_path) == {"a": ("file", b"old a")}  # a restored, b removed, no temporary file
+
+
+def test_the_same_target_twice_in_one_command_is_refused(tmp_path):
+    with pytest.raises(ml.InputError, match=r"^--export: .*also the --screenshot file"), Outputs() as out:
+        out.write_bytes(tmp_path / "error.png", "--screenshot", b"screen")
+        out.write_bytes(tmp_path / "error.png", "--export", b"plot")
+    assert snapshot(tmp_path) == {}
+
+
 def test_outputs_commit_and_discard_directly(tmp_path):
     (tmp_path / "a").write_text("old a")
     with pytest.raises(RuntimeError), Outputs() as out:
@@ -439,3 +469,22 @@ def test_a_scenario_is_never_saved_over_its_own_data(tmp_path, data_csv):
     assert snapshot(tmp_path) == before
     ml.Scenario(ml.RunConfig(dataset=str(data_csv))).save(tmp_path / "s.json")
     assert ml.load_scenario(tmp_path / "s.json").config.dataset == str(data_csv)
+
+
+def test_gui_export_names_are_checked_before_any_work(tmp_path):
+    """`--screenshot DIR/error.png --export DIR` would have the error plot replace the screenshot;
+    `--init-weights DIR/weights.npz --export DIR` would replace the weights the run started from."""
+    export = tmp_path / "export"
+    export.mkdir()
+    code, _, err = run("gui", "--screenshot", export / "error.png", "--export", export)
+    assert code == 2
+    line = one_error_line(err)
+    assert "--export (error.png)" in line and "--screenshot" in line
+    weights = export / "weights.npz"
+    assert run("train", "--save-weights", weights, *QUICK)[0] == 0
+    before = snapshot(tmp_path)
+    code, _, err = run("gui", "--screenshot", tmp_path / "s.png", "--export", export, "--init-weights", weights)
+    assert code == 2
+    line = one_error_line(err)
+    assert "--export (weights.npz)" in line and "--init-weights" in line
+    assert snapshot(tmp_path) == before

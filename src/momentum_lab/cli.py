@@ -577,6 +577,11 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError(f"--export: no such folder '{args.export}'")
         if not os.access(args.export, os.W_OK | os.X_OK):
             raise InputError(f"--export: cannot write in the folder '{args.export}' (permission denied)")
+        from ._qt.export import export_targets
+
+        # Every file it will write, before any work: none may be an input or the screenshot.
+        check_outputs({"--screenshot": args.screenshot,
+                       **{f"--export ({p.name})": p for p in export_targets(args.export)}}, inputs)
 
     from ._qt.gui import run_gui
 

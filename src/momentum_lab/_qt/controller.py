@@ -25,8 +25,8 @@ from ..engine._errors import LoadCancelled
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
 from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
-from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange, load_scenario
-from .loader import JOIN_SECONDS, LoadJob, LoadWatcher, reader_options
+from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange, load_scenario_and_data
+from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
 
 __all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
@@ -636,17 +636,14 @@ def _data_reader(config: RunConfig) -> Callable:
     source, options = config.dataset, config.dataset_options()
 
     def work(cancel, progress) -> Dataset:
-        return load_dataset(source, **options, **reader_options(load_dataset, cancel, progress))
+        return load_dataset(source, **options, cancel=cancel, progress=progress)
 
     return work
 
 
 def _scenario_reader(path: str) -> Callable:
     def work(cancel, progress) -> tuple[Scenario, Dataset]:
-        scenario = load_scenario(path)
-        c = scenario.config
-        return scenario, load_dataset(c.dataset, **c.dataset_options(),
-                                      **reader_options(load_dataset, cancel, progress))
+        return load_scenario_and_data(path, cancel=cancel, progress=progress)  # its data read once
 
     return work
 
@@ -658,5 +655,5 @@ def _check_shown_fields(config: RunConfig) -> None:
     check_in_range("seed", config.seed)
     for i, lane in enumerate(config.lanes):
         where = "" if i == 0 else f"run {LANE_NAMES[i]}: "
-        check_learning_rate(lane.lr, f"{where}--lr")
-        check_momentum(lane.momentum, f"{where}--momentum")
+        check_learning_rate(lane.lr, f"{where}lr=")
+        check_momentum(lane.momentum, f"{where}momentum=")

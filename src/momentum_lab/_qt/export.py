@@ -19,7 +19,8 @@ from ..engine._io import save_arrays, save_weights, write_history_csv
 from ..engine._network import PARAM_NAMES
 from .report import save_bytes, save_png
 
-__all__ = ["DATA_EXPORTS", "PLOT_FORMATS", "check_run_output", "export_all", "export_plot", "plots_of", "save_deltas_ring", "save_history",
+__all__ = ["DATA_EXPORTS", "PLOTS", "PLOT_FORMATS", "check_run_output", "export_all", "export_plot", "export_targets",
+           "plots_of", "save_deltas_ring", "save_history",
            "save_weights_now", "svg_supported"]
 
 #: The picture formats a plot can be saved in.
@@ -34,18 +35,32 @@ def svg_supported() -> bool:
     return (major, minor) < (6, 11)
 
 
+#: The window's plots: file-name stem -> what it shows (plots_of gives each its PlotItem).
+PLOTS = {"error": "Error curves", "accuracy": "Accuracy", "delta-traces": "Delta traces",
+         "delta-heatmap": "Delta heatmap", "network": "Network", "decision-regions": "Decision regions",
+         "stability-map": "Stability map", "sweep": "Sweep heatmap"}
+
+
 def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
     """The window's plots: file-name stem -> (what it shows, its PlotItem)."""
-    return {
-        "error": ("Error curves", window.curves.loss_plot),
-        "accuracy": ("Accuracy", window.curves.acc_plot),
-        "delta-traces": ("Delta traces", window.delta_panel.trace_plot),
-        "delta-heatmap": ("Delta heatmap", window.delta_panel.heat_plot),
-        "network": ("Network", window.network.getPlotItem()),
-        "decision-regions": ("Decision regions", window.regions.plot),
-        "stability-map": ("Stability map", window.stability.plot),
-        "sweep": ("Sweep heatmap", window.sweep_panel.plot),
+    items = {
+        "error": window.curves.loss_plot,
+        "accuracy": window.curves.acc_plot,
+        "delta-traces": window.delta_panel.trace_plot,
+        "delta-heatmap": window.delta_panel.heat_plot,
+        "network": window.network.getPlotItem(),
+        "decision-regions": window.regions.plot,
+        "stability-map": window.stability.plot,
+        "sweep": window.sweep_panel.plot,
     }
+    return {stem: (PLOTS[stem], items[stem]) for stem in PLOTS}
+
+
+def export_targets(folder: str | os.PathLike[str]) -> list[Path]:
+    """The files :func:`export_all` writes into ``folder``, in the order it writes them."""
+    formats = PLOT_FORMATS if svg_supported() else ("png",)
+    return [Path(folder) / f"{stem}.{fmt}" for stem in PLOTS for fmt in formats] + \
+        [Path(folder) / name for name in DATA_EXPORTS]
 
 
 def check_run_output(controller, path: str | os.PathLike[str], option: str) -> None:
@@ -140,16 +155,12 @@ def export_all(window, folder: str | os.PathLike[str], outputs: Outputs | None =
     if outputs is None:
         with Outputs() as own:
             return export_all(window, folder, own)
-    folder = Path(folder)
     window.refresh()
-    written = []
-    formats = PLOT_FORMATS if svg_supported() else ("png",)
-    for stem, (_, item) in plots_of(window).items():
-        for fmt in formats:
-            path = folder / f"{stem}.{fmt}"
-            export_plot(item, path, "--export", window.controller, outputs)
-            written.append(path)
-    for name, (_, _, write) in DATA_EXPORTS.items():
-        write(window.controller, folder / name, outputs=outputs, option="--export")
-        written.append(folder / name)
-    return written
+    plots = plots_of(window)
+    targets = export_targets(folder)
+    for path in targets:
+        if path.name in DATA_EXPORTS:
+            DATA_EXPORTS[path.name][2](window.controller, path, outputs=outputs, option="--export")
+        else:
+            export_plot(plots[path.stem][1], path, "--export", window.controller, outputs)
+    return targets

@@ -21,6 +21,10 @@ SCREENSHOT_TIMEOUT_S = 600
 EXIT_INTERRUPTED = 130
 
 
+class _Interrupted(Exception):
+    """A signal was noted while the screenshot's files were being staged: none is written."""
+
+
 class _Interrupts:
     """Notes SIGINT and SIGTERM (a Python signal handler may only note them); installed before
     the window is built, so a signal during the build is noted too, and put back afterwards."""
@@ -142,13 +146,18 @@ class _ScreenshotSession(QObject):
             with Outputs() as outputs:
                 self.window.save_screenshot(self.path, outputs)
                 written = export_all(self.window, self.export, outputs) if self.export is not None else []
+                if self.interrupts.signum is not None:  # noted while they were staged: write none
+                    raise _Interrupted
             self.saved = True
             if written:
                 print(f"Wrote {len(written)} files into {self.export}", file=self.err)
+        except _Interrupted:
+            pass  # run_gui exits 130
         except InputError as exc:
             print(f"momentum-lab: error: {flag_spelling(str(exc))}", file=self.err)
             self.status = 2
-        self.window.close()
+        finally:
+            self.window.close()  # whatever happened: a window left open would never end the session
 
 
 def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),

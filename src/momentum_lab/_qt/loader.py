@@ -13,31 +13,19 @@ cancel=, progress=)``) stop at their next chunk by raising ``LoadCancelled``.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-__all__ = ["LoadJob", "LoadWatcher", "reader_options"]
+__all__ = ["LoadJob", "LoadWatcher"]
 
 # How often the GUI thread looks at a running job (progress, result), in ms.
 POLL_MS = 40
 # How long closing the window waits for a cancelled job's thread, in seconds (a reader that
 # honours the cancel stops within a chunk; one that does not is left behind, a daemon).
 JOIN_SECONDS = 3.0
-
-
-def reader_options(reader: Callable, cancel: threading.Event, progress: Callable[[int, int], None]) -> dict:
-    """``cancel`` and ``progress`` as keyword arguments, for a reader that takes them."""
-    try:
-        parameters = inspect.signature(reader).parameters
-    except (TypeError, ValueError):
-        return {}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    return {name: value for name, value in (("cancel", cancel), ("progress", progress))
-            if takes_any or name in parameters}
 
 
 class LoadJob:

@@ -7,7 +7,8 @@ import os
 import numpy as np
 
 from ..engine import Divergence, History
-from ..engine._atomic import Outputs, atomic_write
+from ..engine._atomic import Outputs, staged
+from ..engine._errors import InputError
 from ._app import ensure_app
 
 __all__ = ["SWEEP_MEASURES", "draw_sweep", "render_curves", "render_sweep", "save_png", "sweep_cells",
@@ -82,19 +83,17 @@ def save_png(image, path: str | os.PathLike[str], outputs: Outputs | None = None
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        raise OSError(f"could not encode the picture for {path} as PNG")
+    if image.isNull() or not image.save(buffer, "PNG"):
+        raise InputError(f"{option or 'png'}: cannot write '{path}': the picture could not be drawn as a PNG "
+                         "(too large, or no memory for it)")
     buffer.close()
     save_bytes(path, bytes(data), outputs, option)
 
 
 def save_bytes(path: str | os.PathLike[str], data: bytes, outputs: Outputs | None, option: str | None) -> None:
     """Write ``data`` to ``path``, atomically (or staged into ``outputs``)."""
-    if outputs is not None:
-        outputs.write_bytes(path, option, data)
-    else:
-        with atomic_write(path, "wb", option) as fh:
-            fh.write(data)
+    with staged(path, "wb", outputs, option) as fh:
+        fh.write(data)
 
 
 def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
@@ -107,8 +106,8 @@ def write_curves_png(path: str | os.PathLike[str], history: History, title: str 
         from .export import svg_supported
 
         if not svg_supported():
-            raise OSError("SVG export needs PySide6 6.10 (pyqtgraph 0.14 cannot write SVG with later "
-                          "versions); write a .png instead")
+            raise InputError(f"{option or 'svg'}: '{path}': SVG export needs PySide6 6.10 (pyqtgraph 0.14 "
+                             "cannot write SVG with later versions); write a .png instead")
         from pyqtgraph.exporters import SVGExporter
 
         view.grab()  # lay the scene out

@@ -1,7 +1,7 @@
 """Writing files: all of a command's outputs, or none of them.
 
 Each output is first written whole into a temporary file beside its target
-(``.NAME.momentum-lab-PID-XXXX.tmp``) and flushed to disk; only when every output of
+(``.NAME.momentum-lab-HOST-PID-XXXX.tmp``) and flushed to disk; only when every output of
 the command has been written are they renamed over their targets, one after the other,
 with Ctrl-C and TERM held back meanwhile. A failure (a full disk, say) or an interrupt
 before that point removes the temporary files and leaves every target as it was. A
@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import stat
 import threading
 from collections.abc import Iterator
@@ -66,6 +67,8 @@ def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
     """
     if not str(path).strip():
         raise InputError(f"{option}: empty path")
+    if "\0" in str(path):
+        raise InputError(f"{option}: a path cannot hold a NUL character")
     target = real_target(path)
     try:
         info = os.stat(target)
@@ -134,9 +137,20 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# Temporary and backup files carry the host and the process that made them: only ours, of this
+# host, whose process has ended, are removed as stale (a folder may be shared between hosts).
+_HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+
+
+def _side_file(target: Path, kind: str) -> Path:
+    """A new name beside ``target``: ``.NAME.momentum-lab-HOST-PID-XXXXXXXX.KIND``."""
+    return target.parent / f".{target.name}{_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.{kind}"
+
+
 def _remove_stale(target: Path) -> None:
-    """Remove temporary files of ``target`` left by Momentum Lab processes that no longer run."""
-    pattern = re.compile(re.escape(f".{target.name}{_MARK}") + r"(\d+)-[0-9a-f]+\.tmp")
+    """Remove the temporary and backup files of ``target`` left by processes of this host that
+    no longer run (killed while writing)."""
+    pattern = re.compile(re.escape(f".{target.name}{_MARK}{_HOST}-") + r"(\d+)-[0-9a-f]{8}\.(?:tmp|bak)")
     with contextlib.suppress(OSError):
         for entry in os.scandir(target.parent):
             match = pattern.fullmatch(entry.name)
@@ -182,10 +196,15 @@ class Outputs:
             with out.open("history.csv", "history=") as fh:
                 fh.write(text)
             out.write_bytes("curves.png", "plot=", png)
+
+    Should a rename fail after others succeeded (the folder's permissions changed meanwhile,
+    say), the targets already replaced are put back from hard-linked backups, so even then no
+    target changes.
     """
 
     def __init__(self) -> None:
-        self._staged: list[tuple[str | None, str | os.PathLike[str], Path, str]] = []
+        # (option, path as given, real target, temporary file, whole): "whole" once written.
+        self._staged: list[list] = []
         #: True once every staged file has been renamed over its target (an interrupt held
         #: back meanwhile arrives after that).
         self.committed = False
@@ -194,18 +213,24 @@ class Outputs:
     def open(self, path: str | os.PathLike[str], option: str | None = None, mode: str = "w") -> Iterator[IO]:
         """A handle on the temporary file of ``path``; ``mode`` "w" (UTF-8 text, ``\\n``) or "wb".
 
-        With ``option``, an ``OSError`` becomes an :class:`InputError` naming it.
+        With ``option``, an ``OSError`` becomes an :class:`InputError` naming it. A target
+        already staged here is refused (the second file would silently replace the first).
         """
         target = real_target(path)
+        for other, given, staged_target, *_ in self._staged:
+            if staged_target == target:
+                raise InputError(f"{option or path}: '{path}' is also the {other or given} file; give each "
+                                 "output its own path")
         _remove_stale(target)
-        name = f".{target.name}{_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
-        tmp = target.parent / name
+        tmp = _side_file(target, "tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as exc:
             if option is None:
                 raise
             raise write_error(option, path, exc) from None
+        entry = [option, path, target, str(tmp), False]
+        self._staged.append(entry)  # from here on, discard() removes it whatever happens
         try:
             # Give the file the mode an ordinary write would: the old file's, or 0666 less the umask.
             try:
@@ -218,13 +243,14 @@ class Outputs:
                 yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
+            entry[4] = True
         except BaseException as exc:
+            self._staged.remove(entry)
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             if isinstance(exc, OSError) and option is not None:
                 raise write_error(option, path, exc) from None
             raise
-        self._staged.append((option, path, target, str(tmp)))
 
     def write_bytes(self, path: str | os.PathLike[str], option: str | None, data: bytes) -> None:
         """Stage ``data`` as the content of ``path``."""
@@ -235,32 +261,80 @@ class Outputs:
         """Rename every staged file over its target (signals held back meanwhile)."""
         with _signals_held():
             staged, self._staged = self._staged, []
-            for i, (option, path, target, tmp) in enumerate(staged):
-                try:
-                    os.replace(tmp, target)
-                except OSError as exc:
-                    self._staged = staged[i:]
-                    self.discard()
-                    if option is None:
-                        raise
-                    raise write_error(option, path, exc) from None
-            self.committed = True
+            backups: list[Path | None] = []
+            try:
+                for _, _, target, _, _ in staged:
+                    backups.append(_backup(target))
+                for i, (option, path, target, tmp, _) in enumerate(staged):
+                    try:
+                        os.replace(tmp, target)
+                    except OSError as exc:
+                        _restore(staged[:i], backups)
+                        self._staged = staged[i:]
+                        if option is None:
+                            raise
+                        raise write_error(option, path, exc) from None
+                self.committed = True
+            finally:
+                self.discard()
+                for backup in backups:
+                    if backup is not None:
+                        with contextlib.suppress(OSError):
+                            os.unlink(backup)
 
     def discard(self) -> None:
         """Remove every staged temporary file; no target changes."""
         staged, self._staged = self._staged, []
-        for *_, tmp in staged:
+        for entry in staged:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(entry[3])
 
     def __enter__(self) -> "Outputs":
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
         if kind is None:
-            self.commit()
+            try:
+                self.commit()
+            except BaseException:
+                self.discard()
+                raise
         else:
             self.discard()
+
+
+def _backup(target: Path) -> Path | None:
+    """A hard link to the file now at ``target``, to put back if a later rename fails (None
+    where there is no file, or the file system has no hard links: then it is removed instead)."""
+    if not target.exists():
+        return None
+    backup = _side_file(target, "bak")
+    try:
+        os.link(target, backup)
+    except OSError:
+        return None
+    return backup
+
+
+def _restore(done: list, backups: list) -> None:
+    """Undo the renames of ``done``: each target back to its backup, or removed if it was new."""
+    for (_, _, target, _, _), backup in zip(done, backups):
+        with contextlib.suppress(OSError):
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                os.unlink(target)
+
+
+@contextlib.contextmanager
+def staged(path: str | os.PathLike[str], mode: str, outputs: Outputs | None, option: str | None) -> Iterator[IO]:
+    """A handle to write ``path`` through: staged into ``outputs``, or atomically on its own."""
+    if outputs is not None:
+        with outputs.open(path, option, mode) as handle:
+            yield handle
+    else:
+        with atomic_write(path, mode, option) as handle:
+            yield handle
 
 
 @contextlib.contextmanager

@@ -27,23 +27,34 @@ class LoadCancelled(Exception):
     error of the input, so not an :class:`InputError`."""
 
 
+# Keywords of the API that the command line has no flag for.
+_API_ONLY = frozenset({"changes", "steps", "record_deltas", "progress"})
+# A keyword as the engine's messages name an option: ``lr=`` before ':', ' ', ')', ',', ';' or
+# the end. A quoted part of a message is a user's value (a path, a cell): left as it is.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_KEYWORD = re.compile(r"(?<![\w=/.-])([a-z][a-z_]*)=(?=[:\s),;]|$)")
+
+
 @functools.cache
 def _keywords() -> frozenset[str]:
     """The options the engine's messages name as keywords: those of ``train`` and ``sweep``."""
     from ._api import train
     from ._sweep import sweep
 
-    return frozenset(inspect.signature(train).parameters) | frozenset(inspect.signature(sweep).parameters)
+    names = frozenset(inspect.signature(train).parameters) | frozenset(inspect.signature(sweep).parameters)
+    return names - _API_ONLY
 
 
 def flag_spelling(message: str) -> str:
     """An engine message, which names an option as the Python API's keyword (``lr=``), with the
     command line's flag instead (``--lr``), for the command line and the window."""
 
-    def flag(match: re.Match) -> str:
-        name, after = match.group(1), match.group(2)
-        if name not in _keywords():
-            return match.group(0)
-        return "--" + name.replace("_", "-") + ("" if after in ":'\" ),;" else " ") + after
+    def flags(text: str) -> str:
+        return _KEYWORD.sub(lambda m: "--" + m.group(1).replace("_", "-") if m.group(1) in _keywords()
+                            else m.group(0), text)
 
-    return re.sub(r"(?<![\w=-])([a-z][a-z_]*)=(.?)", flag, message)
+    out, last = [], 0
+    for quoted in _QUOTED.finditer(message):
+        out += [flags(message[last:quoted.start()]), quoted.group(0)]
+        last = quoted.end()
+    return "".join(out) + flags(message[last:])

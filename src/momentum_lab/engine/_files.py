@@ -70,6 +70,8 @@ def open_input(path: str | os.PathLike[str], kind: str, label: str | None = None
     label = label or f"'{shown}'"
     if not str(shown).strip():
         raise InputError(f"{label}: empty path")
+    if "\0" in str(shown):
+        raise InputError(f"{label}: a path cannot hold a NUL character")
     cap = SIZE_CAPS[kind]
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))

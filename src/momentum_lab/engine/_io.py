@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import Outputs, atomic_write
+from ._atomic import Outputs, staged
 from ._errors import InputError
 from ._files import SIZE_CAPS, open_input, size_text
 from ._network import PARAM_NAMES, Layout
@@ -41,7 +41,7 @@ _NPY_VERSIONS = ((1, 0), (2, 0))
 _NPY_MAX_DIMS = 32
 
 
-def load_weights(path: str | os.PathLike[str], option: str = "--init-weights") -> dict[str, np.ndarray]:
+def load_weights(path: str | os.PathLike[str], option: str = "init_weights=") -> dict[str, np.ndarray]:
     """Read a ``.npz`` weights file: its arrays by name, as float64 (keys and shapes are checked
     by the trainer).
 
@@ -198,15 +198,10 @@ def _npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, nam
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def _staged(path: str | os.PathLike[str], mode: str, outputs: Outputs | None, option: str | None):
-    """A handle to write ``path`` through: staged into ``outputs``, or atomically on its own."""
-    return outputs.open(path, option, mode) if outputs is not None else atomic_write(path, mode, option)
-
-
 def save_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], outputs: Outputs | None = None,
                 option: str | None = None) -> None:
     """Write named arrays as an ``.npz`` file, atomically (or staged into ``outputs``)."""
-    with _staged(path, "wb", outputs, option) as fh:
+    with staged(path, "wb", outputs, option) as fh:
         np.savez(fh, **arrays)
 
 
@@ -235,7 +230,7 @@ def write_history_csv(path: str | os.PathLike[str], rows: np.ndarray, outputs: O
                       option: str | None = None) -> None:
     """Write history rows (columns HISTORY_COLUMNS) as CSV, atomically (or staged into ``outputs``);
     NaN becomes an empty cell."""
-    with _staged(path, "w", outputs, option) as fh:
+    with staged(path, "w", outputs, option) as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(HISTORY_COLUMNS)
         for row in rows:

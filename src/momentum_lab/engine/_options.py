@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from dataclasses import dataclass
 
 from ._errors import InputError
@@ -78,9 +79,19 @@ RANGES: dict[str, OptionRange] = {
 }
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message, cut to 40 characters (an int of 5,000 digits cannot even be
+    turned into text: Python refuses)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a number of more than {sys.get_int_max_str_digits()} digits"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _number(option: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{option}: expected a number, got {value!r}")
+        raise InputError(f"{option}: expected a number, got {_shown(value)}")
     return float(value)
 
 
@@ -90,11 +101,11 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     option = option or f"{name}="
     if spec.integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
-            raise InputError(f"{option}: must be {spec.describe()}, got {value!r}")
+            raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
         return int(value)
     x = _number(option, value)
     if x not in spec:
-        raise InputError(f"{option}: must be {spec.describe()}, got {value!r}")
+        raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
     return x
 
 
@@ -102,7 +113,7 @@ def check_learning_rate(value: object, option: str = "lr=") -> float:
     """A learning rate: see ``RANGES["lr"]``."""
     lr = _number(option, value)
     if lr not in RANGES["lr"]:
-        raise InputError(f"{option}: the learning rate must be {RANGES['lr'].describe()}, got {value!r}")
+        raise InputError(f"{option}: the learning rate must be {RANGES['lr'].describe()}, got {_shown(value)}")
     return lr
 
 
@@ -110,7 +121,7 @@ def check_momentum(value: object, option: str = "momentum=") -> float:
     """A momentum factor in [0, 1)."""
     m = _number(option, value)
     if m not in RANGES["momentum"]:
-        raise InputError(f"{option}: momentum must be in [0, 1), got {value!r}")
+        raise InputError(f"{option}: momentum must be in [0, 1), got {_shown(value)}")
     return m
 
 
@@ -118,7 +129,7 @@ def check_positive(value: object, option: str) -> float:
     """A finite number > 0."""
     x = _number(option, value)
     if not math.isfinite(x) or x <= 0:
-        raise InputError(f"{option}: must be a finite number > 0, got {value!r}")
+        raise InputError(f"{option}: must be a finite number > 0, got {_shown(value)}")
     return x
 
 
@@ -128,9 +139,9 @@ def check_count(value: object, option: str, minimum: int = 1) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise InputError(f"{option}: expected a whole number >= {minimum}, got {value!r}")
+            raise InputError(f"{option}: expected a whole number >= {minimum}, got {_shown(value)}")
     if value < minimum:
-        raise InputError(f"{option}: must be at least {minimum}, got {value!r}")
+        raise InputError(f"{option}: must be at least {minimum}, got {_shown(value)}")
     return int(value)
 
 

@@ -47,7 +47,7 @@ import numpy as np
 
 from ._api import MAX_STEPS, input_paths
 from ._atomic import atomic_write, check_outputs
-from ._datasets import DATASET_NAMES, load_dataset
+from ._datasets import DATASET_NAMES, Dataset, load_dataset
 from ._errors import InputError
 from ._files import file_kind, read_input
 from ._network import ACTIVATIONS, LOSSES
@@ -350,6 +350,14 @@ def scenario_from_dict(data: Any, source: str, folder: str | os.PathLike[str] | 
         Naming ``source``, the key and the offending value: a newer format, an unknown key,
         a value of the wrong kind or out of range, a data file that cannot be read.
     """
+    return scenario_and_data(data, source, folder, versioned)[0]
+
+
+def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | None = None,
+                      versioned: bool = True, cancel: Any = None,
+                      progress: Any = None) -> tuple[Scenario, Dataset]:
+    """:func:`scenario_from_dict`, and the data set it loaded to check the changes' steps (read
+    once; ``cancel`` and ``progress`` go to :func:`load_dataset`)."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected an object of settings, got {type(data).__name__}")
     data = dict(data)
@@ -386,14 +394,14 @@ def scenario_from_dict(data: Any, source: str, folder: str | os.PathLike[str] | 
             values[key] = _data_file(source, key, value, folder)
     config = RunConfig(**values, compare=compare)
     try:
-        dataset = load_dataset(config.dataset, **config.dataset_options())
+        dataset = load_dataset(config.dataset, **config.dataset_options(), cancel=cancel, progress=progress)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     _check_ranges(source, extra, dataset.n_train)
     n_runs = len(config.lanes)
     changes = [_change(source, i, raw, dataset.n_train, n_runs) for i, raw in enumerate(raw_changes)]
     changes.sort(key=lambda ch: ch.step)
-    return Scenario(config, tuple(changes), extra.get("steps"), extra.get("epochs"), extra.get("speed"))
+    return Scenario(config, tuple(changes), extra.get("steps"), extra.get("epochs"), extra.get("speed")), dataset
 
 
 def _check_ranges(source: str, extra: dict, n_train: int) -> None:
@@ -483,6 +491,16 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Schedul
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and check a scenario file (see the module's documentation for the format).
 
+    See :func:`load_scenario_and_data`; this keeps the scenario only.
+    """
+    return load_scenario_and_data(path)[0]
+
+
+def load_scenario_and_data(path: str | os.PathLike[str], cancel: Any = None,
+                           progress: Any = None) -> tuple[Scenario, Dataset]:
+    """Read and check a scenario file, and return it with its data set (read once; ``cancel``
+    and ``progress`` go to :func:`load_dataset`).
+
     The file is read through :func:`~momentum_lab.engine._files.read_input` (a regular file of at
     most 8 MiB), and refused before parsing when it nests deeper than :data:`MAX_DEPTH`, holds more
     than :data:`MAX_CONTAINERS` objects and arrays or a number of more than :data:`MAX_DIGITS` digits.
@@ -499,7 +517,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except (RecursionError, ValueError, MemoryError, OverflowError) as exc:  # the scans above should prevent these
         raise InputError(f"{path}: cannot be read as JSON ({type(exc).__name__})") from None
-    return scenario_from_dict(data, str(path), Path(path).resolve().parent)
+    return scenario_and_data(data, str(path), Path(path).resolve().parent, cancel=cancel, progress=progress)
 
 
 def read_source(path: str | os.PathLike[str], kind: str, language: str) -> tuple[bytes, str]:

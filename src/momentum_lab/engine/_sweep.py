@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._api import input_paths
-from ._atomic import Outputs, atomic_write, check_outputs
+from ._atomic import Outputs, check_outputs, staged
 from ._datasets import load_dataset
 from ._errors import InputError
 from ._files import size_text
@@ -145,7 +145,7 @@ class SweepResult:
     def to_csv(self, path: str | os.PathLike[str], outputs: Outputs | None = None, option: str | None = None) -> None:
         """Write the table (SWEEP_COLUMNS), atomically (or staged into ``outputs``); an empty cell
         means "never" / "did not"."""
-        with (outputs.open(path, option) if outputs is not None else atomic_write(path, "w", option)) as fh:
+        with staged(path, "w", outputs, option) as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(SWEEP_COLUMNS)
             for row in self.rows():
