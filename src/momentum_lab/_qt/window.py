@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, load_dataset, stability_bound
+from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, stability_bound
 from ..engine._errors import flag_spelling
 from ..engine._files import open_input
+from ..engine._options import check_in_range
 from ..engine._lessons import Lesson, LessonProblem, load_lessons
-from ..engine._scenario import Scenario, scenario_from_dict
+from ..engine._scenario import Scenario, scenario_and_data
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
 from .export import DATA_EXPORTS, check_run_output, export_all, export_plot, plots_of, svg_supported
@@ -847,11 +848,10 @@ def remembered_options(settings: QSettings) -> RememberedOptions:
     speed = settings.value("speed")
     if speed is not None:
         try:
-            out.speed = float(speed) if isinstance(speed, (str, int, float)) and not isinstance(speed, bool) \
+            number = float(speed) if isinstance(speed, (str, int, float)) and not isinstance(speed, bool) \
                 else math.nan
-        except ValueError:
-            out.speed = math.nan
-        if not out.speed > 0:  # NaN, 0 or below, or not a number at all: not a speed
+            out.speed = check_in_range("speed", number, "speed")
+        except (ValueError, InputError):  # (InputError is a ValueError)
             out.problems.append(f"the remembered speed could not be used: {str(speed)[:40]!r} is not a number "
                                 "of items a second > 0")
             out.speed = None
@@ -868,11 +868,9 @@ def _checked_options(raw: object) -> tuple[RunConfig, Dataset]:
         raise InputError("not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise InputError(f"not valid JSON: {exc}") from None
-    config = scenario_from_dict(data, "the remembered options").config
-    if config.dataset not in DATASET_NAMES:
-        _check_regular(os.fspath(config.dataset), "data")
+    scenario, dataset = scenario_and_data(data, "the remembered options")  # its data read once
+    config = scenario.config
     # The checks the command line makes before the window opens (cli._run_gui).
-    dataset = load_dataset(config.dataset, **config.dataset_options())
     for options in config.lane_options():
         Trainer(dataset, **options)
     return config, dataset

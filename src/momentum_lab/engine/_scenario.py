@@ -534,11 +534,6 @@ def read_source(path: str | os.PathLike[str], kind: str, language: str) -> tuple
                          "is not UTF-8)") from None
 
 
-def read_text(path: str | os.PathLike[str], kind: str, language: str) -> str:
-    """A text file's content (see :func:`read_source`)."""
-    return read_source(path, kind, language)[1]
-
-
 def check_brackets(path: str | os.PathLike[str], stripped: bytes, line_style: str) -> None:
     """Refuse a file whose containers (``[`` and ``{``) nest deeper than :data:`MAX_DEPTH` or are more
     than :data:`MAX_CONTAINERS`, before a parser sees it (it would recurse, or take seconds).
