@@ -488,3 +488,92 @@ def test_gui_export_names_are_checked_before_any_work(tmp_path):
     line = one_error_line(err)
     assert "--export (weights.npz)" in line and "--init-weights" in line
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_training_writes_nothing_and_leaves_no_temporary_file(tmp_path, signum):
+    """TERM is taken as Ctrl-C: exit 130, one line, no output, no temporary file (it once died
+    with 143 and left 113 MB of staged deltas)."""
+    argv = [sys.executable, "-m", "momentum_lab", "train", "--epochs", "100000", "--history",
+            str(tmp_path / "h.csv"), "--plot", str(tmp_path / "p.png")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    for line in proc.stderr:  # progress lines: the checks have passed and training runs
+        if line.startswith("epoch"):
+            break
+    proc.send_signal(signum)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert snapshot(tmp_path) == {}
+
+
+def test_minus_zero_noise_is_zero():
+    assert ml.load_dataset("xor", noise=-0.0).n_train == ml.load_dataset("xor", noise=0.0).n_train
+    code, _, err = run("train", "--dataset", "xor", "--noise", "-0", *QUICK)
+    assert code == 0, err
+
+
+def test_a_path_ending_in_a_slash_is_no_file(tmp_path):
+    code, _, err = run("train", "--history", f"{tmp_path}/x/", *QUICK)
+    assert code == 2 and "ends with '/'" in one_error_line(err)
+    assert snapshot(tmp_path) == {}
+
+
+def test_an_ignored_option_is_still_checked_and_a_note_never_precedes_an_error():
+    code, _, err = run("train", "--samples", "-5", *QUICK)  # iris: --samples is ignored, but -5 is no size
+    assert code == 2 and "--samples" in one_error_line(err)
+    code, _, err = run("train", "--samples", "10", "--hidden", "0", *QUICK)
+    assert code == 2 and "--hidden" in one_error_line(err)  # and no note line before it
+    code, _, err = run("train", "--samples", "10", *QUICK)
+    assert code == 0 and "note: --samples applies to the generated data sets only" in err
+
+
+def test_scenario_refuses_training_options_even_at_their_defaults(tmp_path):
+    scenario = tmp_path / "s.json"
+    ml.Scenario(ml.RunConfig(dataset="xor", lr=0.05), epochs=1).save(scenario)
+    for extra in (["--dataset", "iris"], ["--lr", "0.01"], ["--no-shuffle"], ["--shuffle"]):
+        code, _, err = run("train", "--scenario", scenario, *extra)
+        assert code == 2 and f"leave out {extra[0]}" in one_error_line(err)
+    code, _, err = run("train", "--mom", "0.5")  # no abbreviations
+    assert code == 2 and "--mom" in one_error_line(err)
+
+
+def test_an_input_named_like_a_stale_temporary_file_is_kept(tmp_path, data_csv):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    trap = tmp_path / f".h.csv.momentum-lab-{_atomic._HOST}-{int(dead.stdout)}-0badc0de.tmp"
+    trap.write_bytes(data_csv.read_bytes())
+    assert run("train", "--dataset", trap, "--history", tmp_path / "h.csv", *QUICK)[0] == 0
+    assert trap.read_bytes() == data_csv.read_bytes()
+
+
+def test_values_from_files_cannot_steer_the_terminal(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text('{"momentum_lab_scenario": 1, "\\u001b[2J\\u202eevil": 1}')
+    code, _, err = run("train", "--scenario", path)
+    line = one_error_line(err)
+    assert code == 2 and "\x1b" not in line and "\u202e" not in line and "\\x1b" in line
+
+
+def test_a_backup_by_copy_where_a_hard_link_cannot_be_made(tmp_path, monkeypatch):
+    """A target that cannot be hard-linked (an immutable file, another file system) is backed up
+    by copying it: a later failure still puts it back, never removes it."""
+    (tmp_path / "a").write_text("old a")
+    monkeypatch.setattr(_atomic.os, "link", lambda *a: (_ for _ in ()).throw(OSError(errno.EPERM, "no")))
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if Path(dst).name == "b" and Path(src).name.endswith(".tmp"):
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_atomic.os, "replace", replace)
+    with pytest.raises(ml.InputError, match="^--b: cannot write"), Outputs() as out:
+        out.write_bytes(tmp_path / "a", "--a", b"new a")
+        out.write_bytes(tmp_path / "b", "--b", b"new b")
+    monkeypatch.setattr(_atomic.os, "replace", real_replace)
+    assert snapshot(tmp_path) == {"a": ("file", b"old a")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +51,12 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit status 2, from :func:`main`)."""
+    """argparse, but a usage error is one line (and exit status 2, from :func:`main`), and an
+    option is spelled out whole (no abbreviations: ``--mom`` is not ``--momentum``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("momentum-lab").strip()
@@ -259,9 +265,16 @@ def _check_suffix(path: str, option: str, suffixes: tuple[str, ...]) -> None:
                          f"{suffix or 'no suffix'!r}")
 
 
+def _import_qt() -> None:
+    """Import the Qt stack before any work, when a picture will be wanted: an interrupt that lands
+    inside PySide6's import can abort the process (measured), so it must not happen after training."""
+    from ._qt import report  # noqa: F401
+
+
 def _check_plot_target(path: str) -> None:
     """Before training: --plot names a .png or .svg file (and SVG can be made)."""
     _check_suffix(path, "--plot", (".png", ".svg"))
+    _import_qt()
     if path.lower().endswith(".svg"):
         from ._qt.export import svg_supported
 
@@ -314,8 +327,23 @@ def _interrupted(progress: "_Progress", err: TextIO, outputs) -> int:
     return EXIT_INTERRUPTED
 
 
+def _after_notes(notes: list[str], err: TextIO, progress):
+    """``progress``, saying the notes on ignored options first, once the run has passed its checks
+    (a note followed by an error would be two lines for one mistake)."""
+    def first(*args):
+        while notes:
+            print(f"momentum-lab: note: {notes.pop(0)}", file=err)
+        progress(*args)
+
+    return first
+
+
 def _ignored_options(args: argparse.Namespace) -> list[str]:
-    """Options given that the run will not use (said, not refused)."""
+    """Options given that the run will not use (said, not refused); their values are checked all
+    the same, so that a wrong value is never accepted silently."""
+    for name in ("samples", "noise", "classes", "init_scale"):
+        if getattr(args, name) is not None:
+            check_in_range(name, getattr(args, name), "--" + name.replace("_", "-"))
     notes = []
     generated = args.dataset in GENERATED
     for option, value in (("--samples", args.samples), ("--noise", args.noise)):
@@ -335,16 +363,15 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _run_scenario(args, out, err)
     if args.epochs is None:
         args.epochs = 100
-    skip = ("command", "plot", "quiet", "scenario", "history", "deltas", "save_weights")
+    skip = ("command", "given", "plot", "quiet", "scenario", "history", "deltas", "save_weights")
     # Options left out on the command line take the API's defaults.
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     _check_outputs(args, **input_paths(args.dataset, args.init_weights))
-    for note in _ignored_options(args):
-        print(f"momentum-lab: note: {note}", file=err)
+    notes = _ignored_options(args)
     progress = _Progress(err, args.quiet)
     outputs = Outputs()
     try:
-        result = train(**options, record_deltas=args.deltas is not None, progress=progress)
+        result = train(**options, record_deltas=args.deltas is not None, progress=_after_notes(notes, err, progress))
         progress.end_line()
         print(_summary(result), file=out)
         _write_files(outputs, result, args, f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, "
@@ -430,14 +457,14 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
     if args.png is not None:
         _check_suffix(args.png, "--png", (".png",))
-    for note in _ignored_options(args):
-        print(f"momentum-lab: note: {note}", file=err)
-    skip = ("command", "png", "quiet", "out")
+        _import_qt()
+    notes = _ignored_options(args)
+    skip = ("command", "given", "png", "quiet", "out")
     options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     bar = _SweepProgress(err, args.quiet)
     outputs = Outputs()
     try:
-        result = sweep(**options, progress=bar)
+        result = sweep(**options, progress=_after_notes(notes, err, bar))
         bar.end_line()
         with outputs:
             result.to_csv(args.out, outputs, "--out")
@@ -475,7 +502,7 @@ class _SweepProgress(_Progress):
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print("Momentum Lab demonstration: a 4-7-3 network learns Iris online with the article's "
           "look-back momentum (lr 0.01, momentum 0.5).", file=out)
-    ns = _parser().parse_args(["train", "--epochs", str(args.epochs), "--plot", args.plot])
+    ns = _parser().parse_args(["train", "--epochs", str(args.epochs), f"--plot={args.plot}"])
     return _run_train(ns, out, err)
 
 
@@ -500,7 +527,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
     from ._qt._app import has_display
     from .engine import Trainer, load_dataset
-    from .engine._api import input_paths
+    from .engine._api import MAX_STEPS, input_paths
     from .engine._atomic import check_outputs
 
     if args.screenshot is None and not has_display():
@@ -521,8 +548,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"--epochs: must be at least 1, got {epochs}")
     if args.screenshot is not None:
         _check_suffix(args.screenshot, "--screenshot", (".png",))
-    for note in _ignored_options(args):
-        print(f"momentum-lab: note: {note}", file=err)
+    notes = _ignored_options(args)
 
     from ._qt.controller import RunConfig
 
@@ -566,6 +592,9 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     data = load_dataset(config.dataset, **config.dataset_options())
     for options in config.lane_options():
         Trainer(data, **options)
+    if epochs * data.n_train > MAX_STEPS:
+        raise InputError(f"--epochs: {epochs} epochs of {data.n_train} items is more than {MAX_STEPS:.0e} "
+                         "updates; ask for fewer")
 
     if args.export is not None:
         if args.screenshot is None:
@@ -585,6 +614,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from ._qt.gui import run_gui
 
+    for note in notes:  # every check passed: now the notes on options it will not use
+        print(f"momentum-lab: note: {note}", file=err)
     return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height), speed=args.speed,
                    controls=not args.no_controls, err=err, lesson=lesson.name if lesson else None,
                    scenario=args.scenario, lecture=args.lecture, export=args.export,
@@ -597,12 +628,13 @@ _WINDOW_OPTIONS = ("command", "size", "no_controls", "speed", "lecture", "screen
 
 
 def _training_options_given(args: argparse.Namespace, command: str) -> list[str]:
-    """The training options given with a value other than their default, as spelled on the command line."""
-    defaults = vars(_parser().parse_args([command]))
+    """The training options given on the command line (whatever their value), as spelled there."""
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     skip = _WINDOW_OPTIONS if command == "gui" else _OUTPUT_OPTIONS
-    names = {"compare_runs": "compare"}
-    return ["--" + names.get(k, k).replace("_", "-") for k, v in vars(args).items()
-            if k not in skip and v != defaults.get(k)]
+    given = getattr(args, "given", set())
+    return [flag for action in commands.choices[command]._actions if action.dest not in skip
+            for flag in action.option_strings if flag in given]
 
 
 def _options_given(args: argparse.Namespace) -> bool:
@@ -610,10 +642,31 @@ def _options_given(args: argparse.Namespace) -> bool:
     return bool(_training_options_given(args, "gui"))
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status. TERM is taken as Ctrl-C (exit status 130,
+    nothing written): temporary files are removed either way."""
     out = out or sys.stdout
     err = err or sys.stderr
+    import threading
+
+    term = None
+    if threading.current_thread() is threading.main_thread():
+        term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv), out, err)
+    except KeyboardInterrupt:  # one that came outside the commands' own handling
+        print("momentum-lab: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    finally:
+        if term is not None:
+            signal.signal(signal.SIGTERM, term)
+
+
+def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
     try:
         args = _parser().parse_args(argv)
     except _UsageError as exc:
@@ -621,6 +674,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    # The options given (not only those whose value differs from the default).
+    args.given = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
     try:
         if args.command == "train":
             return _run_train(args, out, err)
@@ -640,7 +695,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _run_sweep(args, out, err)
         if args.command == "lessons":
             return _run_lessons(args, out, err)
-    except InputError as exc:
-        print(f"momentum-lab: error: {flag_spelling(str(exc))}", file=err)
+    except (InputError, _UsageError) as exc:
+        text = str(exc) if isinstance(exc, _UsageError) else f"momentum-lab: error: {flag_spelling(str(exc))}"
+        print(text, file=err)
         return EXIT_BAD_INPUT
     raise AssertionError(f"unhandled command {args.command!r}")

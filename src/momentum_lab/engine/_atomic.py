@@ -25,6 +25,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import stat
@@ -69,6 +70,8 @@ def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
         raise InputError(f"{option}: empty path")
     if "\0" in str(path):
         raise InputError(f"{option}: a path cannot hold a NUL character")
+    if str(path).endswith(("/", os.sep)):
+        raise InputError(f"{option}: '{path}' ends with '/', so it names a folder, not a file")
     target = real_target(path)
     try:
         info = os.stat(target)
@@ -108,6 +111,7 @@ def check_outputs(outputs: dict[str, str | os.PathLike[str] | None],
     for option, source in (inputs or {}).items():
         if isinstance(source, (str, os.PathLike)) and str(source).strip() and os.path.exists(source):
             seen.setdefault(_identity(source), option)
+            _INPUTS.add(_identity(source))  # never removed as a stale temporary file, whatever its name
     inputs_seen = dict(seen)
     for option, path in outputs.items():
         if path is None:
@@ -147,6 +151,11 @@ def _side_file(target: Path, kind: str) -> Path:
     return target.parent / f".{target.name}{_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.{kind}"
 
 
+# The files this process was given to read (by check_outputs): a stale-looking name among them is
+# a user's file, not ours to remove.
+_INPUTS: set[tuple] = set()
+
+
 def _remove_stale(target: Path) -> None:
     """Remove the temporary and backup files of ``target`` left by processes of this host that
     no longer run (killed while writing)."""
@@ -154,7 +163,8 @@ def _remove_stale(target: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in os.scandir(target.parent):
             match = pattern.fullmatch(entry.name)
-            if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            if (match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1)))
+                    and _identity(entry.path) not in _INPUTS):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
@@ -263,8 +273,8 @@ class Outputs:
             staged, self._staged = self._staged, []
             backups: list[Path | None] = []
             try:
-                for _, _, target, _, _ in staged:
-                    backups.append(_backup(target))
+                for option, path, target, _, _ in staged:
+                    backups.append(_backup(target, option, path))
                 for i, (option, path, target, tmp, _) in enumerate(staged):
                     try:
                         os.replace(tmp, target)
@@ -283,11 +293,12 @@ class Outputs:
                             os.unlink(backup)
 
     def discard(self) -> None:
-        """Remove every staged temporary file; no target changes."""
-        staged, self._staged = self._staged, []
-        for entry in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(entry[3])
+        """Remove every staged temporary file; no target changes (a second Ctrl-C waits)."""
+        with _signals_held():
+            staged, self._staged = self._staged, []
+            for entry in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry[3])
 
     def __enter__(self) -> "Outputs":
         return self
@@ -303,16 +314,27 @@ class Outputs:
             self.discard()
 
 
-def _backup(target: Path) -> Path | None:
-    """A hard link to the file now at ``target``, to put back if a later rename fails (None
-    where there is no file, or the file system has no hard links: then it is removed instead)."""
-    if not target.exists():
+def _backup(target: Path, option: str | None, path) -> Path | None:
+    """A copy of the file now at ``target`` (a hard link, else a copy of its bytes), to put back
+    if a later rename fails; None where there is no file yet (then a restore removes the new one).
+
+    Raises
+    ------
+    InputError
+        No backup can be made: nothing has been renamed yet, so nothing changes.
+    """
+    if not os.path.lexists(target):
         return None
     backup = _side_file(target, "bak")
     try:
         os.link(target, backup)
     except OSError:
-        return None
+        try:
+            shutil.copy2(target, backup)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+            raise write_error(option or "output", path, exc) from None
     return backup
 
 

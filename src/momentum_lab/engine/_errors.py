@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import unicodedata
 
 __all__ = ["InputError", "LoadCancelled", "flag_spelling"]
 
@@ -19,7 +20,11 @@ class InputError(ValueError):
 
     def __init__(self, message: str) -> None:
         # One line, always: a newline inside a value would break the contract.
-        super().__init__(" ".join(str(message).split()))
+        # Nor may a value from a file steer the terminal: control and format characters (escape
+        # sequences, right-to-left overrides) are shown as escapes.
+        text = " ".join(str(message).split())
+        super().__init__("".join(c if unicodedata.category(c) not in ("Cc", "Cf") else
+                                 c.encode("unicode_escape").decode("ascii") for c in text))
 
 
 class LoadCancelled(Exception):
@@ -29,10 +34,10 @@ class LoadCancelled(Exception):
 
 # Keywords of the API that the command line has no flag for.
 _API_ONLY = frozenset({"changes", "steps", "record_deltas", "progress"})
-# A keyword as the engine's messages name an option: ``lr=`` before ':', ' ', ')', ',', ';' or
+# A keyword as the engine's messages name an option: ``lr=`` before ':', ' ', ',', ';' or
 # the end. A quoted part of a message is a user's value (a path, a cell): left as it is.
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_KEYWORD = re.compile(r"(?<![\w=/.-])([a-z][a-z_]*)=(?=[:\s),;]|$)")
+_KEYWORD = re.compile(r"(?<![\w=/.-])([a-z][a-z_]*)=(?=[:\s,;]|$)")
 
 
 @functools.cache

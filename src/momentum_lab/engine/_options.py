@@ -106,7 +106,7 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     x = _number(option, value)
     if x not in spec:
         raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
-    return x
+    return x + 0.0  # -0.0 becomes 0.0 (numpy refuses a noise scale of -0.0: "scale < 0")
 
 
 def check_learning_rate(value: object, option: str = "lr=") -> float:

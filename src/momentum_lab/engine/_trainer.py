@@ -177,9 +177,8 @@ class Trainer:
         largest = float(np.abs(self._initial).max())
         if largest > self.weight_limit:
             source = "init_weights=" if init_weights is not None else "init_scale="
-            raise InputError(f"{source}: the initial weights reach {largest:.3g}, beyond the limit "
-                             f"{self.weight_limit:g} (weight_limit=); the run would count as diverged before it "
-                             "starts")
+            raise InputError(f"{source}: the initial weights reach {largest:.3g}, beyond weight_limit= "
+                             f"{self.weight_limit:g}; the run would count as diverged before it starts")
         self.reset()
 
     # -- settings that may change between any two steps ---------------------------------
