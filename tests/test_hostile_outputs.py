@@ -577,3 +577,26 @@ def test_a_backup_by_copy_where_a_hard_link_cannot_be_made(tmp_path, monkeypatch
         out.write_bytes(tmp_path / "b", "--b", b"new b")
     monkeypatch.setattr(_atomic.os, "replace", real_replace)
     assert snapshot(tmp_path) == {"a": ("file", b"old a")}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_command_starts_is_one_line_and_130(tmp_path, signum):
+    """An interrupt during the second of imports (numpy, numba, Qt) once gave a traceback, or with
+    TERM a death by signal, or inside PySide6's import a crash."""
+    exe = Path(sys.executable).with_name("momentum-lab")
+    for delay in (0.25, 0.6):
+        proc = subprocess.Popen([str(exe), "train", "--plot", str(tmp_path / "p.png"), "-q"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+        try:
+            proc.wait(timeout=delay)  # (a timeout: it is still starting)
+        except subprocess.TimeoutExpired:
+            pass
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode in (0, 130), (delay, proc.returncode, err)
+        assert "Traceback" not in err and "Fatal" not in err, err
+        if proc.returncode == 130:
+            assert err.strip().endswith("interrupted") or "no file was written" in err
+            assert snapshot(tmp_path) == {}

@@ -11,6 +11,8 @@ See :func:`train` and the README.
 
 from __future__ import annotations
 
+from . import _startup  # first: the command's Ctrl-C and TERM while the imports below run
+
 from .engine import (
     DATASET_NAMES,
     RULES,

@@ -34,6 +34,7 @@ from .engine import (
     TrainResult,
     train,
 )
+from . import _startup
 from .engine._atomic import Outputs
 from .engine._errors import flag_spelling
 from .engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
@@ -266,9 +267,14 @@ def _check_suffix(path: str, option: str, suffixes: tuple[str, ...]) -> None:
 
 
 def _import_qt() -> None:
-    """Import the Qt stack before any work, when a picture will be wanted: an interrupt that lands
-    inside PySide6's import can abort the process (measured), so it must not happen after training."""
-    from ._qt import report  # noqa: F401
+    """Import the Qt stack (PySide6, pyqtgraph and the window's modules) with Ctrl-C and TERM held
+    back until it is done: an interrupt that lands inside PySide6's import aborts the process
+    (measured: "libshiboken/signature: could not initialize", SIGSEGV). Called before any work, by
+    every command that will use Qt."""
+    from .engine._atomic import signals_held
+
+    with signals_held():
+        from ._qt import export, gui, report  # noqa: F401
 
 
 def _check_plot_target(path: str) -> None:
@@ -291,9 +297,13 @@ def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_ti
         stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
         if args.plot is not None:
             from ._qt.report import write_curves_png  # Qt only when a picture is wanted
+            from .engine._atomic import signals_held
 
-            write_curves_png(args.plot, result.history, title=plot_title, divergence=result.divergence,
-                             outputs=outputs, option="--plot")
+            # Qt swallows an exception raised in the Python code it calls back while it draws:
+            # an interrupt is held until the picture is made, then it stops the writing.
+            with signals_held():
+                write_curves_png(args.plot, result.history, title=plot_title, divergence=result.divergence,
+                                 outputs=outputs, option="--plot")
 
 
 _OUTPUT_FILES = (("history", "history"), ("weights", "save_weights"), ("deltas", "deltas"),
@@ -470,9 +480,11 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result.to_csv(args.out, outputs, "--out")
             if args.png is not None:
                 from ._qt.report import write_sweep_png
+                from .engine._atomic import signals_held
 
-                write_sweep_png(args.png, result, title=f"{result.options['dataset']}: {result.rule} rule, "
-                                                        f"{args.epochs} epochs", outputs=outputs, option="--png")
+                with signals_held():  # (as for --plot)
+                    write_sweep_png(args.png, result, outputs=outputs, option="--png",
+                                    title=f"{result.options['dataset']}: {result.rule} rule, {args.epochs} epochs")
     except KeyboardInterrupt:
         return _interrupted(bar, err, outputs)
     n = result.lrs.size * result.momenta.size
@@ -525,6 +537,7 @@ def _parse_compare(text: str, lr: float, momentum: float):
 
 def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
+    _import_qt()
     from ._qt._app import has_display
     from .engine import Trainer, load_dataset
     from .engine._api import MAX_STEPS, input_paths
@@ -653,17 +666,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     import threading
 
-    term = None
+    term = interrupt = None
     if threading.current_thread() is threading.main_thread():
         term = signal.signal(signal.SIGTERM, _interrupt)
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # the start-up handler
+            interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _main(list(sys.argv[1:] if argv is None else argv), out, err)
     except KeyboardInterrupt:  # one that came outside the commands' own handling
         print("momentum-lab: interrupted", file=err)
         return EXIT_INTERRUPTED
     finally:
-        if term is not None:
-            signal.signal(signal.SIGTERM, term)
+        if _startup.STARTING:
+            # The command's process: its status is decided; an interrupt while Python shuts down
+            # would only turn it into a death by signal.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            if term is not None:
+                signal.signal(signal.SIGTERM, term)
+            if interrupt is not None:
+                signal.signal(signal.SIGINT, interrupt)
 
 
 def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
@@ -680,6 +703,7 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
         if args.command == "train":
             return _run_train(args, out, err)
         if args.command is None:
+            _import_qt()
             from ._qt._app import has_display
 
             if has_display():

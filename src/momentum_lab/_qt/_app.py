@@ -26,6 +26,19 @@ def ensure_app():
 
     app = QApplication.instance()
     if app is None:
+        from PySide6.QtCore import qInstallMessageHandler
+
+        qInstallMessageHandler(_message)
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Momentum Lab")
     return app
+
+
+# What Qt says that is no news to a user: the offscreen platform says this of every window.
+_QUIET = ("This plugin does not support propagateSizeHints()",)
+
+
+def _message(kind, context, text: str) -> None:
+    """Qt's messages on stderr, as Qt prints them, less those in _QUIET."""
+    if text not in _QUIET:
+        print(text, file=sys.stderr)

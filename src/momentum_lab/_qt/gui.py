@@ -241,6 +241,7 @@ def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | 
     if session is not None and session.saved:
         return session.status
     if interrupts.signum is not None:
+        print("momentum-lab: interrupted" + ("; no screenshot was written" if screenshot else ""), file=err)
         return EXIT_INTERRUPTED
     return session.status if session is not None else 0
 

@@ -37,7 +37,7 @@ from typing import IO
 from ._errors import InputError
 from ._files import file_kind
 
-__all__ = ["Outputs", "atomic_write", "check_outputs", "check_writable_target", "write_error"]
+__all__ = ["Outputs", "atomic_write", "check_outputs", "check_writable_target", "signals_held", "staged", "write_error"]
 
 _MARK = ".momentum-lab-"
 
@@ -170,7 +170,7 @@ def _remove_stale(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back until the block ends, then deliver them.
 
     A signal may reach any thread of the process, so masking the main thread is not enough:
@@ -233,14 +233,15 @@ class Outputs:
                                  "output its own path")
         _remove_stale(target)
         tmp = _side_file(target, "tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-        except OSError as exc:
-            if option is None:
-                raise
-            raise write_error(option, path, exc) from None
-        entry = [option, path, target, str(tmp), False]
-        self._staged.append(entry)  # from here on, discard() removes it whatever happens
+        with signals_held():  # made and registered at once: an interrupt between would leave it
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+            except OSError as exc:
+                if option is None:
+                    raise
+                raise write_error(option, path, exc) from None
+            entry = [option, path, target, str(tmp), False]
+            self._staged.append(entry)  # from here on, discard() removes it whatever happens
         try:
             # Give the file the mode an ordinary write would: the old file's, or 0666 less the umask.
             try:
@@ -269,7 +270,7 @@ class Outputs:
 
     def commit(self) -> None:
         """Rename every staged file over its target (signals held back meanwhile)."""
-        with _signals_held():
+        with signals_held():
             staged, self._staged = self._staged, []
             backups: list[Path | None] = []
             try:
@@ -294,7 +295,7 @@ class Outputs:
 
     def discard(self) -> None:
         """Remove every staged temporary file; no target changes (a second Ctrl-C waits)."""
-        with _signals_held():
+        with signals_held():
             staged, self._staged = self._staged, []
             for entry in staged:
                 with contextlib.suppress(OSError):

@@ -54,6 +54,9 @@ _DEFAULT_NOISE = {"xor": 0.15, "circles": 0.08, "spirals": 0.15, "blobs": 0.6}
 _MAX_SHOWN = 40  # longest offending value quoted in a message
 #: A data set with more classes than this is refused (one output unit each).
 MAX_CLASSES = 100
+#: A CSV file with more feature columns than this is refused (one input unit each; 1.4 million
+#: columns took 2.1 GB to read).
+MAX_FEATURES = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -713,6 +716,11 @@ def _open(path: str | os.PathLike[str], shown: str) -> tuple[BinaryIO, int]:
 def _header(row: list[str], shown: str, line: int) -> list[str]:
     """The column names of a header row (checked), empty feature names filled in."""
     header = [cell.strip() for cell in row]
+    if len(header) - 1 > MAX_FEATURES:
+        raise InputError(
+            f"{shown}, line {line}: {len(header) - 1:,} feature columns; at most {MAX_FEATURES:,} are "
+            "trained (one input unit each)"
+        )
     if len(header) < 2:
         raise InputError(
             f"{shown}, line {line}: only 1 column; need at least one feature "

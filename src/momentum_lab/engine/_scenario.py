@@ -48,6 +48,7 @@ import numpy as np
 from ._api import MAX_STEPS, input_paths
 from ._atomic import atomic_write, check_outputs
 from ._datasets import DATASET_NAMES, Dataset, load_dataset
+from ._trainer import Trainer
 from ._errors import InputError
 from ._files import file_kind, read_input
 from ._network import ACTIVATIONS, LOSSES
@@ -398,6 +399,11 @@ def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | N
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     _check_ranges(source, extra, dataset.n_train)
+    try:  # what the run is built from: the initial weights' file and shapes, the network's size
+        for options in config.lane_options():
+            Trainer(dataset, **options)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     n_runs = len(config.lanes)
     changes = [_change(source, i, raw, dataset.n_train, n_runs) for i, raw in enumerate(raw_changes)]
     changes.sort(key=lambda ch: ch.step)

@@ -38,8 +38,9 @@ _CHUNK_SECONDS = 0.2
 # A sweep whose curves and states would need more memory than this is refused.
 MAX_SWEEP_BYTES = 2 << 30
 _ONE_SWEEP_AT_A_TIME = threading.Lock()
-# Values on one axis of the grid at the most.
+# Values on one axis of the grid at the most, and configurations in all.
 MAX_GRID_VALUES = 1000
+MAX_CONFIGURATIONS = 10_000
 
 
 def parse_range(text: str, option: str, log: bool) -> tuple[float, float, int]:
@@ -211,6 +212,9 @@ def sweep(
     lr_spec = parse_range(lr, "lr=", log=True) if isinstance(lr, str) else check_grid(lr, "lr=", log=True)
     m_spec = (parse_range(momentum, "momentum=", log=False) if isinstance(momentum, str)
               else check_grid(momentum, "momentum=", log=False))
+    if lr_spec[2] * m_spec[2] > MAX_CONFIGURATIONS:
+        raise InputError(f"lr=: {lr_spec[2]} x {m_spec[2]} = {lr_spec[2] * m_spec[2]:,} configurations; at most "
+                         f"{MAX_CONFIGURATIONS:,} (one epoch of them all is what Ctrl-C waits for)")
     epochs = check_count(epochs, "epochs=")
     if target_loss is not None:
         target_loss = check_positive(target_loss, "target_loss=")
