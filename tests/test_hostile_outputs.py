@@ -600,3 +600,9 @@ def test_a_signal_while_the_command_starts_is_one_line_and_130(tmp_path, signum)
         if proc.returncode == 130:
             assert err.strip().endswith("interrupted") or "no file was written" in err
             assert snapshot(tmp_path) == {}
+
+
+def test_a_file_name_too_long_for_its_temporary_file_is_refused_before_training(tmp_path):
+    code, out, err = run("train", "--history", tmp_path / ("a" * 240 + ".csv"), *QUICK)
+    assert code == 2 and "is too long" in one_error_line(err) and out == ""
+    assert snapshot(tmp_path) == {}

@@ -87,6 +87,14 @@ def check_writable_target(path: str | os.PathLike[str], option: str) -> Path:
         raise InputError(f"{option}: the output folder '{Path(path).parent}' does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{option}: cannot write in the folder '{folder}' (permission denied)")
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    longest -= len(os.fsencode(_side_file(target, "tmp").name)) - len(os.fsencode(target.name))
+    if len(os.fsencode(target.name)) > longest:
+        raise InputError(f"{option}: the file name '{target.name[:40]}…' is too long: at most {longest} bytes "
+                         "here (its temporary file beside it needs the rest)")
     return target
 
 
