@@ -35,7 +35,7 @@ from .engine import (
     train,
 )
 from . import _startup
-from .engine._atomic import Outputs
+from .engine._atomic import Outputs, signals_held
 from .engine._errors import flag_spelling
 from .engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
 
@@ -271,8 +271,6 @@ def _import_qt() -> None:
     back until it is done: an interrupt that lands inside PySide6's import aborts the process
     (measured: "libshiboken/signature: could not initialize", SIGSEGV). Called before any work, by
     every command that will use Qt."""
-    from .engine._atomic import signals_held
-
     with signals_held():
         from ._qt import export, gui, report  # noqa: F401
 
@@ -297,7 +295,6 @@ def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_ti
         stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
         if args.plot is not None:
             from ._qt.report import write_curves_png  # Qt only when a picture is wanted
-            from .engine._atomic import signals_held
 
             # Qt swallows an exception raised in the Python code it calls back while it draws:
             # an interrupt is held until the picture is made, then it stops the writing.
@@ -480,7 +477,6 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result.to_csv(args.out, outputs, "--out")
             if args.png is not None:
                 from ._qt.report import write_sweep_png
-                from .engine._atomic import signals_held
 
                 with signals_held():  # (as for --plot)
                     write_sweep_png(args.png, result, outputs=outputs, option="--png",
@@ -540,7 +536,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _import_qt()
     from ._qt._app import has_display
     from .engine import Trainer, load_dataset
-    from .engine._api import MAX_STEPS, input_paths
+    from .engine._api import check_epochs_fit, input_paths
     from .engine._atomic import check_outputs
 
     if args.screenshot is None and not has_display():
@@ -605,9 +601,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     data = load_dataset(config.dataset, **config.dataset_options())
     for options in config.lane_options():
         Trainer(data, **options)
-    if epochs * data.n_train > MAX_STEPS:
-        raise InputError(f"--epochs: {epochs} epochs of {data.n_train} items is more than {MAX_STEPS:.0e} "
-                         "updates; ask for fewer")
+    check_epochs_fit(epochs, data.n_train)
 
     if args.export is not None:
         if args.screenshot is None:

@@ -188,8 +188,7 @@ def train(
     if steps is not None:
         epochs = -(-total // data.n_train)
     if total > MAX_STEPS:
-        raise InputError(f"epochs=: {epochs} epochs of {data.n_train} items is more than "
-                         f"{MAX_STEPS:.0e} updates; ask for fewer")
+        check_epochs_fit(epochs, data.n_train)
     need = total * trainer.layout.n_params * 8
     if keep_deltas and need > MAX_DELTA_BYTES:
         raise InputError(f"deltas=: recording {epochs} epochs x {data.n_train} items x "
@@ -225,6 +224,13 @@ def train(
     with Outputs() as out:
         stage_outputs(out, result, history=history, deltas=deltas, save_weights=save_weights)
     return result
+
+
+def check_epochs_fit(epochs: int, n_train: int, label: str = "epochs=") -> None:
+    """Refuse ``epochs`` epochs of ``n_train`` items when they make more than MAX_STEPS updates."""
+    if epochs * n_train > MAX_STEPS:
+        raise InputError(f"{label}: {epochs} epochs of {n_train} items is more than {MAX_STEPS:.0e} updates; "
+                         "ask for fewer")
 
 
 def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:

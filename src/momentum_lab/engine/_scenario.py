@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ._api import MAX_STEPS, input_paths
+from ._api import MAX_STEPS, check_epochs_fit, input_paths
 from ._atomic import atomic_write, check_outputs
 from ._datasets import DATASET_NAMES, Dataset, load_dataset
 from ._trainer import Trainer
@@ -414,9 +414,8 @@ def _check_ranges(source: str, extra: dict, n_train: int) -> None:
     """What the data set bounds: the epoch limit may not ask for more than ``MAX_STEPS`` updates.
     (Each setting's own range is checked as it is read, in :func:`_in_range`.)"""
     epochs = extra.get("epochs")
-    if epochs is not None and epochs * n_train > MAX_STEPS:
-        raise InputError(f"{source}: 'epochs': {epochs} epochs of {n_train} items is more than {MAX_STEPS:.0e} "
-                         "updates; ask for fewer")
+    if epochs is not None:
+        check_epochs_fit(epochs, n_train, f"{source}: 'epochs'")
 
 
 def _data_file(source: str, key: str, value: str, folder: str | os.PathLike[str] | None) -> str:
