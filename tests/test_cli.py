@@ -443,6 +443,56 @@ def test_usage_errors_are_returned_in_process(capsys):
     assert "--lr" in err.getvalue() and "abc" in err.getvalue()
 
 
+@pytest.mark.parametrize("argv, fragments", [
+    (["train", "--momentun", "0.9"],
+     ["momentum-lab: error: train: unrecognized arguments: --momentun 0.9",
+      "(--momentun: did you mean --momentum?)"]),
+    (["train", "--momentun=0.9"],
+     ["train: unrecognized arguments: --momentun=0.9", "(--momentun: did you mean --momentum?)"]),
+    (["gui", "--screenshoot", "a.png"], ["gui: unrecognized arguments:", "did you mean --screenshot?"]),
+    (["sweep", "--out", "s.csv", "--epoch", "5"], ["sweep: ", "did you mean --epochs?"]),
+    (["demo", "--plots", "a.png"], ["demo: ", "did you mean --plot?"]),
+    (["lessons", "--hepl"], ["lessons: ", "did you mean --help?"]),
+    (["trian"], ["momentum-lab: error: argument COMMAND: invalid choice: 'trian'", "did you mean train?"]),
+    (["train", "--rule", "lookbak"],
+     ["momentum-lab: error: train: argument --rule: invalid choice: 'lookbak'", "did you mean lookback?"]),
+])
+def test_a_mistyped_option_command_or_choice_gets_a_suggestion(argv, fragments):
+    result = run(*argv)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.endswith("\n"), result.err
+    assert result.err.startswith("momentum-lab: error: ")
+    for fragment in fragments:
+        assert fragment in result.err, (fragment, result.err)
+    assert result.out == ""
+
+
+@pytest.mark.parametrize("argv", [["train", "--zzzz"], ["train", "--zzzz=3"], ["xyzzy"],
+                                  ["train", "--rule", "zzz"]])
+def test_nothing_close_gets_no_suggestion(argv):
+    result = run(*argv)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith("momentum-lab: error: ")
+    assert "did you mean" not in result.err
+
+
+def test_sweep_alone_prints_its_usage_and_an_example():
+    result = run("sweep")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.startswith("usage: momentum-lab sweep ")
+    assert "--out CSV" in " ".join(result.err.split())
+    assert ("example: momentum-lab sweep --lr 0.001:1:10 --momentum 0:0.9:10 --epochs 50 "
+            "--out sweep.csv --png sweep.png") in result.err
+    assert result.err.rstrip().endswith("momentum-lab: error: sweep: the following arguments are required: --out")
+
+
+def test_sweep_with_arguments_but_no_out_is_one_line():
+    result = run("sweep", "--epochs", "5")
+    assert result.code == 2
+    assert result.err == "momentum-lab: error: sweep: the following arguments are required: --out\n"
+
+
 # --------------------------------------------------------------------------------------------
 # 6. Atomic writes
 # --------------------------------------------------------------------------------------------

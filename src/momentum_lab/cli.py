@@ -10,6 +10,7 @@ Exit status: 0 done, 2 bad input, 3 the run diverged, 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import signal
@@ -62,6 +63,39 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("momentum-lab").strip()
         raise _UsageError(f"momentum-lab: error: {command + ': ' if command else ''}{message}")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse's, but unrecognized arguments are reported by the command that was parsed,
+        with the nearest of its options for each mistyped one."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = self
+            commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+            if commands is not None and getattr(ns, commands.dest, None) in commands.choices:
+                parser = commands.choices[getattr(ns, commands.dest)]
+            flags = [flag for action in parser._actions for flag in action.option_strings]
+            hints = []
+            for token in extras:
+                name = token.split("=", 1)[0]
+                if name.startswith("-") and not self._negative_number_matcher.match(name):
+                    close = difflib.get_close_matches(name, flags, n=1)
+                    if close and close[0] != name:
+                        hints.append(f"{name}: did you mean {close[0]}?")
+            parser.error(f"unrecognized arguments: {' '.join(extras)}"
+                         + (f" ({'; '.join(hints)})" if hints else ""))
+        return ns
+
+    def _check_value(self, action, value) -> None:
+        """As argparse's, but an invalid choice names the nearest valid one."""
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            choices = list(action.choices) if action.choices is not None else []
+            close = (difflib.get_close_matches(value, choices, n=1)
+                     if isinstance(value, str) and all(isinstance(c, str) for c in choices) else [])
+            if not close:
+                raise
+            raise argparse.ArgumentError(action, f"{exc.message}; did you mean {close[0]}?") from None
 
 
 def _span(name: str) -> str:
@@ -683,7 +717,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
                 signal.signal(signal.SIGINT, interrupt)
 
 
+# What `momentum-lab sweep` alone prints below its usage.
+_SWEEP_EXAMPLE = ("example: momentum-lab sweep --lr 0.001:1:10 --momentum 0:0.9:10 --epochs 50 "
+                  "--out sweep.csv --png sweep.png")
+
+
 def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
+    if argv == ["sweep"]:  # no arguments at all: how to call it, not only what is missing
+        commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+        print(commands.choices["sweep"].format_usage().rstrip(), file=err)
+        print(_SWEEP_EXAMPLE, file=err)
+        print("momentum-lab: error: sweep: the following arguments are required: --out", file=err)
+        return EXIT_BAD_INPUT
     try:
         args = _parser().parse_args(argv)
     except _UsageError as exc:
