@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 import numpy as np
@@ -150,3 +151,98 @@ def test_a_progress_hook_that_raises_stops_the_sweep_before_it_compiles(monkeypa
     with pytest.raises(Stop):
         ml.sweep("xor", lr=(0.05, 0.5, 3), momentum=(0.0, 0.8, 3), epochs=9, progress=stop)
     assert compiled == []
+
+
+# The grid's values are the decimals it means: np.linspace(0, 0.3, 4) gives 0.09999999999999999
+# and np.geomspace(0.003, 0.3, 3) gives 0.03000000000000001; the sweep trains with 0.1 and 0.03.
+@pytest.mark.parametrize(("spec", "log", "expected"), [
+    ((0.001, 1.0, 4), True, [0.001, 0.01, 0.1, 1.0]),
+    ((0.003, 0.3, 3), True, [0.003, 0.03, 0.3]),
+    ((1e-5, 0.9, 3), True, [1e-5, 0.003, 0.9]),
+    ((0.0, 0.9, 10), False, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+    ((0.0, 0.3, 4), False, [0.0, 0.1, 0.2, 0.3]),
+    ((0.0, 0.9, 7), False, [0.0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9]),
+    ((0.0, 0.5, 11), False, [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]),
+    ((0.2, 0.2, 1), False, [0.2]),
+])
+def test_grid_values_are_the_decimals_the_grid_means(spec, log, expected):
+    values = _sweep.grid_values(spec, log).tolist()
+    assert values == expected  # exactly, not approximately
+    assert [repr(v) for v in values] == [repr(v) for v in expected]
+
+
+def test_a_log_grid_of_ten_has_the_decades_exactly_and_the_rest_within_a_tiny_tolerance():
+    values = _sweep.grid_values((0.001, 1.0, 10), log=True)
+    assert values[0] == 0.001 and values[3] == 0.01 and values[6] == 0.1 and values[9] == 1.0
+    np.testing.assert_allclose(values, np.geomspace(0.001, 1.0, 10), rtol=1e-12, atol=0)
+    assert all(len(repr(float(v))) <= 17 for v in values)  # e.g. 0.00215443469003, not 0.0021544346900318843
+
+
+def test_min_and_max_are_kept_exactly_as_given():
+    low, high = 0.30000000000000004, 0.7000000000000001  # as a caller typed them
+    values = _sweep.grid_values((low, high, 5), log=False)
+    assert values[0] == low and values[-1] == high
+    values = _sweep.grid_values((0.0123456789012345678, 0.9876543210987654, 7), log=True)
+    assert values[0] == 0.0123456789012345678 and values[-1] == 0.9876543210987654
+
+
+@pytest.mark.parametrize(("spec", "log"), [
+    ((0.5, 0.5000001, 1000), False),
+    ((0.5, 0.5 + 1e-12, 1000), False),  # values 1e-15 apart: more digits, never merged
+    ((0.1, 0.1000001, 1000), True),
+    ((1e-6, 1.0, 1000), True),
+    ((0.0, 0.999, 1000), False),
+])
+def test_a_dense_grid_stays_strictly_increasing(spec, log):
+    values = _sweep.grid_values(spec, log)
+    assert values.size == spec[2] and np.all(np.diff(values) > 0)
+    raw = np.geomspace(*spec) if log else np.linspace(*spec)
+    assert np.all(np.abs(values - raw) <= 1e-12 * np.abs(raw))
+
+
+@pytest.fixture(scope="module")
+def decimal_grid():
+    """A grid whose computed values are 0.03000000000000001 and 0.09999999999999999."""
+    return ml.sweep("iris", lr="0.003:0.3:3", momentum="0:0.3:4", epochs=6)
+
+
+def test_the_result_rows_best_and_csv_show_the_decimals(decimal_grid, tmp_path):
+    assert decimal_grid.lrs.tolist() == [0.003, 0.03, 0.3]
+    assert decimal_grid.momenta.tolist() == [0.0, 0.1, 0.2, 0.3]
+    rows = decimal_grid.rows()
+    assert [(repr(r["lr"]), repr(r["momentum"])) for r in rows] == [
+        (lr, m) for lr in ("0.003", "0.03", "0.3") for m in ("0.0", "0.1", "0.2", "0.3")]
+    # best(): made to be the (0.03, 0.1) cell
+    final = decimal_grid.final_train_loss.copy()
+    final[1, 1] = final.min() - 1.0
+    diverged = np.full_like(final, np.nan)
+    best = dataclasses.replace(decimal_grid, final_train_loss=final, diverged_at_epoch=diverged).best()
+    assert repr(best["lr"]) == "0.03" and repr(best["momentum"]) == "0.1"
+    path = tmp_path / "s.csv"
+    decimal_grid.to_csv(path)
+    text = path.read_text(encoding="utf-8")
+    cells = [line.split(",")[1:3] for line in text.splitlines()[1:]]
+    assert cells == [[lr, m] for lr in ("0.003", "0.03", "0.3") for m in ("0.0", "0.1", "0.2", "0.3")]
+    assert "0.0999" not in text and "0.0300000" not in text
+
+
+def test_the_sweep_command_writes_the_decimals(tmp_path):
+    table = tmp_path / "s.csv"
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["sweep", "--lr", "0.003:0.3:3", "--momentum", "0:0.3:4", "--epochs", "2", "--out", str(table)],
+                out=out, err=err)
+    assert code == 0, err.getvalue()
+    with table.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted({r["lr"] for r in rows}) == ["0.003", "0.03", "0.3"]
+    assert sorted({r["momentum"] for r in rows}) == ["0.0", "0.1", "0.2", "0.3"]
+
+
+@pytest.mark.parametrize(("i", "j", "lr", "momentum"), [(1, 1, 0.03, 0.1), (2, 3, 0.3, 0.3), (0, 2, 0.003, 0.2)])
+def test_a_cell_equals_train_with_the_typed_decimals(decimal_grid, i, j, lr, momentum):
+    single = ml.train("iris", lr=lr, momentum=momentum, epochs=6)
+    curve = decimal_grid.train_loss[i, j]
+    n = len(single.history)
+    np.testing.assert_array_equal(curve[:n], single.history["train_loss"])  # bit for bit
+    assert decimal_grid.final_train_loss[i, j] == single.history["train_loss"][-1]
+    assert decimal_grid.final_train_accuracy[i, j] == single.history["train_accuracy"][-1]

@@ -71,11 +71,42 @@ def check_grid(spec: tuple[float, float, int], option: str, log: bool) -> tuple[
     return low, high, n
 
 
+# A grid value is rounded to the fewest significant digits (at most _GRID_DIGITS) within
+# this relative distance of the value computed.
+_GRID_TOLERANCE = 1e-12
+_GRID_DIGITS = 15
+
+
 def grid_values(spec: tuple[float, float, int], log: bool) -> np.ndarray:
+    """The grid ``MIN:MAX:N`` (log-spaced or evenly spaced) as the decimals it means.
+
+    np.geomspace / np.linspace give 0.30000000000000004 for 0.3 and 0.09999999999999999
+    for 0.1; each value inside the grid is rounded to the fewest significant digits (up to
+    15) whose decimal is within 1e-12 of it, relatively, and within a quarter of the gap to
+    its nearest neighbour (so a dense grid stays strictly increasing); a value no such
+    decimal is near stays as computed. MIN and MAX are kept exactly as given.
+    """
     low, high, n = spec
     if n == 1:
-        return np.array([low])
-    return np.geomspace(low, high, n) if log else np.linspace(low, high, n)
+        return np.array([float(low)])
+    raw = np.geomspace(low, high, n) if log else np.linspace(low, high, n)
+    values = [float(low)]
+    for i in range(1, n - 1):
+        v = float(raw[i])
+        gap = min(v - float(raw[i - 1]), float(raw[i + 1]) - v)
+        values.append(_shortest_decimal(v, min(_GRID_TOLERANCE * abs(v), gap / 4)))
+    values.append(float(high))
+    return np.array(values)
+
+
+def _shortest_decimal(value: float, tolerance: float) -> float:
+    """The decimal of the fewest significant digits (at most _GRID_DIGITS) within ``tolerance``
+    of ``value``; ``value`` itself if there is none."""
+    for digits in range(1, _GRID_DIGITS + 1):
+        rounded = float(f"{value:.{digits}g}")
+        if abs(rounded - value) <= tolerance:
+            return rounded
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,9 +117,10 @@ class SweepResult:
     ----------
     rule : str
     lrs : ndarray, shape (n_lr,)
-        Log-spaced learning rates.
+        Log-spaced learning rates, as decimals (0.1, not 0.09999999999999999: see
+        ``grid_values``); each configuration trains with exactly these values.
     momenta : ndarray, shape (n_momentum,)
-        Evenly spaced momentum factors.
+        Evenly spaced momentum factors, likewise (0.3, not 0.30000000000000004).
     train_loss : ndarray, shape (n_lr, n_momentum, epochs + 1)
         Train loss per epoch (epoch 0: the shared initial weights); NaN after divergence.
     train_accuracy : ndarray, same shape
