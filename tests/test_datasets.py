@@ -559,3 +559,130 @@ def test_make_functions_validate_too():
         make_xor(10, -1.0, rng)
     with pytest.raises(InputError, match="^classes=:"):
         make_blobs(100, 0.1, rng, 0)
+
+
+# --------------------------------------------------------------------------- #
+# Hints: another separator, the class label in another column
+# --------------------------------------------------------------------------- #
+
+SEPARATOR_HINT = "Momentum Lab reads comma-separated files (save it as CSV with commas)"
+LABEL_HINT = "the class label must be the last column (column 1 'species' looks like a label: move it last)"
+
+
+def _cli_error(path: Path) -> str:
+    """The one line the command prints for ``train --dataset path``, which must exit 2."""
+    import io
+
+    from momentum_lab.cli import main
+
+    err = io.StringIO()
+    assert main(["train", "--dataset", str(path), "--epochs", "1"], out=io.StringIO(), err=err) == 2
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1
+    return lines[0]
+
+
+def _iris_species_first(tmp_path: Path, coded: bool = False) -> Path:
+    """The shipped Iris file with its label column moved first (as codes 0, 1, 2 if ``coded``)."""
+    from momentum_lab._resources import resource_path
+
+    rows = [line.split(",") for line in Path(resource_path("datasets", "iris.csv")).read_text().split()]
+    codes = {name: str(k) for k, name in enumerate(sorted({r[-1] for r in rows[1:]}))}
+    lines = [",".join([r[-1] if i == 0 or not coded else codes[r[-1]]] + r[:-1])
+             for i, r in enumerate(rows)]
+    return _write(tmp_path, "\n".join(lines) + "\n", name="iris_first.csv")
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("a;b;label\n1;2;x\n3;4;y\n", "';'"),
+        ("a;b;label\n1,5;2,0;x\n3,1;4,2;y\n", "';'"),  # decimal commas
+        ("a\tb\tlabel\n1\t2\tx\n3\t4\ty\n", "tabs"),
+    ],
+)
+def test_another_separator_is_named(tmp_path, content, named):
+    path = _write(tmp_path, content)
+    expected = f"{path}, line 1: the columns are separated by {named}; {SEPARATOR_HINT}"
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value) == expected
+    assert _cli_error(path) == f"momentum-lab: error: {expected}"
+
+
+def test_a_data_line_with_another_separator_is_named(tmp_path):
+    path = _write(tmp_path, "a,b,label\n1,2,x\n3;4;y\n")
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value) == (f"{path}, line 3: 1 fields, the header has 3 (this line's columns are "
+                               "separated by ';'; Momentum Lab reads comma-separated files)")
+
+
+def test_one_column_without_another_separator_keeps_its_message(tmp_path):
+    path = _write(tmp_path, "label\nx\ny\n")
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert "only 1 column" in str(info.value) and "separated" not in str(info.value)
+
+
+def test_a_text_label_in_the_first_column_is_named(tmp_path):
+    path = _write(tmp_path, "species,sepal_length,petal_width\n"
+                            "setosa,5.1,0.2\nversicolor,7.0,1.4\nsetosa,4.9,0.25\nversicolor,6.4,1.5\n")
+    expected = f"{path}, line 2, column 1 (species): 'setosa' is not a number; {LABEL_HINT}"
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value) == expected
+    assert _cli_error(path) == f"momentum-lab: error: {expected}"
+
+
+def test_iris_with_the_species_first_is_named(tmp_path):
+    path = _iris_species_first(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value) == (f"{path}, line 2, column 1 (species): 'setosa' is not a number; "
+                               f"{LABEL_HINT}")
+
+
+def test_whole_number_labels_in_the_first_column_are_named(tmp_path):
+    rng = np.random.default_rng(0)
+    path = _write(tmp_path, "species,a,b\n" + "".join(
+        f"{i % 3},{rng.normal():.6f},{rng.normal():.6f}\n" for i in range(300)))
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: 300 classes (distinct labels in the last column, e.g. '")
+    assert message.endswith(f"at most 100 are trained; {LABEL_HINT}")
+    assert _cli_error(path) == f"momentum-lab: error: {message}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # The last column is text: it may well be the label; the first is a bad feature.
+        ("name,a,label\nbob,1,x\nbob,2,y\n", "line 2, column 1 (name): 'bob' is not a number"),
+        # The last column holds whole numbers: a label, as far as one can tell.
+        ("name,a,label\nbob,1,0\nbob,2,1\n", "line 2, column 1 (name): 'bob' is not a number"),
+        # The text column does not repeat: not a label either.
+        ("name,a,b\nbob,1,0.5\nann,2,1.5\n", "line 2, column 1 (name): 'bob' is not a number"),
+    ],
+)
+def test_no_label_hint_where_the_last_column_may_be_the_label(tmp_path, content, message):
+    path = _write(tmp_path, content)
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value) == f"{path}, {message}"
+
+
+def test_many_text_labels_keep_the_question(tmp_path):
+    path = _write(tmp_path, "a,b,label\n" + "".join(f"{i % 3},{i},id{i}\n" for i in range(150)))
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    assert str(info.value).endswith("at most 100 are trained: is the class label the last column?")
+
+
+def test_hint_checks_leave_good_files_alone(tmp_path):
+    ds = load_dataset("iris")
+    assert ds.class_names == IRIS_CLASSES and ds.n_inputs == 4
+    path = _write(tmp_path, "a;b,c,label\n1,2,x\n3,4,y\n")  # a ';' inside a header name
+    x, labels, names = read_csv(path)
+    assert names == ("a;b", "c") and labels.tolist() == ["x", "y"]

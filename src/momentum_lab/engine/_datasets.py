@@ -244,9 +244,10 @@ def load_dataset(
         )
 
     if len(class_names) > MAX_CLASSES:
+        hint = "" if isinstance(source, tuple) else _numeric_label_hint(x, class_names, feature_names)
         raise InputError(f"{name}: {len(class_names):,} classes (distinct labels in the last column, e.g. "
-                         f"'{_short(class_names[0])}'); at most {MAX_CLASSES} are trained: is the class label "
-                         "the last column?")
+                         f"'{_short(class_names[0])}'); at most {MAX_CLASSES} are trained"
+                         + (f"; {hint}" if hint else ": is the class label the last column?"))
     is_test = _stratified_split(y, len(class_names), test_fraction, data_seed)
     # x and y are this call's own arrays: their rows are reordered in place (train rows, then
     # test rows, each in source order) and normalized in place, so that no copy of the data
@@ -509,7 +510,9 @@ def read_csv(
         empty, binary or not UTF-8, fewer than 2 columns, a ragged row, a bad,
         empty or out-of-range cell, a line break in a cell (an unclosed quote),
         a line longer than 4 Mi characters, fewer than 2 data rows, or only
-        one class.
+        one class. A header separated by ';' or tabs is refused as such; when
+        the last column cannot be the class label but another column looks like
+        one, the message says so.
     LoadCancelled
         When ``cancel`` was set.
     """
@@ -651,8 +654,11 @@ def _read_csv(
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue
                     flush()
+                    separator = _other_separator(row[0]) if len(row) == 1 else ""
                     raise InputError(
                         f"{shown}, line {line}: {len(row)} fields, the header has {width}"
+                        + (f" (this line's columns are separated by {separator}; Momentum Lab "
+                           "reads comma-separated files)" if separator else "")
                     )
                 add_cells(row)
                 add_line(line)
@@ -722,6 +728,12 @@ def _header(row: list[str], shown: str, line: int) -> list[str]:
             "trained (one input unit each)"
         )
     if len(header) < 2:
+        separator = _other_separator(row[0])
+        if separator:
+            raise InputError(
+                f"{shown}, line {line}: the columns are separated by {separator}; Momentum Lab "
+                "reads comma-separated files (save it as CSV with commas)"
+            )
         raise InputError(
             f"{shown}, line {line}: only 1 column; need at least one feature "
             "column and the class label as the last column"
@@ -737,6 +749,15 @@ def _header(row: list[str], shown: str, line: int) -> list[str]:
             f"(its columns are numbers: {_short(','.join(row))}); add a header line"
         )
     return [name or f"x{j + 1}" for j, name in enumerate(header[:-1])] + [header[-1]]
+
+
+def _other_separator(cell: str) -> str:
+    """How to name the separator of a line that the comma reader saw as the one ``cell``: "';'"
+    or "tabs" when the line holds them (the more frequent of the two), else ""."""
+    semicolons, tabs = cell.count(";"), cell.strip().count("\t")
+    if not semicolons and not tabs:
+        return ""
+    return "';'" if semicolons >= tabs else "tabs"
 
 
 def _check_line_breaks(row: list[str], start: int, end: int, at_eof: bool,
@@ -815,12 +836,60 @@ class _Rows:
         header, d = self._header, len(self._header) - 1
         for r, line in enumerate(self.lines):
             for j in range(d):
-                _number(cells[r * d + j], self.shown, line, j, header[j])
+                try:
+                    _number(cells[r * d + j], self.shown, line, j, header[j])
+                except InputError as exc:
+                    hint = _text_label_hint(cells[j::d], labels, j, header[j])
+                    if hint:
+                        raise InputError(f"{exc}; {hint}") from None
+                    raise
             if not labels[r]:
                 raise InputError(
                     f"{self.shown}, line {line}, column {d + 1} ({_short(header[-1])}): "
                     "empty class label"
                 )
+
+
+def _label_hint(j: int, column: str) -> str:
+    """The hint that feature column ``j`` (0-based) is the class label, not the last column."""
+    return (f"the class label must be the last column (column {j + 1} '{_short(column)}' looks "
+            "like a label: move it last)")
+
+
+def _text_label_hint(column: list[str], labels: list[str], j: int, name: str) -> str:
+    """The hint of :func:`_label_hint` when a feature cell of column ``j`` is refused as not a
+    number, or "": when the last column cannot be the label (numbers only, some not whole or
+    more than MAX_CLASSES distinct) and column ``j`` can (text only, no more than MAX_CLASSES
+    distinct values, some of them repeated). ``column`` and ``labels`` are the pending rows'
+    cells of the two columns. Called on the error path only."""
+    values = [cell.strip(" \t") for cell in column]
+    if not all(values) or any(_NUMBER.fullmatch(v) or _NON_FINITE.fullmatch(v) for v in values):
+        return ""
+    if not all(_NUMBER.fullmatch(label) for label in labels):
+        return ""
+    whole = all(float(label).is_integer() for label in labels)
+    if whole and len(set(labels)) <= MAX_CLASSES:
+        return ""
+    if not len(set(values)) <= min(MAX_CLASSES, len(values) - 1):
+        return ""
+    return _label_hint(j, name)
+
+
+def _numeric_label_hint(x: np.ndarray, class_names: tuple[str, ...],
+                        feature_names: tuple[str, ...]) -> str:
+    """The hint of :func:`_label_hint` for a CSV file with more than MAX_CLASSES classes, or "":
+    when every label is a number and a feature column holds only whole numbers, at most
+    MAX_CLASSES distinct values of them, some repeated. Called on the error path only."""
+    if not all(_NUMBER.fullmatch(label) for label in class_names):
+        return ""
+    for j in range(x.shape[1]):
+        column = x[:, j]
+        if not np.array_equal(column, np.round(column)):
+            continue
+        distinct = len(np.unique(column))
+        if 2 <= distinct <= min(MAX_CLASSES, len(column) - 1):
+            return _label_hint(j, feature_names[j])
+    return ""
 
 
 def _is_number(text: str) -> bool:
