@@ -76,7 +76,7 @@ def open_window(qtbot, dialogs):
 def same_trainer(controller: RunController) -> Trainer:
     """An independent trainer with the window's options: what the engine alone does."""
     cfg = controller.config
-    return Trainer(load_dataset(cfg.dataset, **cfg.dataset_options()), **cfg.trainer_options())
+    return Trainer(load_dataset(cfg.dataset, **cfg.dataset_options()), cfg)
 
 
 def test_the_window_opens_on_iris_paused_at_epoch_zero(qtbot, open_window, dialogs):
@@ -505,7 +505,7 @@ def test_adding_a_run_compares_it_from_the_same_start(qtbot, open_window, dialog
     qtbot.waitUntil(lambda: c.latest.epoch == 3, timeout=TIMEOUT)
     for lane, rule in zip(c.lanes, ("lookback", "classical")):
         alone = Trainer(load_dataset("iris"), rule=rule, momentum=0.9)
-        alone.run_epochs(3)
+        alone.run(3 * alone.dataset.n_train)
         np.testing.assert_array_equal(lane.latest.params, alone.params)
         assert len(lane.history) == 4
     w.refresh()

@@ -507,11 +507,11 @@ class SlowReader:
 
 @pytest.fixture
 def slow_reader(monkeypatch, tmp_path):
-    import momentum_lab.engine._scenario as scenario_module
+    import momentum_lab.engine._config as config_module
 
     reader = SlowReader(controller_module.load_dataset)
     monkeypatch.setattr(controller_module, "load_dataset", reader)
-    monkeypatch.setattr(scenario_module, "load_dataset", reader)  # a scenario's data, read with it
+    monkeypatch.setattr(config_module, "load_dataset", reader)  # a scenario's data, read with it
     big = tmp_path / "big.csv"
     shutil.copy(resource_path("datasets", "iris.csv"), big)  # (a scenario's reader checks it)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(big), "CSV files (*.csv)"))

@@ -341,7 +341,8 @@ def test_pictures_are_written_only_under_their_own_suffix(tmp_path):
 
 
 def test_one_prefix_for_every_error():
-    for argv in (["train", "--lr", "abc"], ["trian"], ["train", "--lr", "-1"], ["sweep"],
+    # (a bare ``sweep`` prints its usage and an example before its error line: test_cli)
+    for argv in (["train", "--lr", "abc"], ["trian"], ["train", "--lr", "-1"], ["sweep", "--epochs", "3"],
                  ["train", "--momentun", "0.5"]):
         code, _, err = run(*argv)
         assert code == 2

@@ -18,7 +18,7 @@ from momentum_lab.engine._lessons import (
     load_lessons,
 )
 from momentum_lab.engine._network import activation_code, loss_code
-from momentum_lab.engine._scenario import replay
+from momentum_lab.engine import replay
 
 SHIPPED = sorted(resource_path("lessons").glob("*.toml"))
 # The lessons the product promises, in this order (more may follow them).
@@ -44,10 +44,10 @@ def shipped(name: str):
 
 
 def lane_run(lesson, lane: int, **outputs) -> ml.TrainResult:
-    """Run ``lane`` of a lesson's scenario (replay keeps the deltas of the main run only)."""
+    """Run ``lane`` of a lesson's scenario on its own: its settings as the main run's, its changes."""
     sc = lesson.scenario
-    return ml.train(sc.config.dataset, **sc.config.train_options(lane), changes=sc.changes_of(lane),
-                    epochs=sc.epochs, **outputs)
+    changes = [ml.Change(ch.step, ch.setting, ch.value) for ch in sc.changes if ch.lane == lane]
+    return ml.train(sc.config.lane(lane), changes=changes, epochs=sc.epochs, **outputs)
 
 
 def flat_deltas(result) -> np.ndarray:
@@ -199,7 +199,7 @@ def test_divergence_comes_after_the_stability_map_says_so():
     assert lesson.tab == "stability"
     sc = lesson.scenario
     c = sc.config
-    change = {ch.run: ch for ch in sc.changes}
+    change = {ch.lane: ch for ch in sc.changes}
     assert set(change) == {0, 1} and change[0].step == change[1].step
     step = change[0].step
     a, b = replay(sc)
@@ -211,7 +211,7 @@ def test_divergence_comes_after_the_stability_map_says_so():
                                   b.history.rows[: step // a.dataset.n_train + 1, 1:5])
     # Where the map puts each run at the change (both runs have the same weights there).
     data = load_dataset(c.dataset, **c.dataset_options())
-    trainer = Trainer(data, **c.lane_options()[0])
+    trainer = Trainer(data, c)
     trainer.run(step)
     lam = _curvature(trainer)
     bound = stability_bound(c.rule, c.momentum)
@@ -233,12 +233,8 @@ def test_the_sweep_finds_what_trial_and_error_misses():
     sc = lesson.scenario
     c = sc.config
     (start,) = replay(sc)
-    options = {k: v for k, v in c.trainer_options().items() if k not in ("lr", "momentum")}
-    options.update(samples=c.samples, noise=c.noise, normalize=c.normalize, test_fraction=c.test_fraction,
-                   data_seed=c.data_seed)
     # The sweep tab's grid as it opens: lr 0.001 to 1 (16, log-spaced), momentum 0 to 0.95 (12).
-    result = ml.sweep(c.dataset, lr=(0.001, 1.0, 16), momentum=(0.0, 0.95, 12), epochs=sc.epochs,
-                      target_loss=0.1, **options)
+    result = ml.sweep(c, lr=(0.001, 1.0, 16), momentum=(0.0, 0.95, 12), epochs=sc.epochs, target_loss=0.1)
     loss = result.final_train_loss
     # The lesson's start is the grid's bottom-left cell, and the sweep agrees with the run.
     assert (result.lrs[0], result.momenta[0]) == (c.lr, c.momentum)
@@ -283,7 +279,7 @@ def test_a_lesson_file_reads_into_its_parts(tmp_path):
     assert (lesson.name, lesson.title, lesson.tab, lesson.log_scale) == ("my-lesson", "Mine", None, False)
     assert lesson.watch == "The error falls. Steadily.\n\nThen it stops."  # lines joined, paragraphs kept
     (change,) = lesson.scenario.changes
-    assert (change.step, change.setting, change.value, change.run) == (180, "lr", 0.01, 0)  # 1.5 x 120 items
+    assert (change.step, change.setting, change.value, change.lane) == (180, "lr", 0.01, 0)  # 1.5 x 120 items
     (result,) = replay(lesson.scenario)
     assert result.history["lr"].tolist() == [0.05, 0.05, 0.01, 0.01]
 

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 import momentum_lab as ml
-from momentum_lab.engine import InputError, LaneSettings, RunConfig, Scenario, ScheduledChange, Trainer
-from momentum_lab.engine._scenario import FORMAT_KEY, load_scenario, replay, scenario_from_dict
+from momentum_lab.engine import InputError, LaneSettings, RunConfig, Scenario, Change, Trainer
+from momentum_lab.engine import replay
+from momentum_lab.engine._scenario import FORMAT_KEY, load_scenario, scenario_from_dict
 from momentum_lab.cli import main
 
 
 def _scenario(**kw) -> Scenario:
     config = RunConfig(lr=0.02, momentum=0.5, compare=(LaneSettings("classical", 0.01, 0.9),))
-    changes = (ScheduledChange(130, "lr", 0.1, 0), ScheduledChange(250, "momentum", 0.0, 1),
-               ScheduledChange(250, "lr", 0.05, 0))
+    changes = (Change(130, "lr", 0.1, 0), Change(250, "momentum", 0.0, 1),
+               Change(250, "lr", 0.05, 0))
     return Scenario(config, changes, **{"steps": 500, **kw})
 
 
@@ -115,7 +116,7 @@ def test_a_broken_scenario_gets_a_one_line_message_naming_the_file(tmp_path, con
 
 def test_epochs_in_a_change_become_steps_of_the_data_set():
     scenario = scenario_from_dict({"changes": [{"epoch": 2.5, "setting": "lr", "value": 0.2}]}, "x", versioned=False)
-    assert scenario.changes == (ScheduledChange(300, "lr", 0.2, 0),)  # Iris trains on 120 items an epoch
+    assert scenario.changes == (Change(300, "lr", 0.2, 0),)  # Iris trains on 120 items an epoch
 
 
 def test_a_failed_save_leaves_the_earlier_file_and_says_why(tmp_path, monkeypatch):

@@ -6,6 +6,10 @@ The Python API::
     result = ml.train("iris", lr=0.01, momentum=0.5, epochs=200)
     result.history["train_loss"]
 
+    config = ml.RunConfig("iris", lr=0.01, momentum=0.5)      # the same run, as one value
+    session = ml.Session(config)                             # runs side by side, changes at steps
+    session.advance(1200); session.results()
+
 See :func:`train` and the README.
 """
 
@@ -16,6 +20,7 @@ from . import _startup  # first: the command's Ctrl-C and TERM while the imports
 from .engine import (
     DATASET_NAMES,
     RULES,
+    Change,
     Dataset,
     Divergence,
     History,
@@ -25,6 +30,7 @@ from .engine import (
     TrainResult,
     RunConfig,
     Scenario,
+    Session,
     load_dataset,
     load_scenario,
     replay,
@@ -37,6 +43,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DATASET_NAMES",
     "RULES",
+    "Change",
     "Dataset",
     "SweepResult",
     "Divergence",
@@ -44,6 +51,7 @@ __all__ = [
     "InputError",
     "RunConfig",
     "Scenario",
+    "Session",
     "TrainResult",
     "Trainer",
     "__version__",

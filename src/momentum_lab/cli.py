@@ -550,7 +550,7 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _parse_compare(text: str, lr: float, momentum: float):
     """``RULE[:LR[:MOMENTUM]]`` as LaneSettings, LR and MOMENTUM defaulting to the main run's."""
-    from ._qt.controller import LaneSettings
+    from .engine import LaneSettings
 
     parts = text.split(":")
     if not 1 <= len(parts) <= 3 or parts[0] not in RULES:
@@ -593,9 +593,10 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _check_suffix(args.screenshot, "--screenshot", (".png",))
     notes = _ignored_options(args)
 
-    from ._qt.controller import RunConfig
+    from .engine import RunConfig
 
-    fields = {k: v for k, v in vars(args).items() if k in RunConfig.__dataclass_fields__}
+    fields = {k: v for k, v in vars(args).items() if k in RunConfig.__dataclass_fields__
+              and not (v is None and k in _DEFAULTED)}
     fields["compare"] = tuple(_parse_compare(text, args.lr, args.momentum) for text in args.compare_runs)
     if len(fields["compare"]) > 3:
         raise InputError(f"--compare: at most 3 runs beside the main one, got {len(fields['compare'])}")
@@ -633,8 +634,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs({"--screenshot": args.screenshot}, inputs)
     # The same checks the worker will make, here, so that bad options get one line and status 2.
     data = load_dataset(config.dataset, **config.dataset_options())
-    for options in config.lane_options():
-        Trainer(data, **options)
+    for lane in range(len(config.lanes)):
+        Trainer(data, config.lane(lane))
     check_epochs_fit(epochs, data.n_train)
 
     if args.export is not None:

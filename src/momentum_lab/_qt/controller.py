@@ -25,7 +25,8 @@ from ..engine._errors import LoadCancelled
 from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
 from ..engine._network import activation_code
 from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
-from ..engine._scenario import LaneSettings, RunConfig, Scenario, ScheduledChange, load_scenario_and_data
+from ..engine import Change, LaneSettings, RunConfig
+from ..engine._scenario import Scenario, load_scenario_and_data
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
 
@@ -119,7 +120,7 @@ class RunController(QObject):
         self.plan = Plan()
         self.start_config = self.config
         # Every live setting change of the run so far, in step order (for saving a scenario).
-        self.changes: list[ScheduledChange] = []
+        self.changes: list[Change] = []
         # A branch's original: the main run's history rows and a label, drawn for comparison.
         self.ghost: tuple[np.ndarray, str] | None = None
         self.state = "preparing"
@@ -219,7 +220,7 @@ class RunController(QObject):
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
         self.config_requested.emit()
-        self._configure.emit(self._next_id, dataset, config.lane_options(), delta_window(n_params), plan)
+        self._configure.emit(self._next_id, dataset, [config.lane(i) for i in range(len(config.lanes))], delta_window(n_params), plan)
 
     def _clear(self, reason: str) -> None:
         self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
@@ -566,7 +567,7 @@ class RunController(QObject):
                 lane.deltas.push(report.deltas, report.delta_first_step)
             name = LANE_NAMES[index] if self.comparing else ""
             self.marks.extend(replace(change, run=name) for change in report.changes)
-            self.changes.extend(ScheduledChange(ch.step, ch.name, ch.new, index) for ch in report.changes)
+            self.changes.extend(Change(ch.step, ch.name, ch.new, index) for ch in report.changes)
             settings = self.config.lanes[index]
             if batch.handled == self._requests and (settings.lr, settings.momentum) != (report.lr, report.momentum):
                 # No request of ours is on its way: the worker's settings are the ones in force

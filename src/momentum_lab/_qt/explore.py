@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import RULE_SHORT, RULES, InputError, stability_bound, sweep
+from ..engine import RULE_SHORT, RULES, Dataset, InputError, stability_bound, sweep
 from ..engine._errors import flag_spelling
 from .controller import LANE_NAMES, RunConfig, RunController
 from .plots import LANE_COLOURS, pen_width, show_title, style_plot
@@ -47,16 +47,12 @@ class SweepRequest:
     momentum: tuple[float, float, int]
     epochs: int
     target_loss: float | None
+    # The run's data as the window holds them (not read again), or None to load them.
+    dataset: Dataset | None = None
 
     def options(self) -> dict[str, Any]:
-        """:func:`~momentum_lab.sweep` keyword options: the run's data, network, rule and seed."""
-        c = self.config
-        out = {k: v for k, v in c.trainer_options().items() if k not in ("lr", "momentum")}
-        # sweep() takes the data options under train()'s names, not load_dataset()'s.
-        renamed = {"n_samples": "samples", "n_classes": "classes"}
-        out.update({renamed.get(k, k): v for k, v in c.dataset_options().items()})
-        out.update(lr=self.lr, momentum=self.momentum, epochs=self.epochs, target_loss=self.target_loss)
-        return out
+        """:func:`~momentum_lab.sweep`'s grid options."""
+        return dict(lr=self.lr, momentum=self.momentum, epochs=self.epochs, target_loss=self.target_loss)
 
 
 class _Cancelled(Exception):
@@ -84,7 +80,8 @@ class _SweepRunner(QObject):
             self.failed.emit(request_id, "Sweep cancelled.")
             return
         try:
-            result = sweep(request.config.dataset, progress=report, **request.options())
+            config = request.config if request.dataset is None else replace(request.config, dataset=request.dataset)
+            result = sweep(config, progress=report, **request.options())
         except _Cancelled:
             self.failed.emit(request_id, "Sweep cancelled.")
         except InputError as exc:
@@ -274,7 +271,7 @@ class SweepPanel(QWidget):
         config = replace(self.controller.config, compare=())
         return SweepRequest(config, (self.lr_min.value(), self.lr_max.value(), self.lr_n.value()),
                             (self.m_min.value(), self.m_max.value(), self.m_n.value()), self.epochs.value(),
-                            target if target > 0 else None)
+                            target if target > 0 else None, self.controller.dataset)
 
     @Slot()
     def _on_run(self) -> None:

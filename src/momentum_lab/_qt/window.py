@@ -871,8 +871,8 @@ def _checked_options(raw: object) -> tuple[RunConfig, Dataset]:
     scenario, dataset = scenario_and_data(data, "the remembered options")  # its data read once
     config = scenario.config
     # The checks the command line makes before the window opens (cli._run_gui).
-    for options in config.lane_options():
-        Trainer(dataset, **options)
+    for lane in range(len(config.lanes)):
+        Trainer(dataset, config.lane(lane))
     return config, dataset
 
 

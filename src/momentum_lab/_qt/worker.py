@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ..engine import Divergence, InputError, Trainer
+from ..engine import Divergence, InputError, RunConfig, Trainer
 from ..engine._io import HISTORY_COLUMNS
 from ..engine._monitor import SettingChange
-from ..engine._scenario import ScheduledChange
+from ..engine import Change as ScheduledChange
 from ..engine._analysis import largest_curvature
 from ..engine._network import activation_code, forward_batch, loss_code
 
@@ -250,7 +250,7 @@ class TrainingWorker(QObject):
         """
         if self._wanted is None:
             QTimer.singleShot(0, self._build_wanted)
-        lane_options = [dict(o) for o in ([options] if isinstance(options, dict) else options)]
+        lane_options = list(options) if isinstance(options, (list, tuple)) else [options]
         self._wanted = (run_id, dataset, lane_options, delta_window, plan or Plan())
 
     @Slot()
@@ -261,7 +261,8 @@ class TrainingWorker(QObject):
         try:
             if not 1 <= len(lane_options) <= MAX_LANES:
                 raise InputError(f"side by side: 1 to {MAX_LANES} runs, got {len(lane_options)}")
-            trainers = [Trainer(dataset, **options) for options in lane_options]
+            trainers = [Trainer(dataset, options) if isinstance(options, RunConfig) else Trainer(dataset, **options)
+                        for options in lane_options]
             for trainer in trainers:
                 trainer.prepare()  # compiles a new network shape here (once), not in the GUI thread
             # The window's decision regions use this compiled function: load it here too.
@@ -410,7 +411,9 @@ class TrainingWorker(QObject):
     def _change(self, index: int, name: str, value: float, run_id: int | None) -> None:
         if self._wanted is not None and run_id == self._wanted[0]:
             if 0 <= index < len(self._wanted[2]):
-                self._wanted[2][index][name] = value  # the run being built starts with it
+                wanted = self._wanted[2]
+                wanted[index] = (replace(wanted[index], **{name: value}) if isinstance(wanted[index], RunConfig)
+                                 else dict(wanted[index], **{name: value}))  # the run being built starts with it
             return
         if (run_id is not None and run_id != self.run_id) or not 0 <= index < len(self.lanes):
             return
@@ -440,8 +443,8 @@ class TrainingWorker(QObject):
         step = self._clock.step
         while self._due and self._due[0].step <= step:
             change = self._due.pop(0)
-            if change.run < len(self.lanes):
-                self._set(change.run, change.setting, change.value, planned=True)
+            if change.lane < len(self.lanes):
+                self._set(change.lane, change.setting, change.value, planned=True)
 
     def _set_state(self, state: str) -> None:
         self.state = state

@@ -42,12 +42,18 @@ _KEYWORD = re.compile(r"(?<![\w=/.-])([a-z][a-z_]*)=(?=[:\s,;]|$)")
 
 @functools.cache
 def _keywords() -> frozenset[str]:
-    """The options the engine's messages name as keywords: those of ``train`` and ``sweep``."""
+    """The options the engine's messages name as keywords: RunConfig's fields and the other
+    keywords of ``train`` and ``sweep``."""
+    from dataclasses import fields
+
     from ._api import train
+    from ._config import RunConfig
     from ._sweep import sweep
 
-    names = frozenset(inspect.signature(train).parameters) | frozenset(inspect.signature(sweep).parameters)
-    return names - _API_ONLY
+    names = {f.name for f in fields(RunConfig)} - {"compare"}
+    for function in (train, sweep):
+        names |= {name for name, p in inspect.signature(function).parameters.items() if p.kind is p.KEYWORD_ONLY}
+    return frozenset(names) - _API_ONLY
 
 
 def flag_spelling(message: str) -> str:

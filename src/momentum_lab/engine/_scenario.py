@@ -45,116 +45,22 @@ from typing import Any
 
 import numpy as np
 
-from ._api import MAX_STEPS, check_epochs_fit, input_paths
 from ._atomic import atomic_write, check_outputs
-from ._datasets import DATASET_NAMES, Dataset, load_dataset
-from ._trainer import Trainer
+from ._config import INITS, RUN_NAMES, LaneSettings, RunConfig, load_data
+from ._datasets import DATASET_NAMES, NORMALIZATIONS, Dataset
 from ._errors import InputError
 from ._files import file_kind, read_input
 from ._network import ACTIVATIONS, LOSSES
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._rules import RULES
+from ._session import MAX_STEPS, Change, check_epochs_fit
+from ._trainer import Trainer
 
-__all__ = ["FORMAT_KEY", "FORMAT_VERSION", "LaneSettings", "RunConfig", "Scenario", "ScheduledChange",
-           "load_scenario", "replay", "scenario_from_dict"]
+__all__ = ["FORMAT_KEY", "FORMAT_VERSION", "Scenario", "load_scenario", "scenario_from_dict"]
 
 #: The key that marks a scenario file, and the version this program writes and reads.
 FORMAT_KEY = "momentum_lab_scenario"
 FORMAT_VERSION = 1
-#: The runs of a comparison are called A (the main run), B, C and D.
-RUN_NAMES = "ABCD"
-
-
-@dataclass(frozen=True)
-class LaneSettings:
-    """What a run compared side by side changes: its rule, learning rate and momentum."""
-
-    rule: str
-    lr: float
-    momentum: float
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines a run. Changing any field but lr and momentum starts a new run."""
-
-    dataset: Any = "iris"
-    normalize: str = "zscore"
-    test_fraction: float = 0.2
-    data_seed: int = 0
-    samples: int | None = None
-    noise: float | None = None
-    classes: int | None = None
-    hidden: int = 7
-    activation: str = "tanh"
-    loss: str = "cross-entropy"
-    rule: str = "lookback"
-    init: str = "uniform"
-    init_scale: float | None = None
-    init_weights: Any = None
-    weight_limit: float = 1e6
-    seed: int = 0
-    shuffle: bool = True
-    lr: float = 0.01
-    momentum: float = 0.5
-    # Runs trained beside the main one (B, C, D): same data, network, seed, so the same
-    # initial weights and item order; their own rule, learning rate and momentum.
-    compare: tuple[LaneSettings, ...] = ()
-
-    @property
-    def lanes(self) -> tuple[LaneSettings, ...]:
-        """The main run's settings, then those of the runs compared with it."""
-        return (LaneSettings(self.rule, self.lr, self.momentum), *self.compare)
-
-    def with_lane(self, index: int, **changes: Any) -> "RunConfig":
-        """This configuration with run ``index``'s rule, lr or momentum changed."""
-        if index == 0:
-            return replace(self, **changes)
-        compare = list(self.compare)
-        compare[index - 1] = replace(compare[index - 1], **changes)
-        return replace(self, compare=tuple(compare))
-
-    def lane_options(self) -> list[dict]:
-        """Trainer keyword options for each run, the main run first."""
-        return [dict(self.trainer_options(), rule=lane.rule, lr=lane.lr, momentum=lane.momentum)
-                for lane in self.lanes]
-
-    def dataset_options(self) -> dict:
-        out = dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
-                   n_samples=self.samples, noise=self.noise)
-        if self.classes is not None:
-            out["n_classes"] = self.classes
-        return out
-
-    def trainer_options(self) -> dict:
-        out = dict(hidden=self.hidden, activation=self.activation, loss=self.loss, rule=self.rule,
-                   lr=self.lr, momentum=self.momentum, seed=self.seed, shuffle=self.shuffle, init=self.init,
-                   init_weights=self.init_weights, weight_limit=self.weight_limit)
-        if self.init_scale is not None:
-            out["init_scale"] = self.init_scale
-        return out
-
-    def train_options(self, lane: int = 0) -> dict:
-        """Keyword options of :func:`momentum_lab.train` for run ``lane``."""
-        out = dict(self.lane_options()[lane], normalize=self.normalize, test_fraction=self.test_fraction,
-                   data_seed=self.data_seed, samples=self.samples, noise=self.noise)
-        if self.classes is not None:
-            out["classes"] = self.classes
-        return out
-
-
-@dataclass(frozen=True)
-class ScheduledChange:
-    """A setting change at an exact step: ``setting`` becomes ``value`` from the update after
-    ``step`` updates (how the window records a live change)."""
-
-    step: int
-    setting: str
-    value: float
-    run: int = 0
-
-    def to_dict(self) -> dict:
-        return {"step": self.step, "run": RUN_NAMES[self.run], "setting": self.setting, "value": self.value}
 
 
 @dataclass(frozen=True)
@@ -164,7 +70,7 @@ class Scenario:
     Attributes
     ----------
     config : RunConfig
-    changes : tuple of ScheduledChange
+    changes : tuple of Change
         In step order.
     steps : int or None
         How far the run was trained: opening the scenario replays to exactly this step.
@@ -175,7 +81,7 @@ class Scenario:
     """
 
     config: RunConfig = RunConfig()
-    changes: tuple[ScheduledChange, ...] = ()
+    changes: tuple[Change, ...] = ()
     steps: int | None = None
     epochs: int | None = None
     speed: float | None = None
@@ -183,7 +89,7 @@ class Scenario:
     def to_dict(self, folder: str | os.PathLike[str] | None = None) -> dict:
         """The file's content; paths relative to ``folder`` where they lie inside it."""
         c = self.config
-        if isinstance(c.dataset, tuple) or isinstance(c.init_weights, dict):
+        if isinstance(c.dataset, (tuple, Dataset)) or isinstance(c.init_weights, dict):
             raise InputError("a scenario can name its data and initial weights only by name or file: "
                              "arrays given directly cannot be saved")
         out: dict[str, Any] = {FORMAT_KEY: FORMAT_VERSION}
@@ -203,7 +109,7 @@ class Scenario:
 
     def save(self, path: str | os.PathLike[str], option: str = "path=") -> None:
         """Write the scenario as JSON, atomically; never over its own data or weights file."""
-        check_outputs({option: path}, input_paths(self.config.dataset, self.config.init_weights))
+        check_outputs({option: path}, self.config.input_paths())
         text = json.dumps(self.to_dict(Path(path).resolve().parent), indent=2) + "\n"
         with atomic_write(path, option=option) as handle:
             handle.write(text)
@@ -211,10 +117,6 @@ class Scenario:
     def until(self, step: int) -> "Scenario":
         """The scenario up to ``step`` (a branch point): the changes made before it, trained to it."""
         return replace(self, changes=tuple(ch for ch in self.changes if ch.step < step), steps=step)
-
-    def changes_of(self, run: int) -> list[tuple[int, str, float]]:
-        """Run ``run``'s changes as ``(step, setting, value)``, for :func:`momentum_lab.train`."""
-        return [(ch.step, ch.setting, ch.value) for ch in self.changes if ch.run == run]
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -246,8 +148,9 @@ _KEYS: dict[str, tuple[str, bool]] = {
     "seed": (_INT, False), "shuffle": (_BOOL, False), "rule": (_TEXT, False), "lr": (_NUMBER, False),
     "momentum": (_NUMBER, False), "steps": (_INT, True), "epochs": (_INT, True), "speed": (_NUMBER, True),
 }
-_CHOICES = {"rule": RULES, "activation": ACTIVATIONS, "loss": LOSSES, "init": ("uniform", "glorot"),
-            "normalize": ("zscore", "none")}
+_CHOICES = {"rule": RULES, "activation": ACTIVATIONS, "loss": LOSSES, "init": INITS, "normalize": NORMALIZATIONS}
+# Keys whose null means "the default" (files written before these had defaults of their own).
+_NULL_IS_DEFAULT = ("classes", "init_scale")
 
 _REPR = reprlib.Repr()
 _REPR.maxstring, _REPR.maxother, _REPR.maxlong, _REPR.maxlevel = 60, 60, 40, 3
@@ -393,15 +296,18 @@ def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | N
         value = values.get(key)
         if value is not None and (key == "init_weights" or value not in DATASET_NAMES):
             values[key] = _data_file(source, key, value, folder)
+    for key in _NULL_IS_DEFAULT:
+        if key in values and values[key] is None:
+            del values[key]
     config = RunConfig(**values, compare=compare)
     try:
-        dataset = load_dataset(config.dataset, **config.dataset_options(), cancel=cancel, progress=progress)
+        dataset = load_data(config, cancel=cancel, progress=progress)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     _check_ranges(source, extra, dataset.n_train)
     try:  # what the run is built from: the initial weights' file and shapes, the network's size
-        for options in config.lane_options():
-            Trainer(dataset, **options)
+        for lane in range(len(config.lanes)):
+            Trainer(dataset, config.lane(lane))
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     n_runs = len(config.lanes)
@@ -448,17 +354,17 @@ def _lane(source: str, i: int, raw: Any) -> LaneSettings:
     where = f"'compare[{i}]'"
     if not isinstance(raw, dict) or set(raw) - {"rule", "lr", "momentum"}:
         raise InputError(f"{where} must be an object with rule, lr and momentum, got {shown(raw)}")
-    rule = raw.get("rule", "lookback")
+    rule = raw.get("rule", RunConfig.rule)
     if not isinstance(rule, str) or rule not in RULES:
         raise InputError(f"{where}: 'rule' must be one of {', '.join(RULES)}, got {shown(rule)}")
-    return LaneSettings(rule, _in_range(f"{where} lr", "lr", raw.get("lr", 0.01)),
-                        _in_range(f"{where} momentum", "momentum", raw.get("momentum", 0.5)))
+    return LaneSettings(rule, _in_range(f"{where} lr", "lr", raw.get("lr", RunConfig.lr)),
+                        _in_range(f"{where} momentum", "momentum", raw.get("momentum", RunConfig.momentum)))
 
 
 _CHANGE_KEYS = frozenset({"step", "epoch", "run", "setting", "value"})
 
 
-def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> ScheduledChange:
+def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Change:
     where = f"{source}: 'changes[{i}]'"
     if not isinstance(raw, dict) or not raw.keys() <= _CHANGE_KEYS:
         raise InputError(f"{where} must be an object with step (or epoch), run, setting and value, "
@@ -490,7 +396,7 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Schedul
     if not isinstance(setting, str) or setting not in ("lr", "momentum"):
         raise InputError(f"{where}: 'setting' must be lr or momentum, got {shown(setting)}")
     value = _in_range(f"{where}: 'value'", setting, raw.get("value"))
-    return ScheduledChange(step, setting, value, RUN_NAMES.index(run))
+    return Change(step, setting, value, RUN_NAMES.index(run))
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -582,29 +488,3 @@ def _relative(value: Any, folder: str | os.PathLike[str] | None) -> str:
         except ValueError:
             pass
     return str(path)
-
-
-def replay(scenario: Scenario, *, epochs: int | None = None, **outputs: Any) -> list:
-    """Train every run of ``scenario`` with its changes at their steps: a list of
-    :class:`~momentum_lab.engine.TrainResult`, the main run first.
-
-    The runs stop at the scenario's ``steps`` (where it was saved), else at ``epochs``
-    (the argument, else the scenario's epoch limit, else 100). ``outputs`` (``history``,
-    ``save_weights``, ``deltas``, ``record_deltas``, ``progress``) go to the main run's
-    :func:`~momentum_lab.train`.
-    """
-    from ._api import train
-
-    c = scenario.config
-    until = {}
-    if epochs is not None:
-        until["epochs"] = epochs
-    elif scenario.steps is not None:
-        until["steps"] = scenario.steps
-    else:
-        until["epochs"] = scenario.epochs or 100
-    results = []
-    for lane in range(len(c.lanes)):
-        options = dict(c.train_options(lane), changes=scenario.changes_of(lane), **until)
-        results.append(train(c.dataset, **options, **(outputs if lane == 0 else {})))
-    return results

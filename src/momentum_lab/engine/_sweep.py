@@ -14,19 +14,19 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ._api import input_paths
 from ._atomic import Outputs, check_outputs, staged
-from ._datasets import load_dataset
+from ._config import config_from, load_data
 from ._errors import InputError
 from ._files import size_text
 from ._kernel import OK, sweep_kernel_for
 from ._options import check_count, check_learning_rate, check_momentum, check_positive
-from ._trainer import DEFAULT_WEIGHT_LIMIT, Trainer, draw_orders, order_stream
+from ._session import ChunkSizer
+from ._trainer import Trainer, draw_orders, order_stream
 
 __all__ = ["SWEEP_COLUMNS", "SweepResult", "parse_range", "sweep"]
 
@@ -209,29 +209,16 @@ def sweep(
     momentum: tuple[float, float, int] | str = (0.0, 0.9, 10),
     target_loss: float | None = None,
     epochs: int = 100,
-    rule: str = "lookback",
-    hidden: int = 7,
-    activation: str = "tanh",
-    loss: str = "cross-entropy",
-    seed: int = 0,
-    shuffle: bool = True,
-    normalize: str = "zscore",
-    test_fraction: float = 0.2,
-    data_seed: int = 0,
-    samples: int | None = None,
-    noise: float | None = None,
-    classes: int = 3,
-    init: str = "uniform",
-    init_scale: float = 0.01,
-    init_weights: Any = None,
-    weight_limit: float = DEFAULT_WEIGHT_LIMIT,
     out: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **options: Any,
 ) -> SweepResult:
     """Train every (learning rate, momentum) of a grid from the same start; return the table.
 
     ``lr`` is ``(min, max, n)`` (log-spaced) or ``"MIN:MAX:N"``; ``momentum`` likewise,
-    evenly spaced. The other options are :func:`train`'s. ``out`` writes the CSV.
+    evenly spaced. ``dataset`` and ``options`` are :func:`train`'s (a :class:`RunConfig`, or the
+    data and its fields; the configuration's own lr and momentum are the grid's). ``out`` writes
+    the CSV.
     ``progress(epochs_done, epochs)`` is called as the sweep goes (first with 0, before the
     compile); an exception it raises stops the sweep and comes out of this call.
 
@@ -240,7 +227,7 @@ def sweep(
     InputError
         For any bad option or input file, before anything trains.
     """
-    options = {k: v for k, v in locals().items() if k not in ("progress", "out", "lr", "momentum")}
+    config = config_from(dataset, options, "sweep")
     lr_spec = parse_range(lr, "lr=", log=True) if isinstance(lr, str) else check_grid(lr, "lr=", log=True)
     m_spec = (parse_range(momentum, "momentum=", log=False) if isinstance(momentum, str)
               else check_grid(momentum, "momentum=", log=False))
@@ -250,14 +237,12 @@ def sweep(
     epochs = check_count(epochs, "epochs=")
     if target_loss is not None:
         target_loss = check_positive(target_loss, "target_loss=")
-    check_outputs({"out=": out}, input_paths(dataset, init_weights))
-    data = load_dataset(dataset, normalize=normalize, test_fraction=test_fraction, data_seed=data_seed,
-                        n_samples=samples, noise=noise, n_classes=classes)
+    check_outputs({"out=": out}, config.input_paths())
+    data = load_data(config)
     lrs, momenta = grid_values(lr_spec, log=True), grid_values(m_spec, log=False)
     # One trainer gives the shared start (weights, item order) and checks the options.
-    start = Trainer(data, hidden=hidden, activation=activation, loss=loss, rule=rule, lr=lrs[0],
-                    momentum=momenta[0], seed=seed, shuffle=shuffle, init=init, init_scale=init_scale,
-                    init_weights=init_weights, weight_limit=weight_limit)
+    config = replace(config, lr=float(lrs[0]), momentum=float(momenta[0]), compare=())
+    start = Trainer(data, config)
     ly = start.layout
     kernel = sweep_kernel_for(ly.n_inputs, ly.n_hidden, ly.n_outputs)
     grid_lr, grid_m = (a.ravel() for a in np.meshgrid(lrs, momenta, indexing="ij"))
@@ -288,18 +273,18 @@ def sweep(
     # aborts the process): one sweep at a time in this process, whoever calls.
     with _ONE_SWEEP_AT_A_TIME:
         run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
-        rng = order_stream(seed)
+        rng = order_stream(config.seed)
         began = time.perf_counter()
-        done, chunk = 0, 1
+        done, sizer = 0, ChunkSizer(_CHUNK_SECONDS)  # in epochs of every configuration
         while done < epochs and np.any(statuses == OK):
-            rows = min(chunk, epochs - done)
-            orders = draw_orders(rng, rows, data.n_train, shuffle)
+            rows = min(sizer.items, epochs - done)
+            orders = draw_orders(rng, rows, data.n_train, config.shuffle)
             t0 = time.perf_counter()
             evals = run(orders)
             took = time.perf_counter() - t0
             history[:, done + 1:done + 1 + rows] = evals[:, :, :2]
             done += rows
-            chunk = max(1, min(4 * chunk, int(rows * _CHUNK_SECONDS / max(took, 1e-6))))
+            sizer.measured(rows, took)
             if progress is not None:
                 progress(done, epochs)
         seconds = time.perf_counter() - began
@@ -317,10 +302,11 @@ def sweep(
         to_target = np.where(hit.any(axis=1), np.argmax(hit, axis=1).astype(float), np.nan)
     shape = (lrs.size, momenta.size)
     updates = int(steps.sum())
-    result = SweepResult(rule, lrs, momenta, loss_curves.reshape(*shape, -1),
+    shared = {k: v for k, v in config.options().items() if k not in ("lr", "momentum")}
+    result = SweepResult(config.rule, lrs, momenta, loss_curves.reshape(*shape, -1),
                          history[:, :, 1].reshape(*shape, -1), final_loss.reshape(shape), final_acc.reshape(shape),
                          to_target.reshape(shape), diverged.reshape(shape), target_loss, updates, seconds,
-                         options)
+                         dict(shared, epochs=epochs, target_loss=target_loss))
     if out is not None:
         result.to_csv(out, option="out=")
     return result

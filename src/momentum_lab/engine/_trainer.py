@@ -18,7 +18,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,8 @@ from ._files import size_text
 from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
-from ._options import check_count, check_in_range, check_learning_rate, check_momentum, check_seed
+from ._config import INITS, RunConfig, config_from
+from ._options import check_count, check_learning_rate, check_momentum
 from ._rules import rule_code
 
 if TYPE_CHECKING:
@@ -36,11 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_WEIGHT_LIMIT", "INITS", "Divergence", "StepReport", "Trainer"]
 
 #: A weight whose magnitude passes this stops the run as diverged.
-DEFAULT_WEIGHT_LIMIT = 1e6
+DEFAULT_WEIGHT_LIMIT = RunConfig.weight_limit
 #: A network with more parameters than this is refused (the trainer keeps several copies).
 MAX_PARAMS = 10_000_000
-#: Ways to draw the initial weights.
-INITS = ("uniform", "glorot")
 # Rows of item order generated at a time are capped at about this many items.
 _ORDER_BLOCK_ITEMS = 1 << 20
 
@@ -107,48 +106,26 @@ class Trainer:
     ----------
     dataset : Dataset
         Training and test items (already normalized).
-    hidden : int
-        Hidden units.
-    activation : {"tanh", "sigmoid", "relu"}
-    loss : {"cross-entropy", "squared"}
-    rule : {"lookback", "classical", "nesterov"}
-        See :mod:`momentum_lab.engine._rules`.
-    lr, momentum : float
-        May be changed at any time through the attributes of the same name.
-    seed : int
-        Seeds the initial weights and the item order.
-    shuffle : bool
-        Shuffle the items every epoch (seeded); otherwise use file order.
-    init : {"uniform", "glorot"}
-        ``uniform`` draws every weight and bias from U(-init_scale,
-        init_scale) (the article uses 0.01); ``glorot`` draws weights from
-        U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) and sets biases to 0.
-    init_scale : float
-    init_weights : dict of ndarray, or path of an ``.npz`` file, optional
-        The four named parameters; overrides ``init``.
-    weight_limit : float
-        A weight whose magnitude passes this stops the run as diverged.
+    config : RunConfig, optional
+        The network, rule, settings, seed and initial weights (its data fields are not used:
+        the data are ``dataset``). See :class:`~momentum_lab.engine.RunConfig` for each option;
+        ``init="uniform"`` draws every weight and bias from U(-init_scale, init_scale) (the
+        article uses 0.01); ``glorot`` draws weights from U(-a, a) with a = sqrt(6 / (fan_in +
+        fan_out)) and sets biases to 0; ``init_weights`` (four named arrays, or an ``.npz``
+        path) overrides ``init``.
+    **options
+        Fields of ``config`` to change (``Trainer(data, hidden=5, lr=0.1)``).
+
+    ``lr`` and ``momentum`` may be changed at any time through the attributes of the same name.
     """
 
-    def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        hidden: int = 7,
-        activation: str = "tanh",
-        loss: str = "cross-entropy",
-        rule: str = "lookback",
-        lr: float = 0.01,
-        momentum: float = 0.5,
-        seed: int = 0,
-        shuffle: bool = True,
-        init: str = "uniform",
-        init_scale: float = 0.01,
-        init_weights: dict[str, np.ndarray] | str | os.PathLike[str] | None = None,
-        weight_limit: float = DEFAULT_WEIGHT_LIMIT,
-    ) -> None:
+    def __init__(self, dataset: Dataset, config: RunConfig | None = None, **options: Any) -> None:
+        config = config_from(RunConfig() if config is None else config, options, "Trainer")
+        self.config = config
+        hidden, activation, loss, rule = config.hidden, config.activation, config.loss, config.rule
+        init, init_weights = config.init, config.init_weights
         self.dataset = dataset
-        self.layout = Layout(dataset.n_inputs, check_in_range("hidden", hidden), dataset.n_classes)
+        self.layout = Layout(dataset.n_inputs, hidden, dataset.n_classes)
         if self.layout.n_params > MAX_PARAMS:
             ly = self.layout
             raise InputError(f"hidden=: a {ly.n_inputs}-{ly.n_hidden}-{ly.n_outputs} network has "
@@ -158,15 +135,13 @@ class Trainer:
         self.loss = loss
         self.rule = rule
         self._codes = (activation_code(activation), loss_code(loss), rule_code(rule))
-        self.lr = lr
-        self.momentum = momentum
-        self.seed = check_seed(seed)
-        self.shuffle = bool(shuffle)
-        if init not in INITS:
-            raise InputError(f"init=: unknown initialisation {init!r}; choose one of {', '.join(INITS)}")
+        self.lr = config.lr
+        self.momentum = config.momentum
+        self.seed = config.seed
+        self.shuffle = config.shuffle
         self.init = init
-        self.init_scale = check_in_range("init_scale", init_scale)
-        self.weight_limit = check_in_range("weight_limit", weight_limit)
+        self.init_scale = config.init_scale
+        self.weight_limit = config.weight_limit
         if isinstance(init_weights, dict):
             self._initial = self._checked_weights(init_weights)
         elif init_weights is not None:
@@ -318,11 +293,6 @@ class Trainer:
             self.divergence = self._divergence(status)
         out = np.concatenate(rows) if rows else np.empty((0, len(HISTORY_COLUMNS)))
         return StepReport(done, out, self.divergence)
-
-    def run_epochs(self, n_epochs: int, deltas: np.ndarray | None = None) -> StepReport:
-        """Train until ``n_epochs`` more epochs are complete (from an epoch boundary)."""
-        steps = check_count(n_epochs, "epochs=") * self.dataset.n_train - self.position
-        return self.run(steps, deltas)
 
     # -- internals -------------------------------------------------------------------------------
 

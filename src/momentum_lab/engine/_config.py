@@ -1,0 +1,222 @@
+"""``RunConfig``: the one declaration of a run's options.
+
+Each option is a field of :class:`RunConfig`, with its default, its help text, its group
+and (for numbers) its range in :data:`~momentum_lab.engine._options.RANGES`. Everything that
+takes run options reads them from here: :class:`~momentum_lab.engine.Trainer`,
+:func:`~momentum_lab.engine.train`, :func:`~momentum_lab.engine.sweep`,
+:class:`~momentum_lab.engine.Session`, scenario files, the command line's flags (generated
+from the fields, help texts included) and the window's widgets.
+
+A ``RunConfig`` checks its values when it is made (``replace`` makes a new one, checked too):
+a bad value raises :class:`InputError` naming the option as the API spells it (``lr=: …``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ._datasets import DATASET_NAMES, NORMALIZATIONS, Dataset, load_dataset
+from ._errors import InputError
+from ._network import ACTIVATIONS, LOSSES
+from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
+from ._rules import RULE_TITLES, RULES
+
+__all__ = ["INITS", "MAX_RUNS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
+           "load_data", "options_of"]
+
+#: Ways to draw the initial weights.
+INITS = ("uniform", "glorot")
+#: Runs trained side by side at most (the main run and three to compare), and their names.
+MAX_RUNS = 4
+RUN_NAMES = "ABCD"
+
+
+@dataclass(frozen=True)
+class Option:
+    """What the command line and the window need to know of an option besides its default.
+
+    ``group``: "data", "network" or "training" (the help's sections); ``metavar``: the value's
+    name in the help; ``choices``: the texts allowed; ``default_text``: the default as the help
+    says it, where the field's default (None) does not say it.
+    """
+
+    help: str
+    group: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    default_text: str | None = None
+
+
+def _option(default: Any, help: str, group: str, **more: Any) -> Any:
+    return field(default=default, metadata={"option": Option(help, group, **more)})
+
+
+def _span(name: str) -> str:
+    return RANGES[name].describe().removeprefix("a whole number ").removeprefix("a number ")
+
+
+@dataclass(frozen=True)
+class LaneSettings:
+    """What a run compared side by side changes: its rule, learning rate and momentum."""
+
+    rule: str
+    lr: float
+    momentum: float
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise InputError(f"rule=: unknown update rule {self.rule!r}; choose one of {', '.join(RULES)}")
+        object.__setattr__(self, "lr", check_learning_rate(self.lr))
+        object.__setattr__(self, "momentum", check_momentum(self.momentum))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run: data, network, rule, settings, seed, and the runs compared
+    with it. Changing any field but ``lr`` and ``momentum`` makes a new run.
+
+    The fields are the command line's options with underscores (``--test-fraction`` is
+    ``test_fraction``); their defaults are the command line's.
+    """
+
+    dataset: Any = _option(
+        "iris", f"a shipped or generated set ({', '.join(DATASET_NAMES)}), a CSV file (header row; numeric "
+        "columns; the class label last), a Dataset, or (X, y) arrays", "data", metavar="NAME|PATH")
+    normalize: str = _option("zscore", "scale each input by the training split's mean and std", "data",
+                             choices=NORMALIZATIONS)
+    test_fraction: float = _option(0.2, f"share of each class held out for testing, {_span('test_fraction')}",
+                                   "data", metavar="F")
+    data_seed: int = _option(0, f"seeds the generated sets and the train/test split, {_span('data_seed')}",
+                             "data", metavar="N")
+    samples: int | None = _option(None, f"generated sets: items, {_span('samples')}", "data", metavar="N",
+                                  default_text="per data set")
+    noise: float | None = _option(None, f"generated sets: noise, {_span('noise')}", "data", metavar="SD",
+                                  default_text="per data set")
+    classes: int = _option(3, f"blobs: classes, {_span('classes')}", "data", metavar="K")
+    hidden: int = _option(7, f"hidden units, {_span('hidden')}", "network", metavar="N")
+    activation: str = _option("tanh", "hidden activation", "network", choices=ACTIVATIONS)
+    loss: str = _option("cross-entropy", "loss per item", "network", choices=LOSSES)
+    init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot", "network",
+                        choices=INITS)
+    init_scale: float = _option(0.01, f"uniform init: weights from U(-R, R), R {_span('init_scale')}", "network",
+                                metavar="R")
+    init_weights: Any = _option(None, "start from weights in an .npz file", "network", metavar="PATH",
+                                default_text="none")
+    weight_limit: float = _option(1e6, "a weight beyond ±X counts as divergence", "training", metavar="X")
+    seed: int = _option(0, f"seeds the initial weights and the item order, {_span('seed')}", "training",
+                        metavar="N")
+    shuffle: bool = _option(True, "visit the items in a new seeded order every epoch", "training")
+    rule: str = _option("lookback", "; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()), "training",
+                        choices=RULES)
+    lr: float = _option(0.01, f"learning rate, {_span('lr')}", "training")
+    momentum: float = _option(0.5, f"momentum factor, {_span('momentum')}", "training")
+    # Runs trained beside the main one (B, C, D): same data, network, seed, so the same
+    # initial weights and item order; their own rule, learning rate and momentum.
+    compare: tuple[LaneSettings, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("test_fraction", "data_seed", "classes", "hidden", "init_scale", "weight_limit", "seed"):
+            set_(self, name, check_in_range(name, getattr(self, name)))
+        for name in ("samples", "noise"):
+            if getattr(self, name) is not None:
+                set_(self, name, check_in_range(name, getattr(self, name)))
+        for f in fields(self):
+            choices = f.metadata.get("option", Option("", "")).choices
+            value = getattr(self, f.name)
+            if choices is not None and value not in choices:
+                raise InputError(f"{f.name}=: must be one of {', '.join(choices)}, got {value!r}")
+        if not isinstance(self.shuffle, bool):
+            raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
+        compare = tuple(self.compare)
+        if len(compare) > MAX_RUNS - 1:
+            raise InputError(f"compare=: at most {MAX_RUNS - 1} runs beside the main one, got {len(compare)}")
+        if not all(isinstance(lane, LaneSettings) for lane in compare):
+            raise InputError("compare=: expected LaneSettings(rule, lr, momentum) for each run compared")
+        set_(self, "compare", compare)
+        main = LaneSettings(self.rule, self.lr, self.momentum)  # checks lr and momentum
+        set_(self, "lr", main.lr)
+        set_(self, "momentum", main.momentum)
+
+    @property
+    def lanes(self) -> tuple[LaneSettings, ...]:
+        """The main run's settings, then those of the runs compared with it."""
+        return (LaneSettings(self.rule, self.lr, self.momentum), *self.compare)
+
+    def with_lane(self, index: int, **changes: Any) -> RunConfig:
+        """This configuration with run ``index``'s rule, lr or momentum changed."""
+        if index == 0:
+            return replace(self, **changes)
+        compare = list(self.compare)
+        compare[index - 1] = replace(compare[index - 1], **changes)
+        return replace(self, compare=tuple(compare))
+
+    def lane(self, index: int) -> RunConfig:
+        """Run ``index`` on its own: its rule, lr and momentum as the main run's, nothing compared."""
+        settings = self.lanes[index]
+        return replace(self, rule=settings.rule, lr=settings.lr, momentum=settings.momentum, compare=())
+
+    def dataset_options(self) -> dict[str, Any]:
+        """:func:`~momentum_lab.engine.load_dataset`'s keyword options."""
+        return dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
+                    n_samples=self.samples, noise=self.noise, n_classes=self.classes)
+
+    def same_data(self, other: RunConfig) -> bool:
+        """Whether ``other`` trains on the same data (the same source and data options)."""
+        if self.dataset_options() != other.dataset_options():
+            return False
+        if self.dataset is other.dataset:
+            return True
+        if isinstance(self.dataset, (tuple, Dataset)) or isinstance(other.dataset, (tuple, Dataset)):
+            return False  # arrays: the same only if they are the very same
+        return os.fspath(self.dataset) == os.fspath(other.dataset)
+
+    def input_paths(self, **more: Any) -> dict[str, Any]:
+        """The run's input files, by option (for :func:`~momentum_lab.engine._atomic.check_outputs`):
+        the data set unless it is a shipped or generated set's name, the initial weights, and ``more``."""
+        return input_paths(self.dataset, self.init_weights, **more)
+
+    def options(self) -> dict[str, Any]:
+        """The fields as keyword options (``compare`` left out when empty)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not out["compare"]:
+            del out["compare"]
+        return out
+
+
+def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:
+    """A run's input files, by option: the data set unless it is a shipped or generated set's
+    name (or arrays, or a Dataset), the initial weights, and any ``more``."""
+    named = (isinstance(dataset, str) and dataset in DATASET_NAMES) or isinstance(dataset, (tuple, Dataset))
+    weights = None if isinstance(init_weights, dict) else init_weights
+    return {"dataset=": None if named else dataset, "init_weights=": weights, **more}
+
+
+def options_of() -> dict[str, Option]:
+    """Every option's :class:`Option`, by field name, in the order of the fields."""
+    return {f.name: f.metadata["option"] for f in fields(RunConfig) if "option" in f.metadata}
+
+
+def config_from(source: Any, options: dict[str, Any], where: str) -> RunConfig:
+    """A RunConfig from a data source (or a RunConfig) and keyword options; ``where`` names the
+    function in the message for an unknown keyword ("train")."""
+    known = {f.name for f in fields(RunConfig)}
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}{hint}")
+    if isinstance(source, RunConfig):
+        return replace(source, **options)
+    return RunConfig(dataset=source, **options)
+
+
+def load_data(config: RunConfig, **hooks: Any) -> Dataset:
+    """The data set of ``config``: the Dataset itself if it is one, else loaded (``hooks``:
+    ``cancel`` and ``progress`` for :func:`~momentum_lab.engine.load_dataset`)."""
+    if isinstance(config.dataset, Dataset):
+        return config.dataset
+    return load_dataset(config.dataset, **config.dataset_options(), **hooks)
