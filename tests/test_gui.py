@@ -144,17 +144,18 @@ def test_a_spin_box_change_reaches_the_running_worker_and_shows_on_the_curve(qtb
     c.start()
     qtbot.waitUntil(lambda: c.latest.epoch >= 3, timeout=TIMEOUT)
     w.panel.lr.setValue(0.1)  # as the user's Enter or arrow does: valueChanged
-    qtbot.waitUntil(lambda: any(m.label == "lr 0.01 → 0.1" for m in c.marks), timeout=TIMEOUT)
-    mark = next(m for m in c.marks if m.name == "lr")
-    qtbot.waitUntil(lambda: c.history.latest_row[0] >= math.ceil(mark.epoch) + 1, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: any(m.label() == "lr 0.01 → 0.1" for m in c.marks), timeout=TIMEOUT)
+    mark = next(m for m in c.marks if m.setting == "lr")
+    mark_epoch = mark.step / c.dataset.n_train
+    qtbot.waitUntil(lambda: c.history.latest_row[0] >= math.ceil(mark_epoch) + 1, timeout=TIMEOUT)
     rows = c.history.rows
-    assert np.all(rows[rows[:, 0] > mark.epoch + 1, 5] == 0.1)  # epochs after the change ran at 0.1
-    assert np.all(rows[(rows[:, 0] > 0) & (rows[:, 0] < mark.epoch), 5] == 0.01)
+    assert np.all(rows[rows[:, 0] > mark_epoch + 1, 5] == 0.1)  # epochs after the change ran at 0.1
+    assert np.all(rows[(rows[:, 0] > 0) & (rows[:, 0] < mark_epoch), 5] == 0.01)
     w.refresh()
     labels = [line.label.format for line in w.curves._mark_items if hasattr(line, "label")]
     assert "lr 0.01 → 0.1" in labels
     w.panel.momentum.setValue(0.9)
-    qtbot.waitUntil(lambda: any(m.label == "momentum 0.5 → 0.9" for m in c.marks), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: any(m.label() == "momentum 0.5 → 0.9" for m in c.marks), timeout=TIMEOUT)
 
 
 def test_keyboard_shortcuts_step_the_spin_boxes(qtbot, open_window, dialogs):
@@ -532,7 +533,7 @@ def test_each_runs_spin_boxes_stay_live(qtbot, open_window, dialogs):
     run_id = c.run_id
     assert c.latest.lanes[0].lr == 0.01 and c.run_id == run_id  # live: no new run, A untouched
     qtbot.waitUntil(lambda: any(m.run == "B" for m in c.marks), timeout=TIMEOUT)
-    assert any(m.label.startswith("B: lr 0.01 → 0.02") for m in c.marks)
+    assert any(m.label(named=True).startswith("B: lr 0.01 → 0.02") for m in c.marks)
     c.pause()
     # A new rule for B is a new start for both.
     with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from momentum_lab.engine._monitor import DeltaRing, HistoryLog, SettingChange
+from momentum_lab.engine import Change
+from momentum_lab.engine._monitor import DeltaRing, HistoryLog
 
 
 def rows_for(epochs):
@@ -62,4 +63,5 @@ def test_delta_ring_keeps_the_latest_rows_in_order():
 
 
 def test_setting_change_label():
-    assert SettingChange(12, 0.1, "lr", 0.01, 0.1).label == "lr 0.01 → 0.1"
+    assert Change(12, "lr", 0.1, previous=0.01).label() == "lr 0.01 → 0.1"
+    assert Change(12, "lr", 0.1, 1, previous=0.01).label(named=True) == "B: lr 0.01 → 0.1"

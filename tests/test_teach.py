@@ -105,7 +105,7 @@ def test_a_lessons_timed_change_happens_at_its_step_and_the_spin_box_follows(qtb
         wait_ready(qtbot, controller)
         run_to_limit(qtbot, controller, 6)
         (mark,) = list(controller.marks)
-        assert (mark.step, mark.name, mark.new, mark.planned) == (300, "lr", 0.2, True)
+        assert (mark.step, mark.setting, mark.value, mark.previous) == (300, "lr", 0.2, 0.01)
         assert w.panel.lr.value() == 0.2 and controller.config.lr == 0.2
         expected = ml.train("iris", epochs=6, changes=[(300, "lr", 0.2)])
         np.testing.assert_array_equal(controller.history.rows, expected.history.rows)

@@ -22,7 +22,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from ..engine import DATASET_NAMES, RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
 from ..engine._errors import LoadCancelled
-from ..engine._monitor import DeltaRing, HistoryLog, SettingChange
+from ..engine._monitor import DeltaRing, HistoryLog
 from ..engine._network import activation_code
 from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ..engine import Change, LaneSettings, RunConfig
@@ -113,7 +113,7 @@ class RunController(QObject):
         # One per run (the main run, then those compared with it); see the properties below.
         self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
         # Live setting changes of every run, for marking the curves.
-        self.marks: deque[SettingChange] = deque(maxlen=MAX_MARKS)
+        self.marks: deque[Change] = deque(maxlen=MAX_MARKS)
         self.latest: Batch | None = None
         # The run's planned changes (a lesson's or a scenario's), and the configuration it started
         # with (self.config follows the live settings).
@@ -220,7 +220,7 @@ class RunController(QObject):
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
         self.config_requested.emit()
-        self._configure.emit(self._next_id, dataset, [config.lane(i) for i in range(len(config.lanes))], delta_window(n_params), plan)
+        self._configure.emit(self._next_id, dataset, config, delta_window(n_params), plan)
 
     def _clear(self, reason: str) -> None:
         self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
@@ -565,9 +565,8 @@ class RunController(QObject):
             lane.history.extend(report.rows)
             if report.deltas.shape[0]:
                 lane.deltas.push(report.deltas, report.delta_first_step)
-            name = LANE_NAMES[index] if self.comparing else ""
-            self.marks.extend(replace(change, run=name) for change in report.changes)
-            self.changes.extend(Change(ch.step, ch.name, ch.new, index) for ch in report.changes)
+            self.marks.extend(report.changes)
+            self.changes.extend(report.changes)
             settings = self.config.lanes[index]
             if batch.handled == self._requests and (settings.lr, settings.momentum) != (report.lr, report.momentum):
                 # No request of ours is on its way: the worker's settings are the ones in force

@@ -388,13 +388,15 @@ class ErrorCurves(QWidget):
         for item in self._mark_items:
             item.getViewBox().removeItem(item) if item.getViewBox() else None
         self._mark_items = []
+        n_train = self.controller.dataset.n_train
+        named = self.controller.comparing
         for plot in (self.loss_plot, self.acc_plot):
             for i, mark in enumerate(marks):
                 # Labels on the loss plot for the newest three only: more would overlap.
                 labelled = plot is self.loss_plot and i >= len(marks) - 3
-                line = pg.InfiniteLine(pos=mark.epoch, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
+                line = pg.InfiniteLine(pos=mark.step / n_train, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
                                                                               style=Qt.PenStyle.DashLine),
-                                       label=mark.label if labelled else None,
+                                       label=mark.label(named) if labelled else None,
                                        labelOpts={"color": MARK, "position": 0.92 - 0.08 * (i % 4),
                                                   "fill": pg.mkBrush(255, 255, 255, 200)})
                 plot.addItem(line, ignoreBounds=True)

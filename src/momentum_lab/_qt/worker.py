@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ..engine import Divergence, InputError, RunConfig, Trainer
-from ..engine._io import HISTORY_COLUMNS
-from ..engine._monitor import SettingChange
-from ..engine import Change as ScheduledChange
+from ..engine import MAX_RUNS, Change, Divergence, InputError, RunConfig, Session, Trainer
 from ..engine._analysis import largest_curvature
 from ..engine._network import activation_code, forward_batch, loss_code
+from ..engine._session import ChunkSizer, Lane
 
 __all__ = ["Batch", "FLAT_OUT", "LaneReport", "MAX_LANES", "Plan", "TrainingWorker"]
 
@@ -39,7 +37,7 @@ _CURVATURE_SECONDS = 1.0
 # Items x parameters the curvature is measured on, at most (see _measure_curvature).
 _CURVATURE_BUDGET = 20_000_000
 #: Runs trained side by side at most (the main run and three to compare).
-MAX_LANES = 4
+MAX_LANES = MAX_RUNS
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,8 +59,9 @@ class LaneReport:
         A copy of the current weights.
     lr, momentum : float
     divergence : Divergence or None
-    changes : tuple of SettingChange
-        Live setting changes since the last batch.
+    changes : tuple of Change
+        Setting changes applied since the last batch (planned or by hand), each with its
+        ``previous`` value.
     now : ndarray or None
         A history row for the current weights, its epoch a fraction (12.25: a quarter into
         epoch 13), so that slow motion and a divergence show the epoch in progress.
@@ -81,7 +80,7 @@ class LaneReport:
     lr: float
     momentum: float
     divergence: Divergence | None = None
-    changes: tuple[SettingChange, ...] = field(default=())
+    changes: tuple[Change, ...] = field(default=())
     now: np.ndarray | None = None
     curvature: float = math.nan
     start: tuple[float, float] = (math.nan, math.nan)
@@ -134,43 +133,22 @@ class Plan:
 
     Attributes
     ----------
-    changes : tuple of ScheduledChange
+    changes : tuple of Change
         In step order; each applies from the update after its step (a reset applies them again).
     run_to : int
         Replay to exactly this step at once, then pause (0: start paused at step 0).
     """
 
-    changes: tuple[ScheduledChange, ...] = ()
+    changes: tuple[Change, ...] = ()
     run_to: int = 0
 
 
-class _Lane:
-    """One trainer of the worker and what it has gathered since the last batch."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-        self.start = (trainer.lr, trainer.momentum)  # the settings the run was built with
-        self.clear()
-
-    def clear(self) -> None:
-        self.rows: list[np.ndarray] = []
-        self.changes: list[SettingChange] = []
-        self.deltas = np.empty((0, self.trainer.layout.n_params))
-        self.delta_first = 1
-        self.curvature = math.nan
-
-    @property
-    def live(self) -> bool:
-        return self.trainer.divergence is None
-
-
 class TrainingWorker(QObject):
-    """Runs up to four :class:`~momentum_lab.engine.Trainer` s in lockstep, in short chunks
-    on a timer of its thread.
+    """Trains a :class:`~momentum_lab.engine.Session` (up to four runs in lockstep) in short
+    chunks on a timer of its thread, paced to the speed asked, and reports batches.
 
-    The runs of a comparison share the data, the network, the seed (so the initial weights
-    and the item order) and differ in rule, learning rate or momentum. Each chunk trains
-    every run that has not diverged on the same number of items.
+    The session does the training, the schedule of changes and the divergence of each run; the
+    worker adds only threading, pacing and the batches the GUI draws.
 
     Parameters
     ----------
@@ -192,32 +170,30 @@ class TrainingWorker(QObject):
     def __init__(self, delta_window: int = 2000) -> None:
         super().__init__()
         self.delta_window = int(delta_window)
-        self.lanes: list[_Lane] = []
+        self.session: Session | None = None
         self.run_id = 0
         self.state = "paused"
         self.speed = FLAT_OUT
         self.max_epochs = 0
-        self._timer: QTimer | None = None
-        self._wanted: tuple | None = None
         self.plan = Plan()
         self.handled = 0
-        # The plan's changes still to come, in step order.
-        self._due: list[ScheduledChange] = []
+        self._timer: QTimer | None = None
+        # A requested run not built yet: (run id, dataset, RunConfig, delta window, plan).
+        self._wanted: tuple | None = None
         # While replaying a plan's steps (flat out, then pause): the step to stop at.
         self._replay_to = 0
+        # Items a chunk (each run), sized so that a chunk takes about _CHUNK_SECONDS.
+        self._sizer = ChunkSizer(_CHUNK_SECONDS, first=1000)
         self._reset_pending()
 
     @property
     def trainer(self) -> Trainer | None:
         """The main run's trainer (None before the first configuration)."""
-        return self.lanes[0].trainer if self.lanes else None
+        return self.session.lanes[0].trainer if self.session else None
 
     @property
-    def _clock(self) -> Trainer:
-        """The trainer whose step counts: the first still going (they all stand at the same step)."""
-        live = [lane.trainer for lane in self.lanes if lane.live]
-        # Every run diverged: the one that went furthest (its steps are the run's extent).
-        return live[0] if live else max((lane.trainer for lane in self.lanes), key=lambda t: t.step)
+    def lanes(self) -> tuple[Lane, ...]:
+        return self.session.lanes if self.session else ()
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -239,34 +215,28 @@ class TrainingWorker(QObject):
     # -- commands (queued from the GUI thread) -----------------------------------------------------
 
     @Slot(int, object, object, int, object)
-    def configure(self, run_id: int, dataset: Any, options: dict | list, delta_window: int,
+    def configure(self, run_id: int, dataset: Any, config: RunConfig, delta_window: int,
                   plan: Plan | None = None) -> None:
-        """Start a new run, paused: trainers from ``dataset`` and trainer keyword ``options``,
-        a dict, or a list of dicts for runs side by side (the first is the main run), and
-        its :class:`Plan` (timed setting changes, a step to replay to).
+        """Start a new run, paused: a session of ``config`` (its runs side by side) on ``dataset``,
+        with its :class:`Plan` (timed setting changes, a step to replay to).
 
         Requests that arrive while one is being built are merged: only the latest is
         built (a new network shape takes seconds to compile).
         """
         if self._wanted is None:
             QTimer.singleShot(0, self._build_wanted)
-        lane_options = list(options) if isinstance(options, (list, tuple)) else [options]
-        self._wanted = (run_id, dataset, lane_options, delta_window, plan or Plan())
+        self._wanted = (run_id, dataset, config, delta_window, plan or Plan())
 
     @Slot()
     def _build_wanted(self) -> None:
         if self._wanted is None:
             return
-        run_id, dataset, lane_options, delta_window, plan = self._wanted
+        run_id, dataset, config, delta_window, plan = self._wanted
         try:
-            if not 1 <= len(lane_options) <= MAX_LANES:
-                raise InputError(f"side by side: 1 to {MAX_LANES} runs, got {len(lane_options)}")
-            trainers = [Trainer(dataset, options) if isinstance(options, RunConfig) else Trainer(dataset, **options)
-                        for options in lane_options]
-            for trainer in trainers:
-                trainer.prepare()  # compiles a new network shape here (once), not in the GUI thread
+            session = Session(config, dataset=dataset, changes=plan.changes, deltas=int(delta_window), history=False)
+            session.prepare()  # compiles a new network shape here (once), not in the GUI thread
             # The window's decision regions use this compiled function: load it here too.
-            t = trainers[0]
+            t = session.lanes[0].trainer
             ly = t.layout
             forward_batch(t.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, activation_code(t.activation),
                           dataset.x_train[:1])
@@ -279,8 +249,14 @@ class TrainingWorker(QObject):
         if self._wanted[0] != run_id:  # a newer request came while this one compiled
             QTimer.singleShot(0, self._build_wanted)
             return
+        config_now = self._wanted[2]
         self._wanted = None
-        self.lanes = [_Lane(t) for t in trainers]
+        for index, (built, now) in enumerate(zip(config.lanes, config_now.lanes)):
+            # A change sent while it compiled: a change at step 0, recorded as such.
+            for name in ("lr", "momentum"):
+                if getattr(now, name) != getattr(built, name):
+                    session.change(name, getattr(now, name), index)
+        self.session = session
         self.run_id = run_id
         self.delta_window = int(delta_window)
         self.plan = plan
@@ -293,29 +269,26 @@ class TrainingWorker(QObject):
     def reset(self, run_id: int) -> None:
         """Back to the runs' initial weights and item order, paused (a run with planned changes
         also to the settings it was built with: it replays as planned)."""
-        if not self.lanes:
+        if self.session is None:
             return
-        for lane in self.lanes:
-            lane.trainer.reset()
-            if self.plan.changes:  # a planned run starts again as planned
-                lane.trainer.lr, lane.trainer.momentum = lane.start
+        self.session.reset()
         self.run_id = run_id
         self._begin_run()
 
     @Slot()
     def start(self) -> None:
-        if not self.lanes or self.state in ("diverged", "stopped"):
+        if self.session is None or self.state in ("diverged", "stopped"):
             return
         if self._at_epoch_limit() and not self._replay_to:
             self._set_state("finished")
             self._flush()
             return
         self.state = "running"
-        step = self._clock.step
-        self._anchor = (time.perf_counter(), step)
-        self._next_batch = time.perf_counter() + _BATCH_SECONDS
-        self._last_batch_time = time.perf_counter()
-        self._last_batch_step = step
+        now = time.perf_counter()
+        self._anchor = (now, self.session.step)
+        self._next_batch = now + _BATCH_SECONDS
+        self._last_batch_time = now
+        self._last_batch_step = self.session.step
         self._arm_timer()
         self._flush()
 
@@ -328,21 +301,19 @@ class TrainingWorker(QObject):
 
     @Slot(int)
     def step_items(self, n: int) -> None:
-        """Pause, then train exactly ``n`` items, recording every delta."""
-        if not self.lanes or self.state in ("diverged", "stopped"):
+        """Pause, then train exactly ``n`` items (past the epoch limit if need be)."""
+        if self.session is None or self.state in ("diverged", "stopped"):
             return
         self._replay_to = 0
         self._set_state("paused")
-        self._run(max(0, int(n)))
+        self._advance(max(0, int(n)), stop=None)
         self._flush()
 
     @Slot()
     def step_epoch(self) -> None:
         """Pause, then train to the end of the current epoch (a whole epoch from a boundary)."""
-        if not self.lanes:
-            return
-        t = self._clock
-        self.step_items(t.dataset.n_train - t.position)
+        if self.session is not None:
+            self.step_items(self.session.dataset.n_train - self.session.position)
 
     @Slot(float, int, int, int)
     def set_lr(self, value: float, lane: int = 0, run_id: int | None = None, request: int = 0) -> None:
@@ -362,8 +333,8 @@ class TrainingWorker(QObject):
     def set_speed(self, items_per_second: float) -> None:
         """Items a second (each run); ``FLAT_OUT`` (inf) for as fast as it goes."""
         self.speed = float(items_per_second) if items_per_second > 0 else FLAT_OUT
-        if self.lanes:
-            self._anchor = (time.perf_counter(), self._clock.step)
+        if self.session is not None:
+            self._anchor = (time.perf_counter(), self.session.step)
         if self.state == "running":
             self._arm_timer()
 
@@ -386,12 +357,12 @@ class TrainingWorker(QObject):
                                  xs, ys, iterations=20)
 
     def _reset_pending(self) -> None:
-        for lane in self.lanes:
-            lane.clear()
-        self._last_batch_time = time.perf_counter()
+        now = time.perf_counter()
+        self._curvature = [math.nan] * len(self.lanes)
+        self._last_batch_time = now
         self._last_batch_step = 0
-        self._anchor = (time.perf_counter(), 0)
-        self._next_batch = time.perf_counter()
+        self._anchor = (now, 0)
+        self._next_batch = now
         self._curvature_time = -math.inf
         # Seconds the last measure of the curvature took (all runs): a slow one is made seldom.
         self._curvature_cost = 0.0
@@ -401,50 +372,27 @@ class TrainingWorker(QObject):
             self._timer.stop()
         self.state = "paused"
         self._replay_to = 0
-        self._due = list(self.plan.changes)
         self._reset_pending()
-        for lane in self.lanes:
-            lane.rows.append(lane.trainer.history_row()[None, :])
-        self._apply_due()  # changes at step 0: after row 0, which is the state the run was built in
         self._flush()
 
     def _change(self, index: int, name: str, value: float, run_id: int | None) -> None:
-        if self._wanted is not None and run_id == self._wanted[0]:
-            if 0 <= index < len(self._wanted[2]):
-                wanted = self._wanted[2]
-                wanted[index] = (replace(wanted[index], **{name: value}) if isinstance(wanted[index], RunConfig)
-                                 else dict(wanted[index], **{name: value}))  # the run being built starts with it
+        wanted = self._wanted
+        if wanted is not None and run_id == wanted[0]:
+            if 0 <= index < len(wanted[2].lanes):
+                try:  # the run being built starts with it
+                    self._wanted = (*wanted[:2], wanted[2].with_lane(index, **{name: value}), *wanted[3:])
+                except InputError as exc:
+                    self.failed.emit(str(exc))
             return
-        if (run_id is not None and run_id != self.run_id) or not 0 <= index < len(self.lanes):
+        if self.session is None or (run_id is not None and run_id != self.run_id) or not 0 <= index < len(self.lanes):
             return
         try:
-            changed = self._set(index, name, value)
+            changed = self.session.change(name, value, index)
         except InputError as exc:
             self.failed.emit(str(exc))
             return
         if changed and self.state != "running":
             self._flush()
-
-    def _set(self, index: int, name: str, value: float, planned: bool = False) -> bool:
-        """Set run ``index``'s lr or momentum and record the change; False when it is the same."""
-        t = self.lanes[index].trainer
-        old = getattr(t, name)
-        setattr(t, name, value)
-        new = getattr(t, name)
-        if new == old:
-            return False
-        epoch_position = t.epoch + t.position / t.dataset.n_train
-        self.lanes[index].changes.append(SettingChange(t.step, epoch_position, name, old, new,
-                                                       planned=planned))
-        return True
-
-    def _apply_due(self) -> None:
-        """Apply the plan's changes whose step has come (they take effect from the next update)."""
-        step = self._clock.step
-        while self._due and self._due[0].step <= step:
-            change = self._due.pop(0)
-            if change.lane < len(self.lanes):
-                self._set(change.lane, change.setting, change.value, planned=True)
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -460,45 +408,51 @@ class TrainingWorker(QObject):
             interval = int(min(50, max(5, 1000 / self.speed)))
         self._timer.start(interval)
 
+    def _limit(self) -> int | None:
+        """The step training stops at: the replay's, else the epoch limit's (None: none)."""
+        if self._replay_to:
+            return self._replay_to
+        return self.max_epochs * self.session.dataset.n_train if self.max_epochs else None
+
     def _at_epoch_limit(self) -> bool:
-        return bool(self.max_epochs) and self._clock.epoch >= self.max_epochs
+        return bool(self.max_epochs) and self.session.epoch >= self.max_epochs
 
     def _items_due(self) -> int:
-        t = self._clock
-        # A chunk takes about _CHUNK_SECONDS at the last measured rate, never more.
-        live = max(1, sum(lane.live for lane in self.lanes))
-        cap = max(1, int(self._rate * _CHUNK_SECONDS / live))
+        cap = self._sizer.items  # a chunk takes about _CHUNK_SECONDS, never more
         if math.isinf(self.speed) or self._replay_to:
             return cap
         started, step0 = self._anchor
-        due = int((time.perf_counter() - started) * self.speed) - (t.step - step0)
+        step = self.session.step
+        due = int((time.perf_counter() - started) * self.speed) - (step - step0)
         if due - cap > self.speed * 0.25:
             # The machine cannot keep this speed: forget the backlog instead of catching up.
-            self._anchor = (time.perf_counter(), t.step + cap)
+            self._anchor = (time.perf_counter(), step + cap)
         return max(0, min(due, cap))
 
-    _rate = 1e5  # updates/s, all runs together, refined as chunks run
+    def _advance(self, n: int, stop: int | None) -> int:
+        """Train each run still going on ``n`` items, no further than ``stop``."""
+        session = self.session
+        session.stop_at = stop
+        live = sum(lane.live for lane in session.lanes)
+        began = time.perf_counter()
+        done = session.advance(n)
+        self._sizer.measured(done // max(1, live), time.perf_counter() - began)
+        if session.diverged:
+            self._set_state("diverged")
+        return done
 
     @Slot()
     def _tick(self) -> None:
-        if self.state != "running" or not self.lanes:
+        if self.state != "running" or self.session is None:
             return
         n = self._items_due()
-        t = self._clock
-        if self._replay_to:
-            n = min(n, self._replay_to - t.step)
-        elif self.max_epochs:
-            n = min(n, self.max_epochs * t.dataset.n_train - t.step)
         if n > 0:
-            began = time.perf_counter()
-            done = self._run(n)
-            took = time.perf_counter() - began
-            if took > 1e-3:  # long enough to measure
-                self._rate = 0.5 * self._rate + 0.5 * done / took
+            self._advance(n, self._limit())
+        step = self.session.step
         if self.state == "diverged":
             self._replay_to = 0
             self._flush()
-        elif self._replay_to and self._clock.step >= self._replay_to:
+        elif self._replay_to and step >= self._replay_to:
             self._replay_to = 0  # replayed: pause there
             self._set_state("paused")
             self._flush()
@@ -510,74 +464,30 @@ class TrainingWorker(QObject):
             self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
             self._flush()
 
-    def _run(self, n: int) -> int:
-        """Train each run still going on ``n`` items; keep the deltas of the last
-        ``delta_window`` of them. Returns the updates done, all runs together."""
-        done = 0
-        while n > 0 and any(lane.live for lane in self.lanes):
-            # Up to the next planned change, which then applies from the following update.
-            k = min(n, self._due[0].step - self._clock.step) if self._due else n
-            for lane in self.lanes:
-                if lane.live:
-                    done += self._run_lane(lane, k)
-            n -= k
-            self._apply_due()
-        if not any(lane.live for lane in self.lanes):
-            self._set_state("diverged")
-        return done
-
-    def _run_lane(self, lane: _Lane, n: int) -> int:
-        t = lane.trainer
-        keep = min(n, self.delta_window)
-        done = 0
-        if n > keep:
-            done += self._collect(lane, t.run(n - keep))
-        if keep:
-            buffer = np.empty((keep, t.layout.n_params))
-            first = t.step + 1
-            report = t.run(keep, buffer)
-            done += self._collect(lane, report)
-            recorded = buffer[: report.steps]
-            if lane.deltas.shape[0] and lane.delta_first + lane.deltas.shape[0] == first:
-                recorded = np.concatenate([lane.deltas, recorded])[-self.delta_window:]
-                first = t.step - recorded.shape[0] + 1
-            lane.deltas, lane.delta_first = recorded, first
-        return done
-
-    @staticmethod
-    def _collect(lane: _Lane, report) -> int:
-        if report.rows.shape[0]:
-            lane.rows.append(report.rows)
-        return report.steps
-
-    def _report(self, lane: _Lane, measure: bool) -> LaneReport:
+    def _report(self, lane: Lane, measure: bool) -> LaneReport:
         t = lane.trainer
         if measure:
             began = time.perf_counter()
-            lane.curvature = self._measure_curvature(t)
+            self._curvature[lane.index] = self._measure_curvature(t)
             self._curvature_cost += time.perf_counter() - began
-        rows = np.concatenate(lane.rows) if lane.rows else np.empty((0, len(HISTORY_COLUMNS)))
+        first, deltas = lane.new_deltas()
         now_row = t.history_row()
         now_row[0] = t.epoch + t.position / t.dataset.n_train
-        report = LaneReport(
-            rule=t.rule, rows=rows, deltas=lane.deltas, delta_first_step=lane.delta_first,
-            params=t.params.copy(), lr=t.lr, momentum=t.momentum, divergence=t.divergence,
-            changes=tuple(lane.changes), now=now_row, curvature=lane.curvature, start=lane.start)
-        lane.rows = []
-        lane.changes = []
-        lane.deltas = np.empty((0, t.layout.n_params))
-        return report
+        return LaneReport(
+            rule=t.rule, rows=lane.new_rows(), deltas=deltas, delta_first_step=first, params=t.params.copy(),
+            lr=t.lr, momentum=t.momentum, divergence=t.divergence, changes=tuple(lane.new_changes()),
+            now=now_row, curvature=self._curvature[lane.index], start=(lane.start.lr, lane.start.momentum))
 
     def _flush(self) -> None:
         """Send what has gathered since the last batch."""
-        if not self.lanes:
+        session = self.session
+        if session is None:
             return
         now = time.perf_counter()
-        clock = self._clock
+        step = session.step
         elapsed = now - self._last_batch_time
-        live = sum(lane.live for lane in self.lanes) or 1
-        steps = clock.step - self._last_batch_step
-        ups = steps * live / elapsed if self.state == "running" and elapsed > 0 else 0.0
+        live = sum(lane.live for lane in session.lanes) or 1
+        ups = (step - self._last_batch_step) * live / elapsed if self.state == "running" and elapsed > 0 else 0.0
         # About once a second, and at every pause or step; a measure that takes long (a network
         # of a million weights: seconds) at most a twentieth of the time, so that the worker
         # trains and answers commands the rest of it.
@@ -587,9 +497,9 @@ class TrainingWorker(QObject):
         if measure:
             self._curvature_time = now
             self._curvature_cost = 0.0
-        batch = Batch(run_id=self.run_id, state=self.state, epoch=clock.epoch, position=clock.position,
-                      step=clock.step, updates_per_second=ups,
-                      lanes=tuple(self._report(lane, measure) for lane in self.lanes), handled=self.handled)
+        batch = Batch(run_id=self.run_id, state=self.state, epoch=session.epoch, position=session.position,
+                      step=step, updates_per_second=ups,
+                      lanes=tuple(self._report(lane, measure) for lane in session.lanes), handled=self.handled)
         self._last_batch_time = now
-        self._last_batch_step = clock.step
+        self._last_batch_step = step
         self.batch_ready.emit(batch)

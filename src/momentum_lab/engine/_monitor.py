@@ -5,13 +5,11 @@ No Qt here: the GUI draws from these, the worker thread fills batches for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ._io import HISTORY_COLUMNS
 
-__all__ = ["DeltaRing", "HistoryLog", "SettingChange"]
+__all__ = ["DeltaRing", "HistoryLog"]
 
 
 class DeltaRing:
@@ -126,35 +124,3 @@ class HistoryLog:
 
     def column(self, name: str) -> np.ndarray:
         return self._rows[: self._n, HISTORY_COLUMNS.index(name)]
-
-
-@dataclass(frozen=True)
-class SettingChange:
-    """A live change of a setting, to be marked on the curves.
-
-    Attributes
-    ----------
-    step : int
-        The change applies from the update after this many steps.
-    epoch : float
-        Where that is on an epoch axis (epochs completed + fraction of the next).
-    name : str
-        ``"lr"`` or ``"momentum"``.
-    old, new : float
-    run : str
-        Which run of a comparison changed ("B"); empty for a run on its own.
-    planned : bool
-        Made by the run's plan (a lesson's or an opened scenario's timed change), not by hand.
-    """
-
-    step: int
-    epoch: float
-    name: str
-    old: float
-    new: float
-    run: str = ""
-    planned: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"{self.run + ': ' if self.run else ''}{self.name} {self.old:g} → {self.new:g}"
