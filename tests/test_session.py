@@ -361,14 +361,16 @@ def test_stop_at_zero(data):
     assert result.steps == 0 and len(result.history) == 1 and result.deltas["ih_deltas"].shape[0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: with deltas='all' the delta buffer is sized for the "
-                   "stop_at given when the session was made; raising session.stop_at later makes advance() "
-                   "fail inside Trainer.run with 'deltas buffer must have shape (>= n, ...)'")
-def test_raising_stop_at_with_all_deltas(data):
-    session = Session(BASE, dataset=data, stop_at=120, deltas="all")
-    session.advance(120)
+def test_raising_stop_at_beyond_the_all_deltas_buffer_is_refused(data):
+    """With deltas="all" the buffer is made for the stop given: a later stop cannot go beyond it."""
+    session = Session(BASE, dataset=data, stop_at=240, deltas="all")
+    session.stop_at = 120
+    session.advance(1000)
+    assert session.step == 120
+    with pytest.raises(ValueError, match="stop_at"):
+        session.stop_at = 241
     session.stop_at = 240
-    session.advance(120)
+    session.advance(1000)
     ref = Reference(data, BASE, 240, deltas=True).run(240)
     assert same(session.lanes[0]._deltas[:240], ref.deltas)
 
@@ -605,9 +607,6 @@ def test_hand_change_lane_beyond_the_runs_raises(data):
     assert session.lanes[0].trainer.lr == 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Session.change does not check its lane: lane=-1 "
-                   "indexes the lanes tuple from the end and silently changes the last run (here B), "
-                   "where checked_changes refuses lane -1 with an InputError")
 def test_hand_change_negative_lane_is_refused(data):
     session = Session(TWO, dataset=data)
     with pytest.raises(InputError):
@@ -615,9 +614,6 @@ def test_hand_change_negative_lane_is_refused(data):
     assert session.lanes[1].trainer.lr == 0.02
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Session.change with a lane beyond the runs raises a "
-                   "bare IndexError ('tuple index out of range'), not an InputError naming the run "
-                   "as checked_changes does")
 def test_hand_change_lane_beyond_is_an_input_error(data):
     session = Session(BASE, dataset=data)
     with pytest.raises(InputError):
@@ -691,13 +687,10 @@ def test_chunk_sizer():
     assert ChunkSizer(0.1, first=0).items == 1
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a planned change for a lane that has already diverged is "
-                   "still applied, and recorded in lane.applied (so new_changes() and results() options) at "
-                   "the lane's divergence step (43) instead of its planned step (100)")
-def test_planned_change_for_a_diverged_lane_keeps_its_step(data):
+def test_a_planned_change_for_a_diverged_lane_lapses(data):
     config = RunConfig("iris", lr=0.05, momentum=0.9, compare=(LaneSettings("lookback", 1e4, 0.5),))
     session = Session(config, dataset=data, changes=[Change(100, "lr", 0.1, lane=1)], stop_at=200)
     session.advance(200)
     b = session.lanes[1]
     assert b.trainer.divergence is not None and b.trainer.divergence.step < 100
-    assert all(c.step == 100 for c in b.applied)
+    assert b.applied == [] and b.new_changes() == []  # (not recorded at the divergence step)

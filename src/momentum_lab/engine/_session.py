@@ -279,9 +279,10 @@ class Session:
                 raise InputError(f"steps=: more than {MAX_STEPS:.0e} updates; ask for fewer")
         if not (deltas is None or deltas == "all" or (isinstance(deltas, int) and deltas >= 0)):
             raise ValueError(f"deltas must be None, 'all' or a number of steps, got {deltas!r}")
-        self.stop_at = stop_at
         self._deltas = deltas
+        self._stop_at = stop_at
         self._keep_history = bool(history)
+        self._buffer_steps = stop_at or 0
         self._trainers = [Trainer(self.dataset, self.config.lane(i)) for i in range(n_lanes)]
         n_params = self._trainers[0].layout.n_params
         if deltas == "all":
@@ -301,6 +302,21 @@ class Session:
         self._begin()
 
     # -- the runs ------------------------------------------------------------------------------
+
+    @property
+    def stop_at(self) -> int | None:
+        """The step training stops at (None: none); may be changed between two ``advance`` calls,
+        but with ``deltas="all"`` not beyond the one the session was made with (its buffer)."""
+        return self._stop_at
+
+    @stop_at.setter
+    def stop_at(self, step: int | None) -> None:
+        if step is not None:
+            step = check_count(step, "stop_at", minimum=0)
+            if self._deltas == "all" and step > self._buffer_steps:
+                raise ValueError(f"stop_at: the deltas of every step are recorded into a buffer of "
+                                 f"{self._buffer_steps} steps; a later stop needs a new session")
+        self._stop_at = step
 
     def _begin(self) -> None:
         self.lanes = tuple(Lane(i, t, self._deltas, self.stop_at, self._keep_history)
@@ -356,13 +372,18 @@ class Session:
         A bad value raises InputError (nothing changes)."""
         if setting not in SETTINGS:
             raise InputError(f"setting: must be 'lr' or 'momentum', got {setting!r}")
+        n = len(self.lanes)
+        if isinstance(lane, bool) or not isinstance(lane, int) or not 0 <= lane < n:
+            raise InputError(f"lane: the run must be one of {', '.join(RUN_NAMES[:n])} (0 to {n - 1}), got {lane!r}")
         return self.lanes[lane].set(setting, value)
 
     def _apply_due(self) -> None:
         step = self.step
         while self._due and self._due[0].step <= step:
             change = self._due.pop(0)
-            self.lanes[change.lane].set(change.setting, change.value)
+            lane = self.lanes[change.lane]
+            if lane.live:  # a run that has diverged trains no more: its planned changes lapse
+                lane.set(change.setting, change.value)
 
     def advance(self, n_items: int) -> int:
         """Train each run still going on ``n_items`` more items (fewer at :attr:`stop_at`, or if
