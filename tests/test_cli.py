@@ -493,6 +493,44 @@ def test_sweep_with_arguments_but_no_out_is_one_line():
     assert result.err == "momentum-lab: error: sweep: the following arguments are required: --out\n"
 
 
+@pytest.mark.parametrize("argv", [["train", "a\nb"], ["train", "a\x1b[2Jb"], ["train", "--lr", "1\n2"],
+                                  ["train", "--rule", "look\nback"]])
+def test_usage_errors_are_one_line_and_escaped_like_input_errors(argv):
+    result = run(*argv)
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and result.err.startswith("momentum-lab: error: train: "), result.err
+    assert "\x1b" not in result.err and "\r" not in result.err
+
+
+def test_the_training_flags_are_runconfigs_fields_with_their_defaults(capsys):
+    from dataclasses import fields
+
+    from momentum_lab.cli import _parser
+    from momentum_lab.engine._config import options_of
+
+    args = _parser().parse_args(["train"])
+    assert {name: getattr(args, name) for name in options_of()} == \
+        {f.name: f.default for f in fields(ml.RunConfig) if f.name != "compare"}
+    assert run("train", "--help").code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for name, option in options_of().items():
+        assert "--" + name.replace("_", "-") in text
+        assert " ".join(option.help.split()[:3]) in text, name
+    for fragment in ("(default iris)", "(default 0.2)", "(default per data set)", "(default 3)",
+                     "(default 0.01)", "(default none)", "(default 1e+06)", "(default on)", "(default lookback)",
+                     "{zscore,none}", "{uniform,glorot}", "[--shuffle | --no-shuffle]"):
+        assert fragment in text, fragment
+    assert "arrays" not in text and "Dataset" not in text  # (the API's data sources only)
+
+
+def test_a_note_for_an_unused_option_given_even_at_its_default_value(tmp_path):
+    result = run("train", "--epochs", "1", "--classes", "3", "--init", "glorot", "--init-scale=0.01", "-q")
+    assert result.code == 0
+    assert "note: --classes applies to 'blobs' only; ignored for 'iris'" in result.err
+    assert "note: --init-scale applies to --init uniform only; ignored" in result.err
+    assert "note" not in run("train", "--epochs", "1", "--init", "glorot", "-q").err
+
+
 # --------------------------------------------------------------------------------------------
 # 6. Atomic writes
 # --------------------------------------------------------------------------------------------

@@ -10,42 +10,39 @@ Exit status: 0 done, 2 bad input, 3 the run diverged, 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import math
 import os
 import signal
 import sys
 import time
+import typing
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 import numpy as np
 
 from .engine import (
-    ACTIVATIONS,
-    DATASET_NAMES,
-    DEFAULT_WEIGHT_LIMIT,
     GENERATED,
-    INITS,
-    LOSSES,
-    RULE_TITLES,
     RULES,
     SWEEP_COLUMNS,
     InputError,
+    LaneSettings,
+    RunConfig,
     TrainResult,
     train,
 )
 from . import _startup
 from .engine._atomic import Outputs, signals_held
+from .engine._config import options_of
 from .engine._errors import flag_spelling
-from .engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
+from .engine._options import check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEMO_PNG = "momentum-lab-curves.png"
-# Options whose absence (None) means "the API's default".
-_DEFAULTED = ("samples", "noise", "classes", "init_scale")
 
 
 class _UsageError(Exception):
@@ -62,12 +59,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         command = self.prog.removeprefix("momentum-lab").strip()
-        raise _UsageError(f"momentum-lab: error: {command + ': ' if command else ''}{message}")
+        # One line, escaped as an InputError's message is: an argument may hold a newline or an
+        # escape sequence.
+        raise _UsageError(str(InputError(f"momentum-lab: error: {command + ': ' if command else ''}{message}")))
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
         """As argparse's, but unrecognized arguments are reported by the command that was parsed,
         with the nearest of its options for each mistyped one."""
-        ns, extras = self.parse_known_args(args, namespace)
+        argv = list(sys.argv[1:] if args is None else args)
+        ns, extras = self.parse_known_args(argv, namespace)
+        # The options given (not only those whose value differs from the default).
+        ns.given = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
         if extras:
             parser = self
             commands = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
@@ -98,63 +100,86 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(action, f"{exc.message}; did you mean {close[0]}?") from None
 
 
-def _span(name: str) -> str:
-    """An option's valid values, from the one table of ranges, for its help text."""
-    return RANGES[name].describe().removeprefix("a whole number ").removeprefix("a number ")
+# What the API's help says of data sources the command line cannot give (a Dataset, arrays).
+_API_ONLY_SOURCES = (", a Dataset, or (X, y) arrays", "")
+
+
+def _flag_type(name: str):
+    """The argparse type of RunConfig field ``name``: its default's type, else its annotation's
+    (``int | None`` is int); str for anything else (a data set's name or path, a weights path)."""
+    default = RunConfig.__dataclass_fields__[name].default
+    if default is not None:
+        return type(default)
+    hint = typing.get_type_hints(RunConfig)[name]
+    kinds = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+    return kinds[0] if kinds[0] in (int, float) else str
+
+
+def _default_text(name: str, option) -> str:
+    """The default as the help says it: the Option's text, else the field's default."""
+    if option.default_text is not None:
+        return option.default_text
+    default = RunConfig.__dataclass_fields__[name].default
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def _add_run_option(group: argparse._ArgumentGroup, name: str, option) -> None:
+    """RunConfig field ``name`` as a flag: its help, metavar, choices and default from the field."""
+    kind = _flag_type(name)
+    text = option.help
+    if name == "dataset":  # (a Dataset and arrays are the API's; a file or a name is all a flag gives)
+        text = text.replace(*_API_ONLY_SOURCES).replace("), a CSV file", ") or a CSV file")
+    text = f"{text} (default {_default_text(name, option)})".replace("%", "%%")  # (argparse formats it)
+    more: dict = {"help": text,
+                  "default": RunConfig.__dataclass_fields__[name].default}
+    if kind is bool:
+        more["action"] = argparse.BooleanOptionalAction
+    else:
+        if kind is not str:
+            more["type"] = kind
+        if option.metavar is not None:
+            more["metavar"] = option.metavar
+        if option.choices is not None:
+            more["choices"] = option.choices
+    group.add_argument(_flag(name), **more)
 
 
 def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
-    data = p.add_argument_group("data")
-    data.add_argument("--dataset", default="iris", metavar="NAME|PATH",
-                      help=f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file "
-                           "(header row; numeric columns; the class label last). Default: iris")
-    data.add_argument("--normalize", default="zscore", choices=("zscore", "none"),
-                      help="scale each input by the training split's mean and std (default zscore)")
-    data.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
-                      help="share of each class held out for testing, in [0, 1) (default 0.2)")
-    data.add_argument("--data-seed", type=int, default=0, metavar="N",
-                      help=f"seeds the generated sets and the train/test split, {_span('data_seed')} (default 0)")
-    data.add_argument("--samples", type=int, default=None, metavar="N", help=f"generated sets: items, {_span('samples')}")
-    data.add_argument("--noise", type=float, default=None, metavar="SD", help=f"generated sets: noise, {_span('noise')}")
-    data.add_argument("--classes", type=int, default=None, metavar="K", help=f"blobs: classes, {_span('classes')} (default 3)")
-
-    net = p.add_argument_group("network")
-    net.add_argument("--hidden", type=int, default=7, metavar="N", help=f"hidden units, {_span('hidden')} (default 7)")
-    net.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="hidden activation (default tanh)")
-    net.add_argument("--loss", default="cross-entropy", choices=LOSSES, help="loss per item (default cross-entropy)")
-    net.add_argument("--init", default="uniform", choices=INITS,
-                     help="initial weights: uniform ±scale (the article's way) or glorot (default uniform)")
-    net.add_argument("--init-scale", type=float, default=None, metavar="R",
-                     help=f"uniform init: weights from U(-R, R), R {_span('init_scale')} (default 0.01)")
-    net.add_argument("--init-weights", default=None, metavar="PATH", help="start from weights in an .npz file")
-
-    tr = p.add_argument_group("training")
-    tr.add_argument("--rule", default="lookback", choices=RULES,
-                    help="; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()) + " (default lookback)")
-    if sweep:
-        tr.add_argument("--lr", default="0.001:1:10", metavar="MIN:MAX:N",
-                        help="learning rates: N log-spaced from MIN to MAX (default 0.001:1:10)")
-        tr.add_argument("--momentum", default="0:0.9:10", metavar="MIN:MAX:N",
-                        help="momentum factors: N evenly spaced from MIN to MAX (default 0:0.9:10)")
-        tr.add_argument("--target-loss", type=float, default=None, metavar="X",
-                        help="report the first epoch whose train loss is at most X")
-    else:
-        tr.add_argument("--lr", type=float, default=0.01, help=f"learning rate, {_span('lr')} (default 0.01)")
-        tr.add_argument("--momentum", type=float, default=0.5, help="momentum factor in [0, 1) (default 0.5)")
-    if gui:
-        tr.add_argument("--epochs", type=int, default=None, metavar="N",
-                        help="stop after N epochs (default: no limit; 100 with --screenshot)")
-    elif sweep:
-        tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
-    else:
-        tr.add_argument("--epochs", type=int, default=None, metavar="N",
-                        help="epochs (default 100; with --scenario: where the scenario was saved)")
-    tr.add_argument("--seed", type=int, default=0, metavar="N",
-                    help=f"seeds the initial weights and the item order, {_span('seed')} (default 0)")
-    tr.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=True,
-                    help="visit the items in a new seeded order every epoch (default on)")
-    tr.add_argument("--weight-limit", type=float, default=DEFAULT_WEIGHT_LIMIT, metavar="X",
-                    help=f"a weight beyond ±X counts as divergence (default {DEFAULT_WEIGHT_LIMIT:g})")
+    """The training options, generated from RunConfig's fields (each group in the fields' order,
+    the training group's rule, lr and momentum first: what a compared run sets), then the
+    command's own options."""
+    groups = {name: p.add_argument_group(name) for name in ("data", "network", "training")}
+    lane_settings = [f.name for f in dataclasses.fields(LaneSettings)]  # rule, lr, momentum
+    options = options_of()
+    names = list(options)
+    order = sorted(names, key=lambda n: (list(groups).index(options[n].group), n not in lane_settings,
+                                         names.index(n)))
+    for name in order:
+        option = options[name]
+        tr = groups[option.group]
+        if sweep and name in ("lr", "momentum"):
+            if name == "lr":
+                tr.add_argument("--lr", default="0.001:1:10", metavar="MIN:MAX:N",
+                                help="learning rates: N log-spaced from MIN to MAX (default 0.001:1:10)")
+            else:
+                tr.add_argument("--momentum", default="0:0.9:10", metavar="MIN:MAX:N",
+                                help="momentum factors: N evenly spaced from MIN to MAX (default 0:0.9:10)")
+                tr.add_argument("--target-loss", type=float, default=None, metavar="X",
+                                help="report the first epoch whose train loss is at most X")
+        else:
+            _add_run_option(tr, name, option)
+        if name == lane_settings[-1]:  # after the settings: how long
+            if gui:
+                tr.add_argument("--epochs", type=int, default=None, metavar="N",
+                                help="stop after N epochs (default: no limit; 100 with --screenshot)")
+            elif sweep:
+                tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
+            else:
+                tr.add_argument("--epochs", type=int, default=None, metavar="N",
+                                help="epochs (default 100; with --scenario: where the scenario was saved)")
+    tr = groups["training"]
 
     if gui:
         return
@@ -380,21 +405,32 @@ def _after_notes(notes: list[str], err: TextIO, progress):
 
 
 def _ignored_options(args: argparse.Namespace) -> list[str]:
-    """Options given that the run will not use (said, not refused); their values are checked all
-    the same, so that a wrong value is never accepted silently."""
+    """Options given (typed, whatever their value) that the run will not use: said, not refused;
+    their values are checked all the same, so that a wrong value is never accepted silently."""
+    given = args.given
     for name in ("samples", "noise", "classes", "init_scale"):
-        if getattr(args, name) is not None:
-            check_in_range(name, getattr(args, name), "--" + name.replace("_", "-"))
+        if _flag(name) in given:
+            check_in_range(name, getattr(args, name), _flag(name))
     notes = []
     generated = args.dataset in GENERATED
-    for option, value in (("--samples", args.samples), ("--noise", args.noise)):
-        if value is not None and not generated:
+    for option in ("--samples", "--noise"):
+        if option in given and not generated:
             notes.append(f"{option} applies to the generated data sets only; ignored for '{args.dataset}'")
-    if args.classes is not None and args.dataset != "blobs":
+    if "--classes" in given and args.dataset != "blobs":
         notes.append(f"--classes applies to 'blobs' only; ignored for '{args.dataset}'")
-    if args.init_scale is not None and (args.init != "uniform" or args.init_weights is not None):
+    if "--init-scale" in given and (args.init != "uniform" or args.init_weights is not None):
         notes.append("--init-scale applies to --init uniform only; ignored")
     return notes
+
+
+def _flag(name: str) -> str:
+    """A RunConfig field's flag: ``test_fraction`` is ``--test-fraction``."""
+    return "--" + name.replace("_", "-")
+
+
+def _config(args: argparse.Namespace, **fields) -> RunConfig:
+    """The RunConfig of the options parsed (their defaults are RunConfig's), with ``fields`` set."""
+    return RunConfig(**{name: getattr(args, name) for name in options_of() if name not in fields}, **fields)
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -404,15 +440,14 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _run_scenario(args, out, err)
     if args.epochs is None:
         args.epochs = 100
-    skip = ("command", "given", "plot", "quiet", "scenario", "history", "deltas", "save_weights")
-    # Options left out on the command line take the API's defaults.
-    options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
     _check_outputs(args, **input_paths(args.dataset, args.init_weights))
     notes = _ignored_options(args)
+    config = _config(args)
     progress = _Progress(err, args.quiet)
     outputs = Outputs()
     try:
-        result = train(**options, record_deltas=args.deltas is not None, progress=_after_notes(notes, err, progress))
+        result = train(config, epochs=args.epochs, record_deltas=args.deltas is not None,
+                       progress=_after_notes(notes, err, progress))
         progress.end_line()
         print(_summary(result), file=out)
         _write_files(outputs, result, args, f"{result.dataset.name}: {args.rule} rule, lr {args.lr:g}, "
@@ -500,12 +535,12 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _check_suffix(args.png, "--png", (".png",))
         _import_qt()
     notes = _ignored_options(args)
-    skip = ("command", "given", "png", "quiet", "out")
-    options = {k: v for k, v in vars(args).items() if k not in skip and not (v is None and k in _DEFAULTED)}
+    config = _config(args, lr=RunConfig.lr, momentum=RunConfig.momentum)  # (the grid's, below)
     bar = _SweepProgress(err, args.quiet)
     outputs = Outputs()
     try:
-        result = sweep(**options, progress=_after_notes(notes, err, bar))
+        result = sweep(config, lr=args.lr, momentum=args.momentum, target_loss=args.target_loss,
+                       epochs=args.epochs, progress=_after_notes(notes, err, bar))
         bar.end_line()
         with outputs:
             result.to_csv(args.out, outputs, "--out")
@@ -593,14 +628,10 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _check_suffix(args.screenshot, "--screenshot", (".png",))
     notes = _ignored_options(args)
 
-    from .engine import RunConfig
-
-    fields = {k: v for k, v in vars(args).items() if k in RunConfig.__dataclass_fields__
-              and not (v is None and k in _DEFAULTED)}
-    fields["compare"] = tuple(_parse_compare(text, args.lr, args.momentum) for text in args.compare_runs)
-    if len(fields["compare"]) > 3:
-        raise InputError(f"--compare: at most 3 runs beside the main one, got {len(fields['compare'])}")
-    config = RunConfig(**fields)
+    compare = tuple(_parse_compare(text, args.lr, args.momentum) for text in args.compare_runs)
+    if len(compare) > 3:
+        raise InputError(f"--compare: at most 3 runs beside the main one, got {len(compare)}")
+    config = _config(args, compare=compare)
     lesson = scenario = None
     if args.lesson is not None and args.scenario is not None:
         raise InputError("--lesson and --scenario: open one or the other")
@@ -737,8 +768,6 @@ def _main(argv: list[str], out: TextIO, err: TextIO) -> int:
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    # The options given (not only those whose value differs from the default).
-    args.given = {token.split("=", 1)[0] for token in argv if token.startswith("--")}
     try:
         if args.command == "train":
             return _run_train(args, out, err)
