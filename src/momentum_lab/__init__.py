@@ -25,6 +25,7 @@ from .engine import (
     Divergence,
     History,
     InputError,
+    LaneSettings,
     Trainer,
     SweepResult,
     TrainResult,
@@ -34,6 +35,7 @@ from .engine import (
     load_dataset,
     load_scenario,
     replay,
+    scenario_script,
     sweep,
     train,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "Divergence",
     "History",
     "InputError",
+    "LaneSettings",
     "RunConfig",
     "Scenario",
     "Session",
@@ -58,6 +61,7 @@ __all__ = [
     "load_dataset",
     "load_scenario",
     "replay",
+    "scenario_script",
     "sweep",
     "train",
 ]

@@ -198,6 +198,9 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
     out.add_argument("--deltas", default=None, metavar="PATH",
                      help="write every step's deltas (.npz: ih_deltas, h_bias_deltas, ho_deltas, o_bias_deltas)")
     out.add_argument("--plot", default=None, metavar="PNG|SVG", help="write the error curves as a PNG (or SVG)")
+    out.add_argument("--script", default=None, metavar="PY",
+                     help="with --scenario: also write a Python script (.py) that trains the same runs with "
+                          "the Python API (python PY HISTORY.csv writes run A's history)")
     out.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
@@ -346,12 +349,18 @@ def _check_plot_target(path: str) -> None:
                              "later versions); write a .png")
 
 
-def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_title: str) -> None:
-    """Write every file asked for through ``outputs`` (an Outputs), all or none."""
+def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_title: str,
+                 script: str | None = None) -> None:
+    """Write every file asked for through ``outputs`` (an Outputs), all or none; ``script``: the
+    text of --script's file."""
     from .engine._api import stage_outputs
+    from .engine._atomic import staged
 
     with outputs:
         stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
+        if script is not None:
+            with staged(args.script, "w", outputs, "--script") as handle:
+                handle.write(script)
         if args.plot is not None:
             from ._qt.report import write_curves_png  # Qt only when a picture is wanted
 
@@ -379,7 +388,12 @@ def _check_outputs(args: argparse.Namespace, **inputs) -> None:
     from .engine._atomic import check_outputs
 
     check_outputs({"--save-weights": args.save_weights, "--history": args.history, "--deltas": args.deltas,
-                   "--plot": args.plot}, inputs)
+                   "--plot": args.plot, "--script": args.script}, inputs)
+    if args.script is not None:
+        suffix = os.path.splitext(args.script)[1]
+        if suffix != ".py":
+            raise InputError(f"--script: '{args.script}': a Python script is written as .py, not "
+                             f"{suffix or 'no suffix'!r}")
     if args.plot is not None:
         _check_plot_target(args.plot)
 
@@ -438,6 +452,8 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.scenario is not None:
         return _run_scenario(args, out, err)
+    if args.script is not None:
+        raise InputError("--script: goes with --scenario (it writes a scenario's runs as a Python script)")
     if args.epochs is None:
         args.epochs = 100
     _check_outputs(args, **input_paths(args.dataset, args.init_weights))
@@ -464,7 +480,8 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # Options that say what to write or how to report: they go with --scenario; the rest come from the file.
-_OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "deltas", "plot", "quiet")
+_OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "deltas", "plot", "script",
+                   "quiet")
 
 
 def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -480,6 +497,15 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     scenario = load_scenario(args.scenario)
     c = scenario.config
     _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
+    script = None
+    if args.script is not None:
+        from dataclasses import replace
+
+        from .engine import scenario_script
+
+        # (--epochs replaces where the scenario stops: the script's runs stop there too)
+        replayed = scenario if args.epochs is None else replace(scenario, steps=None, epochs=args.epochs)
+        script = scenario_script(replayed, os.path.abspath(args.scenario))
     progress = _Progress(err, args.quiet)
     outputs = Outputs()
     try:
@@ -490,7 +516,8 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError(f"{args.scenario}: {exc}") from None
         progress.end_line()
         main = results[0]
-        _write_files(outputs, main, args, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)")
+        _write_files(outputs, main, args, f"{main.dataset.name}: scenario {args.scenario}, run A ({c.rule} rule)",
+                     script)
     except KeyboardInterrupt:
         return _interrupted(progress, err, outputs)
     changes = len(scenario.changes)
@@ -504,6 +531,8 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"(It was saved mid-epoch, at step {result.steps:,}: the figures above are those of the "
                   "last completed epoch.)", file=out)
     _wrote(args, main, out, " of run A")
+    if args.script is not None:
+        print(f"Wrote the script to {args.script} (python {args.script} HISTORY.csv trains the same runs)", file=out)
     if main.diverged:
         print(f"momentum-lab: run A {main.divergence}", file=err)
         return EXIT_DIVERGED

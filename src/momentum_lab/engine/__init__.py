@@ -16,6 +16,7 @@ from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
 from ._results import History, TrainResult
 from ._scenario import Scenario, load_scenario
+from ._script import scenario_script
 from ._session import Change, Session
 from ._sweep import SWEEP_COLUMNS, SweepResult, sweep
 from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, StepReport, Trainer
@@ -60,6 +61,7 @@ __all__ = [
     "read_csv",
     "save_deltas",
     "save_weights",
+    "scenario_script",
     "stability_bound",
     "sweep",
     "train",
