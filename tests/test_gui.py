@@ -609,9 +609,12 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
                      target_loss=0.1)
     np.testing.assert_array_equal(result.final_train_loss, expected.final_train_loss)
     assert panel.run_button.text() == "Run sweep" and "classical" in panel.caption.text()
-    # Click the cell at lr 0.1, momentum 0.6: the main run loads it and replays the sweep's 12 epochs.
-    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
-        click_cell(qtbot, panel, 1, 2)
+    # Click the cell at lr 0.1, momentum 0.6: the main run loads it and replays the sweep's 12 epochs,
+    # then pauses there.
+    run_id = c.run_id
+    click_cell(qtbot, panel, 1, 2)
+    qtbot.waitUntil(lambda: c.run_id != run_id and c.state == "paused" and c.latest.step == 12 * c.dataset.n_train,
+                    timeout=TIMEOUT)
     assert (c.config.lr, c.config.momentum, c.config.rule) == (pytest.approx(0.1), pytest.approx(0.6), "classical")
     assert c.config.lr == result.lrs[1] and c.config.momentum == result.momenta[2]
     assert w.panel.lr.value() == c.config.lr and c.latest.epoch == 12
@@ -621,11 +624,13 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
     qtbot.waitUntil(lambda: c.latest.epoch > 12, timeout=TIMEOUT)
     c.pause()
     qtbot.waitUntil(lambda: c.state == "paused", timeout=TIMEOUT)
-    # Two clicks in a row: the second cell is replayed, and an epoch limit set before comes back after.
+    # Two clicks in a row: the second cell is replayed; an epoch limit set before stays.
     c.set_max_epochs(30)
-    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
-        click_cell(qtbot, panel, 1, 0)
-        click_cell(qtbot, panel, 2, 3)
+    run_id = c.run_id
+    click_cell(qtbot, panel, 1, 0)
+    click_cell(qtbot, panel, 2, 3)
+    qtbot.waitUntil(lambda: c.run_id != run_id and not c.busy and c.state == "paused"
+                    and c.latest.step == 12 * c.dataset.n_train, timeout=TIMEOUT)
     assert (c.config.lr, c.config.momentum) == (result.lrs[2], result.momenta[3]) and c.latest.epoch == 12
     assert c.max_epochs == 30
     # A cell whose run is replaced by another change before it is ready: that run is not replayed.

@@ -198,7 +198,7 @@ def test_a_failure_while_the_window_is_built_stops_the_thread_before_it_propagat
 
 def test_a_controller_that_fails_to_launch_never_starts_its_thread(qtbot, monkeypatch):
     started = []
-    monkeypatch.setattr(RunController, "_launch", lambda self, *a, **k: (started.append(self.thread),
+    monkeypatch.setattr(RunController, "_send", lambda self, *a, **k: (started.append(self.thread),
                                                                         1 / 0))
     with pytest.raises(ZeroDivisionError):
         RunController(RunConfig())

@@ -2,9 +2,18 @@
 
 It owns the worker's thread, sends commands to the worker through queued
 signals, and keeps what the views draw in bounded buffers (the history, the
-latest deltas, the marks of live setting changes). Views take it in their
+latest deltas, the marks of setting changes). Views take it in their
 ``__init__``, read its buffers and call its methods; they hold no training
 state of their own.
+
+One owner per fact:
+
+- the worker's latest report (:attr:`RunController.latest`) is the truth about the run on
+  show: its step, each run's learning rate and momentum in force, its divergence;
+- the controller keeps the run on show's start (``_run``), the one new run asked for and not
+  on show yet (``_request``: its data being read, or the worker building it), and the live
+  settings asked for and not yet confirmed by a report (``_asked``);
+- :meth:`RunController.shown_config` decides from those three what the panel shows.
 """
 
 from __future__ import annotations
@@ -13,27 +22,28 @@ import math
 import os
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from ..engine import DATASET_NAMES, RULE_SHORT, RULES, Dataset, InputError, Layout, load_dataset
+from ..engine import (DATASET_NAMES, MAX_RUNS, RULE_SHORT, RULES, RUN_NAMES, Change, Dataset, InputError, LaneSettings,
+                      Layout, RunConfig, load_dataset)
 from ..engine._errors import LoadCancelled
 from ..engine._monitor import DeltaRing, HistoryLog
 from ..engine._network import activation_code
-from ..engine._options import RANGES, check_in_range, check_learning_rate, check_momentum
-from ..engine import Change, LaneSettings, RunConfig
+from ..engine._options import RANGES
 from ..engine._scenario import Scenario, load_scenario_and_data
+from ..engine._session import SETTINGS
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
-from .worker import FLAT_OUT, MAX_LANES, Batch, LaneReport, Plan, TrainingWorker
+from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
 __all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
 
 #: The runs of a comparison are called A (the main run), B, C and D.
-LANE_NAMES = "ABCD"
+LANE_NAMES = RUN_NAMES
 
 # How many of the latest steps' deltas the GUI keeps and shows: 2,000, fewer for large
 # networks (each batch carries steps x parameters numbers, and the heatmap draws them all).
@@ -61,6 +71,35 @@ class LaneBuffers:
         self.latest: LaneReport | None = None
 
 
+@dataclass(frozen=True)
+class _Run:
+    """The run on show, as the worker built it."""
+
+    run_id: int
+    config: RunConfig  # its start: the settings it was built with (its changes are in the reports)
+    dataset: Dataset
+    plan: Plan
+    origin: str
+
+
+@dataclass(eq=False)
+class _Request:
+    """A new run asked for and not on show yet: its data being read (``job``), or being built
+    by the worker (``run_id``). ``config`` is None while a scenario file is read."""
+
+    config: RunConfig | None
+    reason: str
+    plan: Plan = field(default_factory=Plan)
+    origin: str = "options"
+    dataset: Dataset | None = None
+    job: LoadJob | None = None
+    run_id: int | None = None
+    # What to do with a read job's result, if not to take it as the data (a scenario file).
+    then: Callable[[Any], None] | None = None
+    # What to do just before the request goes to the worker (a scenario's epoch limit and speed).
+    on_send: Callable[[], None] | None = None
+
+
 class RunController(QObject):
     """Commands for the worker, and the buffers the views draw."""
 
@@ -75,14 +114,14 @@ class RunController(QObject):
     run_started = Signal(str)
     # Emitted when a request cannot be carried out (a one-line message).
     error = Signal(str)
-    # Emitted when a requested configuration failed and the one on show stays (views that
-    # show the configuration show it again).
+    # Emitted when a requested configuration failed or was cancelled and the one on show stays
+    # (views that show the configuration show it again).
     config_restored = Signal()
     # Emitted when a new configuration has been asked for (it is being prepared): views that
     # show the configuration show the one asked for.
     config_requested = Signal()
-    # Emitted when the run's plan (a lesson's or a scenario's timed change) has changed a live
-    # setting: views that show the settings show them again.
+    # Emitted when what shown_config() gives has changed without a request of the user's (a
+    # lesson's or a scenario's planned change has come): views that show the settings show them again.
     settings_changed = Signal()
     # Emitted while data are read in the background for a requested run: what is read ("big.csv"),
     # bytes read and the total (0, 0 when the reader does not say).
@@ -107,45 +146,36 @@ class RunController(QObject):
         """``dataset``: ``config``'s data, already loaded (else they are loaded here).
         ``origin``: where the configuration comes from (see :attr:`origin`)."""
         super().__init__(parent)
-        self.config = config or RunConfig()
-        self.dataset: Dataset = dataset if dataset is not None else load_dataset(
-            self.config.dataset, **self.config.dataset_options())
+        config = config or RunConfig()
+        if dataset is None:
+            dataset = dataset if isinstance(config.dataset, Dataset) else load_dataset(
+                config.dataset, **config.dataset_options())
+        # Until the worker's first batch, the run asked for stands as the run on show.
+        self._run = _Run(0, config, dataset, Plan(), origin)
+        self._request: _Request | None = None
+        # Live settings asked for, not yet confirmed by a report: (lane, setting) -> (request number, value).
+        self._asked: dict[tuple[int, str], tuple[int, float]] = {}
+        self._sent = 0  # live setting requests sent so far (the worker echoes the last one it handled)
         # One per run (the main run, then those compared with it); see the properties below.
-        self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
-        # Live setting changes of every run, for marking the curves.
+        self.lanes = [LaneBuffers(self.layout.n_params) for _ in config.lanes]
+        # Setting changes of every run, for marking the curves.
         self.marks: deque[Change] = deque(maxlen=MAX_MARKS)
         self.latest: Batch | None = None
-        # The run's planned changes (a lesson's or a scenario's), and the configuration it started
-        # with (self.config follows the live settings).
-        self.plan = Plan()
-        self.start_config = self.config
-        # Every live setting change of the run so far, in step order (for saving a scenario).
+        # Every setting change of the run so far, in step order (for saving a scenario).
         self.changes: list[Change] = []
         # A branch's original: the main run's history rows and a label, drawn for comparison.
         self.ghost: tuple[np.ndarray, str] | None = None
         self.state = "preparing"
-        # Live setting requests sent so far (the worker echoes the last one it handled).
-        self._requests = 0
         self.revision = 0
         self.speed = FLAT_OUT
         self.max_epochs = 0
-        self.max_epochs_set_by: int | None = None
-        self.run_id = 0
-        self._pending_reason = "started"
-        # A requested run not yet confirmed by the worker: (run id, config, dataset, reason, plan,
-        # origin). Until its first batch comes, the current run stays on show; if it fails, it stays.
-        self._pending: tuple | None = None
-        # Where the run on show comes from: "options" (the command line's, the remembered ones,
-        # or changed in the window), "lesson", "scenario" (a file, or a branch).
-        self.origin = origin
-        # Data being read in the background for a requested run: a _Loading, or None.
-        self._loading: _Loading | None = None
+        self._reason = "started"
         self._loads = LoadWatcher(self)
         self._loads.progress.connect(self.load_progress)
         self._loads.finished.connect(self._on_loaded)
         self._next_id = 0
         self._make_thread()
-        self._launch(self.config, self.dataset, "started", origin=origin)
+        self._send(_Request(config, "started", origin=origin, dataset=dataset))
         # Last: nothing may raise once the thread runs, or the controller dies with it running
         # (which aborts the process). The configure request above waits in its queue.
         self.thread.start()
@@ -173,8 +203,8 @@ class RunController(QObject):
 
     def shutdown(self) -> None:
         """Stop any reading and the worker, and wait for their threads: safe to call more than once."""
-        if self._loading is not None:
-            self._loading = None
+        if self._request is not None and self._request.job is not None:
+            self._request = None
             self._loads.drop(wait=JOIN_SECONDS)
         if not self.thread.isRunning():
             return
@@ -183,7 +213,55 @@ class RunController(QObject):
         self.thread.quit()
         self.thread.wait()
 
-    # -- the run ---------------------------------------------------------------------------------
+    # -- the run on show --------------------------------------------------------------------------
+
+    @property
+    def run_id(self) -> int:
+        return self._run.run_id
+
+    @property
+    def dataset(self) -> Dataset:
+        return self._run.dataset
+
+    @property
+    def plan(self) -> Plan:
+        """The run's planned changes (a lesson's or a scenario's)."""
+        return self._run.plan
+
+    @property
+    def origin(self) -> str:
+        """Where the run on show comes from: "options" (the command line's, the remembered ones, or
+        changed in the window), "lesson", "scenario" (a file, or a branch)."""
+        return self._run.origin
+
+    @property
+    def start_config(self) -> RunConfig:
+        """The run on show as it started (its changes since are in :attr:`changes`)."""
+        return self._run.config
+
+    @property
+    def config(self) -> RunConfig:
+        """The run on show with the learning rates and momenta now in force (the latest report's)."""
+        config = self._run.config
+        if self.latest is not None:
+            for index, report in enumerate(self.latest.lanes):
+                config = config.with_lane(index, lr=report.lr, momentum=report.momentum)
+        return config
+
+    def shown_config(self) -> RunConfig:
+        """What the panel shows: the new run asked for, if one is on its way; else the run on show
+        with the settings in force, or asked for and not yet in force."""
+        request = self._request
+        if request is not None and request.config is not None:
+            return request.config
+        config = self.config
+        for (lane, name), (_, value) in self._asked.items():
+            if lane < len(config.lanes):
+                config = config.with_lane(lane, **{name: value})
+        return config
+
+    #: (the name views and tests have read it by)
+    wanted_config = property(shown_config)
 
     @property
     def history(self) -> HistoryLog:
@@ -201,74 +279,96 @@ class RunController(QObject):
 
     def lane_title(self, index: int) -> str:
         """'B classical, lr 0.05, m 0.9' (the settings now in force; short, for legends)."""
-        report = self.lanes[index].latest
         settings = self.config.lanes[index]
-        lr, m = (report.lr, report.momentum) if report is not None else (settings.lr, settings.momentum)
         rule = RULE_SHORT[settings.rule].split(" (")[0]  # "look-back", "classical", "Nesterov"
-        return f"{LANE_NAMES[index]} {rule}, lr {lr:g}, m {m:g}"
+        return f"{LANE_NAMES[index]} {rule}, lr {settings.lr:g}, m {settings.momentum:g}"
 
     @property
     def layout(self) -> Layout:
         d = self.dataset
-        return Layout(d.n_inputs, self.config.hidden, d.n_classes)
-
-    def _launch(self, config: RunConfig, dataset: Dataset, reason: str, plan: Plan | None = None,
-                origin: str = "options") -> None:
-        self._next_id += 1
-        plan = plan or Plan()
-        self._pending = (self._next_id, config, dataset, reason, plan, origin)
-        n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
-        self._set_state("preparing")
-        self.config_requested.emit()
-        self._configure.emit(self._next_id, dataset, config, delta_window(n_params), plan)
-
-    def _clear(self, reason: str) -> None:
-        self.lanes = [LaneBuffers(self.layout.n_params) for _ in self.config.lanes]
-        self.marks.clear()
-        self.changes = []
-        self.latest = None
-        self._pending_reason = reason
-        self.revision += 1
-        self.changed.emit()
-
-    @property
-    def wanted_config(self) -> RunConfig:
-        """The configuration asked for last (its data still being read, or its run being prepared,
-        or the current one)."""
-        if self._loading is not None and self._loading.config is not None:
-            return self._loading.config
-        return self._pending[1] if self._pending else self.config
+        return Layout(d.n_inputs, self._run.config.hidden, d.n_classes)
 
     @property
     def busy(self) -> bool:
         """Whether a requested run is on its way (its data being read, or the worker building it)."""
-        return self._pending is not None or self._loading is not None
+        return self._request is not None
 
     @property
     def loading(self) -> str | None:
         """What is being read in the background for a requested run ("big.csv"), or None."""
-        return self._loading.job.what if self._loading is not None else None
+        request = self._request
+        return request.job.what if request is not None and request.job is not None else None
+
+    @property
+    def pending_run_id(self) -> int | None:
+        """The id the run being built by the worker will have (None when none is)."""
+        return self._request.run_id if self._request is not None else None
+
+    # -- asking for a new run ------------------------------------------------------------------------
+
+    def _ask(self, request: _Request) -> bool:
+        """Make ``request`` the one outstanding (it replaces any other): send it to the worker at once
+        when its data are those on show or of the request it replaces, else once they are read."""
+        old, config = self._request, request.config
+        if old is not None and old.config is not None and old.config.same_data(config):
+            request.dataset, request.job = old.dataset, old.job  # its data: read, or being read
+        elif self._run.config.same_data(config):
+            request.dataset = self._run.dataset
+        if old is not None and old.job is not None and old.job is not request.job:
+            self._loads.drop()
+        self._request = request
+        if request.dataset is not None:
+            self._send(request)
+        else:
+            if request.job is None:
+                request.job = LoadJob(_data_name(config.dataset), _data_reader(config))
+                self._loads.watch(request.job)
+            self.config_requested.emit()
+        return True
+
+    def _send(self, request: _Request) -> None:
+        """Ask the worker to build ``request``'s run (its data are read)."""
+        request.job = None
+        if request.on_send is not None:
+            request.on_send()
+        self._next_id += 1
+        request.run_id = self._next_id
+        self._request = request
+        dataset, config = request.dataset, request.config
+        n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
+        self._set_state("preparing")
+        self.config_requested.emit()
+        self._configure.emit(request.run_id, dataset, config, delta_window(n_params), request.plan)
+
+    def _new(self, reason: str, make: Callable[[], RunConfig], plan: Plan | None = None) -> bool:
+        """Ask for the run ``make()`` gives (a bad value: said by :attr:`error`, False)."""
+        try:
+            config = make()
+        except InputError as exc:
+            self.error.emit(str(exc))
+            return False
+        return self._ask(_Request(config, reason, plan or Plan()))
 
     def apply(self, **changes: Any) -> bool:
         """Start a new run with some fields of the configuration changed.
 
         A data set that cannot be loaded (a bad CSV file, say) is reported by
         :attr:`error` and the current run goes on untouched. Returns whether
-        the new run was started.
+        the new run was asked for.
         """
         if "lr" in changes or "momentum" in changes:
             raise ValueError("lr and momentum change live: use set_lr and set_momentum, or load()")
-        return self._apply(replace(self.wanted_config, **changes), changes)
+        what = ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
+        return self._new(f"new run: {what}", lambda: replace(self.shown_config(), **changes))
 
-    def load(self, config: RunConfig, reason: str) -> bool:
-        """Start a new run of ``config``, lr and momentum included (a sweep's cell); the
-        runs compared with the main one stay. ``reason`` is for the status bar."""
-        return self._apply(replace(config, compare=self.wanted_config.compare), {"compare": reason})
-
-    @property
-    def pending_run_id(self) -> int | None:
-        """The id the run being prepared will have (None when none is)."""
-        return self._pending[0] if self._pending else None
+    def load(self, config: RunConfig, reason: str, replay_epochs: int = 0) -> bool:
+        """Start a new run of ``config``, lr and momentum included (a sweep's cell); the runs compared
+        with the main one stay. With ``replay_epochs``, it is trained at once that many epochs, then
+        paused. ``reason`` is for the status bar."""
+        plan = Plan(run_to=replay_epochs * self.dataset.n_train) if replay_epochs else None
+        if plan is not None and not config.same_data(self._run.config):
+            plan = None  # (a sweep's cell is on the data on show)
+        return self._new(f"new run: {reason}", lambda: replace(config, compare=self.shown_config().compare), plan)
 
     def add_lane(self, settings: LaneSettings | None = None) -> bool:
         """Train one more run beside the others (a new start for all, so that they stay comparable).
@@ -276,122 +376,81 @@ class RunController(QObject):
         By default the next rule not yet shown at the main run's learning rate and momentum:
         the article's look-back rule is compared with classical momentum, then Nesterov.
         """
-        base = self.wanted_config
-        if len(base.lanes) >= MAX_LANES:
-            self.error.emit(f"at most {MAX_LANES} runs side by side")
+        base = self.shown_config()
+        if len(base.lanes) >= MAX_RUNS:
+            self.error.emit(f"at most {MAX_RUNS} runs side by side")
             return False
         if settings is None:
             used = {lane.rule for lane in base.lanes}
             rule = next((r for r in RULES if r not in used), base.rule)
             settings = LaneSettings(rule, base.lr, base.momentum)
-        return self._apply(replace(base, compare=(*base.compare, settings)),
-                           {"compare": f"{len(base.lanes) + 1} runs side by side"})
+        return self._new(f"new run: {len(base.lanes) + 1} runs side by side",
+                         lambda: replace(base, compare=(*base.compare, settings)))
 
     def remove_lane(self, index: int) -> bool:
         """Stop comparing run ``index`` (1 or more; the main run stays)."""
-        base = self.wanted_config
+        base = self.shown_config()
         if not 1 <= index < len(base.lanes):
             return False
         compare = base.compare[: index - 1] + base.compare[index:]
         what = f"{len(compare) + 1} runs side by side" if compare else "one run"
-        return self._apply(replace(base, compare=compare), {"compare": what})
+        return self._new(f"new run: {what}", lambda: replace(base, compare=compare))
 
     def set_lane_rule(self, index: int, rule: str) -> bool:
         """Run ``index``'s rule (a new start for all the runs)."""
-        base = self.wanted_config
+        base = self.shown_config()
         if base.lanes[index].rule == rule:
             return False
-        return self._apply(base.with_lane(index, rule=rule), {f"run {LANE_NAMES[index]} rule": rule})
+        return self._new(f"new run: run {LANE_NAMES[index]} rule {rule}", lambda: base.with_lane(index, rule=rule))
 
-    @staticmethod
-    def _same_data(a: RunConfig, b: RunConfig) -> bool:
-        if a.dataset_options() != b.dataset_options():
-            return False
-        if a.dataset is b.dataset:
-            return True
-        if isinstance(a.dataset, tuple) or isinstance(b.dataset, tuple):
-            return False  # arrays: the same only if they are the very same pair
-        return a.dataset == b.dataset
-
-    def _prepare(self, config: RunConfig, then: Callable[[RunConfig, Dataset], None]) -> bool:
-        """Call ``then(config, dataset)`` with ``config``'s data: at once when they are the data on
-        show or asked for, else once read in the background (another request meanwhile replaces
-        this one; one with the same data takes its place and waits for them). False, after
-        saying why, when ``config`` cannot be used."""
-        try:
-            _check_shown_fields(config)
-            activation_code(config.activation)
-        except InputError as exc:
-            self.error.emit(str(exc))
-            return False
-        loading = self._loading
-        if loading is not None and loading.config is not None and self._same_data(config, loading.config):
-            loading.config, loading.then = config, then
-            self.config_requested.emit()
-            return True
-        if loading is not None:
-            self._drop_load()
-        base = self._pending[1] if self._pending else self.config
-        if self._same_data(config, base):
-            then(config, self._pending[2] if self._pending else self.dataset)
-            return True
-        self._watch(_Loading(LoadJob(_data_name(config.dataset), _data_reader(config)), config, then))
-        self.config_requested.emit()
-        return True
-
-    def _watch(self, loading: "_Loading") -> None:
-        self._loading = loading
-        self._loads.watch(loading.job)
-
-    def _drop_load(self) -> None:
-        self._loading = None
-        self._loads.drop()
+    def new_seed(self) -> None:
+        seed = self.shown_config().seed
+        self.apply(seed=seed + 1 if seed + 1 in RANGES["seed"] else 0)
 
     def cancel_load(self) -> bool:
         """Stop reading data for a requested run (the run on show stays); False when none is read."""
-        if self._loading is None:
+        request = self._request
+        if request is None or request.job is None:
             return False
-        self._drop_load()
+        self._request = None
+        self._loads.drop()
         self.load_ended.emit()
         self.config_restored.emit()
         return True
 
     @Slot(object)
     def _on_loaded(self, job: LoadJob) -> None:
-        loading = self._loading
-        if loading is None or loading.job is not job:
+        request = self._request
+        if request is None or request.job is not job:
             return  # dropped meanwhile
-        self._loading = None
+        request.job = None
         self.load_ended.emit()
         error = job.error
-        if error is None:
-            self.ghost = None  # a branch's original on other data compares with nothing
-            loading.then(loading.config, job.result)
+        if error is not None:
+            self._request = None
+            if not isinstance(error, LoadCancelled):
+                self.error.emit(str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}")
+            self.config_restored.emit()
             return
-        if not isinstance(error, LoadCancelled):
-            self.error.emit(str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}")
-        self.config_restored.emit()
+        self.ghost = None  # a branch's original on other data compares with nothing
+        if request.then is not None:
+            request.then(job.result)
+        else:
+            request.dataset = job.result
+            self._send(request)
 
-    def _apply(self, config: RunConfig, changes: dict) -> bool:
-        what = ", ".join(v if k == "compare" else f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
-        return self._prepare(config, lambda cfg, dataset: self._launch(cfg, dataset, f"new run: {what}"))
+    # -- commands ---------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """The same run from the start: same seed, same initial weights, same order."""
-        if self._pending is not None:
+        """The same run from the start: same seed, same initial weights, same order (a run with
+        planned changes also from the settings it started with: it replays as planned)."""
+        if self._request is not None:
             return  # a new run is on its way; it starts from the start anyway
         self._next_id += 1
-        self.run_id = self._next_id
-        if self.plan.changes:  # the worker too goes back to the settings the run was built with
-            self.config = self.start_config
-        else:
-            self.start_config = self.config
+        start = self._run.config if self.plan.changes else self.shown_config()
+        self._run = replace(self._run, run_id=self._next_id, config=start)
         self._clear("reset: same seed, same initial weights")
         self._reset.emit(self.run_id)
-
-    def new_seed(self) -> None:
-        seed = self.wanted_config.seed
-        self.apply(seed=seed + 1 if seed + 1 in RANGES["seed"] else 0)
 
     def start(self) -> None:
         self._start.emit()
@@ -417,45 +476,39 @@ class RunController(QObject):
 
     def set_lr(self, value: float, lane: int = 0) -> None:
         """Run ``lane``'s learning rate (0: the main run), from the worker's next step on."""
-        self._set_live(lane, "lr", value, check_learning_rate, self._set_lr)
+        self._set_live(lane, "lr", value, self._set_lr)
 
     def set_momentum(self, value: float, lane: int = 0) -> None:
         """Run ``lane``'s momentum (0: the main run), from the worker's next step on."""
-        self._set_live(lane, "momentum", value, check_momentum, self._set_momentum)
+        self._set_live(lane, "momentum", value, self._set_momentum)
 
-    def _set_live(self, lane: int, name: str, value: float, check, request: Signal) -> None:
+    def _set_live(self, lane: int, name: str, value: float, signal: Signal) -> None:
         try:
-            value = check(value)
+            value = SETTINGS[name](value)
         except InputError as exc:
             self.error.emit(str(exc))
             return
-        # The change is for the run the panel shows: the one whose data are read, or the one being
-        # prepared if there is one (its runs may differ from those on show: lane 2 there may be
-        # another run here).
-        loading = self._loading
-        if loading is not None and loading.config is not None:
-            if lane < len(loading.config.lanes):
-                loading.config = loading.config.with_lane(lane, **{name: value})
-        elif self._pending is not None:
-            run_id, config, dataset, reason, plan, origin = self._pending
-            if lane < len(config.lanes):
-                self._pending = (run_id, config.with_lane(lane, **{name: value}), dataset, reason, plan, origin)
-                self._requests += 1
-                request.emit(value, lane, run_id, self._requests)
-        elif lane < len(self.config.lanes):
-            self.config = self.config.with_lane(lane, **{name: value})
-            self._requests += 1
-            request.emit(value, lane, self.run_id, self._requests)
+        # For the run the panel shows: the one asked for if there is one (its runs may differ from
+        # those on show: lane 2 there may be another run here), else the run on show.
+        request = self._request
+        if request is not None and request.config is not None:
+            if lane < len(request.config.lanes):
+                request.config = request.config.with_lane(lane, **{name: value})
+                if request.run_id is not None:  # the worker is building it: it starts with it
+                    self._sent += 1
+                    signal.emit(value, lane, request.run_id, self._sent)
+        elif lane < len(self.lanes):
+            self._sent += 1
+            self._asked[(lane, name)] = (self._sent, value)
+            signal.emit(value, lane, self.run_id, self._sent)
 
     def set_speed(self, items_per_second: float) -> None:
         self.speed = items_per_second
         self._set_speed.emit(float(items_per_second))
 
-    def set_max_epochs(self, epochs: int, by: int | None = None) -> None:
-        """Training stops ("finished") at this many epochs; 0 for no limit. ``by``: who set it
-        (a sweep cell's replay gives the limit back only if no one has set another since)."""
+    def set_max_epochs(self, epochs: int) -> None:
+        """Training stops ("finished") at this many epochs; 0 for no limit."""
         self.max_epochs = int(epochs)
-        self.max_epochs_set_by = by
         self._set_max_epochs.emit(int(epochs))
 
     # -- scenarios -------------------------------------------------------------------------------
@@ -470,50 +523,54 @@ class RunController(QObject):
         return Scenario(self.start_config, tuple(happened + to_come), steps=step, epochs=self.max_epochs or None,
                         speed=speed)
 
+    def _scenario_request(self, scenario: Scenario, reason: str, replay: bool, origin: str,
+                          request: _Request | None = None) -> _Request:
+        request = request or _Request(None, reason)
+        request.config, request.reason, request.origin = scenario.config, reason, origin
+        request.plan = Plan(scenario.changes, (scenario.steps or 0) if replay else 0)
+
+        def limits() -> None:
+            self.set_max_epochs(scenario.epochs or 0)
+            self.set_speed(scenario.speed if scenario.speed is not None else FLAT_OUT)
+
+        request.on_send = limits
+        return request
+
     def open_scenario(self, scenario: Scenario, reason: str, replay: bool = True, origin: str = "scenario") -> bool:
         """Start ``scenario``'s run: its configuration (runs side by side included), its changes at
         their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
         was saved at, then paused. ``reason`` is for the status bar; ``origin``: "lesson" for a
         lesson's run (see :attr:`origin`)."""
-        return self._prepare(scenario.config,
-                             lambda config, dataset: self._start_scenario(scenario, config, dataset, reason, replay,
-                                                                          origin))
+        self.ghost = None
+        return self._ask(self._scenario_request(scenario, reason, replay, origin))
 
     def open_scenario_file(self, path: str | os.PathLike[str], describe: Callable[[Scenario], str],
                            opened: Callable[[], None] | None = None) -> bool:
         """Read a scenario file and its data in the background, then open it, replayed to the step
         it was saved at (:meth:`open_scenario`); ``describe(scenario)`` gives the status bar's
         reason, ``opened()`` runs once it is on its way. A file that cannot be used: :attr:`error`."""
-        if self._loading is not None:
-            self._drop_load()
+        request = _Request(None, "")
 
-        def then(_config, result) -> None:
+        def then(result: tuple[Scenario, Dataset]) -> None:
             scenario, dataset = result
-            try:
-                _check_shown_fields(scenario.config)
-            except InputError as exc:
-                self.error.emit(str(exc))
-                self.config_restored.emit()
-                return
-            self._start_scenario(scenario, scenario.config, dataset, describe(scenario), True, "scenario")
+            self._scenario_request(scenario, describe(scenario), True, "scenario", request)
+            request.dataset = dataset
+            self._send(request)
             if opened is not None:
                 opened()
 
-        self._watch(_Loading(LoadJob(Path(path).name, _scenario_reader(os.fspath(path))), None, then))
+        request.then = then
+        if self._request is not None and self._request.job is not None:
+            self._loads.drop()
+        request.job = LoadJob(Path(path).name, _scenario_reader(os.fspath(path)))
+        self._request = request
+        self._loads.watch(request.job)
         return True
-
-    def _start_scenario(self, scenario: Scenario, config: RunConfig, dataset: Dataset, reason: str, replay: bool,
-                        origin: str) -> None:
-        self.ghost = None
-        self.set_max_epochs(scenario.epochs or 0)
-        self.set_speed(scenario.speed if scenario.speed is not None else FLAT_OUT)
-        run_to = (scenario.steps or 0) if replay else 0
-        self._launch(config, dataset, reason, Plan(scenario.changes, run_to), origin)
 
     def branch(self, epoch: int) -> bool:
         """Rewind the main run to the end of ``epoch`` (its changes up to there replayed) and pause
         there; the history so far stays on show as the original, for comparison."""
-        if self.latest is None or self._pending is not None:
+        if self.latest is None or self._request is not None:
             return False
         done = self.latest.step // self.dataset.n_train
         if not 0 <= epoch <= done:
@@ -536,6 +593,15 @@ class RunController(QObject):
 
     # -- results ---------------------------------------------------------------------------------
 
+    def _clear(self, reason: str) -> None:
+        self.lanes = [LaneBuffers(self.layout.n_params) for _ in self._run.config.lanes]
+        self.marks.clear()
+        self.changes = []
+        self.latest = None
+        self._reason = reason
+        self.revision += 1
+        self.changed.emit()
+
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
@@ -543,37 +609,34 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_batch(self, batch: Batch) -> None:
-        if self._pending is not None and batch.run_id == self._pending[0]:
-            # The worker has built the requested run: it replaces the one on show.
-            self.run_id, self.config, self.dataset, reason, self.plan, self.origin = self._pending
-            # What the worker built it with (a change sent while it compiled may have come after
-            # the build: the worker then records it as a change, at the step it took effect).
-            self.start_config = self.config
+        request = self._request
+        if request is not None and batch.run_id == request.run_id:
+            # The worker has built the requested run: it replaces the one on show, started with
+            # the settings the worker built it with (a change sent while it compiled may have
+            # come after the build: the worker then records it as a change at step 0).
+            start = request.config
             for index, report in enumerate(batch.lanes):
                 lr, momentum = report.start
-                self.start_config = self.start_config.with_lane(index, lr=lr, momentum=momentum)
-            self._pending = None
-            self._clear(reason)
+                start = start.with_lane(index, lr=lr, momentum=momentum)
+            self._run = _Run(request.run_id, start, request.dataset, request.plan, request.origin)
+            self._request = None
+            self._asked.clear()
+            self._clear(request.reason)
         if batch.run_id != self.run_id:
             return  # from a run that has since been replaced or reset
         if self.latest is None:
-            self.run_started.emit(self._pending_reason)
+            self.run_started.emit(self._reason)
+        shown = self.shown_config().lanes
         self.latest = batch
-        synced = False
-        for index, (lane, report) in enumerate(zip(self.lanes, batch.lanes)):
+        for lane, report in zip(self.lanes, batch.lanes):
             lane.latest = report
             lane.history.extend(report.rows)
             if report.deltas.shape[0]:
                 lane.deltas.push(report.deltas, report.delta_first_step)
             self.marks.extend(report.changes)
             self.changes.extend(report.changes)
-            settings = self.config.lanes[index]
-            if batch.handled == self._requests and (settings.lr, settings.momentum) != (report.lr, report.momentum):
-                # No request of ours is on its way: the worker's settings are the ones in force
-                # (a lesson's or a scenario's planned change has come).
-                self.config = self.config.with_lane(index, lr=report.lr, momentum=report.momentum)
-                synced = True
-        if synced:
+        self._asked = {key: asked for key, asked in self._asked.items() if asked[0] > batch.handled}
+        if self.shown_config().lanes != shown:
             self.settings_changed.emit()  # before the state: a screenshot taken then shows them
         self._set_state(batch.state)
         self.revision += 1
@@ -585,9 +648,10 @@ class RunController(QObject):
 
     @Slot(int, str)
     def _on_configure_failed(self, run_id: int, message: str) -> None:
-        if self._pending is None or self._pending[0] != run_id:
+        request = self._request
+        if request is None or request.run_id != run_id:
             return  # superseded by a newer request
-        self._pending = None
+        self._request = None
         # The worker restates the run on show with a batch; without one, there is nothing to run.
         self._set_state(self.latest.state if self.latest is not None else "paused")
         self.error.emit(message)
@@ -601,7 +665,7 @@ class RunController(QObject):
         params = self.latest.params
         xs = np.ascontiguousarray(x, dtype=np.float64)
         return forward_batch(params, ly.n_inputs, ly.n_hidden, ly.n_outputs,
-                             activation_code(self.config.activation), xs)
+                             activation_code(self._run.config.activation), xs)
 
 
 def _shown(value: Any) -> str:
@@ -612,18 +676,12 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-class _Loading:
-    """Data being read for a requested run: the job, the configuration it is for (None for a
-    scenario file, not read yet), and what to do with the result, ``then(config, result)``."""
-
-    def __init__(self, job: LoadJob, config: RunConfig | None, then: Callable[[Any, Any], None]) -> None:
-        self.job, self.config, self.then = job, config, then
-
-
 def _data_name(source: Any) -> str:
     """A data set as the status bar names it: its name, or its file's name."""
     if isinstance(source, tuple):
         return "arrays"
+    if isinstance(source, Dataset):
+        return source.name
     if isinstance(source, str) and source in DATASET_NAMES:
         return source
     return Path(os.fspath(source)).name or os.fspath(source)
@@ -646,14 +704,3 @@ def _scenario_reader(path: str) -> Callable:
         return load_scenario_and_data(path, cancel=cancel, progress=progress)  # its data read once
 
     return work
-
-
-def _check_shown_fields(config: RunConfig) -> None:
-    """The fields the panel's boxes show, checked against their ranges (a value outside would not
-    fit the box; the worker would refuse it anyway)."""
-    check_in_range("hidden", config.hidden)
-    check_in_range("seed", config.seed)
-    for i, lane in enumerate(config.lanes):
-        where = "" if i == 0 else f"run {LANE_NAMES[i]}: "
-        check_learning_rate(lane.lr, f"{where}lr=")
-        check_momentum(lane.momentum, f"{where}momentum=")

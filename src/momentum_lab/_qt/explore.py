@@ -251,19 +251,12 @@ class SweepPanel(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
 
-        # A cell being loaded: (the id its run will have, the epochs to replay).
-        self._replay: tuple[int, int] | None = None
-        # The epoch limit to restore once a replay has finished or another run has started.
-        self._restore_limit: int | None = None
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
         sweeps.progress.connect(self._on_progress)
         sweeps.finished.connect(self._on_finished)
         sweeps.stopped.connect(self._on_stopped)
-        controller.run_started.connect(self._on_run_started)
-        controller.config_restored.connect(self._on_config_restored)
-        controller.state_changed.connect(self._on_state)
 
     def request(self) -> SweepRequest:
         """The grid on show, for the main run's current configuration."""
@@ -351,38 +344,10 @@ class SweepPanel(QWidget):
         lr, m = float(result.lrs[i]), float(result.momenta[j])
         config = replace(request.config, lr=lr, momentum=m)
         if self.controller.load(config, f"sweep cell lr {lr:.3g}, momentum {m:.3g}, replayed to epoch "
-                                        f"{request.epochs}"):
-            self._replay = (self.controller.pending_run_id, request.epochs)
+                                        f"{request.epochs}", replay_epochs=request.epochs):
             self.marker.setData([i, i + 1, i + 1, i, i], [j, j, j + 1, j + 1, j])
             if self.marker.getViewBox() is None:
                 self.plot.addItem(self.marker)
-
-    def _end_replay(self) -> None:
-        """Give back the epoch limit the replay replaced (none, or gui --epochs'), unless
-        something else (a lesson, a scenario) has set one since."""
-        if self._restore_limit is not None and self.controller.max_epochs_set_by == id(self):
-            self.controller.set_max_epochs(self._restore_limit)
-        self._restore_limit = None
-
-    @Slot(str)
-    def _on_run_started(self, reason: str) -> None:
-        replay, self._replay = self._replay, None
-        self._end_replay()
-        if replay is not None and replay[0] == self.controller.run_id:
-            # The loaded cell's run is ready: train it to the sweep's length, then stop there.
-            self._restore_limit = self.controller.max_epochs
-            self.controller.set_max_epochs(replay[1], by=id(self))
-            self.controller.start()
-
-    @Slot()
-    def _on_config_restored(self) -> None:
-        self._replay = None  # the cell could not be loaded; the run on show stays
-
-    @Slot(str)
-    def _on_state(self, state: str) -> None:
-        if state == "finished":
-            # The replay reached the sweep's end; Start trains on from there.
-            self._end_replay()
 
 
 class StabilityMap(pg.PlotWidget):

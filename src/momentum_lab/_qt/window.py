@@ -620,7 +620,9 @@ class MainWindow(QMainWindow):
         if self._remembers_options():
             speed = self.controller.speed
             s.setValue("speed", "inf" if math.isinf(speed) else repr(float(speed)))
-            s.setValue("options", json.dumps(Scenario(self.controller.config).to_dict()))
+            c = self.controller
+            # What the panel shows (a learning rate just typed, not yet in force, included).
+            s.setValue("options", json.dumps(Scenario(c.config if c.busy else c.shown_config()).to_dict()))
         s.sync()
 
     # -- drawing -----------------------------------------------------------------------------
