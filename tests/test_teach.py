@@ -436,3 +436,33 @@ def test_the_export_menu_writes_the_runs_data_through_its_dialog(qtbot, open_win
     assert np.load(tmp_path / "weights.npz")["ih_weights"].shape == (4, 7)
     assert np.load(tmp_path / "deltas.npz")["step"][-1] == 240
     assert dialogs == []
+
+
+def test_the_export_menu_writes_the_run_as_a_script_that_trains_it_again(qtbot, open_window, dialogs, tmp_path,
+                                                                          monkeypatch):
+    """What a learner takes from the window into a notebook: the run, its hand change at its step."""
+    import subprocess
+    import sys
+
+    from PySide6.QtWidgets import QFileDialog
+
+    w = open_window(RunConfig(hidden=5, momentum=0.9))
+    c = w.controller
+    c.step_items(150)
+    qtbot.waitUntil(lambda: c.latest.step == 150, timeout=TIMEOUT)
+    c.set_lr(0.2)
+    qtbot.waitUntil(lambda: len(c.changes) == 1, timeout=TIMEOUT)
+    run_to_limit(qtbot, c, 3)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, name, filters:
+                        (str(tmp_path / name), filters))
+    (action,) = [a for a in w.export_menu.actions() if a.data() == "run.py"]
+    action.trigger()
+    script = (tmp_path / "run.py").read_text()
+    assert "ml.Change(150, 'lr', 0.2, 0)" in script.replace('"', "'") and "momentum_lab.engine" not in script
+    done = subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "h.csv")], cwd=tmp_path.parent,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = np.genfromtxt(tmp_path / "h.csv", delimiter=",", names=True)
+    np.testing.assert_array_equal(rows["train_loss"], c.history.column("train_loss"))  # the very same run
+    np.testing.assert_array_equal(rows["lr"], c.history.column("lr"))
+    assert dialogs == []

@@ -100,10 +100,6 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(action, f"{exc.message}; did you mean {close[0]}?") from None
 
 
-# What the API's help says of data sources the command line cannot give (a Dataset, arrays).
-_API_ONLY_SOURCES = (", a Dataset, or (X, y) arrays", "")
-
-
 def _flag_type(name: str):
     """The argparse type of RunConfig field ``name``: its default's type, else its annotation's
     (``int | None`` is int); str for anything else (a data set's name or path, a weights path)."""
@@ -128,10 +124,7 @@ def _default_text(name: str, option) -> str:
 def _add_run_option(group: argparse._ArgumentGroup, name: str, option) -> None:
     """RunConfig field ``name`` as a flag: its help, metavar, choices and default from the field."""
     kind = _flag_type(name)
-    text = option.help
-    if name == "dataset":  # (a Dataset and arrays are the API's; a file or a name is all a flag gives)
-        text = text.replace(*_API_ONLY_SOURCES).replace("), a CSV file", ") or a CSV file")
-    text = f"{text} (default {_default_text(name, option)})".replace("%", "%%")  # (argparse formats it)
+    text = f"{option.help} (default {_default_text(name, option)})".replace("%", "%%")  # (argparse formats it)
     more: dict = {"help": text,
                   "default": RunConfig.__dataclass_fields__[name].default}
     if kind is bool:

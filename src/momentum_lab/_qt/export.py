@@ -1,5 +1,5 @@
 """Taking results away: each plot as PNG or SVG, the history as CSV, weights and deltas as
-``.npz``; every file written atomically (a failed write leaves an earlier file as it was).
+``.npz``, the run as a Python script; every file written atomically (a failed write leaves an earlier file as it was).
 
 Used by the window's File ▸ Export menu and by ``momentum-lab gui --export DIR``.
 """
@@ -14,25 +14,16 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 
 from ..engine._api import input_paths
-from ..engine._atomic import Outputs, check_outputs, check_writable_target
+from ..engine._atomic import Outputs, check_outputs, check_writable_target, staged
 from ..engine._io import save_arrays, save_weights, write_history_csv
 from ..engine._network import PARAM_NAMES
-from .report import save_bytes, save_png
+from .report import save_bytes, save_png, svg_supported
 
 __all__ = ["DATA_EXPORTS", "PLOTS", "PLOT_FORMATS", "check_run_output", "export_all", "export_plot", "export_targets",
-           "plots_of", "save_deltas_ring", "save_history",
-           "save_weights_now", "svg_supported"]
+           "plots_of", "save_deltas_ring", "save_history", "save_script", "save_weights_now", "svg_supported"]
 
 #: The picture formats a plot can be saved in.
 PLOT_FORMATS = ("png", "svg")
-
-
-def svg_supported() -> bool:
-    """pyqtgraph 0.14's SVG export works with PySide6 6.10 and fails from 6.11 on (measured)."""
-    import PySide6
-
-    major, minor = (int(v) for v in PySide6.__version__.split(".")[:2])
-    return (major, minor) < (6, 11)
 
 
 #: The window's plots: file-name stem -> what it shows (plots_of gives each its PlotItem).
@@ -140,11 +131,25 @@ def save_deltas_ring(controller, path: str | os.PathLike[str], lane: int = 0, ou
     save_arrays(path, arrays, outputs, option)
 
 
+def save_script(controller, path: str | os.PathLike[str], lane: int = 0, outputs: Outputs | None = None,
+                option: str = "export") -> None:
+    """The run on show as a Python script using the public API only (see
+    :func:`~momentum_lab.scenario_script`): ``python run.py HISTORY.csv`` trains the same runs, its
+    live changes at their steps, to where the window is, and writes run A's history."""
+    from ..engine import scenario_script
+
+    check_run_output(controller, path, option)
+    text = scenario_script(controller.scenario(), source="the Momentum Lab window (File ▸ Export)")
+    with staged(path, "w", outputs, option) as handle:
+        handle.write(text)
+
+
 #: The run's data, as the window exports it: file name -> (menu text, file-dialog filter, writer).
 DATA_EXPORTS = {
     "history.csv": ("&History (CSV)…", "CSV (*.csv)", save_history),
     "weights.npz": ("&Weights now (.npz)…", "NumPy (*.npz)", save_weights_now),
     "deltas.npz": ("Latest &deltas (.npz)…", "NumPy (*.npz)", save_deltas_ring),
+    "run.py": ("The run as a &Python script…", "Python scripts (*.py)", save_script),
 }
 
 

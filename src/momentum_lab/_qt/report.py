@@ -11,12 +11,20 @@ from ..engine._atomic import Outputs, staged
 from ..engine._errors import InputError
 from ._app import ensure_app
 
-__all__ = ["SWEEP_MEASURES", "draw_sweep", "render_curves", "render_sweep", "save_png", "sweep_cells",
+__all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "render_sweep", "save_png", "sweep_cells",
            "write_curves_png", "write_sweep_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
 TEST_COLOUR = "#D55E00"
+
+
+def svg_supported() -> bool:
+    """pyqtgraph 0.14's SVG export works with PySide6 6.10 and fails from 6.11 on (measured)."""
+    import PySide6
+
+    major, minor = (int(v) for v in PySide6.__version__.split(".")[:2])
+    return (major, minor) < (6, 11)
 
 
 def _canvas(title: str, size: tuple[int, int]):
@@ -30,12 +38,6 @@ def _canvas(title: str, size: tuple[int, int]):
     if title:
         view.addLabel(title, row=0, col=0, colspan=2, color="k", size="14pt")
     return pg, view
-
-
-def render_curves(history: History, title: str = "", divergence: Divergence | None = None,
-                  size: tuple[int, int] = (1200, 520)):
-    """Draw loss (log scale) and accuracy against epoch; return a QImage."""
-    return _curves_view(history, title, divergence, size).grab().toImage()
 
 
 def _curves_view(history: History, title: str, divergence: Divergence | None, size: tuple[int, int]):
@@ -99,12 +101,11 @@ def save_bytes(path: str | os.PathLike[str], data: bytes, outputs: Outputs | Non
 def write_curves_png(path: str | os.PathLike[str], history: History, title: str = "",
                      divergence: Divergence | None = None, outputs: Outputs | None = None,
                      option: str | None = None) -> None:
-    """Write :func:`render_curves` as a PNG, or as SVG when ``path`` ends in ``.svg``, atomically
+    """Draw loss (log scale) and accuracy against epoch and write them as a PNG, or as SVG when
+    ``path`` ends in ``.svg``, atomically
     (or staged into ``outputs``)."""
     view = _curves_view(history, title, divergence, (1200, 520))
     if str(path).lower().endswith(".svg"):
-        from .export import svg_supported
-
         if not svg_supported():
             raise InputError(f"{option or 'svg'}: '{path}': SVG export needs PySide6 6.10 (pyqtgraph 0.14 "
                              "cannot write SVG with later versions); write a .png instead")

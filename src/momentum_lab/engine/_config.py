@@ -79,12 +79,14 @@ class RunConfig:
     with it. Changing any field but ``lr`` and ``momentum`` makes a new run.
 
     The fields are the command line's options with underscores (``--test-fraction`` is
-    ``test_fraction``); their defaults are the command line's.
+    ``test_fraction``); their defaults are the command line's. ``dataset`` may also be a
+    :class:`Dataset` or a pair ``(X, y)`` of arrays (the API's, not the command line's), and
+    ``init_weights`` a dict of the four named arrays.
     """
 
     dataset: Any = _option(
-        "iris", f"a shipped or generated set ({', '.join(DATASET_NAMES)}), a CSV file (header row; numeric "
-        "columns; the class label last), a Dataset, or (X, y) arrays", "data", metavar="NAME|PATH")
+        "iris", f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file (header row; numeric "
+        "columns; the class label last)", "data", metavar="NAME|PATH")
     normalize: str = _option("zscore", "scale each input by the training split's mean and std", "data",
                              choices=NORMALIZATIONS)
     test_fraction: float = _option(0.2, f"share of each class held out for testing, {_span('test_fraction')}",
