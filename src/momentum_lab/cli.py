@@ -26,18 +26,22 @@ import numpy as np
 from .engine import (
     GENERATED,
     RULES,
+    RUN_NAMES,
     SWEEP_COLUMNS,
     InputError,
     LaneSettings,
+    Outputs,
     RunConfig,
     TrainResult,
+    check_in_range,
+    check_learning_rate,
+    check_momentum,
+    flag_spelling,
+    options_of,
+    signals_held,
     train,
 )
 from . import _startup
-from .engine._atomic import Outputs, signals_held
-from .engine._config import options_of
-from .engine._errors import flag_spelling
-from .engine._options import check_in_range, check_learning_rate, check_momentum
 
 __all__ = ["main"]
 
@@ -346,8 +350,7 @@ def _write_files(outputs, result: TrainResult, args: argparse.Namespace, plot_ti
                  script: str | None = None) -> None:
     """Write every file asked for through ``outputs`` (an Outputs), all or none; ``script``: the
     text of --script's file."""
-    from .engine._api import stage_outputs
-    from .engine._atomic import staged
+    from .engine import stage_outputs, staged
 
     with outputs:
         stage_outputs(outputs, result, history=args.history, deltas=args.deltas, save_weights=args.save_weights)
@@ -378,7 +381,7 @@ def _wrote(args: argparse.Namespace, result: TrainResult, out: TextIO, of: str =
 
 def _check_outputs(args: argparse.Namespace, **inputs) -> None:
     """Before any work: the output files can be written, are distinct, and are none of the inputs."""
-    from .engine._atomic import check_outputs
+    from .engine import check_outputs
 
     check_outputs({"--save-weights": args.save_weights, "--history": args.history, "--deltas": args.deltas,
                    "--plot": args.plot, "--script": args.script}, inputs)
@@ -441,7 +444,7 @@ def _config(args: argparse.Namespace, **fields) -> RunConfig:
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .engine._api import input_paths
+    from .engine import input_paths
 
     if args.scenario is not None:
         return _run_scenario(args, out, err)
@@ -479,8 +482,7 @@ _OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "
 
 def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``train --scenario FILE``: replay every run of a saved scenario, its changes at their steps."""
-    from .engine import load_scenario, replay
-    from .engine._api import input_paths
+    from .engine import input_paths, load_scenario, replay
 
     given = _training_options_given(args, "train")
     if given:
@@ -517,7 +519,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"Replayed {args.scenario}: {_count(len(results), 'run')}, {_count(changes, 'live change')}.", file=out)
     for i, (lane, result) in enumerate(zip(c.lanes, results)):
         if len(results) > 1:
-            print(f"Run {'ABCD'[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
+            print(f"Run {RUN_NAMES[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
                   file=out)
         print(_summary(result), file=out)
         if result.steps % result.dataset.n_train and not result.diverged:
@@ -533,7 +535,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .engine._lessons import LESSONS_ENV, load_lessons
+    from .engine import LESSONS_ENV, load_lessons
 
     lessons, problems = load_lessons()
     width = max((len(lesson.name) for lesson in lessons), default=0)
@@ -548,9 +550,7 @@ def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .engine import sweep
-    from .engine._api import input_paths
-    from .engine._atomic import check_outputs
+    from .engine import check_outputs, input_paths, sweep
 
     check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
     if args.png is not None:
@@ -626,9 +626,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
     _import_qt()
     from ._qt._app import has_display
-    from .engine import Trainer, load_dataset
-    from .engine._api import check_epochs_fit, input_paths
-    from .engine._atomic import check_outputs
+    from .engine import Trainer, check_epochs_fit, check_outputs, input_paths, load_dataset
 
     if args.screenshot is None and not has_display():
         raise InputError("gui: there is no display here; add --screenshot FILE to save a picture of the "
@@ -664,7 +662,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError(f"{option}: the run's options come from the "
                              f"{'lesson' if option == '--lesson' else 'scenario file'}; leave out {given[0]}")
     if args.lesson is not None:
-        from .engine._lessons import find_lesson
+        from .engine import find_lesson
 
         lesson = find_lesson(args.lesson)
         config = lesson.scenario.config

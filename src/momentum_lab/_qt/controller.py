@@ -29,21 +29,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from ..engine import (DATASET_NAMES, MAX_RUNS, RULE_SHORT, RULES, RUN_NAMES, Change, Dataset, InputError, LaneSettings,
-                      Layout, RunConfig, load_dataset)
-from ..engine._errors import LoadCancelled
-from ..engine._monitor import DeltaRing, HistoryLog
-from ..engine._network import activation_code
-from ..engine._options import RANGES
-from ..engine._scenario import Scenario, load_scenario_and_data
-from ..engine._session import SETTINGS
+from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
+                      DeltaRing, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig, Scenario,
+                      activation_code, load_dataset, load_scenario_and_data)
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
-__all__ = ["LANE_NAMES", "LaneSettings", "RunConfig", "RunController"]
-
-#: The runs of a comparison are called A (the main run), B, C and D.
-LANE_NAMES = RUN_NAMES
+__all__ = ["LaneSettings", "RunConfig", "RunController"]
 
 # How many of the latest steps' deltas the GUI keeps and shows: 2,000, fewer for large
 # networks (each batch carries steps x parameters numbers, and the heatmap draws them all).
@@ -281,7 +273,7 @@ class RunController(QObject):
         """'B classical, lr 0.05, m 0.9' (the settings now in force; short, for legends)."""
         settings = self.config.lanes[index]
         rule = RULE_SHORT[settings.rule].split(" (")[0]  # "look-back", "classical", "Nesterov"
-        return f"{LANE_NAMES[index]} {rule}, lr {settings.lr:g}, m {settings.momentum:g}"
+        return f"{RUN_NAMES[index]} {rule}, lr {settings.lr:g}, m {settings.momentum:g}"
 
     @property
     def layout(self) -> Layout:
@@ -401,7 +393,7 @@ class RunController(QObject):
         base = self.shown_config()
         if base.lanes[index].rule == rule:
             return False
-        return self._new(f"new run: run {LANE_NAMES[index]} rule {rule}", lambda: base.with_lane(index, rule=rule))
+        return self._new(f"new run: run {RUN_NAMES[index]} rule {rule}", lambda: base.with_lane(index, rule=rule))
 
     def new_seed(self) -> None:
         seed = self.shown_config().seed
@@ -659,7 +651,7 @@ class RunController(QObject):
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output probabilities of the latest weights for normalized inputs ``x`` (n, n_inputs)."""
-        from ..engine._network import forward_batch
+        from ..engine import forward_batch
 
         ly = self.layout
         params = self.latest.params

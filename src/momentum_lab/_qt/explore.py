@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import RULE_SHORT, RULES, Dataset, InputError, stability_bound, sweep
-from ..engine._errors import flag_spelling
-from .controller import LANE_NAMES, RunConfig, RunController
+from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
+from .controller import RunConfig, RunController
 from .plots import LANE_COLOURS, pen_width, show_title, style_plot
 from .report import SWEEP_MEASURES, draw_sweep
 from .widgets import LearningRateSpinBox, MomentumSpinBox
@@ -388,7 +387,7 @@ class StabilityMap(pg.PlotWidget):
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
         self.plot.addItem(self.points)
-        self.point_labels = [pg.TextItem(name, color="#111", anchor=(-0.3, 1.1)) for name in LANE_NAMES]
+        self.point_labels = [pg.TextItem(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
         for item in self.point_labels:
             item.setZValue(11)
             self.plot.addItem(item)
@@ -419,7 +418,7 @@ class StabilityMap(pg.PlotWidget):
             if report is None or not math.isfinite(report.curvature) or report.curvature <= 0:
                 label.hide()
                 if report is not None:
-                    unknown.append(LANE_NAMES[index])
+                    unknown.append(RUN_NAMES[index])
                 continue
             value = report.lr * report.curvature
             bound = stability_bound(report.rule, report.momentum)
@@ -429,11 +428,11 @@ class StabilityMap(pg.PlotWidget):
             spots.append({"pos": (x, report.momentum), "brush": pg.mkBrush(colour),
                           "pen": pg.mkPen("#E00000" if beyond else "w", width=3 if beyond else 1.5),
                           "symbol": "x" if beyond else "o"})
-            label.setText(LANE_NAMES[index] if c.comparing else "now")
+            label.setText(RUN_NAMES[index] if c.comparing else "now")
             label.setPos(x, report.momentum)
             label.show()
             if beyond:
-                outside.append(f"{LANE_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}")
+                outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}")
         for label in self.point_labels[len(c.lanes):]:
             label.hide()
         self.points.setData(spots)

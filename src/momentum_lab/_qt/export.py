@@ -13,10 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 
-from ..engine._api import input_paths
-from ..engine._atomic import Outputs, check_outputs, check_writable_target, staged
-from ..engine._io import save_arrays, save_weights, write_history_csv
-from ..engine._network import PARAM_NAMES
+from ..engine import (PARAM_NAMES, Outputs, check_outputs, check_writable_target, input_paths, save_arrays,
+                      save_weights, staged, write_history_csv)
 from .report import save_bytes, save_png, svg_supported
 
 __all__ = ["DATA_EXPORTS", "PLOTS", "PLOT_FORMATS", "check_run_output", "export_all", "export_plot", "export_targets",

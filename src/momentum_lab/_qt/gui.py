@@ -114,7 +114,7 @@ class _ScreenshotSession(QObject):
     @Slot(str)
     def on_error(self, message: str) -> None:
         """A run that cannot be built or a write that failed: said, and the exit status is 2."""
-        from ..engine._errors import flag_spelling
+        from ..engine import flag_spelling
 
         print(f"momentum-lab: error: {flag_spelling(message)}", file=self.err)
         self.status = 2
@@ -136,9 +136,7 @@ class _ScreenshotSession(QObject):
         if self.interrupts.signum is not None:
             self.window.close()  # interrupted: no screenshot (the closer would close it too)
             return
-        from ..engine import InputError
-        from ..engine._atomic import Outputs
-        from ..engine._errors import flag_spelling
+        from ..engine import InputError, Outputs, flag_spelling
         from .export import export_all
 
         try:

@@ -11,7 +11,7 @@ import html
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from ..engine._lessons import Lesson, LessonProblem
+from ..engine import Lesson, LessonProblem
 from .controller import RunController
 
 __all__ = ["LessonPanel"]

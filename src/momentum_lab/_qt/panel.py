@@ -19,12 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, RULE_SHORT, RULE_TITLES, RULES
-from ..engine._options import RANGES
-from .controller import LANE_NAMES, LaneSettings, RunController
+from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, MAX_RUNS, RANGES, RULE_SHORT, RULE_TITLES, RULES, RUN_NAMES
+from .controller import LaneSettings, RunController
 from .plots import LANE_COLOURS
 from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
-from .worker import MAX_LANES
 
 __all__ = ["ControlPanel", "LaneRow"]
 
@@ -56,21 +54,21 @@ class LaneRow(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.index = index
-        name = QLabel(LANE_NAMES[index])
+        name = QLabel(RUN_NAMES[index])
         name.setStyleSheet(f"QLabel {{ color: white; background: {LANE_COLOURS[index]}; font-weight: bold; "
                            "padding: 2px 6px; border-radius: 3px; }")
-        name.setToolTip(f"Run {LANE_NAMES[index]}: drawn in this colour (test error dashed)")
+        name.setToolTip(f"Run {RUN_NAMES[index]}: drawn in this colour (test error dashed)")
         name.setAlignment(Qt.AlignmentFlag.AlignCenter)
         name.setFixedWidth(name.fontMetrics().horizontalAdvance("W") + 14)
         self.rule = _rule_box()
         self.lr = LearningRateSpinBox()
-        self.lr.setToolTip(f"Run {LANE_NAMES[index]}'s learning rate, from its next step")
+        self.lr.setToolTip(f"Run {RUN_NAMES[index]}'s learning rate, from its next step")
         self.momentum = MomentumSpinBox()
-        self.momentum.setToolTip(f"Run {LANE_NAMES[index]}'s momentum, from its next step")
+        self.momentum.setToolTip(f"Run {RUN_NAMES[index]}'s momentum, from its next step")
         self.remove = QPushButton("✕")
         self.remove.setFixedWidth(28)
         self.remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.remove.setToolTip(f"Stop comparing run {LANE_NAMES[index]} (the others start again)")
+        self.remove.setToolTip(f"Stop comparing run {RUN_NAMES[index]} (the others start again)")
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 2, 0 , 2)
         grid.addWidget(name, 0, 0)
@@ -265,7 +263,7 @@ class ControlPanel(QWidget):
             self.lane_rows.append(row)
         for row, settings in zip(self.lane_rows, compare):
             row.show_settings(settings)
-        self.add_lane_button.setEnabled(len(compare) + 1 < MAX_LANES)
+        self.add_lane_button.setEnabled(len(compare) + 1 < MAX_RUNS)
         self.live.setTitle("Live settings of run A (from the next step)" if compare else
                            "Live settings (apply from the next step)")
 

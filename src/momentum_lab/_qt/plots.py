@@ -25,10 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine._analysis import delta_diagnostics, gradient_steps
-from ..engine._io import HISTORY_COLUMNS
-from .controller import LANE_NAMES, RunController
-from .worker import MAX_LANES
+from ..engine import HISTORY_COLUMNS, MAX_RUNS, RUN_NAMES, delta_diagnostics, gradient_steps
+from .controller import RunController
 
 __all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "LANE_COLOURS", "NetworkView", "PALETTE", "style_plot"]
 
@@ -225,7 +223,7 @@ class ErrorCurves(QWidget):
                                     brush=pg.mkBrush(255, 255, 255, 210))
             legend.setZValue(10)
             self.legends[key] = legend
-            for lane in range(MAX_LANES):
+            for lane in range(MAX_RUNS):
                 for side in ("train", "test"):
                     # Not antialiased: thousands of antialiased points cost tens of ms a frame.
                     curve = plot.plot(antialias=False)
@@ -287,7 +285,7 @@ class ErrorCurves(QWidget):
         self._legend_key = key
         for plot_key, legend in self.legends.items():
             legend.clear()
-            for lane in range(MAX_LANES):
+            for lane in range(MAX_RUNS):
                 for side in ("train", "test"):
                     curve = self.curves[(plot_key, side, lane)]
                     if n == 1:
@@ -421,7 +419,7 @@ class ErrorCurves(QWidget):
             if not found.size:
                 continue
             row = buffers.history.rows[found[0]]
-            name = f"{LANE_NAMES[lane]}  " if self.controller.comparing else ""
+            name = f"{RUN_NAMES[lane]}  " if self.controller.comparing else ""
             pad = " " * len(name)
             text += f"\n{name}train loss {row[1]:.4g}   acc {row[2]:.1%}"
             if np.isfinite(row[3]):
@@ -531,7 +529,7 @@ class DeltaPanel(QWidget):
         if lanes > 1 and rows:
             name = self.weights.item(rows[0]).text().split("  ")[0]
             title = f"Deltas of {name}, each run"
-            picks = [(rows[0], lane, LANE_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
+            picks = [(rows[0], lane, RUN_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
         else:
             title = "Deltas, picked"
             picks = [(row, 0, self.weights.item(row).text().split("  ")[0], PALETTE[k % len(PALETTE)])

@@ -6,9 +6,7 @@ import os
 
 import numpy as np
 
-from ..engine import Divergence, History
-from ..engine._atomic import Outputs, staged
-from ..engine._errors import InputError
+from ..engine import Divergence, History, InputError, Outputs, staged
 from ._app import ensure_app
 
 __all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "render_sweep", "save_png", "sweep_cells",

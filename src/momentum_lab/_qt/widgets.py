@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
 
-from ..engine._options import RANGES
+from ..engine import RANGES
 from .worker import FLAT_OUT
 
 __all__ = ["ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest", "signals_blocked"]

@@ -28,12 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import DATASET_NAMES, Dataset, InputError, Trainer, stability_bound
-from ..engine._errors import flag_spelling
-from ..engine._files import open_input
-from ..engine._options import check_in_range
-from ..engine._lessons import Lesson, LessonProblem, load_lessons
-from ..engine._scenario import Scenario, scenario_and_data
+from ..engine import (DATASET_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario, Trainer, check_in_range,
+                      flag_spelling, load_lessons, open_input, scenario_and_data, stability_bound)
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
 from .export import DATA_EXPORTS, check_run_output, export_all, export_plot, plots_of, svg_supported

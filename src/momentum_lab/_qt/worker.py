@@ -18,12 +18,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ..engine import MAX_RUNS, Change, Divergence, InputError, RunConfig, Session, Trainer
-from ..engine._analysis import largest_curvature
-from ..engine._network import activation_code, forward_batch, loss_code
-from ..engine._session import ChunkSizer, Lane
+from ..engine import (Change, ChunkSizer, Divergence, InputError, Lane, RunConfig, Session, Trainer,
+                      activation_code, forward_batch, largest_curvature, loss_code)
 
-__all__ = ["Batch", "FLAT_OUT", "LaneReport", "MAX_LANES", "Plan", "TrainingWorker"]
+__all__ = ["Batch", "FLAT_OUT", "LaneReport", "Plan", "TrainingWorker"]
 
 #: Speed meaning "as fast as the machine goes".
 FLAT_OUT = math.inf
@@ -36,8 +34,6 @@ _BATCH_SECONDS = 1 / 30
 _CURVATURE_SECONDS = 1.0
 # Items x parameters the curvature is measured on, at most (see _measure_curvature).
 _CURVATURE_BUDGET = 20_000_000
-#: Runs trained side by side at most (the main run and three to compare).
-MAX_LANES = MAX_RUNS
 
 
 @dataclass(frozen=True, eq=False)

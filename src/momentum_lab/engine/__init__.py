@@ -21,6 +21,22 @@ from ._session import Change, Session
 from ._sweep import SWEEP_COLUMNS, SweepResult, sweep
 from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, StepReport, Trainer
 
+# For the command line and the window (momentum_lab.cli and momentum_lab._qt import these, never
+# the engine's private modules: a contract in pyproject.toml checks it).
+from ._api import stage_outputs
+from ._atomic import Outputs, check_outputs, check_writable_target, signals_held, staged
+from ._config import input_paths, options_of
+from ._errors import LoadCancelled
+from ._files import open_input
+from ._flags import flag_spelling
+from ._io import save_arrays
+from ._lessons import LESSONS_ENV, Lesson, LessonProblem, find_lesson, load_lessons
+from ._monitor import DeltaRing, HistoryLog
+from ._network import activation_code, forward_batch, loss_code
+from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
+from ._scenario import load_scenario_and_data, scenario_and_data
+from ._session import SETTINGS, ChunkSizer, Lane, check_epochs_fit
+
 __all__ = [
     "ACTIVATIONS",
     "Change",
@@ -67,4 +83,37 @@ __all__ = [
     "train",
     "update",
     "write_history_csv",
+    # for the command line and the window
+    "LESSONS_ENV",
+    "RANGES",
+    "SETTINGS",
+    "ChunkSizer",
+    "DeltaRing",
+    "HistoryLog",
+    "Lane",
+    "Lesson",
+    "LessonProblem",
+    "LoadCancelled",
+    "Outputs",
+    "activation_code",
+    "check_epochs_fit",
+    "check_in_range",
+    "check_learning_rate",
+    "check_momentum",
+    "check_outputs",
+    "check_writable_target",
+    "find_lesson",
+    "flag_spelling",
+    "forward_batch",
+    "input_paths",
+    "load_lessons",
+    "load_scenario_and_data",
+    "loss_code",
+    "open_input",
+    "options_of",
+    "save_arrays",
+    "scenario_and_data",
+    "signals_held",
+    "stage_outputs",
+    "staged",
 ]

@@ -129,7 +129,7 @@ def scenario_script(scenario: Scenario, source: str | None = None) -> str:
         "results = ml.replay(scenario, history=sys.argv[1] if len(sys.argv) > 1 else None)",
         "",
         "# One line per run: where it ended. result.history holds every epoch (result.history[\"train_loss\"]).",
-        "for name, result in zip(\"ABCD\", results):",
+        f"for name, result in zip(\"{RUN_NAMES}\", results):",
         "    final = result.history.rows[-1]  # epoch, train loss, train accuracy, test loss, test accuracy, ...",
         "    print(f\"Run {name}: {result.steps:,} updates, train loss {final[1]:.4g}, \"",
         "          f\"train accuracy {final[2]:.1%}\")",
