@@ -481,7 +481,7 @@ def test_blobs(k):
     assert x.shape == (10 * k + 1, 2) and y.dtype == np.int64
     assert sorted(set(y.tolist())) == list(range(k))
     assert np.bincount(y).min() >= 10
-    ds = load_dataset("blobs", n_classes=k, n_samples=10 * k, data_seed=2)
+    ds = load_dataset("blobs", classes=k, samples=10 * k, data_seed=2)
     assert ds.n_classes == k
 
 
@@ -493,11 +493,11 @@ def test_generated_determinism_and_options():
     assert not np.array_equal(a.x_train, c.x_train)
     noisy = load_dataset("spirals", data_seed=1, noise=0.5, normalize="none")
     assert not np.allclose(a.x_train, noisy.x_train)
-    assert load_dataset("xor", n_samples=40).n_train + load_dataset("xor", n_samples=40).n_test == 40
+    assert load_dataset("xor", samples=40).n_train + load_dataset("xor", samples=40).n_test == 40
 
 
 def test_iris_ignores_generator_options():
-    a = load_dataset("iris", n_samples=2, noise=-1.0, n_classes=99)
+    a = load_dataset("iris", samples=2, noise=-1.0, classes=99)
     assert a.n_train == 120
 
 
@@ -531,15 +531,15 @@ def test_option_errors(kwargs, option, value):
 @pytest.mark.parametrize(
     ("name", "kwargs", "option", "value"),
     [
-        ("xor", {"n_samples": 3}, "samples=", "3"),
-        ("circles", {"n_samples": True}, "samples=", "True"),
-        ("spirals", {"n_samples": 100.0}, "samples=", "100.0"),
-        ("blobs", {"n_samples": 9, "n_classes": 5}, "samples=", "9"),
+        ("xor", {"samples": 3}, "samples=", "3"),
+        ("circles", {"samples": True}, "samples=", "True"),
+        ("spirals", {"samples": 100.0}, "samples=", "100.0"),
+        ("blobs", {"samples": 9, "classes": 5}, "samples=", "9"),
         ("xor", {"noise": -0.1}, "noise=", "-0.1"),
         ("circles", {"noise": math.inf}, "noise=", "inf"),
         ("spirals", {"noise": math.nan}, "noise=", "nan"),
-        ("blobs", {"n_classes": 1}, "classes=", "1"),
-        ("blobs", {"n_classes": 11}, "classes=", "11"),
+        ("blobs", {"classes": 1}, "classes=", "1"),
+        ("blobs", {"classes": 11}, "classes=", "11"),
     ],
 )
 def test_generator_option_errors(name, kwargs, option, value):

@@ -46,7 +46,7 @@ def test_kernel_agrees_with_the_numpy_reference(iris, act, loss, rule):
 
 def test_kernel_agrees_with_the_reference_on_other_shapes_with_live_changes():
     """A 2-5-4 network on blobs, the settings changed twice in mid-epoch, every rule."""
-    data = load_dataset("blobs", n_classes=4, n_samples=80, test_fraction=0.25)
+    data = load_dataset("blobs", classes=4, samples=80, test_fraction=0.25)
     changes = {37: (0.2, 0.9), 101: (0.05, 0.0)}
     for rule in RULES:
         t = Trainer(data, hidden=5, rule=rule, lr=0.1, momentum=0.5, seed=8, init="glorot")

@@ -164,7 +164,7 @@ class RunConfig:
     def dataset_options(self) -> dict[str, Any]:
         """:func:`~momentum_lab.engine.load_dataset`'s keyword options."""
         return dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
-                    n_samples=self.samples, noise=self.noise, n_classes=self.classes)
+                    samples=self.samples, noise=self.noise, classes=self.classes)
 
     def same_data(self, other: RunConfig) -> bool:
         """Whether ``other`` trains on the same data (the same source and data options)."""

@@ -160,9 +160,9 @@ def load_dataset(
     normalize: str = "zscore",
     test_fraction: float = 0.2,
     data_seed: int = 0,
-    n_samples: int | None = None,
+    samples: int | None = None,
     noise: float | None = None,
-    n_classes: int = 3,
+    classes: int = 3,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Dataset:
@@ -182,8 +182,8 @@ def load_dataset(
         class, never the whole class.
     data_seed : int
         Seeds the generated sets and the split.
-    n_samples, noise, n_classes
-        Generated sets only (``n_classes`` for ``"blobs"`` only); the
+    samples, noise, classes
+        Generated sets only (``classes`` for ``"blobs"`` only); the
         defaults depend on the set. Ignored for Iris, CSV files and arrays.
     cancel, progress
         CSV files (and Iris) only, passed to :func:`read_csv`: a ``threading.Event`` that
@@ -218,10 +218,10 @@ def load_dataset(
     elif isinstance(source, str) and source in GENERATED:
         name = source
         rng = np.random.default_rng(data_seed)
-        count = _DEFAULT_SAMPLES[source] if n_samples is None else n_samples
+        count = _DEFAULT_SAMPLES[source] if samples is None else samples
         sd = _DEFAULT_NOISE[source] if noise is None else noise
         if source == "blobs":
-            x, y = make_blobs(count, sd, rng, n_classes)
+            x, y = make_blobs(count, sd, rng, classes)
         else:
             x, y = _GENERATORS[source](count, sd, rng)
         feature_names = ("x1", "x2")
