@@ -751,3 +751,35 @@ def test_a_screenshot_with_its_exports_is_written_whole_or_not_at_all(qtbot, tmp
                        size=(800, 500), err=io.StringIO())
     assert code == 0 and (tmp_path / "shot.png").exists() and (export / "deltas.npz").exists()
     assert not [p for p in tmp_path.rglob(".*")]
+
+
+@pytest.mark.parametrize("how", ["scenario", "train-scenario"])
+def test_a_scenario_and_its_data_are_read_once(tmp_path, monkeypatch, how):
+    """gui --scenario F read the JSON three times and the CSV five; train --scenario the CSV twice."""
+    import momentum_lab.engine._datasets as datasets_module
+    import momentum_lab.engine._scenario as scenario_module
+
+    data = tmp_path / "iris.csv"
+    shutil.copy(resource_path("datasets", "iris.csv"), data)
+    path = tmp_path / "s.json"
+    ml.Scenario(RunConfig(str(data), hidden=5), (ml.Change(130, "lr", 0.05),), steps=240).save(path)
+    reads = {"json": 0, "csv": 0}
+
+    def counted(function, key):
+        def wrapper(*args, **kwargs):
+            if os.path.samefile(args[0], path if key == "json" else data):  # (the window's lessons read theirs)
+                reads[key] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(scenario_module, "read_source", counted(scenario_module.read_source, "json"))
+    monkeypatch.setattr(datasets_module, "_read_csv", counted(datasets_module._read_csv, "csv"))
+    err = io.StringIO()
+    if how == "scenario":
+        argv = ["gui", "--scenario", str(path), "--screenshot", str(tmp_path / "shot.png"), "--size", "800x500"]
+    else:
+        argv = ["train", "--scenario", str(path), "--history", str(tmp_path / "h.csv")]
+    from momentum_lab.cli import main
+
+    assert main(argv, out=io.StringIO(), err=err) == 0, err.getvalue()
+    assert reads == {"json": 1, "csv": 1}

@@ -482,14 +482,14 @@ _OUTPUT_OPTIONS = ("command", "scenario", "epochs", "save_weights", "history", "
 
 def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``train --scenario FILE``: replay every run of a saved scenario, its changes at their steps."""
-    from .engine import input_paths, load_scenario, replay
+    from .engine import input_paths, load_scenario_and_data, replay
 
     given = _training_options_given(args, "train")
     if given:
         raise InputError(f"--scenario: the run's options come from the scenario file; leave out {given[0]}")
     if args.epochs is not None and args.epochs < 1:
         raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
-    scenario = load_scenario(args.scenario)
+    scenario, data = load_scenario_and_data(args.scenario)  # its data read once, here
     c = scenario.config
     _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
     script = None
@@ -505,7 +505,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     outputs = Outputs()
     try:
         try:
-            results = replay(scenario, epochs=args.epochs, record_deltas=args.deltas is not None,
+            results = replay(scenario, epochs=args.epochs, dataset=data, record_deltas=args.deltas is not None,
                              progress=progress)
         except InputError as exc:
             raise InputError(f"{args.scenario}: {exc}") from None
@@ -652,7 +652,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if len(compare) > 3:
         raise InputError(f"--compare: at most 3 runs beside the main one, got {len(compare)}")
     config = _config(args, compare=compare)
-    lesson = scenario = None
+    lesson = scenario = data = None
     if args.lesson is not None and args.scenario is not None:
         raise InputError("--lesson and --scenario: open one or the other")
     if args.lesson is not None or args.scenario is not None:
@@ -669,9 +669,9 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.epochs is None and args.screenshot is not None:
             epochs = lesson.scenario.epochs or 100
     if args.scenario is not None:
-        from .engine import load_scenario
+        from .engine import load_scenario_and_data
 
-        scenario = load_scenario(args.scenario)
+        scenario, data = load_scenario_and_data(args.scenario)  # read once: the window opens this
         config = scenario.config
         if scenario.steps is not None:
             if args.epochs is not None:
@@ -684,7 +684,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         inputs["--lesson"] = str(lesson.path)
     check_outputs({"--screenshot": args.screenshot}, inputs)
     # The same checks the worker will make, here, so that bad options get one line and status 2.
-    data = load_dataset(config.dataset, **config.dataset_options())
+    if data is None:
+        data = load_dataset(config.dataset, **config.dataset_options())
     for lane in range(len(config.lanes)):
         Trainer(data, config.lane(lane))
     check_epochs_fit(epochs, data.n_train)
@@ -711,7 +712,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"momentum-lab: note: {note}", file=err)
     return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height), speed=args.speed,
                    controls=not args.no_controls, err=err, lesson=lesson.name if lesson else None,
-                   scenario=args.scenario, lecture=args.lecture, export=args.export,
+                   scenario=args.scenario, opened=scenario, dataset=data, lecture=args.lecture, export=args.export,
                    remember=True, restore_options=not _options_given(args))
 
 

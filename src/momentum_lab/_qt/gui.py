@@ -161,7 +161,7 @@ class _ScreenshotSession(QObject):
 def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
             speed: float | None = None, controls: bool = True, err=None, lesson: str | None = None,
             scenario: str | None = None, lecture: bool = False, export: str | None = None,
-            remember: bool = False, restore_options: bool = False) -> int:
+            remember: bool = False, restore_options: bool = False, dataset=None, opened=None) -> int:
     """Open the main window on ``config`` (a RunConfig); return the exit status.
 
     With ``screenshot``, train ``epochs`` epochs live through the worker (a scenario: replay
@@ -169,7 +169,9 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     data into that folder), and close. ``lesson`` (a name) or ``scenario`` (a file) opens one.
     ``speed`` None: the lesson's or scenario's, else flat out. ``remember``: keep the layout,
     options and recent files between launches (QSettings; screenshots never do), and with
-    ``restore_options`` open on the options (and speed) of the last launch.
+    ``restore_options`` open on the options (and speed) of the last launch. ``dataset``: ``config``'s
+    data, already read; ``opened``: the scenario file ``scenario``, already read (with its data, the
+    ``dataset``): neither is read again.
     """
     err = err or sys.stderr
     # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button: the
@@ -180,14 +182,15 @@ def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tup
     try:
         return _run_gui(config, interrupts, epochs=epochs, screenshot=screenshot, size=size, speed=speed,
                         controls=controls, err=err, lesson=lesson, scenario=scenario, lecture=lecture,
-                        export=export, remember=remember, restore_options=restore_options)
+                        export=export, remember=remember, restore_options=restore_options, dataset=dataset,
+                        opened=opened)
     finally:
         interrupts.restore()
 
 
 def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | None, size: tuple[int, int],
              speed: float | None, controls: bool, err, lesson: str | None, scenario: str | None, lecture: bool,
-             export: str | None, remember: bool, restore_options: bool) -> int:
+             export: str | None, remember: bool, restore_options: bool, dataset, opened) -> int:
     app = ensure_app()
     import pyqtgraph as pg  # after PySide6 (ensure_app imported it)
 
@@ -204,7 +207,6 @@ def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | 
     from .window import remembered_options
 
     settings = QSettings("momentum-lab", "Momentum Lab") if remember and screenshot is None else None
-    dataset = None
     notes: list[str] = []
     if settings is not None and restore_options and lesson is None and scenario is None:
         # Checked like command-line options; what fails is dropped, said in the status bar.
@@ -221,7 +223,7 @@ def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | 
         window = MainWindow(controller, settings=settings)  # (stops the thread itself if it fails)
         session = _setup(window, controller, settings, epochs=epochs, screenshot=screenshot, size=size,
                          speed=speed, controls=controls, err=err, lesson=lesson, scenario=scenario,
-                         lecture=lecture, export=export, interrupts=interrupts)
+                         lecture=lecture, export=export, interrupts=interrupts, opened=opened)
         if notes:
             window.note(". ".join(note[:1].upper() + note[1:] for note in notes))
         _SignalCloser(window, interrupts)
@@ -245,7 +247,7 @@ def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | 
 
 
 def _setup(window, controller, settings, *, epochs, screenshot, size, speed, controls, err, lesson, scenario,
-           lecture, export, interrupts):
+           lecture, export, interrupts, opened=None):
     """Everything between building the window and showing it; the screenshot session, if any."""
     if settings is None or settings.value("geometry") is None:
         window.resize(*size)
@@ -253,10 +255,12 @@ def _setup(window, controller, settings, *, epochs, screenshot, size, speed, con
     if speed is None:
         speed = math.inf if screenshot is not None or (lesson is None and scenario is None) else None
     replay_to = None
-    if scenario is not None:
+    if scenario is not None and opened is None:
         from ..engine import load_scenario
 
-        replay_to = load_scenario(scenario).steps  # None: trained like a lesson, to its epoch limit
+        opened = load_scenario(scenario)
+    if opened is not None:
+        replay_to = opened.steps  # None: trained like a lesson, to its epoch limit
     session = None
     if screenshot is not None:  # first: what goes wrong from here on is the session's to say
         session = _ScreenshotSession(window, screenshot, epochs, err, export, replay_to, interrupts)
@@ -267,7 +271,7 @@ def _setup(window, controller, settings, *, epochs, screenshot, size, speed, con
     if lesson is not None:
         window.open_lesson(lesson)
     elif scenario is not None:
-        window.open_scenario_file(scenario)
+        window.open_scenario(opened, scenario)
     if speed is not None:  # given, or no lesson or scenario to set it
         controller.set_speed(speed)
         window.panel.speed.set_speed(speed)

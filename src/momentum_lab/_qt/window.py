@@ -411,6 +411,14 @@ class MainWindow(QMainWindow):
             path, lambda scenario: f"scenario {name}, replayed to step {scenario.steps or 0:,}",
             lambda: self._add_recent(path))
 
+    def open_scenario(self, scenario: Scenario, path: str) -> bool:
+        """Open a scenario already read from ``path`` (the command line's ``--scenario``): its run
+        replays to the step it was saved at, and pauses (its data are read only if they are not the
+        data on show)."""
+        name = Path(path).name
+        self._add_recent(path)
+        return self.controller.open_scenario(scenario, f"scenario {name}, replayed to step {scenario.steps or 0:,}")
+
     def save_scenario_file(self, path: str) -> bool:
         try:
             self.controller.scenario().save(path, "save")
