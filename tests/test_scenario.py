@@ -154,3 +154,24 @@ def test_train_scenario_refuses_training_options_and_broken_files(tmp_path, caps
     assert main(["train", "--scenario", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "newer Momentum Lab" in err
+
+
+def test_every_run_option_is_a_scenario_key_and_round_trips(tmp_path):
+    """The scenario file's keys come from RunConfig's fields: a config with every option off its
+    default is saved and read back as the same config (a new option needs no second declaration)."""
+    from dataclasses import fields
+
+    from momentum_lab.engine import options_of
+
+    weights = tmp_path / "w.npz"
+    ml.train("blobs", hidden=3, classes=4, samples=60, epochs=1, save_weights=weights)
+    changed = RunConfig("blobs", normalize="none", test_fraction=0.25, data_seed=3, samples=60, noise=0.7,
+                        classes=4, hidden=3, activation="relu", loss="squared", init="glorot", init_scale=0.02,
+                        init_weights=str(weights), weight_limit=1e5, seed=9, shuffle=False, rule="nesterov",
+                        lr=0.03, momentum=0.8, compare=(LaneSettings("classical", 0.02, 0.7),))
+    default = RunConfig()
+    assert all(getattr(changed, name) != getattr(default, name) for name in options_of())
+    assert set(options_of()) | {"compare"} == {f.name for f in fields(RunConfig)}
+    path = tmp_path / "s.json"
+    Scenario(changed).save(path)
+    assert load_scenario(path).config == changed

@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 import time
-import typing
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
@@ -37,6 +36,7 @@ from .engine import (
     check_learning_rate,
     check_momentum,
     flag_spelling,
+    option_type,
     options_of,
     signals_held,
     train,
@@ -104,17 +104,6 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(action, f"{exc.message}; did you mean {close[0]}?") from None
 
 
-def _flag_type(name: str):
-    """The argparse type of RunConfig field ``name``: its default's type, else its annotation's
-    (``int | None`` is int); str for anything else (a data set's name or path, a weights path)."""
-    default = RunConfig.__dataclass_fields__[name].default
-    if default is not None:
-        return type(default)
-    hint = typing.get_type_hints(RunConfig)[name]
-    kinds = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
-    return kinds[0] if kinds[0] in (int, float) else str
-
-
 def _default_text(name: str, option) -> str:
     """The default as the help says it: the Option's text, else the field's default."""
     if option.default_text is not None:
@@ -127,7 +116,7 @@ def _default_text(name: str, option) -> str:
 
 def _add_run_option(group: argparse._ArgumentGroup, name: str, option) -> None:
     """RunConfig field ``name`` as a flag: its help, metavar, choices and default from the field."""
-    kind = _flag_type(name)
+    kind = option_type(name)
     text = f"{option.help} (default {_default_text(name, option)})".replace("%", "%%")  # (argparse formats it)
     more: dict = {"help": text,
                   "default": RunConfig.__dataclass_fields__[name].default}

@@ -145,6 +145,7 @@ class RunController(QObject):
         # Until the worker's first batch, the run asked for stands as the run on show.
         self._run = _Run(0, config, dataset, Plan(), origin)
         self._request: _Request | None = None
+        self._config_cache: tuple = (None, None, config)  # (run, latest batch, config): see config
         # Live settings asked for, not yet confirmed by a report: (lane, setting) -> (request number, value).
         self._asked: dict[tuple[int, str], tuple[int, float]] = {}
         self._sent = 0  # live setting requests sent so far (the worker echoes the last one it handled)
@@ -234,10 +235,15 @@ class RunController(QObject):
     @property
     def config(self) -> RunConfig:
         """The run on show with the learning rates and momenta now in force (the latest report's)."""
+        run, latest, config = self._config_cache
+        if run is self._run and latest is self.latest:
+            return config  # (views read it on every redraw; a RunConfig is checked when made)
         config = self._run.config
         if self.latest is not None:
             for index, report in enumerate(self.latest.lanes):
-                config = config.with_lane(index, lr=report.lr, momentum=report.momentum)
+                if (report.lr, report.momentum) != (config.lanes[index].lr, config.lanes[index].momentum):
+                    config = config.with_lane(index, lr=report.lr, momentum=report.momentum)
+        self._config_cache = (self._run, self.latest, config)
         return config
 
     def shown_config(self) -> RunConfig:

@@ -25,7 +25,7 @@ from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, StepReport, Trainer
 # the engine's private modules: a contract in pyproject.toml checks it).
 from ._api import stage_outputs
 from ._atomic import Outputs, check_outputs, check_writable_target, signals_held, staged
-from ._config import input_paths, options_of
+from ._config import input_paths, option_type, options_of
 from ._errors import LoadCancelled
 from ._files import open_input
 from ._flags import flag_spelling
@@ -110,6 +110,7 @@ __all__ = [
     "load_scenario_and_data",
     "loss_code",
     "open_input",
+    "option_type",
     "options_of",
     "save_arrays",
     "scenario_and_data",

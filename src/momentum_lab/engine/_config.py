@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from ._options import RANGES, check_in_range, check_learning_rate, check_momentu
 from ._rules import RULE_TITLES, RULES
 
 __all__ = ["INITS", "MAX_RUNS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
-           "load_data", "options_of"]
+           "load_data", "option_type", "options_of"]
 
 #: Ways to draw the initial weights.
 INITS = ("uniform", "glorot")
@@ -69,8 +70,16 @@ class LaneSettings:
     def __post_init__(self) -> None:
         if self.rule not in RULES:
             raise InputError(f"rule=: unknown update rule {self.rule!r}; choose one of {', '.join(RULES)}")
-        object.__setattr__(self, "lr", check_learning_rate(self.lr))
-        object.__setattr__(self, "momentum", check_momentum(self.momentum))
+        object.__setattr__(self, "lr", _setting("lr", self.lr, check_learning_rate))
+        object.__setattr__(self, "momentum", _setting("momentum", self.momentum, check_momentum))
+
+
+def _setting(name: str, value: Any, check: Any) -> float:
+    """A learning rate or momentum checked: a float in range at once, anything else by ``check``
+    (which converts it, turns -0.0 into 0.0, or says what is wrong)."""
+    if type(value) is float and value in RANGES[name] and value != 0.0:
+        return value
+    return check(value) + 0.0  # (-0.0 becomes 0.0)
 
 
 @dataclass(frozen=True)
@@ -121,27 +130,32 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        for name in ("test_fraction", "data_seed", "classes", "hidden", "init_scale", "weight_limit", "seed"):
-            set_(self, name, check_in_range(name, getattr(self, name)))
-        for name in ("samples", "noise"):
-            if getattr(self, name) is not None:
-                set_(self, name, check_in_range(name, getattr(self, name)))
-        for f in fields(self):
-            choices = f.metadata.get("option", Option("", "")).choices
-            value = getattr(self, f.name)
-            if choices is not None and value not in choices:
-                raise InputError(f"{f.name}=: must be one of {', '.join(choices)}, got {value!r}")
-        if not isinstance(self.shuffle, bool):
+        for name in _CHECKED_NUMBERS:
+            value = getattr(self, name)
+            if value is None and name in _MAY_BE_NONE:
+                continue
+            spec = RANGES[name]
+            kind = int if spec.integer else float
+            # The common case at once (a config is made on every live change in the window); any
+            # other value through the check, which converts it (-0.0 to 0.0) or says what is wrong.
+            if not (type(value) is kind and value in spec and (kind is int or value != 0.0)):
+                set_(self, name, check_in_range(name, value))
+        for name, choices in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in choices:
+                raise InputError(f"{name}=: must be one of {', '.join(choices)}, got {value!r}")
+        if type(self.shuffle) is not bool:
             raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
-        compare = tuple(self.compare)
+        compare = self.compare if type(self.compare) is tuple else tuple(self.compare)
         if len(compare) > MAX_RUNS - 1:
             raise InputError(f"compare=: at most {MAX_RUNS - 1} runs beside the main one, got {len(compare)}")
         if not all(isinstance(lane, LaneSettings) for lane in compare):
             raise InputError("compare=: expected LaneSettings(rule, lr, momentum) for each run compared")
         set_(self, "compare", compare)
-        main = LaneSettings(self.rule, self.lr, self.momentum)  # checks lr and momentum
-        set_(self, "lr", main.lr)
-        set_(self, "momentum", main.momentum)
+        if self.rule not in RULES:
+            raise InputError(f"rule=: unknown update rule {self.rule!r}; choose one of {', '.join(RULES)}")
+        set_(self, "lr", _setting("lr", self.lr, check_learning_rate))
+        set_(self, "momentum", _setting("momentum", self.momentum, check_momentum))
 
     @property
     def lanes(self) -> tuple[LaneSettings, ...]:
@@ -189,12 +203,31 @@ class RunConfig:
         return out
 
 
+# What RunConfig.__post_init__ checks: numeric fields against RANGES, text fields against their choices.
+_CHECKED_NUMBERS = ("test_fraction", "data_seed", "samples", "noise", "classes", "hidden", "init_scale",
+                    "weight_limit", "seed")
+_MAY_BE_NONE = ("samples", "noise")
+_CHOICES = {f.name: f.metadata["option"].choices for f in fields(RunConfig)
+            if "option" in f.metadata and f.metadata["option"].choices}
+
+
 def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:
     """A run's input files, by option: the data set unless it is a shipped or generated set's
     name (or arrays, or a Dataset), the initial weights, and any ``more``."""
     named = (isinstance(dataset, str) and dataset in DATASET_NAMES) or isinstance(dataset, (tuple, Dataset))
     weights = None if isinstance(init_weights, dict) else init_weights
     return {"dataset=": None if named else dataset, "init_weights=": weights, **more}
+
+
+def option_type(name: str) -> type:
+    """The type of RunConfig field ``name``'s values: its default's type, else its annotation's
+    (``int | None`` is int); str for anything else (a data set's name or path, a weights path)."""
+    default = RunConfig.__dataclass_fields__[name].default
+    if default is not None:
+        return type(default)
+    hint = typing.get_type_hints(RunConfig)[name]
+    kinds = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+    return kinds[0] if kinds[0] in (int, float) else str
 
 
 def options_of() -> dict[str, Option]:

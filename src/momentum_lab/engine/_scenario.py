@@ -46,11 +46,10 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_write, check_outputs
-from ._config import INITS, RUN_NAMES, LaneSettings, RunConfig, load_data
-from ._datasets import DATASET_NAMES, NORMALIZATIONS, Dataset
+from ._config import RUN_NAMES, LaneSettings, RunConfig, load_data, option_type, options_of
+from ._datasets import DATASET_NAMES, Dataset
 from ._errors import InputError
 from ._files import file_kind, read_input
-from ._network import ACTIVATIONS, LOSSES
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._rules import RULES
 from ._session import MAX_STEPS, Change, check_epochs_fit
@@ -139,18 +138,16 @@ _JSON_STRING = re.compile(rb'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?')
 _LONG_NUMBER = re.compile(rb"[0-9_]{%d}" % (MAX_DIGITS + 1))
 
 _NUMBER, _INT, _TEXT, _BOOL = "a number", "a whole number", "a text", "true or false"
-# key: (kind, may be null)
-_KEYS: dict[str, tuple[str, bool]] = {
-    "dataset": (_TEXT, False), "normalize": (_TEXT, False), "test_fraction": (_NUMBER, False),
-    "data_seed": (_INT, False), "samples": (_INT, True), "noise": (_NUMBER, True), "classes": (_INT, True),
-    "hidden": (_INT, False), "activation": (_TEXT, False), "loss": (_TEXT, False), "init": (_TEXT, False),
-    "init_scale": (_NUMBER, True), "init_weights": (_TEXT, True), "weight_limit": (_NUMBER, False),
-    "seed": (_INT, False), "shuffle": (_BOOL, False), "rule": (_TEXT, False), "lr": (_NUMBER, False),
-    "momentum": (_NUMBER, False), "steps": (_INT, True), "epochs": (_INT, True), "speed": (_NUMBER, True),
-}
-_CHOICES = {"rule": RULES, "activation": ACTIVATIONS, "loss": LOSSES, "init": INITS, "normalize": NORMALIZATIONS}
+_KINDS = {bool: _BOOL, int: _INT, float: _NUMBER, str: _TEXT}
 # Keys whose null means "the default" (files written before these had defaults of their own).
 _NULL_IS_DEFAULT = ("classes", "init_scale")
+# key: (kind, may be null): RunConfig's fields (their types read from RunConfig), and the scenario's own.
+_KEYS: dict[str, tuple[str, bool]] = {
+    **{name: (_KINDS[option_type(name)], RunConfig.__dataclass_fields__[name].default is None
+              or name in _NULL_IS_DEFAULT) for name in options_of()},
+    "steps": (_INT, True), "epochs": (_INT, True), "speed": (_NUMBER, True),
+}
+_CHOICES = {name: option.choices for name, option in options_of().items() if option.choices}
 
 _REPR = reprlib.Repr()
 _REPR.maxstring, _REPR.maxother, _REPR.maxlong, _REPR.maxlevel = 60, 60, 40, 3
