@@ -783,3 +783,55 @@ def test_a_scenario_and_its_data_are_read_once(tmp_path, monkeypatch, how):
 
     assert main(argv, out=io.StringIO(), err=err) == 0, err.getvalue()
     assert reads == {"json": 1, "csv": 1}
+
+
+def test_a_run_sent_to_the_worker_comes_on_show_when_a_later_read_fails(qtbot, tmp_path):
+    """A new run built by the worker, then a CSV asked for that cannot be read: the worker's run
+    comes on show (the controller and the worker never part ways), and Reset and lr reach it."""
+    c = RunController(RunConfig())
+    try:
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+        errors = []
+        c.error.connect(errors.append)
+        assert c.apply(hidden=5)  # the same data: sent to the worker at once
+        assert c.apply(dataset=str(tmp_path / "missing.csv"))  # read first: fails
+        qtbot.waitUntil(lambda: not c.busy and c.config.hidden == 5 and c.state == "paused", timeout=TIMEOUT)
+        assert errors and "missing.csv" in errors[0]
+        assert c.run_id == c.worker.run_id and c.layout.n_params == c.worker.trainer.layout.n_params
+        c.set_lr(0.3)
+        qtbot.waitUntil(lambda: c.latest.lr == 0.3, timeout=TIMEOUT)
+        c.reset()
+        qtbot.waitUntil(lambda: c.latest is not None and c.latest.step == 0 and c.run_id == c.worker.run_id,
+                        timeout=TIMEOUT)
+        assert c.latest.params.shape == (c.layout.n_params,)
+    finally:
+        c.shutdown()
+
+
+def test_a_run_sent_to_the_worker_comes_on_show_when_a_later_read_is_cancelled(qtbot, slow_reader):
+    reader, big = slow_reader
+    c = RunController(RunConfig())
+    try:
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+        assert c.apply(hidden=5)
+        assert c.apply(dataset=big)
+        qtbot.waitUntil(lambda: reader.calls == 1, timeout=TIMEOUT)
+        assert c.loading and c.cancel_load()
+        qtbot.waitUntil(lambda: not c.busy and c.config.hidden == 5 and c.state == "paused", timeout=TIMEOUT)
+        assert c.run_id == c.worker.run_id
+    finally:
+        c.shutdown()
+
+
+def test_a_sweep_cell_on_other_data_than_those_on_show_is_replayed_too(qtbot):
+    c = RunController(RunConfig())
+    try:
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+        assert c.apply(dataset="xor")  # the sweep was made on iris; then the user moved on
+        qtbot.waitUntil(lambda: not c.busy and c.dataset.name == "xor", timeout=TIMEOUT)
+        assert c.load(RunConfig(lr=0.1, momentum=0.2), "sweep cell", replay_epochs=3)
+        qtbot.waitUntil(lambda: not c.busy and c.dataset.name == "iris" and c.latest.step == 3 * c.dataset.n_train
+                        and c.state == "paused", timeout=TIMEOUT)
+        assert (c.config.lr, c.config.momentum) == (0.1, 0.2)
+    finally:
+        c.shutdown()

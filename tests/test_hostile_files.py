@@ -679,3 +679,26 @@ def test_any_damage_to_an_npz_gives_arrays_or_an_input_error(tmp_path, edits, cu
         assert "\n" not in str(exc) and str(path) in str(exc)
     else:
         assert all(array.dtype == np.float64 for array in loaded.values())
+
+
+def test_a_huge_whole_number_option_is_refused_not_a_traceback():
+    """(review) A whole-number option beyond any float: one line and 2, as before the fast path."""
+    import io
+
+    from momentum_lab.cli import main
+
+    for flag in ("--seed", "--hidden", "--data-seed"):
+        err = io.StringIO()
+        assert main(["train", flag, "9" * 400, "--epochs", "1"], out=io.StringIO(), err=err) == 2
+        (line,) = err.getvalue().splitlines()
+        assert line.startswith(f"momentum-lab: error: {flag}: must be a whole number") and "Traceback" not in line
+
+
+def test_a_numpy_bool_is_a_shuffle():
+    import numpy as np
+
+    import momentum_lab as ml
+
+    assert ml.RunConfig(shuffle=np.False_).shuffle is False
+    with pytest.raises(ml.InputError, match="shuffle="):
+        ml.RunConfig(shuffle="yes")

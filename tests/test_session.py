@@ -694,3 +694,27 @@ def test_a_planned_change_for_a_diverged_lane_lapses(data):
     b = session.lanes[1]
     assert b.trainer.divergence is not None and b.trainer.divergence.step < 100
     assert b.applied == [] and b.new_changes() == []  # (not recorded at the divergence step)
+
+
+def test_all_deltas_keep_their_buffer_through_stop_changes_and_reset(data):
+    """(review) With deltas="all" the stop may be lowered and raised again, across a reset, up to
+    the buffer's; None is refused (the buffer has an end)."""
+    session = Session(BASE, dataset=data, stop_at=240, deltas="all")
+    session.stop_at = 100
+    session.advance(1000)
+    session.reset()
+    session.stop_at = 240
+    assert session.advance(1000) == 240
+    with pytest.raises(ValueError, match="stop_at"):
+        session.stop_at = None
+
+
+def test_results_options_may_restate_a_field(data):
+    session = Session(BASE, dataset=data, stop_at=10)
+    session.advance(10)
+    assert session.results(lr=1.0, epochs=1)[0].options["lr"] == 1.0
+
+
+def test_a_bool_is_not_a_lane(data):
+    with pytest.raises(InputError, match="changes\\[0\\]"):
+        Session(TWO, dataset=data, changes=[Change(5, "lr", 0.1, lane=True)])

@@ -10,9 +10,9 @@ One owner per fact:
 
 - the worker's latest report (:attr:`RunController.latest`) is the truth about the run on
   show: its step, each run's learning rate and momentum in force, its divergence;
-- the controller keeps the run on show's start (``_run``), the one new run asked for and not
-  on show yet (``_request``: its data being read, or the worker building it), and the live
-  settings asked for and not yet confirmed by a report (``_asked``);
+- the controller keeps the run on show's start (``_run``), the new run asked for whose data are
+  being read (``_request``), the one the worker is building (``_building``: sent, its first batch
+  not come yet), and the live settings asked for and not yet confirmed by a report (``_asked``);
 - :meth:`RunController.shown_config` decides from those three what the panel shows.
 """
 
@@ -90,6 +90,8 @@ class _Request:
     then: Callable[[Any], None] | None = None
     # What to do just before the request goes to the worker (a scenario's epoch limit and speed).
     on_send: Callable[[], None] | None = None
+    # Epochs to train at once, then pause (a sweep's cell): made a plan's run_to once the data are known.
+    replay_epochs: int = 0
 
 
 class RunController(QObject):
@@ -144,7 +146,11 @@ class RunController(QObject):
                 config.dataset, **config.dataset_options())
         # Until the worker's first batch, the run asked for stands as the run on show.
         self._run = _Run(0, config, dataset, Plan(), origin)
-        self._request: _Request | None = None
+        self._request: _Request | None = None  # its data being read
+        self._building: _Request | None = None  # sent to the worker, its first batch not come yet
+        # Requests sent before it and not confirmed: the worker may have built one of them (it builds
+        # the latest it has when it gets to it), and then its batches are the truth.
+        self._superseded: dict[int, _Request] = {}
         self._config_cache: tuple = (None, None, config)  # (run, latest batch, config): see config
         # Live settings asked for, not yet confirmed by a report: (lane, setting) -> (request number, value).
         self._asked: dict[tuple[int, str], tuple[int, float]] = {}
@@ -199,6 +205,7 @@ class RunController(QObject):
         if self._request is not None and self._request.job is not None:
             self._request = None
             self._loads.drop(wait=JOIN_SECONDS)
+        self._building = None
         if not self.thread.isRunning():
             return
         # Blocks until the worker has run stop() in its thread; no chunk runs after it.
@@ -249,9 +256,9 @@ class RunController(QObject):
     def shown_config(self) -> RunConfig:
         """What the panel shows: the new run asked for, if one is on its way; else the run on show
         with the settings in force, or asked for and not yet in force."""
-        request = self._request
-        if request is not None and request.config is not None:
-            return request.config
+        for request in (self._request, self._building):
+            if request is not None and request.config is not None:
+                return request.config
         config = self.config
         for (lane, name), (_, value) in self._asked.items():
             if lane < len(config.lanes):
@@ -289,7 +296,7 @@ class RunController(QObject):
     @property
     def busy(self) -> bool:
         """Whether a requested run is on its way (its data being read, or the worker building it)."""
-        return self._request is not None
+        return self._request is not None or self._building is not None
 
     @property
     def loading(self) -> str | None:
@@ -300,16 +307,20 @@ class RunController(QObject):
     @property
     def pending_run_id(self) -> int | None:
         """The id the run being built by the worker will have (None when none is)."""
-        return self._request.run_id if self._request is not None else None
+        return self._building.run_id if self._building is not None else None
 
     # -- asking for a new run ------------------------------------------------------------------------
 
     def _ask(self, request: _Request) -> bool:
-        """Make ``request`` the one outstanding (it replaces any other): send it to the worker at once
-        when its data are those on show or of the request it replaces, else once they are read."""
+        """Make ``request`` the run asked for (it replaces any other not sent yet): send it to the
+        worker at once when its data are those on show or of a request on its way, else once they
+        are read (a run the worker is building meanwhile still comes on show)."""
         old, config = self._request, request.config
+        building = self._building
         if old is not None and old.config is not None and old.config.same_data(config):
             request.dataset, request.job = old.dataset, old.job  # its data: read, or being read
+        elif building is not None and building.config.same_data(config):
+            request.dataset = building.dataset
         elif self._run.config.same_data(config):
             request.dataset = self._run.dataset
         if old is not None and old.job is not None and old.job is not request.job:
@@ -329,9 +340,14 @@ class RunController(QObject):
         request.job = None
         if request.on_send is not None:
             request.on_send()
+        if request.replay_epochs:
+            request.plan = Plan(request.plan.changes, run_to=request.replay_epochs * request.dataset.n_train)
         self._next_id += 1
         request.run_id = self._next_id
-        self._request = request
+        self._request = None
+        if self._building is not None:
+            self._superseded[self._building.run_id] = self._building
+        self._building = request
         dataset, config = request.dataset, request.config
         n_params = Layout(dataset.n_inputs, config.hidden, dataset.n_classes).n_params
         self._set_state("preparing")
@@ -363,10 +379,12 @@ class RunController(QObject):
         """Start a new run of ``config``, lr and momentum included (a sweep's cell); the runs compared
         with the main one stay. With ``replay_epochs``, it is trained at once that many epochs, then
         paused. ``reason`` is for the status bar."""
-        plan = Plan(run_to=replay_epochs * self.dataset.n_train) if replay_epochs else None
-        if plan is not None and not config.same_data(self._run.config):
-            plan = None  # (a sweep's cell is on the data on show)
-        return self._new(f"new run: {reason}", lambda: replace(config, compare=self.shown_config().compare), plan)
+        try:
+            config = replace(config, compare=self.shown_config().compare)
+        except InputError as exc:
+            self.error.emit(str(exc))
+            return False
+        return self._ask(_Request(config, f"new run: {reason}", replay_epochs=int(replay_epochs)))
 
     def add_lane(self, settings: LaneSettings | None = None) -> bool:
         """Train one more run beside the others (a new start for all, so that they stay comparable).
@@ -442,7 +460,7 @@ class RunController(QObject):
     def reset(self) -> None:
         """The same run from the start: same seed, same initial weights, same order (a run with
         planned changes also from the settings it started with: it replays as planned)."""
-        if self._request is not None:
+        if self.busy:
             return  # a new run is on its way; it starts from the start anyway
         self._next_id += 1
         start = self._run.config if self.plan.changes else self.shown_config()
@@ -488,8 +506,9 @@ class RunController(QObject):
             return
         # For the run the panel shows: the one asked for if there is one (its runs may differ from
         # those on show: lane 2 there may be another run here), else the run on show.
-        request = self._request
-        if request is not None and request.config is not None:
+        request = next((r for r in (self._request, self._building) if r is not None and r.config is not None),
+                       None)
+        if request is not None:
             if lane < len(request.config.lanes):
                 request.config = request.config.with_lane(lane, **{name: value})
                 if request.run_id is not None:  # the worker is building it: it starts with it
@@ -568,7 +587,7 @@ class RunController(QObject):
     def branch(self, epoch: int) -> bool:
         """Rewind the main run to the end of ``epoch`` (its changes up to there replayed) and pause
         there; the history so far stays on show as the original, for comparison."""
-        if self.latest is None or self._request is not None:
+        if self.latest is None or self.busy:
             return False
         done = self.latest.step // self.dataset.n_train
         if not 0 <= epoch <= done:
@@ -607,8 +626,10 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_batch(self, batch: Batch) -> None:
-        request = self._request
-        if request is not None and batch.run_id == request.run_id:
+        request = self._building
+        if request is None or batch.run_id != request.run_id:
+            request = self._superseded.get(batch.run_id)  # built before a newer one came (or failed)
+        if request is not None:
             # The worker has built the requested run: it replaces the one on show, started with
             # the settings the worker built it with (a change sent while it compiled may have
             # come after the build: the worker then records it as a change at step 0).
@@ -617,7 +638,9 @@ class RunController(QObject):
                 lr, momentum = report.start
                 start = start.with_lane(index, lr=lr, momentum=momentum)
             self._run = _Run(request.run_id, start, request.dataset, request.plan, request.origin)
-            self._request = None
+            if request is self._building:
+                self._building = None
+            self._superseded = {i: r for i, r in self._superseded.items() if i > request.run_id}
             self._asked.clear()
             self._clear(request.reason)
         if batch.run_id != self.run_id:
@@ -646,11 +669,12 @@ class RunController(QObject):
 
     @Slot(int, str)
     def _on_configure_failed(self, run_id: int, message: str) -> None:
-        request = self._request
+        request = self._building
         if request is None or request.run_id != run_id:
             return  # superseded by a newer request
-        self._request = None
-        # The worker restates the run on show with a batch; without one, there is nothing to run.
+        self._building = None
+        # The worker restates the run it has with a batch (the one on show, or one superseded that it
+        # built meanwhile); without one, there is nothing to run.
         self._set_state(self.latest.state if self.latest is not None else "paused")
         self.error.emit(message)
         self.config_restored.emit()

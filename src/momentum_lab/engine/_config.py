@@ -19,6 +19,8 @@ import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 from ._datasets import DATASET_NAMES, NORMALIZATIONS, Dataset, load_dataset
 from ._errors import InputError
 from ._network import ACTIVATIONS, LOSSES
@@ -145,7 +147,9 @@ class RunConfig:
             if value not in choices:
                 raise InputError(f"{name}=: must be one of {', '.join(choices)}, got {value!r}")
         if type(self.shuffle) is not bool:
-            raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
+            if not isinstance(self.shuffle, (bool, np.bool_)):
+                raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
+            set_(self, "shuffle", bool(self.shuffle))
         compare = self.compare if type(self.compare) is tuple else tuple(self.compare)
         if len(compare) > MAX_RUNS - 1:
             raise InputError(f"compare=: at most {MAX_RUNS - 1} runs beside the main one, got {len(compare)}")

@@ -32,7 +32,7 @@ class OptionRange:
     high_open: bool = False
 
     def __contains__(self, value: float) -> bool:
-        if math.isnan(value):
+        if value != value:  # NaN (math.isnan would turn a huge int into a float: OverflowError)
             return False
         above = value > self.low if self.low_open else value >= self.low
         below = value < self.high if self.high_open else value <= self.high

@@ -88,7 +88,7 @@ def checked_changes(changes: Sequence[Any], n_lanes: int = 1, option: str = "cha
             lane = 0
         if name not in SETTINGS:
             raise InputError(f"{where}: the setting must be 'lr' or 'momentum', got {name!r}")
-        if not (isinstance(lane, int) and 0 <= lane < n_lanes):
+        if isinstance(lane, bool) or not (isinstance(lane, int) and 0 <= lane < n_lanes):
             raise InputError(f"{where}: the run must be one of {', '.join(RUN_NAMES[:n_lanes])}, got lane {lane!r}")
         step = check_count(step, f"{where} step", minimum=0)
         if step > MAX_STEPS:
@@ -311,6 +311,8 @@ class Session:
 
     @stop_at.setter
     def stop_at(self, step: int | None) -> None:
+        if step is None and self._deltas == "all":
+            raise ValueError("stop_at: a session that records every step's deltas needs a stop step")
         if step is not None:
             step = check_count(step, "stop_at", minimum=0)
             if self._deltas == "all" and step > self._buffer_steps:
@@ -319,7 +321,7 @@ class Session:
         self._stop_at = step
 
     def _begin(self) -> None:
-        self.lanes = tuple(Lane(i, t, self._deltas, self.stop_at, self._keep_history)
+        self.lanes = tuple(Lane(i, t, self._deltas, self._buffer_steps, self._keep_history)
                            for i, t in enumerate(self._trainers))
         self._due = list(self.schedule)
         self._apply_due()  # changes at step 0: after row 0, which is the state the run was built in
@@ -431,8 +433,8 @@ class Session:
         out = []
         for lane in self.lanes:
             t = lane.trainer
-            used = dict(self.config.lane(lane.index).options(), lr=lane.start.lr, momentum=lane.start.momentum,
-                        changes=tuple(lane.applied), **options)
+            used = {**self.config.lane(lane.index).options(), "lr": lane.start.lr, "momentum": lane.start.momentum,
+                    "changes": tuple(lane.applied), **options}
             out.append(TrainResult(History(lane.rows()), t.weights(), t.initial_weights(), lane.recorded_deltas(),
                                    t.divergence, t.step, self.seconds, self.compile_seconds, self.dataset, used))
         return out
