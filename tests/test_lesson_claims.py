@@ -1,0 +1,416 @@
+"""Every claim in a shipped lesson's Do and Watch text, checked on that lesson's own run.
+
+One test per claim, with the tolerance its wording implies ("about 0.23": within rounding,
+"about twice": 1.6 to 2.6, "roughly a hundred times": 50 to 200). The window's delta trace,
+when runs are compared, shows the first picked parameter of each run (ih[0,0] unless the class
+picks another) over the latest 2,000 steps; its heatmap shows run A only. A claim about the
+traces is checked on the parameter the text names, over the steps the window shows then.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+import momentum_lab as ml
+from momentum_lab.engine import (Trainer, delta_diagnostics, gradient_steps, largest_curvature, load_dataset,
+                                 load_lessons, stability_bound)
+from momentum_lab.engine._lessons import LESSONS_ENV
+from momentum_lab.engine._network import activation_code, loss_code
+
+SHOWN = 2000  # the steps the delta views show (the latest ones)
+IH = {(i, j): i * 7 + j for i in range(4) for j in range(7)}  # Iris, 7 hidden units: ih[i,j]'s column
+
+
+@pytest.fixture(autouse=True)
+def shipped_only(monkeypatch):
+    monkeypatch.delenv(LESSONS_ENV, raising=False)
+
+
+@cache
+def lesson(name: str):
+    import os
+    saved = os.environ.pop(LESSONS_ENV, None)
+    try:
+        lessons, problems = load_lessons()
+    finally:
+        if saved is not None:
+            os.environ[LESSONS_ENV] = saved
+    assert problems == []
+    return next(les for les in lessons if les.name == name)
+
+
+@cache
+def runs(name: str) -> tuple[ml.TrainResult, ...]:
+    return tuple(ml.replay(lesson(name).scenario, record_deltas=True))
+
+
+def loss(name: str, run: int = 0) -> np.ndarray:
+    return runs(name)[run].history["train_loss"]
+
+
+def flat(result) -> np.ndarray:
+    return np.concatenate([v.reshape(v.shape[0], -1) for v in result.deltas.values()], axis=1)
+
+
+def rises(curve: np.ndarray) -> int:
+    return int(np.sum(np.diff(curve) > 0))
+
+
+def first_below(curve: np.ndarray, threshold: float) -> int:
+    below = np.flatnonzero(curve < threshold)
+    assert below.size, f"never below {threshold}"
+    return int(below[0])
+
+
+def about(value: float, quoted: float, digits: int) -> bool:
+    """``value`` reads as ``quoted`` to the digits quoted (0.3649 is "about 0.36")."""
+    return abs(value - quoted) <= 0.5 * 10.0**-digits + 1e-12
+
+
+def mean_size(result, column: int | None = None, steps: slice = slice(-SHOWN, None)) -> float:
+    d = flat(result)[steps]
+    return float(np.abs(d if column is None else d[:, column]).mean())
+
+
+def text(name: str) -> str:
+    return lesson(name).do + " " + lesson(name).watch
+
+
+# -- 1. small-learning-rate ----------------------------------------------------------------------
+
+
+def test_1_settings_and_length_are_as_the_do_text_says():
+    a, b = runs("small-learning-rate")
+    assert (a.options["lr"], a.options["momentum"]) == (0.002, 0.0)
+    assert (b.options["lr"], b.options["momentum"]) == (0.02, 0.0)
+    sc = lesson("small-learning-rate").scenario
+    assert sc.epochs == 60 and sc.epochs * a.dataset.n_train / sc.speed == 12  # "about twelve seconds"
+
+
+def test_1_a_stays_near_1_1_for_about_ten_epochs():
+    assert np.all(np.abs(loss("small-learning-rate")[:11] - 1.1) < 0.05)
+    assert loss("small-learning-rate")[14] < 1.05  # then it leaves
+
+
+def test_1_a_never_goes_up_and_ends_about_0_36():
+    a = loss("small-learning-rate")
+    assert rises(a) == 0
+    assert about(a[60], 0.36, 2)
+
+
+def test_1_b_below_0_1_by_epoch_22_and_ends_near_0_06():
+    b = loss("small-learning-rate", 1)
+    assert first_below(b, 0.1) == 22
+    assert about(b[-1], 0.06, 2)
+
+
+def test_1_b_rises_in_about_a_dozen_epochs():
+    assert 10 <= rises(loss("small-learning-rate", 1)) <= 14
+
+
+def test_1_on_the_named_weight_a_deltas_are_about_a_tenth_of_b():
+    assert "ih[0,2]" in text("small-learning-rate")
+    a, b = runs("small-learning-rate")
+    ratio = mean_size(b, IH[0, 2]) / mean_size(a, IH[0, 2])
+    assert 7 <= ratio <= 14  # "about ten times smaller"
+    # ... what the default trace, ih[0,0], does not show at the end: about the same there.
+    same = mean_size(b, IH[0, 0]) / mean_size(a, IH[0, 0])
+    assert 0.6 <= same <= 1.4
+
+
+# -- 2. large-learning-rate ----------------------------------------------------------------------
+
+JUMP = 1200  # 10 epochs of 120 items
+
+
+def test_2_the_jump_is_from_0_02_to_1_5_at_epoch_10_without_momentum():
+    (change,) = lesson("large-learning-rate").scenario.changes
+    (r,) = runs("large-learning-rate")
+    assert (change.step, change.setting, change.value) == (JUMP, "lr", 1.5)
+    assert (r.options["lr"], r.options["momentum"]) == (0.02, 0.0)
+
+
+def test_2_before_the_jump_the_error_falls_every_epoch_to_about_0_23():
+    curve = loss("large-learning-rate")
+    assert rises(curve[:11]) == 0
+    assert about(curve[10], 0.23, 2)
+
+
+def test_2_after_the_jump_it_leaps_to_about_4_7_and_does_not_settle():
+    curve = loss("large-learning-rate")
+    assert about(curve[11], 4.7, 1)
+    after = np.diff(curve[11:])
+    assert (after > 0).sum() >= 4 and (after < 0).sum() >= 4  # up and down
+    assert curve[11:].min() > 2 * curve[10]  # never back to where it was
+    assert runs("large-learning-rate")[0].divergence is None  # thrashes, does not blow up
+
+
+def test_2_deltas_become_roughly_a_hundred_times_larger():
+    (r,) = runs("large-learning-rate")
+    before = mean_size(r, steps=slice(JUMP - 600, JUMP))
+    after = mean_size(r, steps=slice(JUMP, JUMP + 600))
+    assert 50 <= after / before <= 200
+
+
+def test_2_the_largest_steps_are_mostly_followed_by_a_step_back():
+    d = flat(runs("large-learning-rate")[0])
+    after = d[JUMP:]
+    size = np.abs(after[:-1])
+    largest = size >= np.quantile(size, 0.999)  # the deepest colours of the heatmap
+    back = np.sign(after[1:]) != np.sign(after[:-1])
+    assert back[largest].mean() > 0.7
+    # Weighted by size, the steps after the jump reverse; before it, about half do.
+    def reversal(x):
+        w = np.abs(x[1:]) * np.abs(x[:-1])
+        return float((w * (np.sign(x[1:]) != np.sign(x[:-1]))).sum() / w.sum())
+    assert reversal(after) > 0.8
+    assert 0.4 <= reversal(d[JUMP - 600 : JUMP]) <= 0.6  # "said little about the next one"
+
+
+def test_2_sign_flips_alone_hardly_change():
+    d = flat(runs("large-learning-rate")[0])
+
+    def rate(x):
+        return float(np.nanmedian(delta_diagnostics(x, gradient_steps(x, "lookback", 0.0))["sign_flip_rate"]))
+
+    before, after = rate(d[JUMP - 600 : JUMP]), rate(d[JUMP:])
+    assert 0.35 <= before <= 0.5 and 0.35 <= after <= 0.5 and abs(after - before) < 0.05  # "some 40 %"
+    rates = [delta_diagnostics(x, gradient_steps(x, "lookback", 0.0))["sign_flip_rate"]
+             for x in (d[JUMP - 600 : JUMP], d[JUMP:])]
+    assert (np.abs(rates[1] - rates[0]) < 0.1).mean() > 0.5  # "most weights flip about as often"
+
+
+# -- 3. momentum-early ---------------------------------------------------------------------------
+
+
+def test_3_three_runs_differ_only_in_momentum():
+    rs = runs("momentum-early")
+    assert [(r.options["rule"], r.options["lr"], r.options["momentum"]) for r in rs] == [
+        ("lookback", 0.01, 0.0), ("lookback", 0.01, 0.5), ("lookback", 0.01, 0.9)]
+
+
+def test_3_all_start_near_1_1_and_momentum_leaves_the_plateau_sooner():
+    curves = [loss("momentum-early", k) for k in range(3)]
+    assert all(abs(c[1] - 1.1) < 0.05 for c in curves)
+    leave = [first_below(c, 1.0) for c in curves]
+    assert leave[0] > leave[1] > leave[2]
+
+
+def test_3_below_0_3_at_epochs_16_11_and_9():
+    assert [first_below(loss("momentum-early", k), 0.3) for k in range(3)] == [16, 11, 9]
+
+
+def test_3_at_epoch_20_c_about_0_11_and_a_0_23_and_the_gaps_narrow():
+    a, c = loss("momentum-early", 0), loss("momentum-early", 2)
+    assert about(c[20], 0.11, 2) and about(a[20], 0.23, 2)
+    assert a[30] - c[30] < 0.75 * (a[20] - c[20])
+
+
+# -- 4. adaptive-steps ---------------------------------------------------------------------------
+
+
+def n4() -> int:
+    return runs("adaptive-steps")[0].dataset.n_train
+
+
+def test_4_settings_are_as_the_do_text_says():
+    (r,) = runs("adaptive-steps")
+    sc = lesson("adaptive-steps").scenario
+    assert sc.config.dataset == "blobs" and sc.epochs == 40
+    assert (r.options["lr"], r.options["momentum"]) == (0.02, 0.9)
+
+
+def test_4_the_first_two_epochs_swing_widest():
+    d = np.abs(flat(runs("adaptive-steps")[0]))
+    n = n4()
+    per_epoch = d[: 40 * n].reshape(40, n, -1).mean(axis=(1, 2))
+    assert per_epoch[:2].mean() > 3 * per_epoch[3:6].mean()
+    # From then on they keep shrinking (five-epoch blocks, each smaller than the one before).
+    blocks = per_epoch[2:37].reshape(7, 5).mean(axis=1)
+    assert np.all(np.diff(blocks) < 0)
+
+
+def test_4_the_trace_axis_steps_down_twice():
+    from momentum_lab._qt.plots import StickyLimit
+
+    (r,) = runs("adaptive-steps")
+    d = flat(r)
+    n_in, n_h = r.deltas["ih_deltas"].shape[1:]
+    picked = [0, n_in * n_h + n_h, d.shape[1] - 1]  # the default picks: ih[0,0], ho[0,0], the last output bias
+    limit, shown = StickyLimit(), []
+    for step in range(20, d.shape[0] + 1, 20):  # about as often as the window redraws
+        limit.update(float(np.abs(d[max(0, step - SHOWN) : step, picked]).max()))
+        if not shown or limit.value != shown[-1]:
+            shown.append(limit.value)
+    assert shown == pytest.approx([0.05, 0.02, 0.005])  # "steps down twice, from 0.05 to 0.02 and later to 0.005"
+
+
+def test_4_last_five_epochs_about_twenty_times_smaller_and_error_about_0_003():
+    d = np.abs(flat(runs("adaptive-steps")[0]))
+    n = n4()
+    early, late = d[: 5 * n].mean(axis=0), d[-5 * n :].mean(axis=0)
+    assert 15 <= early.mean() / late.mean() <= 25
+    curve = loss("adaptive-steps")
+    assert rises(curve) == 0 and about(curve[-1], 0.003, 3)
+    ratio = early / late
+    assert 5 <= ratio.min() <= 7 and 80 <= ratio.max() <= 100  # "about six", "about ninety"
+
+
+# -- 5. lookback-vs-classical --------------------------------------------------------------------
+
+
+def test_5_settings_are_as_the_do_text_says():
+    assert [(r.options["rule"], r.options["lr"], r.options["momentum"]) for r in runs("lookback-vs-classical")] == [
+        ("lookback", 0.01, 0.9), ("classical", 0.01, 0.9), ("classical", 0.0019, 0.9)]
+
+
+def test_5_b_under_0_2_by_epoch_3_a_needs_13():
+    assert first_below(loss("lookback-vs-classical", 1), 0.2) == 3
+    assert first_below(loss("lookback-vs-classical", 0), 0.2) == 13
+
+
+def test_5_b_goes_up_in_about_17_epochs_a_in_5():
+    assert rises(loss("lookback-vs-classical", 1)) == 17
+    assert rises(loss("lookback-vs-classical", 0)) == 5
+
+
+def test_5_b_deltas_about_twice_a_on_the_named_weight_half_on_ih00():
+    assert "ih[0,2]" in text("lookback-vs-classical") and "ih[0,0]" in text("lookback-vs-classical")
+    a, b, _ = runs("lookback-vs-classical")
+    assert 1.6 <= mean_size(b, IH[0, 2]) / mean_size(a, IH[0, 2]) <= 2.6  # "about twice"
+    assert 0.35 <= mean_size(b, IH[0, 0]) / mean_size(a, IH[0, 0]) <= 0.65  # "about half"
+    # "Most weights": over all parameters, most move more in B.
+    da, db = np.abs(flat(a)[-SHOWN:]).mean(axis=0), np.abs(flat(b)[-SHOWN:]).mean(axis=0)
+    assert (db > da).mean() > 0.6
+
+
+def test_5_c_starts_a_little_later_then_is_hard_to_tell_from_a():
+    a, c = loss("lookback-vs-classical", 0), loss("lookback-vs-classical", 2)
+    assert 0.05 <= c[2] - a[2] <= 0.15  # "at epoch 2 about 0.1 higher"
+    assert np.max(np.abs(c[4:] - a[4:])) < 0.02  # under 2 % of the axis
+    assert np.max(np.abs(c[4:] - a[4:]) / a[4:]) < 0.05  # ... and on the log scale
+
+
+# -- 6. divergence-stability-map -----------------------------------------------------------------
+
+
+@cache
+def trainer_at(lr: float | None, steps: int):
+    sc = lesson("divergence-stability-map").scenario
+    c = sc.config
+    t = Trainer(load_dataset(c.dataset, **c.dataset_options()), c)
+    t.run(min(steps, 360))
+    if lr is not None and steps > 360:
+        t.lr = lr
+        t.run(steps - 360)
+    return t
+
+
+def curvature(t: Trainer) -> float:
+    d = t.dataset
+    return largest_curvature(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
+                             d.x_train[:500], d.y_train[:500], iterations=20)
+
+
+BOUND = stability_bound("lookback", 0.9)
+
+
+def test_6_settings_are_as_the_do_text_says():
+    sc = lesson("divergence-stability-map").scenario
+    assert sc.config.activation == "relu" and sc.speed == 20
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [("lookback", 0.05, 0.9)] * 2
+    assert sorted((ch.lane, ch.step, ch.value) for ch in sc.changes) == [(0, 360, 2.0), (1, 360, 0.3)]
+
+
+def test_6_for_three_epochs_both_points_sit_at_0_03_to_0_06():
+    for step in range(20, 361, 20):  # the window measures about once a second: every 20 items
+        assert 0.025 <= 0.05 * curvature(trainer_at(None, step)) <= 0.06
+
+
+def test_6_at_the_jump_a_about_2_beyond_1_11_and_b_about_0_3_inside():
+    lam = curvature(trainer_at(None, 360))
+    assert about(BOUND, 1.11, 2)
+    assert about(2.0 * lam, 2.0, 1) and 2.0 * lam > BOUND
+    assert about(0.3 * lam, 0.3, 2) and 0.3 * lam < BOUND
+
+
+def test_6_a_climbs_within_a_few_items_and_runs_away_some_35_items_later():
+    a, b = runs("divergence-stability-map")
+    t = Trainer(trainer_at(None, 360).dataset, lesson("divergence-stability-map").scenario.config)
+    t.run(360)
+    at_jump = t.evaluate()[0]
+    t.lr = 2.0
+    climbing = []
+    for _ in range(3):
+        t.run(1)
+        climbing.append(t.evaluate()[0])
+    assert all(x > at_jump for x in climbing) and climbing[-1] > 3 * at_jump
+    assert a.divergence is not None and a.divergence.epoch == 4
+    later = a.divergence.step - 360
+    assert 30 <= later <= 40 and later / 20 < 2  # "some 35 items (under two seconds)"
+
+
+def test_6_b_stays_inside_its_error_jumps_and_ends_higher_and_it_keeps_training():
+    _, b = runs("divergence-stability-map")
+    assert b.divergence is None and b.steps == 600
+    for step in range(380, 601, 20):
+        assert 0.3 * curvature(trainer_at(0.3, step)) < BOUND
+    curve = b.history["train_loss"]
+    assert about(curve[3], 0.17, 2) and about(curve[5], 0.6, 1)
+    # Item to item, its error (the live point) moves far more after the jump than before.
+    t = Trainer(trainer_at(None, 360).dataset, lesson("divergence-stability-map").scenario.config)
+    t.run(240)
+    seen = []
+    for step in range(240, 480):
+        if step == 360:
+            t.lr = 0.3
+        t.run(1)
+        seen.append(t.evaluate()[0])
+    seen = np.array(seen)
+    assert np.abs(np.diff(seen[120:])).mean() > 5 * np.abs(np.diff(seen[:120])).mean()
+
+
+# -- 7. from-trial-and-error-to-a-sweep ----------------------------------------------------------
+
+
+@cache
+def grid():
+    sc = lesson("from-trial-and-error-to-a-sweep").scenario
+    return ml.sweep(sc.config, lr=(0.001, 1.0, 16), momentum=(0.0, 0.95, 12), epochs=sc.epochs, target_loss=0.1)
+
+
+def test_7_the_first_try_ends_around_0_62_after_50_epochs():
+    (r,) = runs("from-trial-and-error-to-a-sweep")
+    assert (r.options["lr"], r.options["momentum"]) == (0.001, 0.0)
+    assert len(r.history["train_loss"]) == 51 and about(r.history["train_loss"][-1], 0.62, 2)
+
+
+def test_7_the_sweep_has_192_cells_and_a_dark_band_from_0_025_to_0_1():
+    s = grid()
+    loss_ = s.final_train_loss
+    assert loss_.size == 192
+    band = (s.lrs >= 0.025 * 0.99) & (s.lrs <= 0.1 * 1.01)
+    assert band.sum() >= 4
+    assert 0.054 <= loss_[band].min() and loss_[band].max() <= 0.075  # "between 0.055 and 0.07"
+    assert loss_[s.lrs <= 0.0065].min() > loss_[band].max()  # lighter on the left
+    assert (s.lrs[0], s.momenta[0]) == (0.001, 0.0)  # the first try: the bottom-left cell
+
+
+def test_7_the_lightest_cells_are_on_the_far_right_worst_with_high_momentum():
+    s = grid()
+    loss_ = s.final_train_loss
+    lightest = np.argsort(loss_, axis=None)[-5:]
+    assert all(np.unravel_index(k, loss_.shape)[0] >= len(s.lrs) - 2 for k in lightest)
+    i, j = np.unravel_index(np.argmax(loss_), loss_.shape)
+    assert i == len(s.lrs) - 1 and s.momenta[j] >= 0.8
+
+
+def test_7_a_clicked_cell_replays_to_the_number_the_sweep_showed():
+    s = grid()
+    sc = lesson("from-trial-and-error-to-a-sweep").scenario
+    i, j = np.unravel_index(np.argmin(s.final_train_loss), s.final_train_loss.shape)
+    cell = ml.train(sc.config.with_lane(0, lr=float(s.lrs[i]), momentum=float(s.momenta[j])), epochs=sc.epochs)
+    assert cell.history["train_loss"][-1] == pytest.approx(s.final_train_loss[i, j], rel=1e-12)
