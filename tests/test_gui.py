@@ -152,7 +152,7 @@ def test_a_spin_box_change_reaches_the_running_worker_and_shows_on_the_curve(qtb
     assert np.all(rows[rows[:, 0] > mark_epoch + 1, 5] == 0.1)  # epochs after the change ran at 0.1
     assert np.all(rows[(rows[:, 0] > 0) & (rows[:, 0] < mark_epoch), 5] == 0.01)
     w.refresh()
-    labels = [line.label.format for line in w.curves._mark_items if hasattr(line, "label")]
+    labels = [item.toPlainText() for item in w.curves._mark_labels]
     assert "lr 0.01 → 0.1" in labels
     w.panel.momentum.setValue(0.9)
     qtbot.waitUntil(lambda: any(m.label() == "momentum 0.5 → 0.9" for m in c.marks), timeout=TIMEOUT)
@@ -594,7 +594,7 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
     c = w.controller
     qtbot.keyClick(w, Qt.Key.Key_S)
     panel = w.sweep_panel
-    assert w.tabs.currentWidget() is w.sweep_tab
+    assert w.views.shown("sweep")
     panel.lr_min.setValue(0.01)
     panel.lr_max.setValue(1.0)
     panel.lr_n.setValue(3)
@@ -667,7 +667,7 @@ def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, 
     w = open_window(RunConfig(lr=0.01, momentum=0.5, compare=(LaneSettings("classical", 0.01, 0.5),)))
     c = w.controller
     qtbot.keyClick(w, Qt.Key.Key_M)
-    assert w.tabs.currentWidget() is w.stability
+    assert w.views.shown("stability")
     w.refresh()
     spots = w.stability.points.data
     assert len(spots) == 2

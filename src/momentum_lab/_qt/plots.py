@@ -12,11 +12,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtCore import QPointF, QRectF, Qt, Slot
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -78,6 +80,76 @@ class StickyLimit:
         changed = new != self.value
         self.value = new
         return changed
+
+
+def nice_floor(value: float) -> float:
+    """The largest of 1, 2, 5, 10, 20, … (times a power of ten) that is <= ``value`` > 0."""
+    if not value > 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for m in (5, 2, 1):
+        if m * 10.0**exponent <= value * (1 + 1e-12):
+            return m * 10.0**exponent
+    return 10.0 ** (exponent - 1)
+
+
+#: An axis fitted with :func:`snug_ceil` ends at most 1/SNUG_PARTS past its data.
+SNUG_PARTS = 25
+
+
+def snug_ceil(value: float, span: float | None = None) -> float:
+    """``value`` rounded up to a multiple of a 1-2-5 step of at most ``span``/SNUG_PARTS
+    (``span`` defaults to ``value``): an axis end a few per cent past the data, which moves
+    only every few per cent (an axis whose range moves re-renders its labels)."""
+    if not value > 0:
+        return 1.0
+    step = nice_floor((span or value) / SNUG_PARTS)
+    return math.ceil(value / step - 1e-9) * step
+
+
+def nice_ceil_array(values: np.ndarray) -> np.ndarray:
+    """:func:`nice_ceil` of each value (> 0; others give 1)."""
+    v = np.where(np.isfinite(values) & (values > 0), values, 1.0)
+    power = 10.0 ** np.floor(np.log10(v))
+    m = v / power
+    m = np.select([m <= 1 + 1e-12, m <= 2 + 1e-12, m <= 5 + 1e-12], [1.0, 2.0, 5.0], 10.0)
+    return m * power
+
+
+#: What an empty plot says (instead of showing an axis of no data).
+NO_STEPS = "no steps yet"
+
+
+class EmptyNote(pg.TextItem):
+    """"no steps yet", centred in a plot's view box, shown while the plot has no data."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        super().__init__(NO_STEPS, color="#666", anchor=(0.5, 0.5))
+        self.setParentItem(plot.vb)
+        self.setZValue(30)
+        self._vb = plot.vb
+        plot.vb.sigResized.connect(self._centre)
+        self._centre()
+
+    def _centre(self, *_) -> None:
+        self.setPos(self._vb.rect().center())
+
+
+def blank_axes(plot: pg.PlotItem, blank: bool, sides: tuple[str, ...] = ("left", "bottom")) -> None:
+    """No tick labels (blank) or pyqtgraph's own again: an empty plot shows no made-up range."""
+    for side in sides:
+        plot.getAxis(side).setTicks([[], []] if blank else None)
+
+
+def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
+    """A left axis wide enough for these tick strings in its current font (pyqtgraph drops a
+    label that does not fit its axis: lecture mode's large "-0.005" went missing)."""
+    font = axis.style.get("tickFont") or axis.font()
+    widest = max((QFontMetrics(font).horizontalAdvance(text) for text in strings), default=0)
+    label = QFontMetrics(axis.label.font()).height() + 4 if axis.label.isVisible() else 0
+    width = int(widest + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + label + 8)
+    if width != axis.width():
+        axis.setWidth(width)
 
 
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
@@ -194,7 +266,15 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False
 
 
 class ErrorCurves(QWidget):
-    """Train and test loss (log scale on demand) and accuracy per epoch; hover shows values."""
+    """Train and test loss (log scale on demand) and accuracy per epoch; hover shows values.
+
+    ``follow_latest`` (a checkable QAction, for a menu) shows only the latest
+    ``follow_epochs`` epochs; otherwise the x axis runs from 0 to a few per cent past
+    the newest epoch.
+    """
+
+    #: Epochs shown when following the latest (see follow_latest).
+    FOLLOW_EPOCHS = 50
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -204,6 +284,10 @@ class ErrorCurves(QWidget):
         self.log_scale = QCheckBox("Error on a log scale")
         self.log_scale.setChecked(True)
         self.log_scale.setToolTip("Error on a logarithmic axis (L)")
+        self.follow_epochs = self.FOLLOW_EPOCHS
+        self.follow_latest = QAction(f"Follow the latest {self.follow_epochs} epochs", self)
+        self.follow_latest.setCheckable(True)
+        self.follow_latest.setToolTip("The error and accuracy plots show only the latest epochs")
         self.loss_plot = self.loss_view.getPlotItem()
         self.acc_plot = self.acc_view.getPlotItem()
         style_plot(self.loss_plot, "Error (loss per item)", "epoch", "mean loss")
@@ -212,8 +296,11 @@ class ErrorCurves(QWidget):
         self.acc_plot.getViewBox().setMouseEnabled(y=False)
         for plot in (self.loss_plot, self.acc_plot):
             plot.disableAutoRange()  # ranges move in steps (see StickyLimit): axes re-render rarely
-        self._epochs = StickyLimit()
+        self._x_range: tuple | None = None
         self._loss_range: tuple | None = None
+        self._seen_lanes = None  # the controller's lane buffers drawn: new ones are a new run (or Reset)
+        self._empty: bool | None = None
+        self.empty_notes = {"loss": EmptyNote(self.loss_plot), "accuracy": EmptyNote(self.acc_plot)}
         # One train and one test curve per run and plot; a run on its own draws train blue and
         # test vermilion, runs side by side each their own colour, test dashed.
         self.curves = {}
@@ -248,7 +335,11 @@ class ErrorCurves(QWidget):
         self.loss_plot.addItem(self.readout, ignoreBounds=True)
         self.readout.hide()
         self._mark_items: list[pg.InfiniteLine] = []
+        # The marks' labels: children of the loss plot's view box, placed in its pixels (see
+        # _place_mark_labels); each has .marks, the changes it tells of.
+        self._mark_labels: list[pg.TextItem] = []
         self._drawn_marks: tuple = ()
+        self._placed_key: tuple | None = None
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         plots = QSplitter(Qt.Orientation.Horizontal)
@@ -256,13 +347,30 @@ class ErrorCurves(QWidget):
         plots.addWidget(self.acc_view)
         box.addWidget(plots, 1)
         self.log_scale.toggled.connect(self._on_log_scale)
+        self.follow_latest.toggled.connect(self._on_follow)
         self.loss_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.loss_plot.vb.sigResized.connect(self._on_resized)
+        self.loss_plot.vb.sigXRangeChanged.connect(self._place_mark_labels)
 
     @Slot(bool)
     def _on_log_scale(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
         self._loss_range = None
+        self._placed_key = None
         self.refresh()
+
+    @Slot(bool)
+    def _on_follow(self, on: bool) -> None:
+        self.follow_latest.setText(f"Follow the latest {self.follow_epochs} epochs")
+        self._x_range = None
+        self._loss_range = None
+        self.refresh()
+
+    @Slot()
+    def _on_resized(self) -> None:
+        self._legend_key = None  # the legend's titles fitted again to the new width
+        self._style_curves()
+        self._place_mark_labels()
 
     def _lane_rows(self, index: int) -> np.ndarray:
         lane = self.controller.lanes[index]
@@ -274,8 +382,18 @@ class ErrorCurves(QWidget):
             rows = np.vstack([rows, latest.now])
         return rows
 
+    def _titles(self, n: int, fit: int) -> list[str]:
+        """The runs' legend titles: whole, else on two lines, else the rule only ("A look-back")."""
+        c = self.controller
+        whole = [c.lane_title(i) for i in range(n)]
+        if fit == 0:
+            return whole
+        if fit == 1:
+            return [t.replace(", lr", "<br>&nbsp;&nbsp;&nbsp;lr", 1) for t in whole]
+        return [t.split(",")[0] for t in whole]
+
     def _style_curves(self) -> None:
-        """Pens and legend entries, when the runs or their settings change."""
+        """Pens and legend entries, when the runs or their settings change (or the plot's width)."""
         c = self.controller
         n = len(c.lanes)
         key = (n,) if n == 1 else tuple(c.lane_title(i) for i in range(n))
@@ -283,8 +401,8 @@ class ErrorCurves(QWidget):
         if key == self._legend_key:
             return
         self._legend_key = key
+        room = self.loss_plot.vb.width() - 16
         for plot_key, legend in self.legends.items():
-            legend.clear()
             for lane in range(MAX_RUNS):
                 for side in ("train", "test"):
                     curve = self.curves[(plot_key, side, lane)]
@@ -297,19 +415,52 @@ class ErrorCurves(QWidget):
                     curve.setVisible(lane < n)  # unused curves: not painted, not in the bounds
                     if lane >= n:
                         curve.setData([], [])
-            if n == 1:
-                for side in ("train", "test"):
-                    legend.addItem(self.curves[(plot_key, side, 0)], side)
-            elif plot_key == "loss":  # one legend of the runs is enough; the accuracy plot is beside it
-                for lane in range(n):
-                    legend.addItem(self.curves[(plot_key, "train", lane)], key[lane])
-                legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
-                               "dashed: test")
-            if c.ghost is not None and plot_key == "loss":
-                legend.addItem(self.ghost_curves[plot_key], f"train, {c.ghost[1]}")
+            # Never wider than the plot: the titles whole, on two lines, or shortened.
+            for fit in range(3):
+                legend.clear()
+                if n == 1:
+                    for side in ("train", "test"):
+                        legend.addItem(self.curves[(plot_key, side, 0)], side)
+                elif plot_key == "loss":  # one legend of the runs is enough; the accuracy plot is beside it
+                    for lane, title in enumerate(self._titles(n, fit)):
+                        legend.addItem(self.curves[(plot_key, "train", lane)], title)
+                    legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
+                                   "dashed: test")
+                if c.ghost is not None and plot_key == "loss":
+                    ghost = c.ghost[1] if fit < 2 else c.ghost[1][:24] + ("…" if len(c.ghost[1]) > 24 else "")
+                    legend.addItem(self.ghost_curves[plot_key], f"train, {ghost}")
+                legend.updateSize()
+                if n == 1 or legend.width() <= room or room <= 0:
+                    break
+        self._placed_key = None
+
+    def _check_run(self) -> None:
+        """A new run or a Reset: ranges fitted afresh, not kept from the run before."""
+        lanes = self.controller.lanes[0] if self.controller.lanes else None
+        if lanes is not self._seen_lanes:
+            self._seen_lanes = lanes
+            self._x_range = None
+            self._loss_range = None
+
+    def _show_empty(self, empty: bool) -> None:
+        if empty == self._empty:
+            return
+        self._empty = empty
+        for note in self.empty_notes.values():
+            note.setVisible(empty)
+        blank_axes(self.acc_plot, empty)
+        blank_axes(self.loss_plot, empty, ("bottom",))
+        axis = self.loss_plot.getAxis("left")
+        if empty:
+            axis.setTicks([[], []])
+        self._loss_range = None  # its ticks again (see _fit_ranges)
 
     def refresh(self) -> None:
+        self._check_run()
         self._style_curves()
+        c = self.controller
+        # Before the first step (a run's first report is its start): no made-up axes, a note.
+        self._show_empty(c.latest is None or c.latest.step == 0)
         every = []
         for lane in range(len(self.controller.lanes)):
             rows = self._lane_rows(lane)
@@ -344,13 +495,26 @@ class ErrorCurves(QWidget):
         if ghost is not None:
             every.append(ghost[0])
         rows = np.vstack(every)
-        self._fit_ranges(rows[:, 0], rows)
+        if not self._empty:
+            self._fit_ranges(rows[:, 0], rows)
         self._draw_marks()
 
+    def _wanted_x(self, newest: float) -> tuple[float, float]:
+        """From 0 (or, following, the latest follow_epochs) to a few per cent past the newest epoch."""
+        newest = max(newest, 1.0)
+        if self.follow_latest.isChecked() and newest > self.follow_epochs:
+            right = snug_ceil(newest, self.follow_epochs)
+            return right - self.follow_epochs, right
+        return 0.0, snug_ceil(newest)
+
     def _fit_ranges(self, epochs: np.ndarray, rows: np.ndarray) -> None:
-        if self._epochs.update(float(epochs.max()) if len(epochs) else 1.0):
+        wanted_x = self._wanted_x(float(np.nanmax(epochs)) if len(epochs) else 1.0)
+        if wanted_x != self._x_range:
+            self._x_range = wanted_x
             for plot in (self.loss_plot, self.acc_plot):
-                plot.setXRange(0, self._epochs.value, padding=0.02)
+                plot.setXRange(*wanted_x, padding=0.01)
+        if wanted_x[0] > 0:
+            rows = rows[epochs >= wanted_x[0]]  # following: the y range fits what is shown
         losses = rows[:, [HISTORY_COLUMNS.index("train_loss"), HISTORY_COLUMNS.index("test_loss")]].ravel()
         losses = losses[np.isfinite(losses)]
         if self.log_scale.isChecked():
@@ -378,6 +542,7 @@ class ErrorCurves(QWidget):
                 axis.setTicks([[(math.log10(v), f"{v:g}") for v in shown], []])
             else:
                 axis.setTicks(None)
+            self._placed_key = None
 
     def _draw_marks(self) -> None:
         marks = tuple(self.controller.marks)[-MARKS_SHOWN:]
@@ -387,19 +552,105 @@ class ErrorCurves(QWidget):
             item.getViewBox().removeItem(item) if item.getViewBox() else None
         self._mark_items = []
         n_train = self.controller.dataset.n_train
-        named = self.controller.comparing
         for plot in (self.loss_plot, self.acc_plot):
-            for i, mark in enumerate(marks):
-                # Labels on the loss plot for the newest three only: more would overlap.
-                labelled = plot is self.loss_plot and i >= len(marks) - 3
+            for mark in marks:
                 line = pg.InfiniteLine(pos=mark.step / n_train, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
-                                                                              style=Qt.PenStyle.DashLine),
-                                       label=mark.label(named) if labelled else None,
-                                       labelOpts={"color": MARK, "position": 0.92 - 0.08 * (i % 4),
-                                                  "fill": pg.mkBrush(255, 255, 255, 200)})
+                                                                              style=Qt.PenStyle.DashLine))
                 plot.addItem(line, ignoreBounds=True)
                 self._mark_items.append(line)
         self._drawn_marks = marks
+        self._placed_key = None
+        self._place_mark_labels()
+
+    #: Marks of one setting of one run this close together (pixels) share one label.
+    MERGE_PX = 70
+
+    def _mark_groups(self, marks: tuple, x_of) -> list[tuple]:
+        """Marks in step order, those of one run's setting close together merged: [(marks, text)]."""
+        named = self.controller.comparing
+        groups: list[list] = []
+        for mark in sorted(marks, key=lambda m: m.step):
+            last = groups[-1] if groups else None
+            if (last is not None and (last[-1].lane, last[-1].setting) == (mark.lane, mark.setting)
+                    and x_of(mark) - x_of(last[-1]) < self.MERGE_PX):
+                last.append(mark)
+            else:
+                groups.append([mark])
+        out = []
+        for group in groups:
+            if len(group) == 1:
+                text = group[0].label(named)
+            else:
+                first, last = group[0], group[-1]
+                start = first.previous if first.previous is not None else first.value
+                text = (f"{first.run + ': ' if named else ''}{first.setting} ×{len(group)} changes, "
+                        f"{start:g} → {last.value:g}")
+            out.append((tuple(group), text))
+        return out
+
+    def mark_label_rects(self) -> list[QRectF]:
+        """The shown marks' labels, as scene rectangles (for tests and for placing)."""
+        return [item.mapRectToScene(item.boundingRect()) for item in self._mark_labels if item.isVisible()]
+
+    @Slot()
+    def _place_mark_labels(self, *_) -> None:
+        """The marks' labels in rows from the top of the error plot: none over another or over
+        the legend; one run's setting changed again and again says so in one label."""
+        vb = self.loss_plot.vb
+        legend = self.legends["loss"]
+        key = (self._drawn_marks, vb.width(), vb.height(), tuple(vb.viewRange()[0]), legend.width(),
+               legend.height(), presenting())
+        if key == self._placed_key:
+            return
+        self._placed_key = key
+        for item in self._mark_labels:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self._mark_labels = []
+        marks = self._drawn_marks
+        if not marks or vb.width() <= 0:
+            return
+        n_train = self.controller.dataset.n_train
+
+        def x_of(mark) -> float:
+            return vb.mapFromView(QPointF(mark.step / n_train, 0)).x()
+
+        font = QFont(self.font())
+        if presenting():
+            font.setPointSizeF(PRESENTATION_TICK_PT - 2)
+        taken = [legend.mapRectToItem(vb, legend.boundingRect()).adjusted(-2, -2, 2, 2)] if legend.isVisible() and \
+            legend.items else []
+        left_over = []
+        # The newest first: they are the ones to read.
+        for group, text in reversed(self._mark_groups(marks, x_of)):
+            x = x_of(group[0]) if len(group) == 1 else x_of(group[-1])
+            if x < 0 or x > vb.width():
+                continue  # outside the x range shown (following the latest epochs)
+            item = pg.TextItem(text, color=MARK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 215))
+            item.setFont(font)
+            size = item.boundingRect().size()  # (unscaled: its parent, the view box, is in pixels)
+            width, height = size.width() + 1, size.height() + 1
+            left = x + 3 if x + 3 + width <= vb.width() else x - 3 - width
+            rows = max(1, int(vb.height() * 0.5 // height))
+            for row in range(rows):
+                rect = QRectF(max(left, 0.0), 2 + row * height, width, height)
+                if not any(rect.intersects(other) for other in taken):
+                    break
+            else:
+                left_over.extend(group)
+                continue
+            taken.append(rect)
+            item.setParentItem(vb)
+            item.setZValue(15)
+            item.setPos(rect.topLeft())
+            item.marks = group
+            self._mark_labels.append(item)
+        for line in self._mark_items:
+            line.setToolTip("")
+        if left_over:  # no room: said where the lines are, on hovering
+            for line in self._mark_items:
+                line.setToolTip("\n".join(m.label(self.controller.comparing) for m in left_over))
 
     @Slot(object)
     def _on_mouse_moved(self, pos: QPointF) -> None:
@@ -432,9 +683,18 @@ class ErrorCurves(QWidget):
 
 
 class DeltaPanel(QWidget):
-    """Every parameter's recent deltas as a heatmap, and the picked ones as traces."""
+    """Every parameter's recent deltas as a heatmap, and the picked ones as traces.
+
+    Runs side by side: the first picked parameter of each run, one lane per run (A on top),
+    all lanes on one shared scale. The heatmap's colours scale as ``heat_scaling`` says
+    (a QComboBox: one scale, a scale per group of parameters, or per parameter).
+    """
 
     MAX_PICKS = 6
+    #: heat_scaling's choices, in its order.
+    HEAT_SCALES = ("one", "group", "parameter")
+    #: Lanes' centres this many half-ranges apart (lane k spans its centre ± the limit).
+    LANE_GAP = 2.5
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -447,23 +707,43 @@ class DeltaPanel(QWidget):
         style_plot(self.trace_plot, "Deltas, picked", "steps before the latest", "delta")
         self.trace_plot.addLegend(offset=(8, 4), labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 160),
                                   colCount=3)
-        self.trace_plot.addLine(y=0, pen=pg.mkPen("#888", width=1))
         self.traces: list[pg.PlotDataItem] = []
+        self._lane_items: list = []  # zero lines and run names of the lanes
         self.heat_view = pg.PlotWidget()
         self.heat_plot = self.heat_view.getPlotItem()
         style_plot(self.heat_plot, "Deltas, all", "steps before the latest", "")
         self.heat_plot.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("CET-D1"))  # diverging blue–white–red
+        colours = pg.colormap.get("CET-D1")  # diverging blue–white–red
+        self.image.setColorMap(colours)
         self.heat_plot.addItem(self.image)
+        # The colour bar: in the heatmap's own plot (it goes where heat_view goes).
+        self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=colours, interactive=False, width=12)
+        self.colour_bar.axis.setStyle(maxTickLevel=1)
+        self.colour_bar.axis.setTextPen("#111")
+        self.colour_bar.axis.setPen("#333")
+        self.heat_plot.layout.addItem(self.colour_bar, 2, 3)
+        self.heat_scaling = QComboBox()
+        self.heat_scaling.addItems(["Heatmap: one colour scale", "Heatmap: a scale per group",
+                                    "Heatmap: a scale per parameter"])
+        self.heat_scaling.setToolTip("How the heatmap's colours are scaled: one scale for all deltas (the "
+                                     "largest wash the rest out), or each group of parameters (or each "
+                                     "parameter) to its own 97th percentile")
+        self.heat_scaling.setCurrentIndex(1)
         for plot in (self.trace_plot, self.heat_plot):
-            # Steps before the latest, in 1-2-5 jumps: the axis re-renders rarely, and slow
+            # Steps before the latest, in small 1-2-5 jumps: the axis re-renders rarely, and slow
             # motion's few steps fill the plot.
             plot.disableAutoRange(axis="x")
-        self._steps_shown = StickyLimit()
+        self._steps_shown: float | None = None
         self.trace_plot.disableAutoRange(axis="y")
         self._trace_limit = StickyLimit()
+        self._trace_key: tuple | None = None
         self._heat_limit = StickyLimit()
+        self._group_limits: list[StickyLimit] = []
+        self._heat_ticks: tuple | None = None
+        self._seen_lanes = None
+        self.empty_notes = {"trace": EmptyNote(self.trace_plot), "heat": EmptyNote(self.heat_plot)}
+        self._empty: bool | None = None
         self.caption = QLabel()
         self.caption.setObjectName("caption")
         self.caption.setWordWrap(True)
@@ -474,10 +754,31 @@ class DeltaPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(split, 1)
-        box.addWidget(self.caption)
+        row = QHBoxLayout()
+        row.addWidget(self.caption, 1)
+        row.addWidget(self.heat_scaling)
+        box.addLayout(row)
         self._layout_key = None
         self._traced_lanes = 1
         self.weights.itemSelectionChanged.connect(self._on_pick)
+        self.heat_scaling.currentIndexChanged.connect(self._on_heat_scaling)
+
+    @property
+    def heat_scale(self) -> str:
+        """"one", "group" or "parameter" (see heat_scaling)."""
+        return self.HEAT_SCALES[max(self.heat_scaling.currentIndex(), 0)]
+
+    @Slot(int)
+    def _on_heat_scaling(self, _index: int) -> None:
+        self._heat_limit = StickyLimit()
+        self._group_limits = []
+        self._heat_ticks = None
+        self.refresh()
+
+    def _groups(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        layout = self.controller.layout
+        starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
+        return starts, ("in→hidden", "hidden bias", "hidden→out", "out bias")
 
     def _rebuild_list(self) -> None:
         layout = self.controller.layout
@@ -497,16 +798,30 @@ class DeltaPanel(QWidget):
             self.weights.item(i).setSelected(True)
         self.weights.blockSignals(False)
         self._on_pick()
-        starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
-        names = ("in→hidden", "hidden bias", "hidden→out", "out bias")
+        starts, _ = self._groups()
+        self._heat_ticks = None
+        self._group_limits = []
+        for item in getattr(self, "_group_lines", []):
+            self.heat_plot.removeItem(item)
+        self._group_lines = [self.heat_plot.addLine(y=s - 0.5, pen=pg.mkPen("#444", width=1)) for s in starts[1:-1]]
+        self._set_group_ticks(None)
+
+    def _set_group_ticks(self, scales: list[float] | None) -> None:
+        """The heatmap's groups named on its left axis, each with its full-colour value when
+        each group has its own."""
+        starts, names = self._groups()
+        if scales is not None:
+            names = tuple(f"{n} ±{s:.2g}" for n, s in zip(names, scales))
+        key = (tuple(starts), names, presenting())
+        if key == self._heat_ticks:
+            return
+        self._heat_ticks = key
         ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
         axis = self.heat_plot.getAxis("left")
         axis.setTicks([ticks, []])
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(max(QFontMetrics(axis.font()).horizontalAdvance(n) for n in names) + 18)
-        for item in getattr(self, "_group_lines", []):
-            self.heat_plot.removeItem(item)
-        self._group_lines = [self.heat_plot.addLine(y=s - 0.5, pen=pg.mkPen("#444", width=1)) for s in starts[1:-1]]
+        font = axis.style.get("tickFont") or axis.font()
+        axis.setWidth(max(QFontMetrics(font).horizontalAdvance(n) for n in names) + 18)
 
     @Slot()
     def _on_pick(self) -> None:
@@ -516,6 +831,8 @@ class DeltaPanel(QWidget):
     def restyle(self) -> None:
         """Traces again at the current line width (lecture mode on or off)."""
         self._build_traces()
+        self._heat_ticks = None
+        self._trace_key = None
 
     def _build_traces(self) -> None:
         """A trace per picked parameter; runs side by side: the first picked one in each run."""
@@ -528,7 +845,7 @@ class DeltaPanel(QWidget):
         self._traced_lanes = lanes
         if lanes > 1 and rows:
             name = self.weights.item(rows[0]).text().split("  ")[0]
-            title = f"Deltas of {name}, each run"
+            title = f"Deltas of {name}, one lane per run"
             picks = [(rows[0], lane, RUN_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
         else:
             title = "Deltas, picked"
@@ -538,9 +855,65 @@ class DeltaPanel(QWidget):
         show_title(self.heat_plot, run_a(self.controller, "Deltas, all"))
         for row, lane, name, colour in picks:
             # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
-            curve = self.trace_plot.plot(name=name, pen=pg.mkPen(colour, width=pen_width(1.5)), antialias=False)
+            curve = self.trace_plot.plot(pen=pg.mkPen(colour, width=pen_width(1.5)), antialias=False)
+            if lanes == 1:
+                self.trace_plot.legend.addItem(curve, name)
             curve.row, curve.lane = row, lane
             self.traces.append(curve)
+        self._trace_key = None
+
+    @property
+    def lanes_shown(self) -> int:
+        """Lanes of the trace plot: one per run when runs are compared, else one."""
+        return len({curve.lane for curve in self.traces}) or 1
+
+    def lane_centre(self, lane: int) -> float:
+        """The y of lane ``lane``'s zero line (A's at 0, the others below)."""
+        return -lane * self.LANE_GAP * (self._trace_limit.value or 1.0)
+
+    def _fit_traces(self) -> None:
+        """The trace plot's y range, ticks and lanes, when the limit, lanes or x range change."""
+        limit = self._trace_limit.value or 1.0
+        n = self.lanes_shown
+        key = (limit, n, self._steps_shown, presenting())
+        if key == self._trace_key:
+            return
+        self._trace_key = key
+        plot = self.trace_plot
+        for item in self._lane_items:
+            plot.removeItem(item)
+        self._lane_items = []
+        bottom = self.lane_centre(n - 1) - limit
+        plot.setYRange(bottom, limit, padding=0.02)
+        major, minor = [], []
+        for lane in range(n):
+            centre = self.lane_centre(lane)
+            if n == 1:
+                major += [(centre + v * limit, f"{v * limit:g}") for v in (1, 0.5, 0, -0.5, -1)]
+            else:
+                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick.
+                major += [(centre + limit / 2, f"{limit / 2:g}"), (centre - limit / 2, f"{-limit / 2:g}")]
+                minor.append((centre, ""))
+            line = pg.InfiniteLine(pos=centre, angle=0, pen=pg.mkPen("#888", width=1))
+            plot.addItem(line, ignoreBounds=True)
+            self._lane_items.append(line)
+            if n > 1:
+                if lane:
+                    edge = pg.InfiniteLine(pos=centre + self.LANE_GAP * limit / 2, angle=0,
+                                           pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
+                    plot.addItem(edge, ignoreBounds=True)
+                    self._lane_items.append(edge)
+                name = pg.TextItem(self.controller.lane_title(lane) if lane < len(self.controller.lanes)
+                                   else RUN_NAMES[lane], color=LANE_COLOURS[lane], anchor=(0, 0),
+                                   fill=pg.mkBrush(255, 255, 255, 190))
+                name.setPos(-(self._steps_shown or 1.0), centre + limit)
+                name.setZValue(20)
+                name.lane = lane
+                plot.addItem(name, ignoreBounds=True)
+                self._lane_items.append(name)
+        axis = plot.getAxis("left")
+        axis.setTicks([major, minor])
+        fit_axis_width(axis, [text for _, text in major])
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
     DIAGNOSE_EVERY = 15
@@ -566,11 +939,33 @@ class DeltaPanel(QWidget):
                 f"({diag['momentum_share'][i]:.0%} of it from momentum)." if np.isfinite(rate) else
                 "No change in the latest steps.")
 
+    def _show_empty(self, empty: bool) -> None:
+        if empty == self._empty:
+            return
+        self._empty = empty
+        for note in self.empty_notes.values():
+            note.setVisible(empty)
+        blank_axes(self.heat_plot, empty, ("bottom",))
+        blank_axes(self.trace_plot, empty, ("bottom",))
+        if empty:
+            self.trace_plot.getAxis("left").setTicks([[], []])
+            self._trace_key = None
+        self.colour_bar.setVisible(not empty)
+
     def refresh(self) -> None:
         self._rebuild_list()
         if len(self.controller.lanes) != self._traced_lanes:
             self._build_traces()
+        lanes = self.controller.lanes[0] if self.controller.lanes else None
+        if lanes is not self._seen_lanes:  # a new run or a Reset: ranges fitted afresh
+            self._seen_lanes = lanes
+            self._steps_shown = None
+            self._trace_limit = StickyLimit()
+            self._heat_limit = StickyLimit()
+            self._group_limits = []
+            self._trace_key = None
         ring = self.controller.deltas
+        self._show_empty(not len(ring))
         if not len(ring):
             for curve in self.traces:
                 curve.setData([], [])
@@ -591,35 +986,81 @@ class DeltaPanel(QWidget):
                 kept[index] = lane.deltas.latest()
         newest = max((int(s[-1]) for s, _ in kept.values() if s.size), default=0)
         largest = 0.0
+        data = []
         for curve in self.traces:
             lane_steps, lane_rows = kept[curve.lane]
             if not lane_steps.size:
-                curve.setData([], [])
+                data.append(None)
                 continue
             y = lane_rows[:, curve.row].copy()
-            size = float(np.abs(y).max())
-            largest = max(largest, size)
-            curve.setZValue(-size)  # the smallest on top: a big trace does not hide the others
+            size = float(np.nanmax(np.abs(y))) if np.isfinite(y).any() else 0.0
+            largest = max(largest, size if math.isfinite(size) else 0.0)
+            if self.lanes_shown == 1:
+                curve.setZValue(-size)  # the smallest on top: a big trace does not hide the others
             # A gap in the step numbers (flat out, steps between batches are not sent) breaks the lines.
             y[np.flatnonzero(np.diff(lane_steps) > 1)] = np.nan
-            curve.setData((lane_steps - newest).astype(float), y, connect="finite")
+            data.append(((lane_steps - newest).astype(float), y))
         gaps = np.flatnonzero(np.diff(steps) > 1)
-        if self._steps_shown.update(float(len(steps))):
+        shown = snug_ceil(float(len(steps)))
+        if shown != self._steps_shown:
+            self._steps_shown = shown
             for plot in (self.trace_plot, self.heat_plot):
-                plot.setXRange(-self._steps_shown.value, 0, padding=0.01)
-        if self._trace_limit.update(largest or 1e-12):
-            self.trace_plot.setYRange(-self._trace_limit.value, self._trace_limit.value, padding=0.02)
-        # The 97th percentile: a few outliers do not wash the rest out to white.
-        # (Every 4th step is enough to place the 97th percentile.)
-        self._heat_limit.update(float(np.percentile(np.abs(rows[::4]), 97)) or 1e-12)
-        scale = self._heat_limit.value
-        self.image.setImage(rows.T, autoLevels=False, levels=(-scale, scale))
-        self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
+                plot.setXRange(-shown, 0, padding=0.01)
+        self._trace_limit.update(largest or 1e-12)
+        self._fit_traces()
+        for curve, xy in zip(self.traces, data):
+            if xy is None:
+                curve.setData([], [])
+            else:
+                # Each run in its own lane: its deltas about its lane's zero line.
+                curve.setData(xy[0], xy[1] + self.lane_centre(curve.lane) if self.lanes_shown > 1 else xy[1],
+                              connect="finite")
+        self._draw_heatmap(steps, rows)
         flat_out = len(gaps) > 0
         self.caption.setText(
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
             + (" (flat out: the steps just before each redraw)" if flat_out else "")
-            + f".  Heatmap: red +, blue −, full colour at ±{scale:g}.")
+            + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
+
+    def _draw_heatmap(self, steps: np.ndarray, rows: np.ndarray) -> None:
+        # The 97th percentile: a few outliers do not wash the rest out to white.
+        # (Every 4th step is enough to place the 97th percentile.)
+        sample = np.abs(rows[::4])
+        scale = self.heat_scale
+        if scale == "one":
+            self._heat_limit.update(float(np.percentile(sample, 97)) or 1e-12)
+            limit = self._heat_limit.value
+            image, levels = rows.T, (-limit, limit)
+            self._set_group_ticks(None)
+            self._heat_text = f"full colour at ±{limit:g}"
+            bar = ("delta", levels)
+        else:
+            starts, _ = self._groups()
+            if scale == "group":
+                if len(self._group_limits) != len(starts) - 1:
+                    self._group_limits = [StickyLimit() for _ in starts[1:]]
+                limits = []
+                for limit, a, b in zip(self._group_limits, starts[:-1], starts[1:]):
+                    limit.update(float(np.percentile(sample[:, a:b], 97)) or 1e-12)
+                    limits.append(limit.value)
+                per_row = np.repeat(limits, np.diff(starts))
+                self._set_group_ticks(limits)
+                self._heat_text = "each group to its own full colour (on the left)"
+            else:
+                per_row = nice_ceil_array(np.percentile(sample, 97, axis=0))
+                self._set_group_ticks(None)
+                self._heat_text = "each parameter to its own 97th percentile (hover a row in the list)"
+            image = rows.T / per_row[:, None]
+            levels = (-1.0, 1.0)
+            bar = ("× the row's scale", levels)
+        self.image.setImage(image, autoLevels=False, levels=levels)
+        self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
+        if getattr(self, "_bar_shown", None) != bar:
+            self._bar_shown = bar
+            self.colour_bar.setLevels(levels)
+            lo, hi = levels
+            self.colour_bar.axis.setTicks([[(v, f"{v:g}") for v in (lo, lo / 2, 0.0, hi / 2, hi)], []])
+            self.colour_bar.axis.setLabel(bar[0], color="#111")
 
 
 class NetworkView(pg.PlotWidget):
