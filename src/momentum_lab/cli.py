@@ -159,7 +159,8 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
         if name == lane_settings[-1]:  # after the settings: how long
             if gui:
                 tr.add_argument("--epochs", type=int, default=None, metavar="N",
-                                help="stop after N epochs (default: no limit; 100 with --screenshot)")
+                                help="stop after N epochs (default 100, as train; with --lesson or --scenario: "
+                                     "its own limit; the window's Stop at epoch changes it)")
             elif sweep:
                 tr.add_argument("--epochs", type=int, default=100, metavar="N", help="epochs (default 100)")
             else:
@@ -630,7 +631,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         check_in_range("speed", args.speed, "--speed")
     epochs = args.epochs
     if epochs is None:
-        epochs = 100 if args.screenshot else 0
+        epochs = 100  # as train (a lesson or a scenario: its own, below)
     elif epochs < 1:
         raise InputError(f"--epochs: must be at least 1, got {epochs}")
     if args.screenshot is not None:
@@ -655,8 +656,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         lesson = find_lesson(args.lesson)
         config = lesson.scenario.config
-        if args.epochs is None and args.screenshot is not None:
-            epochs = lesson.scenario.epochs or 100
+        if args.epochs is None:  # (0: the window takes the lesson's own)
+            epochs = (lesson.scenario.epochs or 100) if args.screenshot is not None else 0
     if args.scenario is not None:
         from .engine import load_scenario_and_data
 
@@ -666,8 +667,8 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.epochs is not None:
                 raise InputError("--scenario: it replays to where it was saved; leave out --epochs")
             epochs = 0
-        elif args.epochs is None and args.screenshot is not None:
-            epochs = scenario.epochs or 100  # like train --scenario
+        elif args.epochs is None:  # like train --scenario (0: the window takes the scenario's own)
+            epochs = (scenario.epochs or 100) if args.screenshot is not None else 0
     inputs = input_paths(config.dataset, config.init_weights, **{"--scenario": args.scenario})
     if lesson is not None:
         inputs["--lesson"] = str(lesson.path)

@@ -13,7 +13,11 @@ One owner per fact:
 - the controller keeps the run on show's start (``_run``), the new run asked for whose data are
   being read (``_request``), the one the worker is building (``_building``: sent, its first batch
   not come yet), and the live settings asked for and not yet confirmed by a report (``_asked``);
-- :meth:`RunController.shown_config` decides from those three what the panel shows.
+- :meth:`RunController.shown_config` decides from those three what the panel shows;
+- the controller keeps the speed and the epoch limit it last sent the worker (:attr:`RunController.speed`,
+  :attr:`RunController.max_epochs`: the panel shows them, whoever set them), and a Start asked for while
+  a run is being built (``_start_wanted``: the worker gets it once that run is ready; a Pause cancels it);
+  :meth:`RunController.preparing_text` says what the worker is doing meanwhile.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ def delta_window(n_params: int) -> int:
     return max(1, min(DELTA_WINDOW, max(DELTA_CELLS // n, min(MIN_DELTA_WINDOW, MAX_DELTA_CELLS // n))))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
+
+# Network shapes (inputs, hidden, outputs) a run has been built for in this process: their training
+# kernel is compiled (a new shape takes seconds, once; see engine.kernel_for).
+_BUILT_SHAPES: set[tuple[int, int, int]] = set()
 
 
 class LaneBuffers:
@@ -117,6 +125,12 @@ class RunController(QObject):
     # Emitted when what shown_config() gives has changed without a request of the user's (a
     # lesson's or a scenario's planned change has come): views that show the settings show them again.
     settings_changed = Signal()
+    # Emitted when the speed or the epoch limit has been set (by the panel, a key, a lesson, a scenario,
+    # the command line): views that show them show :attr:`speed` and :attr:`max_epochs` again.
+    limits_changed = Signal()
+    # Emitted when what preparing_text() says has changed (a run sent to be built, a Start asked for
+    # or cancelled meanwhile, the run ready).
+    preparing_changed = Signal()
     # Emitted while data are read in the background for a requested run: what is read ("big.csv"),
     # bytes read and the total (0, 0 when the reader does not say).
     load_progress = Signal(str, object, object)
@@ -168,6 +182,8 @@ class RunController(QObject):
         self.revision = 0
         self.speed = FLAT_OUT
         self.max_epochs = 0
+        # A Start asked for while a run is being built: sent once it is ready (see start()).
+        self._start_wanted = False
         self._reason = "started"
         self._loads = LoadWatcher(self)
         self._loads.progress.connect(self.load_progress)
@@ -309,6 +325,38 @@ class RunController(QObject):
         """The id the run being built by the worker will have (None when none is)."""
         return self._building.run_id if self._building is not None else None
 
+    def _shown_origin(self) -> str:
+        """The origin of the run the panel shows (see :meth:`shown_config`)."""
+        for request in (self._request, self._building):
+            if request is not None and request.config is not None:
+                return request.origin
+        return self._run.origin
+
+    @property
+    def start_wanted(self) -> bool:
+        """Whether a Start was asked for while a run is being built (it starts once ready)."""
+        return self._start_wanted
+
+    def preparing_text(self) -> str:
+        """What the worker is doing for the run it is building, for the panel and the status bar:
+        "compiling the training kernel for a 4-7-3 network (about 5 s, once)" for a network shape
+        not built in this process yet, else "preparing the run" (with "; it starts when ready"
+        after a Start asked for meanwhile); "" when no run is being built."""
+        request = self._building
+        if request is None:
+            return ""
+        d = request.dataset
+        shape = (d.n_inputs, request.config.hidden, d.n_classes)
+        if shape in _BUILT_SHAPES:
+            text = "preparing the run"
+        else:
+            text = f"compiling the training kernel for a {'-'.join(map(str, shape))} network (about 5 s, once)"
+        return text + ("; it starts when ready" if self._start_wanted else "")
+
+    def _preparing_changed(self) -> None:
+        self.revision += 1  # (the window's clock redraws its status from the revision)
+        self.preparing_changed.emit()
+
     # -- asking for a new run ------------------------------------------------------------------------
 
     def _ask(self, request: _Request) -> bool:
@@ -353,6 +401,7 @@ class RunController(QObject):
         self._set_state("preparing")
         self.config_requested.emit()
         self._configure.emit(request.run_id, dataset, config, delta_window(n_params), request.plan)
+        self._preparing_changed()
 
     def _new(self, reason: str, make: Callable[[], RunConfig], plan: Plan | None = None) -> bool:
         """Ask for the run ``make()`` gives (a bad value: said by :attr:`error`, False)."""
@@ -361,7 +410,13 @@ class RunController(QObject):
         except InputError as exc:
             self.error.emit(str(exc))
             return False
-        return self._ask(_Request(config, reason, plan or Plan()))
+        # A run made from a lesson's (its network changed, say) is still the lesson's: not remembered.
+        return self._ask(_Request(config, reason, plan or Plan(), origin=self._origin_of_change()))
+
+    def _origin_of_change(self) -> str:
+        """The origin of a run the window makes from the one the panel shows: a lesson's stays a
+        lesson's (its settings are not the user's defaults), any other is "options"."""
+        return "lesson" if self._shown_origin() == "lesson" else "options"
 
     def apply(self, **changes: Any) -> bool:
         """Start a new run with some fields of the configuration changed.
@@ -384,7 +439,8 @@ class RunController(QObject):
         except InputError as exc:
             self.error.emit(str(exc))
             return False
-        return self._ask(_Request(config, f"new run: {reason}", replay_epochs=int(replay_epochs)))
+        return self._ask(_Request(config, f"new run: {reason}", replay_epochs=int(replay_epochs),
+                                  origin=self._origin_of_change()))
 
     def add_lane(self, settings: LaneSettings | None = None) -> bool:
         """Train one more run beside the others (a new start for all, so that they stay comparable).
@@ -400,7 +456,7 @@ class RunController(QObject):
             used = {lane.rule for lane in base.lanes}
             rule = next((r for r in RULES if r not in used), base.rule)
             settings = LaneSettings(rule, base.lr, base.momentum)
-        return self._new(f"new run: {len(base.lanes) + 1} runs side by side",
+        return self._new(f"run {RUN_NAMES[len(base.lanes)]} added: every run starts again from the same start",
                          lambda: replace(base, compare=(*base.compare, settings)))
 
     def remove_lane(self, index: int) -> bool:
@@ -409,15 +465,17 @@ class RunController(QObject):
         if not 1 <= index < len(base.lanes):
             return False
         compare = base.compare[: index - 1] + base.compare[index:]
-        what = f"{len(compare) + 1} runs side by side" if compare else "one run"
-        return self._new(f"new run: {what}", lambda: replace(base, compare=compare))
+        others = "every run left starts" if compare else "run A starts"
+        return self._new(f"run {RUN_NAMES[index]} removed: {others} again from the same start",
+                         lambda: replace(base, compare=compare))
 
     def set_lane_rule(self, index: int, rule: str) -> bool:
         """Run ``index``'s rule (a new start for all the runs)."""
         base = self.shown_config()
         if base.lanes[index].rule == rule:
             return False
-        return self._new(f"new run: run {RUN_NAMES[index]} rule {rule}", lambda: base.with_lane(index, rule=rule))
+        return self._new(f"run {RUN_NAMES[index]} now with the {rule} rule: every run starts again from the same "
+                         "start", lambda: base.with_lane(index, rule=rule))
 
     def new_seed(self) -> None:
         seed = self.shown_config().seed
@@ -432,7 +490,16 @@ class RunController(QObject):
         self._loads.drop()
         self.load_ended.emit()
         self.config_restored.emit()
+        self._after_request_dropped()
         return True
+
+    def _after_request_dropped(self) -> None:
+        """A Start that waited for the request dropped: the run on show is ready, it gets it."""
+        if self._start_wanted and not self.busy:
+            if self.latest is not None and self.latest.run_id == self.run_id:
+                self._start_when_ready(self.latest)
+            else:
+                self._cancel_start()
 
     @Slot(object)
     def _on_loaded(self, job: LoadJob) -> None:
@@ -447,6 +514,7 @@ class RunController(QObject):
             if not isinstance(error, LoadCancelled):
                 self.error.emit(str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}")
             self.config_restored.emit()
+            self._cancel_start()  # (after a message: the run on show is not started unasked)
             return
         self.ghost = None  # a branch's original on other data compares with nothing
         if request.then is not None:
@@ -469,14 +537,27 @@ class RunController(QObject):
         self._reset.emit(self.run_id)
 
     def start(self) -> None:
+        """Start training; while a run is being built, once it is ready (a Pause meanwhile cancels it)."""
+        if self._building is not None:
+            # (Sent now, the worker would start the run it has, and then build the new one paused.)
+            if not self._start_wanted:
+                self._start_wanted = True
+                self._preparing_changed()
+            return
         self._start.emit()
 
     def pause(self) -> None:
+        self._cancel_start()
         self._pause.emit()
 
+    def _cancel_start(self) -> None:
+        if self._start_wanted:
+            self._start_wanted = False
+            self._preparing_changed()
+
     def toggle(self) -> None:
-        """Start when paused, pause when running."""
-        if self.state == "running":
+        """Start when paused, pause when running (or when a Start waits for the run being built)."""
+        if self.state == "running" or self._start_wanted:
             self.pause()
         else:
             self.start()
@@ -520,13 +601,16 @@ class RunController(QObject):
             signal.emit(value, lane, self.run_id, self._sent)
 
     def set_speed(self, items_per_second: float) -> None:
-        self.speed = items_per_second
+        """Items a second (each run); ``FLAT_OUT`` (inf) for as fast as it goes."""
+        self.speed = float(items_per_second)
         self._set_speed.emit(float(items_per_second))
+        self.limits_changed.emit()
 
     def set_max_epochs(self, epochs: int) -> None:
         """Training stops ("finished") at this many epochs; 0 for no limit."""
-        self.max_epochs = int(epochs)
-        self._set_max_epochs.emit(int(epochs))
+        self.max_epochs = max(0, int(epochs))
+        self._set_max_epochs.emit(self.max_epochs)
+        self.limits_changed.emit()
 
     # -- scenarios -------------------------------------------------------------------------------
 
@@ -642,7 +726,11 @@ class RunController(QObject):
                 self._building = None
             self._superseded = {i: r for i, r in self._superseded.items() if i > request.run_id}
             self._asked.clear()
+            ly = self.layout
+            _BUILT_SHAPES.add((ly.n_inputs, ly.n_hidden, ly.n_outputs))
             self._clear(request.reason)
+            if self._building is None:
+                self._preparing_changed()
         if batch.run_id != self.run_id:
             return  # from a run that has since been replaced or reset
         if self.latest is None:
@@ -662,6 +750,18 @@ class RunController(QObject):
         self._set_state(batch.state)
         self.revision += 1
         self.changed.emit()
+        if self._start_wanted and not self.busy:
+            self._start_when_ready(batch)
+
+    def _start_when_ready(self, batch: Batch) -> None:
+        """The Start asked for while the run on show was built: now that it is ready (a replay
+        done), sent to the worker; a run that cannot train any more drops it."""
+        if batch.state == "paused":
+            if batch.step >= self.plan.run_to:  # (a replay goes on to its step, then pauses)
+                self._cancel_start()
+                self._start.emit()
+        elif batch.state != "running":
+            self._cancel_start()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -673,6 +773,7 @@ class RunController(QObject):
         if request is None or request.run_id != run_id:
             return  # superseded by a newer request
         self._building = None
+        self._cancel_start()  # (the run on show stays as it was: not started unasked)
         # The worker restates the run it has with a batch (the one on show, or one superseded that it
         # built meanwhile); without one, there is nothing to run.
         self._set_state(self.latest.state if self.latest is not None else "paused")

@@ -15,6 +15,9 @@ __all__ = ["run_gui"]
 
 # A screenshot run that has not finished by then saves what it has and says so.
 SCREENSHOT_TIMEOUT_S = 600
+#: The epoch limit the window opens with (the command line's train trains as many); a lesson or a
+#: scenario brings its own. The panel's "Stop at epoch" changes it (∞: none).
+DEFAULT_EPOCHS = 100
 
 
 #: The exit status after Ctrl-C or a TERM signal (the command line's "interrupted").
@@ -158,22 +161,26 @@ class _ScreenshotSession(QObject):
             self.window.close()  # whatever happened: a window left open would never end the session
 
 
-def run_gui(config, *, epochs: int = 0, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
+def run_gui(config, *, epochs: int | None = None, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
             speed: float | None = None, controls: bool = True, err=None, lesson: str | None = None,
             scenario: str | None = None, lecture: bool = False, export: str | None = None,
             remember: bool = False, restore_options: bool = False, dataset=None, opened=None) -> int:
     """Open the main window on ``config`` (a RunConfig); return the exit status.
 
-    With ``screenshot``, train ``epochs`` epochs live through the worker (a scenario: replay
-    it), save a PNG of the whole window there (and with ``export``, every plot and the run's
-    data into that folder), and close. ``lesson`` (a name) or ``scenario`` (a file) opens one.
-    ``speed`` None: the lesson's or scenario's, else flat out. ``remember``: keep the layout,
+    The window opens paused, stopping at ``epochs`` epochs (None: :data:`DEFAULT_EPOCHS`, or a lesson's
+    or scenario's own limit; 0: theirs, or none). With ``screenshot``, train ``epochs`` epochs live
+    through the worker (a scenario: replay it), save a PNG of the whole window there (and with
+    ``export``, every plot and the run's data into that folder), and close. ``lesson`` (a name) or
+    ``scenario`` (a file) opens one. ``speed`` None: the lesson's or scenario's, else the remembered
+    one, else :data:`~.widgets.DEFAULT_SPEED` (a screenshot: flat out). ``remember``: keep the layout,
     options and recent files between launches (QSettings; screenshots never do), and with
     ``restore_options`` open on the options (and speed) of the last launch. ``dataset``: ``config``'s
     data, already read; ``opened``: the scenario file ``scenario``, already read (with its data, the
     ``dataset``): neither is read again.
     """
     err = err or sys.stderr
+    if epochs is None:
+        epochs = DEFAULT_EPOCHS if lesson is None and scenario is None and opened is None else 0
     # Ctrl-C in the terminal (or a TERM signal) closes the window like its close button: the
     # threads are stopped and waited for, and the exit status is 130. Python only sees a signal
     # when it runs, so a timer lets it run a few times a second.
@@ -253,7 +260,12 @@ def _setup(window, controller, settings, *, epochs, screenshot, size, speed, con
         window.resize(*size)
     window.dock.setVisible(controls)
     if speed is None:
-        speed = math.inf if screenshot is not None or (lesson is None and scenario is None) else None
+        if screenshot is not None:
+            speed = math.inf  # a screenshot trains flat out
+        elif lesson is None and scenario is None:
+            from .widgets import DEFAULT_SPEED
+
+            speed = DEFAULT_SPEED  # (else the lesson's or the scenario's)
     replay_to = None
     if scenario is not None and opened is None:
         from ..engine import load_scenario
@@ -273,8 +285,7 @@ def _setup(window, controller, settings, *, epochs, screenshot, size, speed, con
     elif scenario is not None:
         window.open_scenario(opened, scenario)
     if speed is not None:  # given, or no lesson or scenario to set it
-        controller.set_speed(speed)
-        window.panel.speed.set_speed(speed)
+        controller.set_speed(speed)  # (the panel shows it)
     if epochs:
         controller.set_max_epochs(epochs)
     if lecture:

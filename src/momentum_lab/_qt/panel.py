@@ -27,6 +27,10 @@ from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals
 __all__ = ["ControlPanel", "LaneRow"]
 
 OPEN_CSV = "Open CSV…"
+# The epoch limit box's largest value (a limit above it, from the command line, shows as this) and
+# what it shows for no limit (0).
+MAX_EPOCH_BOX = 2**31 - 1
+NO_LIMIT = "∞"
 
 
 def _option_box(option: str) -> QSpinBox:
@@ -133,6 +137,16 @@ class ControlPanel(QWidget):
                                  "the next step ( ' raises, ; lowers).")
         self.seed = _option_box("seed")
         self.speed = SpeedControl()
+        self.max_epochs = QSpinBox()
+        self.max_epochs.setRange(0, MAX_EPOCH_BOX)
+        self.max_epochs.setSpecialValueText(NO_LIMIT)  # 0: no limit
+        self.max_epochs.setKeyboardTracking(False)
+        self.max_epochs.setToolTip("Training stops (finished) when this many epochs are done; "
+                                   f"{NO_LIMIT} (below 1): no limit")
+        self.preparing = QLabel()
+        self.preparing.setWordWrap(True)
+        self.preparing.setStyleSheet("QLabel { color: #555; }")
+        self.preparing.hide()
 
         self.start_button = QPushButton("Start")
         self.step_button = QPushButton("Step item")
@@ -184,16 +198,19 @@ class ControlPanel(QWidget):
         grid = QGridLayout(run)
         grid.addWidget(QLabel("Speed"), 0, 0)
         grid.addWidget(self.speed, 0, 1, 1, 2)
-        grid.addWidget(self.start_button, 1, 0)
-        grid.addWidget(self.step_button, 1, 1)
-        grid.addWidget(self.epoch_button, 1, 2)
-        grid.addWidget(self.reset_button, 2, 0)
+        grid.addWidget(QLabel("Stop at epoch"), 1, 0)
+        grid.addWidget(self.max_epochs, 1, 1, 1, 2)
+        grid.addWidget(self.start_button, 2, 0)
+        grid.addWidget(self.step_button, 2, 1)
+        grid.addWidget(self.epoch_button, 2, 2)
+        grid.addWidget(self.reset_button, 3, 0)
         seed_row = QHBoxLayout()
         self.seed_label = QLabel("Seed")
         seed_row.addWidget(self.seed_label)
         seed_row.addWidget(self.seed, 1)
-        grid.addLayout(seed_row, 2, 1)
-        grid.addWidget(self.seed_button, 2, 2)
+        grid.addLayout(seed_row, 3, 1)
+        grid.addWidget(self.seed_button, 3, 2)
+        grid.addWidget(self.preparing, 4, 0, 1, 3)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(structure)
@@ -203,9 +220,10 @@ class ControlPanel(QWidget):
         self.extra = box  # the window adds the views' own controls below
 
         self.show_config()
+        self.show_limits()
         self.dataset.activated.connect(self._on_dataset)
         self.hidden.valueChanged.connect(self._on_hidden)
-        for box in (self.lr, self.momentum, self.hidden, self.seed):
+        for box in (self.lr, self.momentum, self.hidden, self.seed, self.max_epochs):
             box.editingFinished.connect(self._on_edit_done)
         self.activation.activated.connect(self._on_activation)
         self.loss.activated.connect(self._on_loss)
@@ -214,6 +232,7 @@ class ControlPanel(QWidget):
         self.momentum.valueChanged.connect(self._on_momentum)
         self.seed.valueChanged.connect(self._on_seed)
         self.speed.speed_changed.connect(self._on_speed)
+        self.max_epochs.valueChanged.connect(self._on_max_epochs)
         self.start_button.clicked.connect(self._on_start)
         self.step_button.clicked.connect(self._on_step)
         self.epoch_button.clicked.connect(self._on_epoch)
@@ -225,6 +244,9 @@ class ControlPanel(QWidget):
         controller.config_restored.connect(self._on_run_started)
         controller.config_requested.connect(self._on_run_started)
         controller.settings_changed.connect(self._on_run_started)
+        controller.limits_changed.connect(self.show_limits)
+        controller.preparing_changed.connect(self._show_preparing)
+        self._on_state(controller.state)
 
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
@@ -250,6 +272,14 @@ class ControlPanel(QWidget):
                 w.blockSignals(False)
         self._show_lanes(cfg.compare)
         self._show_rule_note()
+
+    @Slot()
+    def show_limits(self) -> None:
+        """Show the speed and the epoch limit the controller has (whoever set them)."""
+        c = self.controller
+        self.speed.set_speed(c.speed)
+        with signals_blocked(self.max_epochs):
+            self.max_epochs.setValue(min(c.max_epochs, MAX_EPOCH_BOX))
 
     def _show_lanes(self, compare: tuple[LaneSettings, ...]) -> None:
         """A row per run compared with the main one (A)."""
@@ -333,6 +363,10 @@ class ControlPanel(QWidget):
     def _on_speed(self, value: float) -> None:
         self.controller.set_speed(value)
 
+    @Slot(int)
+    def _on_max_epochs(self, value: int) -> None:
+        self.controller.set_max_epochs(value)  # 0 (∞): no limit
+
     @Slot()
     def _on_start(self) -> None:
         self.controller.toggle()
@@ -365,13 +399,22 @@ class ControlPanel(QWidget):
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
-        self.start_button.setText("Pause" if state == "running" else "Start")
-        blocked = state in ("diverged", "preparing")
-        for button in (self.start_button, self.step_button, self.epoch_button):
-            button.setEnabled(not blocked)
+        # While a run is prepared, Start is taken (it starts once ready) and the steps are not.
+        self.start_button.setEnabled(state != "diverged")
+        for button in (self.step_button, self.epoch_button):
+            button.setEnabled(state not in ("diverged", "preparing"))
+        self._show_preparing()
+
+    @Slot()
+    def _show_preparing(self) -> None:
+        c = self.controller
+        self.start_button.setText("Pause" if c.state == "running" or c.start_wanted else "Start")
+        text = c.preparing_text() if c.state == "preparing" else ""
+        self.preparing.setText(text[:1].upper() + text[1:] + ("…" if text else ""))
+        self.preparing.setVisible(bool(text))
 
     @Slot()
     @Slot(str)
     def _on_run_started(self, reason: str = "") -> None:
         self.show_config()
-        self.speed.set_speed(self.controller.speed)  # a lesson or a scenario may set it
+        self.show_limits()  # (a lesson or a scenario sets them, through the controller: see limits_changed)

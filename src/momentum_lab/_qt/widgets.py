@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLa
 from ..engine import RANGES
 from .worker import FLAT_OUT
 
-__all__ = ["ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest", "signals_blocked"]
+__all__ = ["DEFAULT_SPEED", "ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest",
+           "signals_blocked"]
 
 
 @contextlib.contextmanager
@@ -161,6 +162,9 @@ class MomentumSpinBox(ExactSpinBox):
 
 # Speeds offered, in items a second, the last being "flat out".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 10_000, 100_000, 1_000_000, FLAT_OUT)
+#: The speed the window opens at (items a second): one Iris epoch (120 items) in about a second, slow
+#: enough to follow the curves and the weights; the slider's far end is flat out.
+DEFAULT_SPEED = 100.0
 
 
 def _log_speed(speed: float) -> float:
