@@ -671,7 +671,7 @@ def test_the_window_survives_the_extremes_the_command_line_accepts(qtbot, open_w
     for _ in range(2 * len(SCHEDULE)):  # the clock's redraws, each group in turn
         w._on_timer()
     assert w.panel.speed.label.text() == "1 item/s" and c.latest.step <= 3
-    w.tabs.setCurrentWidget(w.stability)
+    w.views.show("stability")
     w.refresh()
     assert w.banner.text() == "" or "diverged" in w.banner.text()
     assert dialogs == []

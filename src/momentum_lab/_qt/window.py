@@ -38,6 +38,7 @@ from .panel import ControlPanel
 from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
     set_presentation
 from .report import save_png
+from .views import LAYOUTS, VIEWS, ViewArea
 
 __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options", "saved_config"]
 
@@ -71,6 +72,8 @@ SHORTCUTS = (
     ("L", "Log scale on / off for the error"),
     ("M", "Show the stability map"),
     ("S", "Show the sweep (learning rate × momentum grid)"),
+    ("1 … 6", "Show the accuracy, delta heatmap, network, decision regions, stability map or sweep; the same "
+              "key again brings it up big (Esc: back)"),
     ("- / =", "Slower / faster (1 or 2 items a second is slow motion a room can follow)"),
     ("B", "Branch here: rewind to an epoch and go on from there with other settings (the curve so far stays)"),
     ("F5", "Lecture mode on / off: large text, thick lines, only the controls a lecture needs"),
@@ -79,7 +82,7 @@ SHORTCUTS = (
     ("Ctrl+S", "Save the run as a scenario (it replays exactly)"),
     ("Ctrl+Shift+O", "Open a scenario: its run replays to where it was saved"),
     ("Ctrl+O", "Open a CSV data file (read in the background: Esc stops it)"),
-    ("Esc", "Stop reading a data set or a scenario (the run on show goes on)"),
+    ("Esc", "Stop reading a data set or a scenario (the run on show goes on); back from a view brought up big"),
     ("F2", "Show / hide the controls (more room for the plots)"),
     ("F1", "This list"),
 )
@@ -109,6 +112,7 @@ class MainWindow(QMainWindow):
     def _build(self, controller: RunController, settings: QSettings | None,
                lessons: tuple[list[Lesson], list[LessonProblem]] | None) -> None:
         self.settings = settings
+        self._session_layouts: dict[str, str] = {}  # (saved layouts, when no settings store is kept)
         self.setWindowTitle("Momentum Lab")
         self.panel = ControlPanel(controller)
         self.curves = ErrorCurves(controller)
@@ -137,9 +141,12 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(280)
+        # Never sideways: the dock is as wide as the panel needs (its labels and fields whole).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._controls_scroll = scroll
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self._fit_controls()
         lesson_dock = self.lesson_dock = QDockWidget("Lesson", self)
         lesson_dock.setObjectName("lessons")
         lesson_dock.setWidget(self.lesson_panel)
@@ -154,37 +161,31 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #B00020; color: white; font-size: 13pt; "
                                   "font-weight: bold; padding: 8px; }")
         self.banner.hide()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.network)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.regions, "Decision regions")
-        self.tabs.addTab(self.stability, "Stability map")
         # In a scroll area: its row of controls must not set the width of the whole column
         # (with lecture mode's large text it would take half the window).
         self.sweep_tab = QScrollArea()
         self.sweep_tab.setWidgetResizable(True)
         self.sweep_tab.setFrameShape(QScrollArea.Shape.NoFrame)
         self.sweep_tab.setWidget(self.sweep_panel)
-        self.tabs.addTab(self.sweep_tab, "Sweep")
-        self.tabs.setTabToolTip(1, "Where lr × curvature and momentum stand against the rule's stable region (M)")
-        self.tabs.setTabToolTip(2, "Train a grid of learning rate × momentum from the same start; click a cell "
-                                   "to replay it (S)")
-        right.addWidget(self.tabs)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.curves)
-        left.addWidget(self.delta_panel)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
-        main.addWidget(right)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 1)
+        # The centre: the two views the product exists for. Every other view: a dock of the view area.
+        core = QSplitter(Qt.Orientation.Vertical)
+        core.addWidget(self.curves)
+        core.addWidget(self.delta_panel)
+        self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": self.delta_panel.heat_view,
+                                     "network": self.network, "regions": self.regions, "stability": self.stability,
+                                     "sweep": self.sweep_tab})
+        self.views.docks["stability"].setToolTip(
+            "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
+        self.views.docks["sweep"].setToolTip(
+            "Train a grid of learning rate × momentum from the same start; click a cell to replay it (S or 6)")
+        self.views.apply("Explore")
         central = QWidget()
         box = QVBoxLayout(central)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.banner)
-        box.addWidget(main, 1)
+        box.addWidget(core, 1)
         self.setCentralWidget(central)
-        self._splitters = (main, left, right)
+        self._splitters = (core,)
         self._sized = False
 
         self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "stability", "loss",
@@ -229,13 +230,12 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
-        if not self._sized:  # first show: proportions; later the user's splitter positions stay
+        if not self._sized:  # first show: proportions; later the user's layout stays
             self._sized = True
-            main, left, right = self._splitters
-            w, h = max(main.width(), 800), max(main.height(), 500)
-            main.setSizes([int(w * 0.7), int(w * 0.3)])
-            left.setSizes([h // 2, h // 2])
-            right.setSizes([h // 2, h // 2])
+            (core,) = self._splitters
+            h = max(core.height(), 500)
+            core.setSizes([h // 2, h // 2])
+            self.views.apply(self.views.layout or "Explore", keep_front=True)
 
     def _action(self, menu, text: str, handler, keys: str | QKeySequence.StandardKey | None = None,
                 tip: str = "", data=None) -> QAction:
@@ -298,6 +298,13 @@ class MainWindow(QMainWindow):
         self.lecture_action = self._action(view_menu, "L&ecture mode", self._on_lecture_toggled, "F5",
                                            "Large text, thick lines, only the controls a lecture needs")
         self.lecture_action.setCheckable(True)
+        view_menu.addSeparator()
+        for name, (title, key) in VIEWS.items():
+            # (The key is a window shortcut of its own: pressed again it brings the view up big.)
+            self._action(view_menu, f"{title}\t{key}", self._on_view_action, data=name,
+                         tip=f"Show the {title.lower()}; {key} again brings it up big")
+        self.layouts_menu = view_menu.addMenu("&Layouts")
+        self._show_layouts()
 
         help_menu = self.help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self._on_show_shortcuts, "F1")
@@ -308,7 +315,8 @@ class MainWindow(QMainWindow):
                    "R": self._on_reset, "]": self._on_lr_up, "[": self._on_lr_down,
                    "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
                    "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
-                   "=": self._on_faster, "+": self._on_faster, "Esc": self._on_cancel_load}
+                   "=": self._on_faster, "+": self._on_faster, "Esc": self._on_escape,
+                   **{key: (lambda name=name: self.show_view(name)) for name, (_, key) in VIEWS.items()}}
         self._shortcuts = []
         for keys, handler in actions.items():
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -355,12 +363,78 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_show_stability(self) -> None:
-        self.tabs.setCurrentWidget(self.stability)
+        self.views.show("stability")
         self.stability.refresh()
 
     @Slot()
     def _on_show_sweep(self) -> None:
-        self.tabs.setCurrentWidget(self.sweep_tab)
+        self.views.show("sweep")
+
+    def show_view(self, name: str) -> None:
+        """A view's key: show it; again, bring it up big (or back)."""
+        self.views.press(name)
+        self.refresh()
+
+    def apply_layout(self, name: str) -> None:
+        """A named layout: one of LAYOUTS, or one the user saved."""
+        if name in LAYOUTS:
+            self.views.apply(name)
+        else:
+            state = self._user_layouts().get(name)
+            if state is not None:
+                self.views.big = None
+                self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+                self.views.layout = ""
+        self.refresh()
+
+    def _user_layouts(self) -> dict[str, str]:
+        """The layouts the user saved: name -> the window's state (base64)."""
+        if self.settings is None:
+            return dict(self._session_layouts)
+        try:
+            stored = json.loads(str(self.settings.value("layouts", "{}")))
+        except ValueError:
+            return {}
+        return {k: v for k, v in stored.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(stored, dict) else {}
+
+    def save_layout(self, name: str) -> None:
+        """Keep the layout on show under ``name`` (View ▸ Layouts lists it)."""
+        self.views.leave_big()
+        layouts = self._user_layouts()
+        layouts[name] = bytes(self.saveState().toBase64()).decode("ascii")
+        if self.settings is None:
+            self._session_layouts = layouts
+        else:
+            self.settings.setValue("layouts", json.dumps(layouts))
+        self._show_layouts()
+
+    @Slot()
+    def _on_layout_action(self) -> None:
+        self.apply_layout(str(self.sender().data()))
+
+    @Slot()
+    def _on_save_layout(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save this layout", "Name:")
+        name = name.strip()
+        if ok and name:
+            if name in LAYOUTS:
+                self._on_error(f"layout: '{name}' is a shipped layout's name; choose another")
+                return
+            self.save_layout(name[:60])
+
+    def _show_layouts(self) -> None:
+        menu = self.layouts_menu
+        menu.clear()
+        for name in LAYOUTS:
+            self._action(menu, name, self._on_layout_action, data=name)
+        saved = self._user_layouts()
+        if saved:
+            menu.addSeparator()
+            for name in sorted(saved):
+                self._action(menu, name, self._on_layout_action, data=name)
+        menu.addSeparator()
+        self._action(menu, "Save this layout as…", self._on_save_layout)
 
     # -- lessons, scenarios, branches ------------------------------------------------------------
 
@@ -392,9 +466,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_lesson_opened(self, lesson: Lesson) -> None:
-        tabs = {"regions": self.regions, "stability": self.stability, "sweep": self.sweep_tab}
         if lesson.tab is not None:
-            self.tabs.setCurrentWidget(tabs[lesson.tab])
+            self.views.show(lesson.tab)
         self.curves.log_scale.setChecked(lesson.log_scale)
 
     def open_scenario_file(self, path: str) -> bool:
@@ -532,7 +605,7 @@ class MainWindow(QMainWindow):
                            "QLabel#caption { font-size: 10pt; } QTextBrowser { font-size: 12pt; }" if on else "")
         self.panel.show_advanced(not on)
         self.watch_group.setVisible(not on)  # (L still switches the log scale)
-        self.resizeDocks([self.dock], [430 if on else 330], Qt.Orientation.Horizontal)
+        self._fit_controls()
         QTimer.singleShot(0, self._fit_main_splitter)  # once the docks have their new widths
         for _, item in plots_of(self).values():
             # (The heatmap's four layer names keep their size: larger, they would not all fit.)
@@ -542,13 +615,23 @@ class MainWindow(QMainWindow):
         self.delta_panel.restyle()
         self.refresh()
 
+    def _fit_controls(self) -> None:
+        """The controls dock as wide as its panel needs, so that it never scrolls sideways."""
+        scroll = self._controls_scroll
+        self.panel.adjustSize()
+        width = self.panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6
+        scroll.setMinimumWidth(max(280, width))
+        self.resizeDocks([self.dock], [max(280, width)], Qt.Orientation.Horizontal)
+
     @Slot()
     def _fit_main_splitter(self) -> None:
-        """The curves and deltas get most of the width (lecture mode makes the docks wider)."""
-        main = self._splitters[0]
-        total = sum(main.sizes())
-        share = 0.68 if presenting() else 0.7
-        main.setSizes([int(total * share), total - int(total * share)])
+        """The curves and deltas keep most of the width (lecture mode makes the controls wider):
+        lecture mode has the Lecture layout (one view beside the core two), and leaving it the
+        Explore layout, unless the user has arranged the views their own way."""
+        views = self.views
+        if views.big is None and views.layout in ("Explore", "Lecture"):
+            # (A view a lesson or the user brought to the front stays in front.)
+            views.apply("Lecture" if presenting() else "Explore", keep_front=True)
 
     @Slot()
     def _on_slower(self) -> None:
@@ -646,12 +729,12 @@ class MainWindow(QMainWindow):
         elif group == "deltas":
             self.delta_panel.refresh()
         elif group == "network":
-            self.network.refresh()
-        else:
-            shown = self.tabs.currentWidget()
-            if shown is self.regions:
+            if self.views.shown("network"):
+                self.network.refresh()
+        else:  # (views out of sight are drawn when they come into sight: refresh() then)
+            if self.views.shown("regions"):
                 self.regions.refresh()
-            elif shown is self.stability:
+            if self.views.shown("stability"):
                 self.stability.refresh()
 
     def refresh(self) -> None:
@@ -750,6 +833,17 @@ class MainWindow(QMainWindow):
     def _on_load_ended(self) -> None:
         self.cancel_load_button.hide()
         self.statusBar().clearMessage()
+
+    @Slot()
+    def _on_view_action(self) -> None:
+        self.show_view(str(self.sender().data()))
+
+    @Slot()
+    def _on_escape(self) -> None:
+        """Esc: stop reading data, else back from a view brought up big."""
+        if self.controller.loading is None:
+            self.views.leave_big()
+        self._on_cancel_load()
 
     @Slot()
     def _on_cancel_load(self) -> None:
