@@ -594,7 +594,7 @@ def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, 
     c = w.controller
     qtbot.keyClick(w, Qt.Key.Key_S)
     panel = w.sweep_panel
-    assert w.tabs.currentWidget() is w.sweep_tab
+    assert w.views.shown("sweep")
     panel.lr_min.setValue(0.01)
     panel.lr_max.setValue(1.0)
     panel.lr_n.setValue(3)
@@ -667,7 +667,7 @@ def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, 
     w = open_window(RunConfig(lr=0.01, momentum=0.5, compare=(LaneSettings("classical", 0.01, 0.5),)))
     c = w.controller
     qtbot.keyClick(w, Qt.Key.Key_M)
-    assert w.tabs.currentWidget() is w.stability
+    assert w.views.shown("stability")
     w.refresh()
     spots = w.stability.points.data
     assert len(spots) == 2
