@@ -746,7 +746,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         b = c.latest
         labels = self.status_labels
-        labels["state"].setText(f"<b>{c.state}</b>")
+        labels["state"].setText(f"<b>{c.state}</b> {c.preparing_text()}".rstrip())
         self._show_banner()
         if b is None:
             for name in ("progress", "speed", "stability", "loss", "accuracy"):
