@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -9,8 +10,8 @@ import numpy as np
 from ..engine import Divergence, History, InputError, Outputs, staged
 from ._app import ensure_app
 
-__all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "render_sweep", "save_png", "sweep_cells",
-           "write_curves_png", "write_sweep_png"]
+__all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "grid_labels", "grid_ticks", "render_sweep", "save_png",
+           "sweep_cells", "sweep_view", "write_curves_png", "write_sweep_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -151,9 +152,59 @@ def sweep_cells(result, measure: str):
     return np.ascontiguousarray(rgba.transpose(1, 0, 2)), cmap, (low, high), label, np.argwhere(diverged)
 
 
-def draw_sweep(plot, result, measure: str = "final_train_loss") -> tuple[list, tuple]:
+# A grid value with at most this many significant digits is labelled exactly (0.001, 0.25, 0.9);
+# one with more (0.00215443469003, from a log-spaced grid) to 3 of them, more if two neighbours
+# would look the same.
+_EXACT_DIGITS = 4
+_SHORT_DIGITS = 3
+
+
+def grid_labels(values) -> list[str]:
+    """The label of each value of a sweep's grid: the decimal the grid holds (0.001, 0.1, 0.95)
+    when it has at most 4 significant digits, else rounded to 3 (0.00215), or to as many as it
+    takes for no two labels to be alike."""
+    values = [float(v) for v in values]
+    exact: list[str | None] = []
+    for v in values:
+        shown = None
+        for digits in range(1, _EXACT_DIGITS + 1):
+            if float(f"{v:.{digits}g}") == v:
+                shown = f"{v:.{digits}g}"
+                break
+        exact.append(shown)
+    for digits in range(_SHORT_DIGITS, 18):
+        labels = [e if e is not None else f"{v:.{digits}g}" for e, v in zip(exact, values)]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
+def grid_ticks(values, every: int = 1) -> list[tuple[float, str]]:
+    """Ticks for a sweep's axis: at the centre of every ``every``-th cell (cell i spans [i, i+1]),
+    from the first, each labelled with its grid value (see :func:`grid_labels`)."""
+    labels = grid_labels(values)
+    return [(i + 0.5, labels[i]) for i in range(0, len(labels), max(1, int(every)))]
+
+
+def _set_grid_ticks(plot, result, every: tuple[int, int]) -> None:
+    from PySide6.QtGui import QFontMetricsF
+
+    bottom = plot.getAxis("bottom")
+    ticks = grid_ticks(result.lrs, every[0])
+    bottom.setTicks([ticks])
+    # The first and last columns' labels reach past the axis's ends by half their width: drawn
+    # (pyqtgraph hides a label past the end of a horizontal axis).
+    metrics = QFontMetricsF(bottom.style.get("tickFont") or bottom.font())
+    bottom.setStyle(hideOverlappingLabels=math.ceil(max(metrics.horizontalAdvance(t) for _, t in ticks) / 2) + 2)
+    plot.getAxis("left").setTicks([grid_ticks(result.momenta, every[1])])
+
+
+def draw_sweep(plot, result, measure: str = "final_train_loss",
+               every: tuple[int, int] | None = None) -> tuple[list, tuple]:
     """Add a sweep's heatmap to ``plot``: cell (i, j) spans [i, i+1] x [j, j+1] for lrs[i],
-    momenta[j]; diverged cells crossed out. Returns the items added and (colour map, levels, label)."""
+    momenta[j]; diverged cells crossed out. The axes are labelled at cell centres with the grid's
+    values: every ``every[0]``-th learning rate and ``every[1]``-th momentum (by default, every
+    k-th for six labels at most). Returns the items added and (colour map, levels, label)."""
     import pyqtgraph as pg
 
     rgba, cmap, levels, label, diverged = sweep_cells(result, measure)
@@ -168,16 +219,34 @@ def draw_sweep(plot, result, measure: str = "final_train_loss") -> tuple[list, t
                                      brush=pg.mkBrush("#CC0000"), pen=pg.mkPen("#CC0000"))
         plot.addItem(crosses)
         items.append(crosses)
-    step_lr = max(1, -(-n_lr // 6))
-    step_m = max(1, -(-n_m // 6))
-    plot.getAxis("bottom").setTicks([[(i + 0.5, f"{result.lrs[i]:.3g}") for i in range(0, n_lr, step_lr)]])
-    plot.getAxis("left").setTicks([[(j + 0.5, f"{result.momenta[j]:.2f}") for j in range(0, n_m, step_m)]])
+    every_lr, every_m = every or (max(1, -(-n_lr // 6)), max(1, -(-n_m // 6)))
+    _set_grid_ticks(plot, result, (every_lr, every_m))
     plot.setRange(xRange=(0, n_lr), yRange=(0, n_m), padding=0)
     return items, (cmap, levels, label)
 
 
-def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
-    """A heatmap of the final train loss over learning rate x momentum; diverged cells crossed out."""
+# Room a tick label takes beyond its text: pixels across (learning rates), and down (momenta).
+_LABEL_GAP_PX = 12
+_LABEL_LEAD_PX = 4
+
+
+def _label_every(axis, labels: list[str], cell_px: float, across: bool) -> int:
+    """The least k such that labelling every k-th cell of ``axis`` keeps its labels apart."""
+    from PySide6.QtGui import QFontMetricsF
+
+    metrics = QFontMetricsF(axis.style.get("tickFont") or axis.font())
+    if across:
+        needed = max(metrics.horizontalAdvance(label) for label in labels) + _LABEL_GAP_PX
+    else:
+        needed = metrics.height() + _LABEL_LEAD_PX
+    return max(1, math.ceil(needed / max(cell_px, 1e-9)))
+
+
+def sweep_view(result, title: str = "", size: tuple[int, int] = (900, 720)):
+    """The widget :func:`render_sweep` draws, laid out at ``size``: a heatmap of the final train
+    loss over learning rate x momentum, diverged cells crossed out, every column and row labelled
+    with its grid value at its centre (every k-th when they would not fit). Its plot is
+    ``view.sweep_plot``."""
     pg, view = _canvas(title, size)
     plot = view.addPlot(row=1, col=0, title="<span style='color:#000;font-size:12pt'>Final train loss "
                                             "(log colour; × diverged)</span>")
@@ -185,12 +254,28 @@ def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
         axis = plot.getAxis(side)
         axis.setPen("k")
         axis.setTextPen("k")
-    _, (cmap, levels, label) = draw_sweep(plot, result)
+    _, (cmap, levels, label) = draw_sweep(plot, result, every=(1, 1))
     plot.setLabel("bottom", "learning rate (log-spaced)", color="k")
     plot.setLabel("left", "momentum", color="k")
-    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, label=label)
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False)
+    bar.axis.setPen("k")
+    bar.axis.setTextPen("k")
+    bar.axis.setLabel(label, color="k")
     view.addItem(bar, row=1, col=1)
-    return view.grab().toImage()
+    view.sweep_plot = plot
+    n_lr, n_m = len(result.lrs), len(result.momenta)
+    for _ in range(2):  # lay out, fit the labels to the cells; again, as their width moves the plot
+        view.grab()
+        every = (_label_every(plot.getAxis("bottom"), grid_labels(result.lrs), plot.vb.width() / n_lr, True),
+                 _label_every(plot.getAxis("left"), grid_labels(result.momenta), plot.vb.height() / n_m, False))
+        _set_grid_ticks(plot, result, every)
+    view.grab()
+    return view
+
+
+def render_sweep(result, title: str = "", size: tuple[int, int] = (900, 720)):
+    """:func:`sweep_view` as a picture (a QImage)."""
+    return sweep_view(result, title, size).grab().toImage()
 
 
 def write_sweep_png(path: str | os.PathLike[str], result, title: str = "", outputs: Outputs | None = None,
