@@ -632,7 +632,7 @@ class ErrorCurves(QWidget):
             size = item.boundingRect().size()  # (unscaled: its parent, the view box, is in pixels)
             width, height = size.width() + 1, size.height() + 1
             left = x + 3 if x + 3 + width <= vb.width() else x - 3 - width
-            rows = max(1, int(vb.height() * 0.5 // height))
+            rows = max(1, int((vb.height() - 4) // height))  # down the whole plot if need be
             for row in range(rows):
                 rect = QRectF(max(left, 0.0), 2 + row * height, width, height)
                 if not any(rect.intersects(other) for other in taken):
