@@ -105,3 +105,32 @@ def test_the_controls_never_scroll_sideways_or_cut_their_fields(qtbot, open_wind
     assert not scroll.horizontalScrollBar().isVisible()
     viewport = scroll.viewport().width()
     assert w.panel.minimumSizeHint().width() <= viewport + 1, (w.panel.minimumSizeHint().width(), viewport)
+
+
+def test_lecture_mode_shows_every_runs_live_settings_large_and_follows_them(qtbot, open_window):
+    from momentum_lab._qt.controller import LaneSettings
+
+    w = open_window(RunConfig(lr=0.01, momentum=0.5, compare=(LaneSettings("classical", 0.02, 0.9),)),
+                    size=(1280, 720))
+    assert not w.readout.isVisible()
+    w.set_lecture_mode(True)
+    qtbot.waitUntil(lambda: w.readout.isVisible(), timeout=TIMEOUT)
+    text = w.readout.text()
+    assert "A look-back · lr 0.01 · momentum 0.5" in text and "B classical · lr 0.02 · momentum 0.9" in text
+    assert w.readout.font().pointSizeF() >= 20 and w.readout.width() <= w.centralWidget().width()
+    w.controller.set_lr(0.05)
+    w.refresh()
+    assert "A look-back · lr 0.05" in w.readout.text()  # (what the panel shows, at once)
+    status = w.status_labels["loss"]
+    assert status.font().pointSizeF() >= 12 and status.width() >= status.fontMetrics().horizontalAdvance(
+        "train loss 0.0000")
+
+
+def test_page_down_and_up_go_to_the_next_and_previous_lesson(qtbot, open_window):
+    w = open_window()
+    w.open_lesson(0)
+    qtbot.waitUntil(lambda: w.lesson_panel.current == 0, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: w.lesson_panel.current == 1, timeout=TIMEOUT)
+    qtbot.keyClick(w, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: w.lesson_panel.current == 0, timeout=TIMEOUT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -28,14 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import (DATASET_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario, Trainer, check_in_range,
-                      flag_spelling, load_lessons, open_input, scenario_and_data, stability_bound)
+from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario,
+                      Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
+                      stability_bound)
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
 from .export import DATA_EXPORTS, check_run_output, export_all, export_plot, plots_of, svg_supported
 from .lessons import LessonPanel
 from .panel import ControlPanel
-from .plots import DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
+from .plots import LANE_COLOURS, DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
     set_presentation
 from .report import save_png
 from .views import LAYOUTS, VIEWS, ViewArea
@@ -46,8 +48,11 @@ __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options",
 MAX_RECENT = 8
 # How long a note in the status bar stays (ms), such as why the remembered options were not used.
 NOTE_MS = 30_000
-# The font size of every control in lecture mode.
+# The font size of every control in lecture mode, of its status bar, and of its readout of the
+# live settings (the back row of a lecture hall reads that one).
 LECTURE_FONT_PT = 15
+LECTURE_STATUS_PT = 13
+LECTURE_READOUT_PT = 24
 
 # Redraws a second of each plot, at most: a little above the rate results arrive (30 a
 # second), so that each batch is drawn once, soon after it comes.
@@ -78,7 +83,7 @@ SHORTCUTS = (
     ("B", "Branch here: rewind to an epoch and go on from there with other settings (the curve so far stays)"),
     ("F5", "Lecture mode on / off: large text, thick lines, only the controls a lecture needs"),
     ("F3", "Show / hide the lessons"),
-    ("Alt+Left / Alt+Right", "Previous / next lesson"),
+    ("Alt+Left / Alt+Right, PgUp / PgDown", "Previous / next lesson (a presentation clicker's keys)"),
     ("Ctrl+S", "Save the run as a scenario (it replays exactly)"),
     ("Ctrl+Shift+O", "Open a scenario: its run replays to where it was saved"),
     ("Ctrl+O", "Open a CSV data file (read in the background: Esc stops it)"),
@@ -161,6 +166,11 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #B00020; color: white; font-size: 13pt; "
                                   "font-weight: bold; padding: 8px; }")
         self.banner.hide()
+        # Lecture mode: the live settings of every run, large enough for the back row.
+        self.readout = QLabel()
+        self.readout.setObjectName("readout")
+        self.readout.setWordWrap(True)
+        self.readout.hide()
         # In a scroll area: its row of controls must not set the width of the whole column
         # (with lecture mode's large text it would take half the window).
         self.sweep_tab = QScrollArea()
@@ -171,7 +181,13 @@ class MainWindow(QMainWindow):
         core = QSplitter(Qt.Orientation.Vertical)
         core.addWidget(self.curves)
         core.addWidget(self.delta_panel)
-        self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": self.delta_panel.heat_view,
+        # The heatmap's dock holds its colour-scale chooser too (it is about the heatmap alone).
+        heatmap = QWidget()
+        heat_box = QVBoxLayout(heatmap)
+        heat_box.setContentsMargins(0, 0, 0, 0)
+        heat_box.addWidget(self.delta_panel.heat_view, 1)
+        heat_box.addWidget(self.delta_panel.heat_scaling)
+        self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": heatmap,
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
                                      "sweep": self.sweep_tab})
         self.views.docks["stability"].setToolTip(
@@ -183,6 +199,7 @@ class MainWindow(QMainWindow):
         box = QVBoxLayout(central)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.banner)
+        box.addWidget(self.readout)
         box.addWidget(core, 1)
         self.setCentralWidget(central)
         self._splitters = (core,)
@@ -203,9 +220,10 @@ class MainWindow(QMainWindow):
         self.cancel_load_button.hide()
         self.cancel_load_button.clicked.connect(self._on_cancel_load)
         self.statusBar().addPermanentWidget(self.cancel_load_button)
+        self._widest = widest
         for name, label in self.status_labels.items():
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest[name]) + 16)
             self.statusBar().addPermanentWidget(label)
+        self._fit_status()
         # A note for the status bar kept until the run on show has started (its message would hide it).
         self._note: str | None = None
         self._build_menus()
@@ -298,6 +316,7 @@ class MainWindow(QMainWindow):
         self.lecture_action = self._action(view_menu, "L&ecture mode", self._on_lecture_toggled, "F5",
                                            "Large text, thick lines, only the controls a lecture needs")
         self.lecture_action.setCheckable(True)
+        view_menu.addAction(self.curves.follow_latest)
         view_menu.addSeparator()
         for name, (title, key) in VIEWS.items():
             # (The key is a window shortcut of its own: pressed again it brings the view up big.)
@@ -316,6 +335,8 @@ class MainWindow(QMainWindow):
                    "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
                    "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
                    "=": self._on_faster, "+": self._on_faster, "Esc": self._on_escape,
+                   # (What presentation clickers send: the next and the previous lesson.)
+                   "PgDown": self._on_next_lesson, "PgUp": self._on_previous_lesson,
                    **{key: (lambda name=name: self.show_view(name)) for name, (_, key) in VIEWS.items()}}
         self._shortcuts = []
         for keys, handler in actions.items():
@@ -464,6 +485,11 @@ class MainWindow(QMainWindow):
         self._show_lesson_dock()
         self.lesson_panel.next()
 
+    @Slot()
+    def _on_previous_lesson(self) -> None:
+        self._show_lesson_dock()
+        self.lesson_panel.previous()
+
     @Slot(object)
     def _on_lesson_opened(self, lesson: Lesson) -> None:
         if lesson.tab is not None:
@@ -601,8 +627,13 @@ class MainWindow(QMainWindow):
         set_presentation(on)
         # Large controls; the status bar stays as it is (its fields are sized for it).
         # (The lesson's text is read by the lecturer and at desks: a little larger, no more.)
-        self.setStyleSheet(f"QWidget {{ font-size: {LECTURE_FONT_PT}pt; }} QStatusBar, QStatusBar QLabel, "
-                           "QLabel#caption { font-size: 10pt; } QTextBrowser { font-size: 12pt; }" if on else "")
+        self.setStyleSheet(f"QWidget {{ font-size: {LECTURE_FONT_PT}pt; }} QStatusBar, QStatusBar QLabel {{ "
+                           f"font-size: {LECTURE_STATUS_PT}pt; }} QLabel#caption {{ font-size: 12pt; }} "
+                           f"QTextBrowser {{ font-size: 14pt; }} QLabel#readout {{ font-size: {LECTURE_READOUT_PT}pt; "
+                           "font-weight: bold; padding: 2px 6px; }" if on else "")
+        self.readout.setVisible(on)
+        self._show_readout()
+        self._fit_status()
         self.panel.show_advanced(not on)
         self.watch_group.setVisible(not on)  # (L still switches the log scale)
         self._fit_controls()
@@ -614,6 +645,28 @@ class MainWindow(QMainWindow):
         self.stability._rule = None  # its edges again, at the new width
         self.delta_panel.restyle()
         self.refresh()
+
+    def _fit_status(self) -> None:
+        """The status bar's fields as wide as their widest text, in the font now in use."""
+        for name, label in self.status_labels.items():
+            label.ensurePolished()
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(self._widest[name]) + 16)
+
+    def _show_readout(self) -> None:
+        """Lecture mode's large readout: each run's rule, learning rate and momentum now in force."""
+        if not presenting():
+            return
+        c = self.controller
+        config = c.shown_config()
+        parts = []
+        for i, lane in enumerate(config.lanes):
+            rule = RULE_SHORT[lane.rule].split(" (")[0]
+            name = f"{RUN_NAMES[i]} " if c.comparing else ""
+            text = f"{name}{rule} · lr {lane.lr:g} · momentum {lane.momentum:g}"
+            # (In the run's colour, as on the curves; the text itself says which run, for print-outs.)
+            parts.append(f"<span style='color:{LANE_COLOURS[i]}'>{html.escape(text)}</span>" if c.comparing
+                         else html.escape(text))
+        self.readout.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     def _fit_controls(self) -> None:
         """The controls dock as wide as its panel needs, so that it never scrolls sideways."""
@@ -747,6 +800,7 @@ class MainWindow(QMainWindow):
         b = c.latest
         labels = self.status_labels
         labels["state"].setText(f"<b>{c.state}</b> {c.preparing_text()}".rstrip())
+        self._show_readout()
         self._show_banner()
         if b is None:
             for name in ("progress", "speed", "stability", "loss", "accuracy"):
