@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QGraphicsEllipseItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -1182,20 +1185,106 @@ def _elide(name: str, most: int = 14) -> str:
     return name if len(name) <= most else name[: most - 1] + "…"
 
 
-class DecisionRegions(pg.PlotWidget):
+class DecisionRegions(QWidget):
     """Each point of a plane coloured by the predicted class, with the items on it.
 
-    For data with more than two inputs the plane is spanned by the two inputs
-    that separate the classes best (the largest ratio of between-class to
-    within-class variance), the other inputs held at their training mean.
+    The plane is spanned by two inputs, picked in two combo boxes under the plot (``x_input``,
+    ``y_input``); the other inputs are held at their training mean. A data set opens on the pair
+    :meth:`plane` finds separates the classes best. Under the plot's x axis, outside the data, a
+    legend (``legend``) gives each class's colour and name and tells train items (filled markers)
+    from test items (open ones).
     """
 
     GRID = 140
+    #: The most inputs :meth:`plane` tries every pair of (the rest: those with the best single score).
+    PLANE_CANDIDATES = 10
+    #: The most training items :meth:`plane` scores a pair on.
+    PLANE_ITEMS = 400
+    #: Neighbours :meth:`plane` votes with.
+    PLANE_NEIGHBOURS = 7
+    #: How strongly the most confident region takes its class colour (the rest of the way: white).
+    TINT = 0.55
+
+    class Legend(pg.GraphicsWidget):
+        """A row (or rows: it wraps to its width) of swatches and names, in its plot's layout."""
+
+        GAP = 14
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entries: list[tuple[str, QColor | None, str]] = []  # (name, colour, kind)
+            self._items: list[tuple] = []
+            self.setMinimumWidth(0)
+            self.setPreferredWidth(0)
+
+        def set_entries(self, entries: list[tuple[str, QColor | None, str]]) -> None:
+            """``entries``: (text, colour, kind), kind "class" (a filled square), "train" (a filled
+            dot), "test" (an open circle) or "note" (text alone, grey)."""
+            for shapes in self._items:
+                for shape in shapes:
+                    if shape is not None:
+                        shape.setParentItem(None)
+                        if shape.scene() is not None:
+                            shape.scene().removeItem(shape)
+            self.entries = list(entries)
+            self._items = []
+            font = QFont()
+            font.setPointSizeF(PRESENTATION_TICK_PT if presenting() else 9.0)
+            self._font = font
+            side = QFontMetrics(font).ascent() * 0.8
+            for text, colour, kind in self.entries:
+                label = QGraphicsSimpleTextItem(text, self)
+                label.setFont(font)
+                label.setBrush(pg.mkBrush("#555" if kind == "note" else "#111"))
+                mark = None
+                if kind == "class":
+                    mark = QGraphicsRectItem(0, 0, side, side, self)
+                    mark.setBrush(pg.mkBrush(colour))
+                    mark.setPen(pg.mkPen("#333", width=0.8))
+                elif kind in ("train", "test"):
+                    mark = QGraphicsEllipseItem(0, 0, side, side, self)
+                    mark.setBrush(pg.mkBrush("#555") if kind == "train" else pg.mkBrush(0, 0, 0, 0))
+                    mark.setPen(pg.mkPen("#111", width=0.8) if kind == "train" else pg.mkPen("#555", width=1.6))
+                self._items.append((mark, label))
+            self._flow()
+
+        def swatch(self, name: str) -> QGraphicsRectItem | None:
+            """The square drawn for class ``name`` (None if there is no such class)."""
+            for (text, _, kind), (mark, _) in zip(self.entries, self._items):
+                if kind == "class" and text == name:
+                    return mark
+            return None
+
+        def resizeEvent(self, event) -> None:
+            super().resizeEvent(event)
+            self._flow()
+
+        def _flow(self) -> None:
+            """Entries left to right, a new row when the next would pass the right edge."""
+            metrics = QFontMetrics(getattr(self, "_font", QFont()))
+            line = metrics.height() + 3
+            side = metrics.ascent() * 0.8
+            width = max(self.size().width(), 1.0)
+            x = y = 0.0
+            for mark, label in self._items:
+                size = (side + 4 if mark is not None else 0) + label.boundingRect().width()
+                if x > 0 and x + size > width:
+                    x, y = 0.0, y + line
+                if mark is not None:
+                    mark.setPos(x, y + (line - side) / 2)
+                    x += side + 4
+                label.setPos(x, y + (line - label.boundingRect().height()) / 2)
+                x += label.boundingRect().width() + self.GAP
+            height = (y + line + 2) if self._items else 0.0
+            if abs(self.maximumHeight() - height) > 0.5:
+                self.setMinimumHeight(height)
+                self.setMaximumHeight(height)
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.plot = self.getPlotItem()
+        self.view = pg.PlotWidget()
+        self.plot = self.view.getPlotItem()
         style_plot(self.plot, "Decision regions", "x1", "x2")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
@@ -1203,50 +1292,194 @@ class DecisionRegions(pg.PlotWidget):
         self.test_points = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(0, 0, 0, 0), symbol="o")
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
-        self.note = pg.LabelItem("", color="#333", size="9pt")
-        self.note.setParentItem(self.plot.vb)
-        self.note.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(4, -2))
+        # The legend: a row of the plot's own layout under the x axis (so it never covers the data,
+        # is exactly the plot's width, and is in the plot's exported picture).
+        self.legend = self.Legend()
+        self.plot.layout.addItem(self.legend, 4, 1)
+        self.x_input = QComboBox()
+        self.y_input = QComboBox()
+        for combo, axis in ((self.x_input, "x"), (self.y_input, "y")):
+            combo.setToolTip(f"The input along the {axis} axis (the inputs not shown are held at their "
+                             "training mean); picking the other axis's input swaps the two")
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(2)
+            combo.setMinimumWidth(40)  # (narrow: the dock keeps its minimum width)
+        row = QHBoxLayout()
+        row.setContentsMargins(2, 0, 2, 2)
+        row.setSpacing(3)
+        for text, combo in (("x:", self.x_input), ("y:", self.y_input)):
+            label = QLabel(text)
+            label.setBuddy(combo)
+            row.addWidget(label)
+            row.addWidget(combo, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.view, 1)
+        box.addLayout(row)
+        self._row = row
+        self._fit_minimum()
+        self.colours: list[QColor] = []  # each class's colour: its markers, swatch and region tint
+        self.pick: tuple[int, int] = (0, 0)
         self._data = None
+        self._data_key = None
+        self._legend_key = None
         self._drawn_step = -1
+        self.x_input.currentIndexChanged.connect(lambda index: self._on_input(0, index))
+        self.y_input.currentIndexChanged.connect(lambda index: self._on_input(1, index))
 
-    @staticmethod
-    def plane(dataset) -> tuple[int, int]:
-        """The two inputs drawn: both for 2-D data, else the two that separate the classes best."""
+    def _fit_minimum(self) -> None:
+        """The plot and the combo boxes together no taller than another plot's minimum (the
+        window's smallest size stays what it was without the combo boxes)."""
+        extra = self._row.sizeHint().height() + self.layout().spacing()
+        self.view.setMinimumSize(MIN_PLOT_SIZE[0], max(40, MIN_PLOT_SIZE[1] - extra))
+
+    @classmethod
+    def plane(cls, dataset) -> tuple[int, int]:
+        """The two inputs drawn first: both for 2-D data, else the pair that separates the classes best.
+
+        "Best" is judged in the plane itself, not input by input: a pair's score is the balanced
+        (mean per class) leave-one-out accuracy of a k-nearest-neighbour vote among the training
+        items (standardised, at most PLANE_ITEMS of them) drawn in that pair's plane. A class
+        boundary such as sign(a*b) (XOR), which no single input nor a linear fit shows (both of
+        its class means sit at the centre), is found this way; a third, noise input is not picked.
+        Scores within 0.01 count as a tie, settled by the inputs' between- to within-class
+        variance ratio (so Iris keeps its two petal measures). With more than PLANE_CANDIDATES
+        inputs, only the PLANE_CANDIDATES with the best ratio are paired (the pick stays quick).
+        """
         if dataset.n_inputs <= 2:
             return 0, min(1, dataset.n_inputs - 1)
-        x, y = dataset.x_train, dataset.y_train
-        means = np.array([x[y == k].mean(axis=0) for k in range(dataset.n_classes) if np.any(y == k)])
-        within = np.mean([x[y == k].var(axis=0) for k in range(dataset.n_classes) if np.any(y == k)], axis=0)
-        score = means.var(axis=0) / (within + 1e-12)
-        i, j = sorted(np.argsort(score)[-2:].tolist())
-        return i, j
+        x, y = np.asarray(dataset.x_train, dtype=float), np.asarray(dataset.y_train)
+        present = [k for k in range(dataset.n_classes) if np.any(y == k)]
+        means = np.array([x[y == k].mean(axis=0) for k in present])
+        within = np.mean([x[y == k].var(axis=0) for k in present], axis=0)
+        ratio = np.nan_to_num(means.var(axis=0) / (within + 1e-12))
+        candidates = np.argsort(-ratio, kind="stable")[: cls.PLANE_CANDIDATES]
+        if len(x) > cls.PLANE_ITEMS:
+            keep = np.sort(np.random.default_rng(0).permutation(len(x))[: cls.PLANE_ITEMS])
+            x, y = x[keep], y[keep]
+        spread = x.std(axis=0)
+        z = np.nan_to_num((x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0))
+        k = min(cls.PLANE_NEIGHBOURS, len(z) - 1)
+        labels = np.searchsorted(present, y)
+        onehot = np.eye(len(present))[labels]
+        best, best_key = (0, 1), None
+        for a_index, i in enumerate(candidates):
+            for j in candidates[a_index + 1:]:
+                if k < 1:
+                    score = 0.0
+                else:
+                    p = z[:, [i, j]]
+                    d2 = ((p[:, None, :] - p[None, :, :]) ** 2).sum(axis=2)
+                    np.fill_diagonal(d2, np.inf)
+                    near = np.argpartition(d2, k - 1, axis=1)[:, :k]
+                    votes = onehot[near].sum(axis=1)
+                    right = votes.argmax(axis=1) == labels
+                    score = float(np.mean([right[labels == c].mean() for c in range(len(present))]))
+                key = (round(score, 2), ratio[i] + ratio[j])
+                if best_key is None or key > best_key:
+                    best, best_key = (int(min(i, j)), int(max(i, j))), key
+        return best
 
     @classmethod
     def grid_size(cls, n_params: int) -> int:
         """Points a side: GRID, fewer for a large network (see REGIONS_BUDGET), 16 at least."""
         return max(16, min(cls.GRID, math.isqrt(REGIONS_BUDGET // max(n_params, 1))))
 
+    def set_pick(self, i: int, j: int) -> None:
+        """Show inputs ``i`` (x) and ``j`` (y); the same input twice is refused (ValueError)."""
+        n = self.x_input.count()
+        if not (0 <= i < n and 0 <= j < n):
+            raise ValueError(f"inputs {i}, {j}: there are {n}")
+        if i == j and n > 1:
+            raise ValueError("the x and y inputs must differ")
+        for combo, index in ((self.x_input, i), (self.y_input, j)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(index)
+            combo.blockSignals(False)
+        self._apply_pick((i, j))
+
+    def _on_input(self, axis: int, index: int) -> None:
+        """A combo box changed: the other axis gives up that input (takes this one's old one)."""
+        if index < 0 or self._data is None:
+            return
+        pick = list(self.pick)
+        other = 1 - axis
+        if index == pick[other]:
+            pick[other] = pick[axis]
+            combo = (self.x_input, self.y_input)[other]
+            combo.blockSignals(True)
+            combo.setCurrentIndex(pick[other])
+            combo.blockSignals(False)
+        pick[axis] = index
+        self._apply_pick(tuple(pick))
+
+    def _apply_pick(self, pick: tuple[int, int]) -> None:
+        if pick == self.pick:
+            return
+        self.pick = pick
+        if self._data is not None:
+            self._show_plane(self._data)
+            self._drawn_step = -1
+            self.refresh()
+
+    def _reset_inputs(self, d) -> None:
+        """A new data set: its inputs in the combo boxes, the pick :meth:`plane`'s."""
+        self.pick = self.plane(d)
+        for combo, index in ((self.x_input, self.pick[0]), (self.y_input, self.pick[1])):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(list(d.feature_names))
+            combo.setCurrentIndex(index)
+            combo.setEnabled(d.n_inputs > 1)
+            combo.blockSignals(False)
+
+    def _bounds(self, d) -> tuple[np.ndarray, np.ndarray]:
+        i, j = self.pick
+        everything = np.vstack([d.x_train, d.x_test]) if d.n_test else d.x_train
+        return everything[:, [i, j]].min(axis=0) - 0.5, everything[:, [i, j]].max(axis=0) + 0.5
+
+    def _show_plane(self, d) -> None:
+        """Axis labels, items and range for the pick on show; the legend."""
+        i, j = self.pick
+        names = d.feature_names
+        style_plot(self.plot, "Decision regions", names[i], names[j])
+        self._fit_minimum()
+        self.colours = [pg.mkColor(PALETTE[k % len(PALETTE)]) for k in range(d.n_classes)]
+        self.train_points.setData(pos=d.x_train[:, [i, j]], brush=[pg.mkBrush(self.colours[k]) for k in d.y_train])
+        self.test_points.setData(pos=d.x_test[:, [i, j]], pen=[pg.mkPen(self.colours[k], width=2) for k in d.y_test])
+        lo, hi = self._bounds(d)
+        self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+        self._show_legend(d)
+
+    def _show_legend(self, d) -> None:
+        others = d.n_inputs - (2 if len(set(self.pick)) == 2 else 1)
+        key = (tuple(d.class_names), others, presenting())
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        entries = [(name, self.colours[k], "class") for k, name in enumerate(d.class_names)]
+        entries += [("train", None, "train"), ("test", None, "test")]
+        if others > 0:
+            entries.append((f"{others} other input{'s' if others > 1 else ''} at "
+                            f"{'their' if others > 1 else 'its'} mean", None, "note"))
+        self.legend.set_entries(entries)
+
     def refresh(self) -> None:
         c = self.controller
         d = c.dataset
         if c.latest is None or ((c.run_id, c.latest.step) == self._drawn_step and self._data is d):
             return
-        i, j = self.plane(d)
-        everything = np.vstack([d.x_train, d.x_test]) if d.n_test else d.x_train
-        lo = everything[:, [i, j]].min(axis=0) - 0.5
-        hi = everything[:, [i, j]].max(axis=0) + 0.5
         if self._data is not d:
+            key = (d.name, tuple(d.feature_names), d.n_classes)
+            if key != self._data_key:
+                self._data_key = key
+                self._reset_inputs(d)
             self._data = d
-            names = d.feature_names
-            style_plot(self.plot, "Decision regions", names[i], names[j])
-            others = d.n_inputs - 2
-            self.note.setText("" if others <= 0 else
-                              f"{others} other input{'s' if others > 1 else ''} at {'their' if others > 1 else 'its'} mean")
-            colours = [pg.mkBrush(PALETTE[k % len(PALETTE)]) for k in d.y_train]
-            self.train_points.setData(pos=d.x_train[:, [i, j]], brush=colours)
-            pens = [pg.mkPen(PALETTE[k % len(PALETTE)], width=2) for k in d.y_test]
-            self.test_points.setData(pos=d.x_test[:, [i, j]], pen=pens)
-            self.plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+            self._show_plane(d)
+        self._show_legend(d)  # (again in lecture mode: larger text)
+        i, j = self.pick
+        lo, hi = self._bounds(d)
         show_title(self.plot, run_a(c, "Decision regions"))
         n = self.grid_size(c.layout.n_params)
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
@@ -1256,10 +1489,9 @@ class DecisionRegions(pg.PlotWidget):
         cls = probs.argmax(axis=1)
         # Weights that are no longer finite (a run that diverged) give no class: white.
         conf = np.nan_to_num(probs.max(axis=1), nan=1 / d.n_classes)
-        base = np.array([pg.mkColor(PALETTE[k % len(PALETTE)]).getRgb()[:3] for k in range(d.n_classes)],
-                        dtype=float)
+        base = np.array([colour.getRgb()[:3] for colour in self.colours], dtype=float)
         # Confident regions take their class colour, uncertain ones fade to white.
-        strength = ((conf - 1 / d.n_classes) / (1 - 1 / d.n_classes))[:, None] * 0.55
+        strength = ((conf - 1 / d.n_classes) / (1 - 1 / d.n_classes))[:, None] * self.TINT
         rgb = 255 * (1 - strength) + base[cls] * strength
         self.image.setImage(rgb.reshape(n, n, 3).astype(np.ubyte), autoLevels=False,
                             levels=(0, 255))
