@@ -130,7 +130,45 @@ def test_page_down_and_up_go_to_the_next_and_previous_lesson(qtbot, open_window)
     w = open_window()
     w.open_lesson(0)
     qtbot.waitUntil(lambda: w.lesson_panel.current == 0, timeout=TIMEOUT)
+    w.curves.loss_view.setFocus()  # (the plots have the keyboard: the lesson text would page first)
     qtbot.keyClick(w, Qt.Key.Key_PageDown)
     qtbot.waitUntil(lambda: w.lesson_panel.current == 1, timeout=TIMEOUT)
     qtbot.keyClick(w, Qt.Key.Key_PageUp)
     qtbot.waitUntil(lambda: w.lesson_panel.current == 0, timeout=TIMEOUT)
+
+
+def test_page_keys_belong_to_a_field_or_text_with_the_keyboard(qtbot, open_window):
+    """(review) PageDown in the learning-rate box stepped to the next lesson and replaced the run."""
+    w = open_window()
+    run_id = w.controller.run_id
+    w.panel.lr.setFocus()
+    qtbot.waitUntil(lambda: w.panel.lr.hasFocus(), timeout=TIMEOUT)
+    qtbot.keyClick(w.panel.lr, Qt.Key.Key_PageDown)
+    assert w.controller.origin != "lesson" and not w.controller.busy and w.controller.run_id == run_id
+
+
+def test_quitting_in_lecture_mode_or_with_a_view_big_keeps_the_users_layout(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for finish in ("lecture", "big"):
+        c = RunController(RunConfig())
+        w = MainWindow(c, settings=settings)
+        w.resize(1600, 1000)
+        w.show()
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+        if finish == "lecture":
+            w.set_lecture_mode(True)
+            qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
+        else:
+            w.views.press("sweep")
+            w.views.press("sweep")
+            assert w.views.big is not None
+        w.close()
+        c2 = RunController(RunConfig())
+        w2 = MainWindow(c2, settings=settings)
+        try:
+            w2.resize(1600, 1000)
+            w2.show()
+            qtbot.waitUntil(lambda: c2.latest is not None and on_screen(w2) >= {"network"}, timeout=TIMEOUT)
+            assert len(on_screen(w2)) >= 2, finish  # not lecture's empty area, not one view big
+        finally:
+            w2.close()

@@ -538,8 +538,9 @@ class RunController(QObject):
 
     def start(self) -> None:
         """Start training; while a run is being built, once it is ready (a Pause meanwhile cancels it)."""
-        if self._building is not None:
-            # (Sent now, the worker would start the run it has, and then build the new one paused.)
+        if self._building is not None or self._request is not None:
+            # (Sent now, the worker would start the run it has, and then build the new one paused;
+            # one whose data are still read is started once it is built too.)
             if not self._start_wanted:
                 self._start_wanted = True
                 self._preparing_changed()
@@ -642,6 +643,7 @@ class RunController(QObject):
         their steps, its epoch limit and speed; with ``replay``, trained at once to the step it
         was saved at, then paused. ``reason`` is for the status bar; ``origin``: "lesson" for a
         lesson's run (see :attr:`origin`)."""
+        self._cancel_start()  # (a Start pressed for another run: a lesson or a scenario opens paused)
         self.ghost = None
         return self._ask(self._scenario_request(scenario, reason, replay, origin))
 
@@ -650,6 +652,7 @@ class RunController(QObject):
         """Read a scenario file and its data in the background, then open it, replayed to the step
         it was saved at (:meth:`open_scenario`); ``describe(scenario)`` gives the status bar's
         reason, ``opened()`` runs once it is on its way. A file that cannot be used: :attr:`error`."""
+        self._cancel_start()
         request = _Request(None, "")
 
         def then(result: tuple[Scenario, Dataset]) -> None:

@@ -82,6 +82,8 @@ class ViewArea(QObject):
         """Arrange the area as the shipped layout ``name``; with ``keep_front`` the view last brought
         to the front on request stays there (a lesson's stability map, when lecture mode comes on)."""
         front = self.front if keep_front else None
+        # (Re-adding the docks stacks them all for a moment: a window that grew meanwhile gets its size back.)
+        size = self.window.size()
         groups, share, columns, closed = LAYOUTS[name]
         self.big = None
         window = self.window
@@ -108,9 +110,14 @@ class ViewArea(QObject):
         window.resizeDocks(top, [int(width * share / columns)] * len(top), Qt.Orientation.Horizontal)
         rows = -(-len(groups) // columns)
         if rows > 1:
-            height = max(window.height(), 500)
+            # Shares of the height between the menu and the status bar, less each group's tabs and
+            # title (asked for more, the window would grow: a screenshot came out 13 px too tall).
+            central = window.centralWidget()
+            height = (central.height() if central is not None else window.height()) - 48 * rows
             column = firsts[::columns]
-            window.resizeDocks(column, [height // rows] * len(column), Qt.Orientation.Vertical)
+            window.resizeDocks(column, [max(60, height // rows)] * len(column), Qt.Orientation.Vertical)
+        if window.size() != size:
+            window.resize(size)
         self.layout = name
         self._share = share
         if closed:
@@ -144,7 +151,8 @@ class ViewArea(QObject):
         self.front = name
         opening = not any(not d.isHidden() for d in self.docks.values() if not d.isFloating())
         dock.show()
-        dock.raise_()
+        if not dock.isFloating():  # (a floating one is a window: raising it is the platform's)
+            dock.raise_()
         if opening:  # the area was closed (the Lecture layout): it opens at the layout's width
             self.window.resizeDocks([dock], [int(max(self.window.width(), 800) * self._share)],
                                     Qt.Orientation.Horizontal)
@@ -174,7 +182,6 @@ class ViewArea(QObject):
             if other != name:
                 d.hide()
         dock.show()
-        dock.raise_()
         window.resizeDocks([dock], [int(max(window.width(), 800) * BIG_SHARE)], Qt.Orientation.Horizontal)
 
     def leave_big(self) -> bool:

@@ -13,21 +13,25 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
     QApplication,
     QDockWidget,
     QFileDialog,
     QGroupBox,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
+
+import pyqtgraph as pg  # (after PySide6)
 
 from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario,
                       Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
@@ -336,7 +340,8 @@ class MainWindow(QMainWindow):
                    "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
                    "=": self._on_faster, "+": self._on_faster, "Esc": self._on_escape,
                    # (What presentation clickers send: the next and the previous lesson.)
-                   "PgDown": self._on_next_lesson, "PgUp": self._on_previous_lesson,
+                   "PgDown": lambda: self._on_page_key(Qt.Key.Key_PageDown, self._on_next_lesson),
+                   "PgUp": lambda: self._on_page_key(Qt.Key.Key_PageUp, self._on_previous_lesson),
                    **{key: (lambda name=name: self.show_view(name)) for name, (_, key) in VIEWS.items()}}
         self._shortcuts = []
         for keys, handler in actions.items():
@@ -489,6 +494,27 @@ class MainWindow(QMainWindow):
     def _on_previous_lesson(self) -> None:
         self._show_lesson_dock()
         self.lesson_panel.previous()
+
+    def _on_page_key(self, key: Qt.Key, handler) -> None:
+        """PageDown / PageUp: the next / previous lesson (a presentation clicker's keys), unless a
+        field or a text has the keyboard: then the key is theirs (a spin box steps, a text pages)."""
+        focus = QApplication.focusWidget()
+        down = key == Qt.Key.Key_PageDown
+        while isinstance(focus, QLineEdit) and isinstance(focus.parent(), QAbstractSpinBox):
+            focus = focus.parent()  # (a spin box's text field: the spin box)
+        if isinstance(focus, QAbstractSpinBox):
+            focus.stepBy(-10 if down else 10)  # what the key does there (the shortcut took it)
+        elif isinstance(focus, QLineEdit):
+            pass
+        elif isinstance(focus, QAbstractScrollArea) and not isinstance(focus, pg.GraphicsView):
+            bar = focus.verticalScrollBar()
+            at_end = bar.value() >= bar.maximum() if down else bar.value() <= bar.minimum()
+            if at_end and self.lesson_dock.isAncestorOf(focus):
+                handler()  # (the lesson's text read to its end: a clicker goes on to the next lesson)
+            else:
+                bar.triggerAction(bar.SliderAction.SliderPageStepAdd if down else bar.SliderAction.SliderPageStepSub)
+        else:
+            handler()
 
     @Slot(object)
     def _on_lesson_opened(self, lesson: Lesson) -> None:
@@ -682,7 +708,8 @@ class MainWindow(QMainWindow):
         lecture mode has the Lecture layout (one view beside the core two), and leaving it the
         Explore layout, unless the user has arranged the views their own way."""
         views = self.views
-        if views.big is None and views.layout in ("Explore", "Lecture"):
+        views.leave_big()
+        if views.layout in ("Explore", "Lecture"):
             # (A view a lesson or the user brought to the front stays in front.)
             views.apply("Lecture" if presenting() else "Explore", keep_front=True)
 
@@ -753,7 +780,10 @@ class MainWindow(QMainWindow):
         if s is None:
             return
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("window_state", self.saveState())
+        # The layout as the user arranged it: not lecture mode's (lecture mode is not kept either),
+        # and a view brought up big is put back first.
+        if not presenting():
+            s.setValue("window_state", self.views.big[1] if self.views.big is not None else self.saveState())
         s.setValue("splitters", json.dumps([sp.sizes() for sp in self._splitters]))
         s.setValue("recent_files", json.dumps(self.recent))
         s.setValue("log_scale", "true" if self.curves.log_scale.isChecked() else "false")
