@@ -138,6 +138,17 @@ class EmptyNote(pg.TextItem):
         self.setPos(self._vb.rect().center())
 
 
+def switch_empty(view, empty: bool) -> bool:
+    """Show or hide ``view``'s "no steps yet" notes (``view.empty_notes``); False when it already
+    was so (``view._empty``), and nothing else need change."""
+    if empty == view._empty:
+        return False
+    view._empty = empty
+    for note in view.empty_notes.values():
+        note.setVisible(empty)
+    return True
+
+
 def blank_axes(plot: pg.PlotItem, blank: bool, sides: tuple[str, ...] = ("left", "bottom")) -> None:
     """No tick labels (blank) or pyqtgraph's own again: an empty plot shows no made-up range."""
     for side in sides:
@@ -446,11 +457,8 @@ class ErrorCurves(QWidget):
             self._loss_range = None
 
     def _show_empty(self, empty: bool) -> None:
-        if empty == self._empty:
+        if not switch_empty(self, empty):
             return
-        self._empty = empty
-        for note in self.empty_notes.values():
-            note.setVisible(empty)
         blank_axes(self.acc_plot, empty)
         blank_axes(self.loss_plot, empty, ("bottom",))
         axis = self.loss_plot.getAxis("left")
@@ -943,11 +951,8 @@ class DeltaPanel(QWidget):
                 "No change in the latest steps.")
 
     def _show_empty(self, empty: bool) -> None:
-        if empty == self._empty:
+        if not switch_empty(self, empty):
             return
-        self._empty = empty
-        for note in self.empty_notes.values():
-            note.setVisible(empty)
         blank_axes(self.heat_plot, empty, ("bottom",))
         blank_axes(self.trace_plot, empty, ("bottom",))
         if empty:
