@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from momentum_lab.engine import InputError
 from momentum_lab.engine import _lessons, _scenario
-from momentum_lab.engine._api import MAX_STEPS
+from momentum_lab.engine._session import MAX_STEPS
 from momentum_lab.engine._files import SIZE_CAPS
 from momentum_lab.engine._io import MAX_WEIGHT_ARRAYS, load_weights, save_weights
 from momentum_lab.engine._lessons import LESSONS_ENV, Lesson, LessonProblem, load_lesson, load_lessons

@@ -10,20 +10,16 @@ from typing import Any
 import numpy as np
 
 from ._atomic import Outputs, check_outputs
-from ._config import RunConfig, config_from, input_paths, load_data
+from ._config import RunConfig, config_from, load_data
 from ._datasets import Dataset
-from ._errors import InputError
 from ._io import DELTA_NAMES, save_arrays, write_history_csv
 from ._io import save_weights as _save_weights_file
 from ._options import check_count
 from ._results import History, TrainResult
 from ._scenario import Scenario
-from ._session import MAX_DELTA_BYTES, MAX_STEPS, Change, Session, check_epochs_fit, run_session
+from ._session import MAX_STEPS, Change, Session, check_epochs_fit, run_session
 
 __all__ = ["History", "TrainResult", "replay", "train"]
-
-# (re-exported: where the command line and older code look for them)
-_ = (MAX_DELTA_BYTES, MAX_STEPS, check_epochs_fit, input_paths)
 
 
 def train(
@@ -68,23 +64,18 @@ def train(
     config = config_from(dataset, options, "train")
     config = config.lane(0) if config.compare else config
     epochs = check_count(epochs, "epochs=")
-    check_outputs({"save_weights=": save_weights, "history=": history, "deltas=": deltas}, config.input_paths())
+    outputs = dict(history=history, deltas=deltas, save_weights=save_weights)
+    _check_outputs(config, outputs)
     data = load_data(config)
     if steps is not None:
         total = check_count(steps, "steps=", minimum=0)
         epochs = -(-total // data.n_train)
+        if total > MAX_STEPS:
+            check_epochs_fit(epochs, data.n_train)
     else:
-        check_epochs_fit(epochs, data.n_train)
-        total = epochs * data.n_train
-    if total > MAX_STEPS:
-        check_epochs_fit(epochs, data.n_train)
+        total = _epochs_fit(epochs, data.n_train)
     keep = record_deltas or deltas is not None
-    session = Session(config, dataset=data, changes=changes, stop_at=total, deltas="all" if keep else None)
-    run_session(session, progress, epochs)
-    result = session.results(epochs=epochs, steps=steps)[0]
-    with Outputs() as out:
-        stage_outputs(out, result, history=history, deltas=deltas, save_weights=save_weights)
-    return result
+    return _run(config, data, changes, total, epochs, keep, progress, outputs, steps=steps)[0]
 
 
 def replay(scenario: Scenario, *, epochs: int | None = None, dataset: Dataset | None = None,
@@ -99,26 +90,42 @@ def replay(scenario: Scenario, *, epochs: int | None = None, dataset: Dataset | 
     :func:`train`; ``record_deltas`` keeps every run's deltas in the results.
     """
     config = scenario.config
-    check_outputs({"save_weights=": save_weights, "history=": history, "deltas=": deltas}, config.input_paths())
+    outputs = dict(history=history, deltas=deltas, save_weights=save_weights)
+    _check_outputs(config, outputs)
     data = dataset if dataset is not None else load_data(config)
     if epochs is not None:
         epochs = check_count(epochs, "epochs=")
-        check_epochs_fit(epochs, data.n_train)
-        total = epochs * data.n_train
+        total = _epochs_fit(epochs, data.n_train)
     elif scenario.steps is not None:
         total = scenario.steps
         epochs = -(-total // data.n_train)
     else:
         epochs = scenario.epochs or 100
-        check_epochs_fit(epochs, data.n_train)
-        total = epochs * data.n_train
+        total = _epochs_fit(epochs, data.n_train)
     keep = record_deltas or deltas is not None
-    session = Session(config, dataset=data, changes=scenario.changes, stop_at=total,
-                      deltas="all" if keep else None)
+    return _run(config, data, scenario.changes, total, epochs, keep, progress, outputs)
+
+
+def _check_outputs(config: RunConfig, outputs: dict[str, Any]) -> None:
+    """Before any work: the files to write can be written, and none is an input of the run."""
+    check_outputs({f"{name}=": path for name, path in outputs.items()}, config.input_paths())
+
+
+def _epochs_fit(epochs: int, n_train: int) -> int:
+    """The updates of ``epochs`` epochs (refused beyond MAX_STEPS)."""
+    check_epochs_fit(epochs, n_train)
+    return epochs * n_train
+
+
+def _run(config: RunConfig, data: Dataset, changes: Sequence[Any], total: int, epochs: int, keep: bool,
+         progress: Any, outputs: dict[str, Any], **options: Any) -> list[TrainResult]:
+    """Train ``config``'s runs through a Session to step ``total``, every step's deltas kept if
+    ``keep``, and write the main run's ``outputs``, all or none; the results, the main run first."""
+    session = Session(config, dataset=data, changes=changes, stop_at=total, deltas="all" if keep else None)
     run_session(session, progress, epochs)
-    results = session.results(epochs=epochs)
+    results = session.results(epochs=epochs, **options)
     with Outputs() as out:
-        stage_outputs(out, results[0], history=history, deltas=deltas, save_weights=save_weights)
+        stage_outputs(out, results[0], **outputs)
     return results
 
 

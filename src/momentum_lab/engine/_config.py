@@ -208,9 +208,9 @@ class RunConfig:
 
 
 # What RunConfig.__post_init__ checks: numeric fields against RANGES, text fields against their choices.
-_CHECKED_NUMBERS = ("test_fraction", "data_seed", "samples", "noise", "classes", "hidden", "init_scale",
-                    "weight_limit", "seed")
-_MAY_BE_NONE = ("samples", "noise")
+# (lr and momentum are each lane's: LaneSettings checks them.)
+_CHECKED_NUMBERS = tuple(f.name for f in fields(RunConfig) if f.name in RANGES and f.name not in ("lr", "momentum"))
+_MAY_BE_NONE = tuple(name for name in _CHECKED_NUMBERS if RunConfig.__dataclass_fields__[name].default is None)
 _CHOICES = {f.name: f.metadata["option"].choices for f in fields(RunConfig)
             if "option" in f.metadata and f.metadata["option"].choices}
 

@@ -15,7 +15,6 @@ history, or a bounded buffer in the GUI).
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
