@@ -663,7 +663,7 @@ class MainWindow(QMainWindow):
         self.panel.show_advanced(not on)
         self.watch_group.setVisible(not on)  # (L still switches the log scale)
         self._fit_controls()
-        QTimer.singleShot(0, self._fit_main_splitter)  # once the docks have their new widths
+        QTimer.singleShot(0, self._fit_layout)  # once the docks have their new widths
         for _, item in plots_of(self).values():
             # (The heatmap's four layer names keep their size: larger, they would not all fit.)
             present_plot(item, left=item is not self.delta_panel.heat_plot)
@@ -703,7 +703,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.dock], [max(280, width)], Qt.Orientation.Horizontal)
 
     @Slot()
-    def _fit_main_splitter(self) -> None:
+    def _fit_layout(self) -> None:
         """The curves and deltas keep most of the width (lecture mode makes the controls wider):
         lecture mode has the Lecture layout (one view beside the core two), and leaving it the
         Explore layout, unless the user has arranged the views their own way."""

@@ -245,13 +245,9 @@ class TrainingWorker(QObject):
         if self._wanted[0] != run_id:  # a newer request came while this one compiled
             QTimer.singleShot(0, self._build_wanted)
             return
-        config_now = self._wanted[2]
+        # (A change sent for this run before the build went into its config; none can come during
+        # it: every command runs in this thread, after the build.)
         self._wanted = None
-        for index, (built, now) in enumerate(zip(config.lanes, config_now.lanes)):
-            # A change sent while it compiled: a change at step 0, recorded as such.
-            for name in ("lr", "momentum"):
-                if getattr(now, name) != getattr(built, name):
-                    session.change(name, getattr(now, name), index)
         self.session = session
         self.run_id = run_id
         self.delta_window = int(delta_window)
