@@ -73,6 +73,45 @@ def open_window(qtbot, dialogs):
         window.close()
 
 
+def run_gui_and_look(monkeypatch, settings_path, look, size=(900, 600), **options) -> int:
+    """gui.run_gui, interactive, its remembered settings in the file ``settings_path``; ``look(window)``
+    once its run is on show, then the window is closed. Returns run_gui's status; what ``look``
+    raised is raised here, once the window has closed."""
+    from PySide6 import QtCore
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from momentum_lab._qt import gui
+
+    class TempSettings(QSettings):
+        def __init__(self, *args) -> None:
+            super().__init__(str(settings_path), QSettings.Format.IniFormat)
+
+    monkeypatch.setattr(QtCore, "QSettings", TempSettings)
+    failures: list[BaseException] = []
+
+    def poll() -> None:
+        windows = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
+        if windows and windows[0].controller.latest is not None and not windows[0].controller.busy:
+            timer.stop()
+            try:
+                look(windows[0])
+            except BaseException as exc:  # noqa: BLE001 (raised once the window has closed)
+                failures.append(exc)
+            windows[0].close()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(50)
+    try:
+        code = gui.run_gui(RunConfig(), remember=True, restore_options=True, size=size, **options)
+    finally:
+        timer.stop()
+    if failures:
+        raise failures[0]
+    return code
+
+
 def same_trainer(controller: RunController) -> Trainer:
     """An independent trainer with the window's options: what the engine alone does."""
     cfg = controller.config

@@ -8,9 +8,7 @@ import io
 import math
 
 import pytest
-from PySide6 import QtCore
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSettings, Qt
 
 import momentum_lab as ml
 import momentum_lab._qt.controller as controller_module
@@ -22,7 +20,7 @@ from momentum_lab._qt.panel import NO_LIMIT
 from momentum_lab._qt.widgets import DEFAULT_SPEED
 from momentum_lab._qt.window import MainWindow, saved_config
 
-from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+from test_gui import TIMEOUT, dialogs, kernels_ready, open_window, run_gui_and_look  # noqa: F401 (fixtures)
 
 LESSONS, _ = load_lessons()
 # Network shapes only these tests build: each is new to the window's controllers in the process.
@@ -49,39 +47,6 @@ def count_starts(c: RunController) -> list[int]:
     return sent
 
 
-def open_with_run_gui(qtbot, monkeypatch, tmp_path, look, **options) -> int:
-    """gui.run_gui, interactive, its settings kept in a file of its own; ``look(window)`` once its
-    run is on show, then it is closed."""
-
-    class TempSettings(QSettings):
-        def __init__(self, *args) -> None:
-            super().__init__(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-    monkeypatch.setattr(QtCore, "QSettings", TempSettings)
-    failures: list[BaseException] = []
-
-    def poll() -> None:
-        windows = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
-        if windows and windows[0].controller.latest is not None and not windows[0].controller.busy:
-            timer.stop()
-            try:
-                look(windows[0])
-            except BaseException as exc:  # noqa: BLE001 (raised once the window has closed)
-                failures.append(exc)
-            windows[0].close()
-
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(50)
-    try:
-        code = gui.run_gui(RunConfig(), remember=True, restore_options=True, size=(900, 600), **options)
-    finally:
-        timer.stop()
-    if failures:
-        raise failures[0]
-    return code
-
-
 # -- 1. the window's defaults ------------------------------------------------------------------
 
 
@@ -95,7 +60,7 @@ def test_the_window_opens_paused_at_a_followable_speed_with_the_command_lines_ep
         seen.update(state=c.state, limit=c.max_epochs, speed=c.speed, box=p.max_epochs.value(),
                     shown=p.speed.speed(), label=p.speed.label.text())
 
-    assert open_with_run_gui(qtbot, monkeypatch, tmp_path, look) == 0
+    assert run_gui_and_look(monkeypatch, tmp_path / "settings.ini", look) == 0
     assert seen["state"] == "paused"
     assert seen["limit"] == seen["box"] == 100 and seen["speed"] == seen["shown"] == DEFAULT_SPEED
     assert seen["label"] == f"{DEFAULT_SPEED:g} items/s"
@@ -108,7 +73,7 @@ def test_gui_speed_and_epochs_show_in_the_panel(qtbot, monkeypatch, tmp_path, di
     def look(w: MainWindow) -> None:
         seen.update(speed=w.panel.speed.speed(), label=w.panel.speed.label.text(), box=w.panel.max_epochs.value())
 
-    assert open_with_run_gui(qtbot, monkeypatch, tmp_path, look, speed=7.5, epochs=12) == 0
+    assert run_gui_and_look(monkeypatch, tmp_path / "settings.ini", look, speed=7.5, epochs=12) == 0
     assert seen == {"speed": 7.5, "label": "7.5 items/s", "box": 12}
 
 

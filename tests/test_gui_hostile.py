@@ -18,10 +18,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 
 import momentum_lab as ml
-import momentum_lab._qt.controller as controller_module
 from momentum_lab._qt import gui
 from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
 from momentum_lab._qt.widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl
@@ -31,7 +30,7 @@ from momentum_lab.engine import InputError, Layout, Trainer, load_dataset
 from momentum_lab.engine._errors import LoadCancelled
 from momentum_lab.engine._options import RANGES
 
-from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+from test_gui import TIMEOUT, dialogs, kernels_ready, open_window, run_gui_and_look  # noqa: F401 (fixtures)
 
 BELOW_ONE = math.nextafter(1.0, 0.0)
 SEED_MAX = 2**31 - 1
@@ -311,28 +310,9 @@ def test_damaged_layout_settings_never_stop_the_window(qtbot, tmp_path, dialogs)
 def _run_gui_and_read_the_status_bar(qtbot, monkeypatch, tmp_path, settings_path) -> tuple[int, str]:
     """run_gui, interactive, with its remembered settings in ``settings_path``; closed once its run
     is on show. Returns its status and the status bar's message then."""
-
-    class TempSettings(QSettings):
-        def __init__(self, *args) -> None:
-            super().__init__(str(settings_path), QSettings.Format.IniFormat)
-
-    monkeypatch.setattr(QtCore, "QSettings", TempSettings)
     seen: list[str] = []
-
-    def look() -> None:
-        windows = [x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible()]
-        if windows and windows[0].controller.latest is not None and not windows[0].controller.busy:
-            timer.stop()
-            seen.append(windows[0].statusBar().currentMessage())
-            windows[0].close()
-
-    timer = QTimer()
-    timer.timeout.connect(look)
-    timer.start(50)
-    try:
-        code = gui.run_gui(RunConfig(), remember=True, restore_options=True, size=(800, 500))
-    finally:
-        timer.stop()
+    code = run_gui_and_look(monkeypatch, settings_path, lambda w: seen.append(w.statusBar().currentMessage()),
+                            size=(800, 500))
     return code, seen[0]
 
 
@@ -509,9 +489,8 @@ class SlowReader:
 def slow_reader(monkeypatch, tmp_path):
     import momentum_lab.engine._config as config_module
 
-    reader = SlowReader(controller_module.load_dataset)
-    monkeypatch.setattr(controller_module, "load_dataset", reader)
-    monkeypatch.setattr(config_module, "load_dataset", reader)  # a scenario's data, read with it
+    reader = SlowReader(config_module.load_dataset)
+    monkeypatch.setattr(config_module, "load_dataset", reader)  # every run's data (a scenario's too)
     big = tmp_path / "big.csv"
     shutil.copy(resource_path("datasets", "iris.csv"), big)  # (a scenario's reader checks it)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(big), "CSV files (*.csv)"))
@@ -833,5 +812,17 @@ def test_a_sweep_cell_on_other_data_than_those_on_show_is_replayed_too(qtbot):
         qtbot.waitUntil(lambda: not c.busy and c.dataset.name == "iris" and c.latest.step == 3 * c.dataset.n_train
                         and c.state == "paused", timeout=TIMEOUT)
         assert (c.config.lr, c.config.momentum) == (0.1, 0.2)
+    finally:
+        c.shutdown()
+
+
+def test_a_controller_on_a_dataset_object_trains_it(qtbot):
+    """A RunConfig whose data are a loaded Dataset (the API's): the controller takes it as it is (it
+    took no data at all when none was passed beside it)."""
+    data = load_dataset("xor", samples=40)
+    c = RunController(RunConfig(dataset=data))
+    try:
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+        assert c.dataset is data and c.latest.params.shape == (c.layout.n_params,)
     finally:
         c.shutdown()

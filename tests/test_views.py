@@ -56,14 +56,24 @@ def test_the_view_menu_lists_every_view_with_its_key_and_the_layouts(open_window
     assert layouts[:len(LAYOUTS)] == list(LAYOUTS) and layouts[-1] == "Save this layout as…"
 
 
-def test_a_layout_of_ones_own_is_saved_listed_and_restored_across_launches(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+def remembering_window(qtbot, settings: QSettings) -> MainWindow:
+    """A 1600×1000 window keeping its layout in ``settings`` (as between launches), its run on show."""
     c = RunController(RunConfig())
     w = MainWindow(c, settings=settings)
     try:
         w.resize(1600, 1000)
         w.show()
         qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
+    except BaseException:
+        w.close()  # (its thread stopped)
+        raise
+    return w
+
+
+def test_a_layout_of_ones_own_is_saved_listed_and_restored_across_launches(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = remembering_window(qtbot, settings)
+    try:
         w.apply_layout("Everything")
         qtbot.waitUntil(lambda: on_screen(w) == set(VIEWS), timeout=TIMEOUT)
         w.save_layout("six at once")
@@ -72,11 +82,8 @@ def test_a_layout_of_ones_own_is_saved_listed_and_restored_across_launches(qtbot
         qtbot.waitUntil(lambda: on_screen(w) == {"network", "regions"}, timeout=TIMEOUT)
     finally:
         w.close()
-    c2 = RunController(RunConfig())
-    w2 = MainWindow(c2, settings=settings)
+    w2 = remembering_window(qtbot, settings)
     try:
-        w2.resize(1600, 1000)
-        w2.show()
         assert "six at once" in [a.text() for a in w2.layouts_menu.actions()]
         w2.apply_layout("six at once")
         qtbot.waitUntil(lambda: on_screen(w2) == set(VIEWS), timeout=TIMEOUT)
@@ -150,25 +157,20 @@ def test_page_keys_belong_to_a_field_or_text_with_the_keyboard(qtbot, open_windo
 def test_quitting_in_lecture_mode_or_with_a_view_big_keeps_the_users_layout(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     for finish in ("lecture", "big"):
-        c = RunController(RunConfig())
-        w = MainWindow(c, settings=settings)
-        w.resize(1600, 1000)
-        w.show()
-        qtbot.waitUntil(lambda: c.latest is not None, timeout=TIMEOUT)
-        if finish == "lecture":
-            w.set_lecture_mode(True)
-            qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
-        else:
-            w.views.press("sweep")
-            w.views.press("sweep")
-            assert w.views.big is not None
-        w.close()
-        c2 = RunController(RunConfig())
-        w2 = MainWindow(c2, settings=settings)
+        w = remembering_window(qtbot, settings)
         try:
-            w2.resize(1600, 1000)
-            w2.show()
-            qtbot.waitUntil(lambda: c2.latest is not None and on_screen(w2) >= {"network"}, timeout=TIMEOUT)
+            if finish == "lecture":
+                w.set_lecture_mode(True)
+                qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
+            else:
+                w.views.press("sweep")
+                w.views.press("sweep")
+                assert w.views.big is not None
+        finally:
+            w.close()
+        w2 = remembering_window(qtbot, settings)
+        try:
+            qtbot.waitUntil(lambda: on_screen(w2) >= {"network"}, timeout=TIMEOUT)
             assert len(on_screen(w2)) >= 2, finish  # not lecture's empty area, not one view big
         finally:
             w2.close()

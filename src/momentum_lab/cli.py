@@ -616,7 +616,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Check every option before the window opens; then open it."""
     _import_qt()
     from ._qt._app import has_display
-    from .engine import Trainer, check_epochs_fit, check_outputs, input_paths, load_dataset
+    from .engine import Trainer, check_epochs_fit, check_outputs, input_paths, load_data
 
     if args.screenshot is None and not has_display():
         raise InputError("gui: there is no display here; add --screenshot FILE to save a picture of the "
@@ -675,7 +675,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs({"--screenshot": args.screenshot}, inputs)
     # The same checks the worker will make, here, so that bad options get one line and status 2.
     if data is None:
-        data = load_dataset(config.dataset, **config.dataset_options())
+        data = load_data(config)
     for lane in range(len(config.lanes)):
         Trainer(data, config.lane(lane))
     check_epochs_fit(epochs, data.n_train)

@@ -35,7 +35,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
                       DeltaRing, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig, Scenario,
-                      activation_code, load_dataset, load_scenario_and_data)
+                      activation_code, load_data, load_scenario_and_data)
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
@@ -156,8 +156,7 @@ class RunController(QObject):
         super().__init__(parent)
         config = config or RunConfig()
         if dataset is None:
-            dataset = dataset if isinstance(config.dataset, Dataset) else load_dataset(
-                config.dataset, **config.dataset_options())
+            dataset = load_data(config)
         # Until the worker's first batch, the run asked for stands as the run on show.
         self._run = _Run(0, config, dataset, Plan(), origin)
         self._request: _Request | None = None  # its data being read
@@ -817,10 +816,8 @@ def _data_name(source: Any) -> str:
 # the controller, so that no Qt object is reached (or kept alive) from there.
 
 def _data_reader(config: RunConfig) -> Callable:
-    source, options = config.dataset, config.dataset_options()
-
     def work(cancel, progress) -> Dataset:
-        return load_dataset(source, **options, cancel=cancel, progress=progress)
+        return load_data(config, cancel=cancel, progress=progress)
 
     return work
 

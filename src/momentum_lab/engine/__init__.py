@@ -25,7 +25,7 @@ from ._trainer import DEFAULT_WEIGHT_LIMIT, Divergence, StepReport, Trainer
 # the engine's private modules: a contract in pyproject.toml checks it).
 from ._api import stage_outputs
 from ._atomic import Outputs, check_outputs, check_writable_target, signals_held, staged
-from ._config import input_paths, option_type, options_of
+from ._config import input_paths, load_data, option_type, options_of
 from ._errors import LoadCancelled
 from ._files import open_input
 from ._flags import flag_spelling
@@ -70,6 +70,7 @@ __all__ = [
     "delta_diagnostics",
     "gradient_steps",
     "largest_curvature",
+    "load_data",
     "load_dataset",
     "load_scenario",
     "replay",
