@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
+from PySide6.QtWidgets import QTabBar
 
 from momentum_lab._qt.controller import RunConfig, RunController
 from momentum_lab._qt.views import LAYOUTS, VIEWS
@@ -21,16 +23,67 @@ def on_screen(w) -> set[str]:
     return {name for name in VIEWS if w.views.shown(name)}
 
 
-@pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_the_core_two_views_are_the_biggest_in_every_layout(qtbot, open_window, layout):
-    w = open_window(size=(1600, 1000))
-    w.apply_layout(layout)
-    expected = {"Everything": set(VIEWS), "Lecture": set(), "Explore": {"network", "regions"}}[layout]
+SIZES = [(1280, 720), (1600, 1000), (1920, 1080)]
+
+
+def core_area(w) -> int:
+    return min(area(w.curves.loss_view), area(w.delta_panel.trace_view))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+@pytest.mark.parametrize("layout", list(LAYOUTS) + ["lesson 6"])
+def test_the_core_two_views_are_the_biggest_in_every_layout(qtbot, open_window, layout, lecture, size):
+    """At every size, in both modes, in every layout (and beside lesson 6's stability map), each of
+    the core two has more room than any other view on show, and the window keeps its size."""
+    w = open_window(size=size)
+    if layout == "lesson 6":
+        w.open_lesson("divergence-stability-map")
+        expected = {"stability"} | (set() if lecture else {"network"})
+    else:
+        expected = {"Everything": set(VIEWS), "Lecture": set(), "Explore": {"network", "regions"}}[layout]
+    w.set_lecture_mode(lecture)
+    qtbot.waitUntil(lambda: w.views.layout == ("Lecture" if lecture else "Explore"), timeout=TIMEOUT)
+    if layout != "lesson 6":
+        w.apply_layout(layout)
     # (Everything: every view at once; Lecture: the core two alone, a key brings a view up beside them.)
-    qtbot.waitUntil(lambda: w.views.layout == layout and on_screen(w) == expected, timeout=TIMEOUT)
-    core = min(area(w.curves.loss_view), area(w.delta_panel.trace_view))
-    others = [w.views.docks[name].widget() for name in on_screen(w)]
-    assert all(area(other) < core for other in others), (layout, core, [area(o) for o in others])
+    qtbot.waitUntil(lambda: on_screen(w) == expected and w.size().toTuple() == size, timeout=TIMEOUT)
+    others = {name: area(w.views.docks[name].widget()) for name in on_screen(w)}
+    assert all(a < core_area(w) for a in others.values()), (core_area(w), others)
+
+
+def visible_dock_tab_bars(w):
+    """The dock areas' tab bars on screen (Qt parks a spare one, empty, far outside the window)."""
+    return [bar for bar in w.findChildren(QTabBar) if bar.parent() is w and bar.isVisible()
+            and bar.geometry().intersects(w.rect())]
+
+
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+def test_every_tab_bar_on_screen_sits_on_its_views(qtbot, open_window, lecture):
+    """Re-arranged, Qt left the tab bars of an earlier arrangement on screen, over the controls."""
+    w = open_window(size=(1280, 720))
+    w.open_lesson("divergence-stability-map")
+    w.set_lecture_mode(lecture)
+    for layout in ("Everything", "Explore", "Lecture", "Explore"):
+        w.apply_layout(layout)
+        qtbot.waitUntil(lambda: w.views.layout == layout, timeout=TIMEOUT)
+
+        def placed():
+            if not visible_dock_tab_bars(w) and layout != "Lecture":
+                return f"{layout}: no tab bar on screen"
+            for bar in visible_dock_tab_bars(w):
+                titles = {bar.tabText(i) for i in range(bar.count())}
+                under = [d for d in w.views.docks.values() if d.isVisible() and d.windowTitle() in titles
+                         and abs(d.geometry().top() - bar.geometry().bottom() - 1) <= 3]
+                if not under:
+                    return f"{layout}: a bar of {sorted(titles)} at {bar.geometry().getRect()} over no view"
+            return ""
+        try:
+            qtbot.waitUntil(lambda: placed() == "", timeout=TIMEOUT)
+        except Exception:
+            raise AssertionError(placed()) from None
+        bars = visible_dock_tab_bars(w)
+        assert all(w.rect().contains(bar.geometry()) for bar in bars), [b.geometry() for b in bars]
 
 
 def test_a_key_shows_a_view_and_again_brings_it_up_big_and_esc_goes_back(qtbot, open_window):
@@ -174,3 +227,81 @@ def test_quitting_in_lecture_mode_or_with_a_view_big_keeps_the_users_layout(qtbo
             assert len(on_screen(w2)) >= 2, finish  # not lecture's empty area, not one view big
         finally:
             w2.close()
+
+
+def test_a_layout_arranged_by_hand_or_restored_is_not_rearranged_by_lecture_mode(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = remembering_window(qtbot, settings)
+    try:
+        assert w.views.layout == "Explore"
+        # The user drags the stability map out of its tabs, to the left of the window.
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, w.views.docks["stability"])
+        assert w.views.layout == ""
+        w.set_lecture_mode(True)
+        qtbot.waitUntil(lambda: w.readout.isVisible(), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: w.lecture_action.isChecked() and w.views.layout == "", timeout=TIMEOUT)
+        assert w.dockWidgetArea(w.views.docks["stability"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+        w.set_lecture_mode(False)
+    finally:
+        w.close()
+    w2 = remembering_window(qtbot, settings)  # the next launch: the same arrangement, still the user's
+    try:
+        assert w2.dockWidgetArea(w2.views.docks["stability"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+        assert w2.views.layout == ""
+        w2.set_lecture_mode(True)
+        w2.set_lecture_mode(False)
+        qtbot.waitUntil(lambda: not w2.readout.isVisible(), timeout=TIMEOUT)
+        assert w2.dockWidgetArea(w2.views.docks["stability"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+        w2.apply_layout("Everything")
+        w2.close()
+    finally:
+        w2.close()
+    w3 = remembering_window(qtbot, settings)  # a named layout is remembered by its name
+    try:
+        assert w3.views.layout == "Everything"
+    finally:
+        w3.close()
+
+
+def test_closing_the_view_up_big_puts_the_others_back_without_it(qtbot, open_window):
+    w = open_window(size=(1600, 1000))
+    w.views.press("stability")
+    w.views.press("stability")
+    qtbot.waitUntil(lambda: on_screen(w) == {"stability"}, timeout=TIMEOUT)
+    w.views.docks["stability"].close()  # (its close button)
+    qtbot.waitUntil(lambda: w.views.big is None and "network" in on_screen(w), timeout=TIMEOUT)
+    assert w.views.docks["stability"].isHidden() and w.views.layout == "Explore"
+    w.views.press("sweep")  # a key works as before
+    qtbot.waitUntil(lambda: w.views.shown("sweep"), timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lecture_mode_fits_the_status_bar_the_readout_and_the_lesson_at_every_size(qtbot, open_window, size):
+    w = open_window(size=size)
+    w.open_lesson("divergence-stability-map")  # (two runs, A and B)
+    w.set_lecture_mode(True)
+    lesson = w.lesson_dock
+    qtbot.waitUntil(lambda: w.dockWidgetArea(lesson) == Qt.DockWidgetArea.RightDockWidgetArea
+                    and w.views.shown("stability") and w.size().toTuple() == size, timeout=TIMEOUT)
+    # The status bar's fields whole, inside the window.
+    for name, label in w.status_labels.items():
+        assert label.geometry().right() <= w.statusBar().width(), name
+        assert label.width() >= label.fontMetrics().horizontalAdvance(w._widest[name]), name
+    assert w.status_labels["loss"].font().pointSizeF() >= 10
+    # The readout: a line per run, each whole, at 16 pt or more.
+    doc = QTextDocument()
+    doc.setHtml(w.readout.text())
+    lines = doc.toPlainText().splitlines()
+    assert len(lines) == 2 and all(" · lr " in line for line in lines)
+    pt = int(w.readout.text().split("font-size:")[1].split("pt")[0])
+    font = QFont(w.readout.font())
+    font.setPointSize(pt)
+    font.setBold(True)
+    assert pt >= 16 and max(QFontMetrics(font).horizontalAdvance(x) for x in lines) <= w.readout.width()
+    # The controls are narrow; the lesson's text is below the stability map, each at least 300 px wide.
+    assert w.dock.width() < 0.3 * size[0]
+    assert min(lesson.width(), w.stability.width()) >= 300
+    stability_bottom = w.stability.mapTo(w, w.stability.rect().bottomLeft()).y()
+    assert stability_bottom < lesson.geometry().top()
+    w.set_lecture_mode(False)  # back below the controls
+    qtbot.waitUntil(lambda: w.dockWidgetArea(lesson) == Qt.DockWidgetArea.LeftDockWidgetArea, timeout=TIMEOUT)

@@ -18,7 +18,7 @@ __all__ = ["LessonPanel"]
 
 
 class LessonPanel(QWidget):
-    """The lesson list, the open lesson's text, and Previous / Reset this lesson / Next."""
+    """The lesson list, the open lesson's text, and Previous / Restart (the lesson's run) / Next."""
 
     # Emitted when a lesson has been opened (its run requested): the window shows its tab.
     lesson_opened = Signal(object)
@@ -40,11 +40,12 @@ class LessonPanel(QWidget):
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
         self.previous_button = QPushButton("◀ Previous")
-        self.reset_button = QPushButton("Reset this lesson")
+        self.reset_button = QPushButton("Restart")
         self.next_button = QPushButton("Next ▶")
         self.previous_button.setToolTip("The previous lesson (Alt+Left)")
         self.next_button.setToolTip("The next lesson (Alt+Right)")
-        self.reset_button.setToolTip("Start this lesson's run again from its beginning, as the lesson sets it")
+        self.reset_button.setToolTip("Start this lesson's run again from its beginning, as the lesson sets it "
+                                     "(Lessons ▸ Reset this lesson)")
         self.problem_note = QLabel()
         self.problem_note.setWordWrap(True)
         self.problem_note.setStyleSheet("QLabel { color: #B00020; }")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, MAX_RUNS, RANGES, RULE_SHORT, RULE_TITLES, RULES, RUN_NAMES
 from .controller import LaneSettings, RunController
 from .plots import LANE_COLOURS
-from .widgets import LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
+from .widgets import EpochLimitBox, LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
 
 __all__ = ["ControlPanel", "LaneRow"]
 
@@ -137,7 +137,7 @@ class ControlPanel(QWidget):
                                  "the next step ( ' raises, ; lowers).")
         self.seed = _option_box("seed")
         self.speed = SpeedControl()
-        self.max_epochs = QSpinBox()
+        self.max_epochs = EpochLimitBox()
         self.max_epochs.setRange(0, MAX_EPOCH_BOX)
         self.max_epochs.setSpecialValueText(NO_LIMIT)  # 0: no limit
         self.max_epochs.setKeyboardTracking(False)
@@ -178,6 +178,7 @@ class ControlPanel(QWidget):
         form.addRow("Loss", self.loss)
         form.addRow("Update rule", self.rule)
         live = self.live = QGroupBox("Live settings (apply from the next step)")
+        live.setToolTip("A change applies from the next step: the run goes on")
         live_form = QFormLayout(live)
         live_form.addRow("Learning rate", self.lr)
         live_form.addRow("Momentum", self.momentum)
@@ -200,17 +201,18 @@ class ControlPanel(QWidget):
         grid.addWidget(self.speed, 0, 1, 1, 2)
         grid.addWidget(QLabel("Stop at epoch"), 1, 0)
         grid.addWidget(self.max_epochs, 1, 1, 1, 2)
+        # Two columns of buttons (three made the panel 400 px wide in lecture mode).
         grid.addWidget(self.start_button, 2, 0)
-        grid.addWidget(self.step_button, 2, 1)
-        grid.addWidget(self.epoch_button, 2, 2)
+        grid.addWidget(self.step_button, 2, 1, 1, 2)
         grid.addWidget(self.reset_button, 3, 0)
+        grid.addWidget(self.epoch_button, 3, 1, 1, 2)
         seed_row = QHBoxLayout()
         self.seed_label = QLabel("Seed")
         seed_row.addWidget(self.seed_label)
         seed_row.addWidget(self.seed, 1)
-        grid.addLayout(seed_row, 3, 1)
-        grid.addWidget(self.seed_button, 3, 2)
-        grid.addWidget(self.preparing, 4, 0, 1, 3)
+        grid.addLayout(seed_row, 4, 0)
+        grid.addWidget(self.seed_button, 4, 1, 1, 2)
+        grid.addWidget(self.preparing, 5, 0, 1, 3)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(structure)
@@ -294,8 +296,15 @@ class ControlPanel(QWidget):
         for row, settings in zip(self.lane_rows, compare):
             row.show_settings(settings)
         self.add_lane_button.setEnabled(len(compare) + 1 < MAX_RUNS)
-        self.live.setTitle("Live settings of run A (from the next step)" if compare else
-                           "Live settings (apply from the next step)")
+        self._show_live_title()
+
+    def _show_live_title(self) -> None:
+        # (In lecture mode, the short title: "from the next step" in large text widened the panel.)
+        compare = bool(self.controller.wanted_config.compare)
+        title = "Live settings of run A" if compare else "Live settings"
+        if not self.structure.isHidden():
+            title += " (from the next step)" if compare else " (apply from the next step)"
+        self.live.setTitle(title)
 
     def _show_rule_note(self) -> None:
         cfg = self.controller.config
@@ -392,6 +401,7 @@ class ControlPanel(QWidget):
         the seed (lecture mode keeps the live settings, the speed and the run buttons)."""
         for widget in (self.structure, self.compare, self.seed, self.seed_label, self.seed_button):
             widget.setVisible(shown)
+        self._show_live_title()
 
     @Slot()
     def _on_new_seed(self) -> None:

@@ -12,7 +12,10 @@ layout between launches and the user's own layouts under names of their choosing
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
+import contextlib
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QTabWidget, QWidget
 
 __all__ = ["LAYOUTS", "VIEWS", "ViewArea"]
@@ -27,25 +30,36 @@ VIEWS = {
     "sweep": ("Sweep", "6"),
 }
 #: The shipped layouts: name -> (groups of tabbed views, top to bottom then left to right; the share
-#: of the window's width the area takes; the number of columns; whether the area starts closed).
-#: "Lecture" gives the core two the whole width: a view comes up, beside them, when its key is
-#: pressed (and goes with the same key pressed twice more, or its close button).
+#: of the room right of the controls the area takes; the number of columns; whether the area starts
+#: closed). "Lecture" gives the core two the whole width: a view comes up, beside them, when its key
+#: is pressed (and goes with the same key pressed twice more, or its close button).
+#: The core two views are the biggest on screen: each has half the centre's height, so a view of a
+#: column of r groups (c columns) stays smaller while the area's share s keeps s / c / r below
+#: (1 - s) / 2, that is s < q / (1 + q) with q = c·r / 2: Explore 0.5, Lecture (one view, full
+#: height) 0.33, Everything 0.75. The shares stay below, with room for the core's titles and the
+#: lecture readout above them.
 LAYOUTS = {
-    "Explore": ((("network", "accuracy", "heatmap"), ("regions", "stability", "sweep")), 0.32, 1, False),
-    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.25, 1, True),
+    "Explore": ((("network", "accuracy", "heatmap"), ("regions", "stability", "sweep")), 0.42, 1, False),
+    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.28, 1, True),
     "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)), 0.5, 2,
                    False),
 }
-# The share of the window's width a view brought up big takes.
+# The share of the room a view brought up big takes.
 BIG_SHARE = 0.62
+# The share of the room the area takes with a dock kept below its views (lecture mode's lesson
+# text): the views have at most half the height there, so they may be wider (see LAYOUTS).
+BELOW_SHARE = 0.4
 
 
 class ViewArea(QObject):
-    """The docks of the view area of ``window``, one per view of ``widgets`` (name -> widget)."""
+    """The docks of the view area of ``window``, one per view of ``widgets`` (name -> widget);
+    ``room()`` is the width right of the window's left-hand docks, which the core two and the area
+    share."""
 
-    def __init__(self, window: QMainWindow, widgets: dict[str, QWidget]) -> None:
+    def __init__(self, window: QMainWindow, widgets: dict[str, QWidget], room: Callable[[], int]) -> None:
         super().__init__(window)
         self.window = window
+        self.room = room
         self.docks: dict[str, QDockWidget] = {}
         window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
         window.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -66,21 +80,58 @@ class ViewArea(QObject):
             # (Qt says so when the dock is shown, hidden, or its tab chosen or left: a tab behind
             # another is "visible" to isVisible(), moved off screen.)
             dock.visibilityChanged.connect(lambda on, name=name: self._on_visibility(name, on))
+            # A view the user moves (to another place, into tabs, out as a window): the layout is
+            # theirs now, and F5 or Ctrl+F5 no longer re-arranges it (see :attr:`layout`).
+            dock.dockLocationChanged.connect(self._on_moved)
+            dock.topLevelChanged.connect(self._on_moved)
         #: Which views are on screen.
         self._on_screen: dict[str, bool] = {name: False for name in VIEWS}
         #: The name of the view brought up big and the window's state before (None: none is).
         self.big: tuple[str, QByteArray] | None = None
-        #: The layout last applied by name ("" after the user moved things: saved in the state).
+        #: The layout last applied by name ("" after the user moved things, or restored a state).
         self.layout = ""
+        self._arranging = 0  # (while the area arranges its docks itself: their moves are not the user's)
         self._share = 0.32
         #: The view last brought to the front on request (a lesson's, a key's), or None.
         self.front: str | None = None
+        #: A dock of the window kept below the area's views by :meth:`apply` (lecture mode's
+        #: lesson text), or None.
+        self.below: QDockWidget | None = None
 
     # -- layouts -------------------------------------------------------------------------------------
 
     def apply(self, name: str, keep_front: bool = False) -> None:
         """Arrange the area as the shipped layout ``name``; with ``keep_front`` the view last brought
         to the front on request stays there (a lesson's stability map, when lecture mode comes on)."""
+        with self.arranging():
+            self._apply(name, keep_front)
+
+    @contextlib.contextmanager
+    def arranging(self) -> Iterator[None]:
+        """The area's own moves of its docks (a layout, a state restored): not the user's."""
+        self._arranging += 1
+        try:
+            yield
+        finally:
+            self._arranging -= 1
+
+    def restore(self, state: QByteArray, layout: str = "") -> bool:
+        """The window's docks as ``state`` has them (a layout the user saved, or the last launch's),
+        named ``layout`` when a shipped layout is what it holds."""
+        self.big = None
+        with self.arranging():
+            done = self.window.restoreState(state)
+        if done:
+            self.layout = layout if layout in LAYOUTS else ""
+        QTimer.singleShot(0, self.tidy)
+        return done
+
+    @Slot()
+    def _on_moved(self, *_) -> None:
+        if not self._arranging:
+            self.layout = ""
+
+    def _apply(self, name: str, keep_front: bool) -> None:
         front = self.front if keep_front else None
         # (Re-adding the docks stacks them all for a moment: a window that grew meanwhile gets its size back.)
         size = self.window.size()
@@ -105,19 +156,21 @@ class ViewArea(QObject):
             for other in group[1:]:
                 window.tabifyDockWidget(first, self.docks[other])
             first.raise_()
-        width = max(window.width(), 800)
+        below = self._below()
+        if below is not None:  # (the area's last row, as wide as the area)
+            window.addDockWidget(area, below, Qt.Orientation.Vertical)
+            if not closed:  # (closed: the dock alone, at the layout's width, until a view opens)
+                share = max(share, BELOW_SHARE)
         top = firsts[:columns]
-        window.resizeDocks(top, [int(width * share / columns)] * len(top), Qt.Orientation.Horizontal)
-        rows = -(-len(groups) // columns)
-        if rows > 1:
+        window.resizeDocks(top, [int(self.room() * share / columns)] * len(top), Qt.Orientation.Horizontal)
+        column = firsts[::columns] + ([below] if below is not None and not closed else [])
+        if len(column) > 1:
             # Shares of the height between the menu and the status bar, less each group's tabs and
             # title (asked for more, the window would grow: a screenshot came out 13 px too tall).
             central = window.centralWidget()
-            height = (central.height() if central is not None else window.height()) - 48 * rows
-            column = firsts[::columns]
-            window.resizeDocks(column, [max(60, height // rows)] * len(column), Qt.Orientation.Vertical)
-        if window.size() != size:
-            window.resize(size)
+            height = (central.height() if central is not None else window.height()) - 48 * len(column)
+            window.resizeDocks(column, [max(60, height // len(column))] * len(column), Qt.Orientation.Vertical)
+        self._keep_size(size)
         self.layout = name
         self._share = share
         if closed:
@@ -128,13 +181,49 @@ class ViewArea(QObject):
         if front is not None:
             self.show(front)
 
+    def _keep_size(self, size) -> None:
+        """The window back at ``size`` if re-arranging its docks made it grow, now and once its
+        layout has settled (until then, the docks' minimum heights may still add up)."""
+        window = self.window
+        if window.size() != size:
+            window.resize(size)
+            QTimer.singleShot(0, lambda: window.resize(size))
+
+    def _below(self) -> QDockWidget | None:
+        """The dock kept below the views, when it is open and docked."""
+        below = self.below
+        return below if below is not None and not below.isHidden() and not below.isFloating() else None
+
     def whole_tab_titles(self) -> None:
         """The dock area's tab bars show whole titles, scrolling when they do not fit (Qt cuts them
-        to "N…" by default: unreadable in lecture mode)."""
-        for bar in self.window.findChildren(QTabBar):
-            if bar.parent() is self.window:  # (the dock areas' bars; a view's own tabs keep theirs)
-                bar.setElideMode(Qt.TextElideMode.ElideNone)
-                bar.setUsesScrollButtons(True)
+        to "N…" by default: unreadable in lecture mode); stray ones go (see :meth:`tidy`)."""
+        for bar in self._tab_bars():
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
+        QTimer.singleShot(0, self.tidy)  # (once the layout has placed them)
+
+    def _tab_bars(self) -> list[QTabBar]:
+        # (The dock areas' bars are the window's children; a view's own tabs keep theirs.)
+        return [bar for bar in self.window.findChildren(QTabBar) if bar.parent() is self.window]
+
+    @Slot()
+    def tidy(self) -> None:
+        """Hide the dock areas' stray tab bars. Re-arranged (a layout applied, a state restored),
+        Qt's main window layout keeps tab bars of an earlier arrangement on screen where they
+        were, over the plots or the controls: a bar that overlaps the window's centre or a dock
+        that is not one of its own tabs is such a one. (Their docks' places are no guide: they
+        lag a re-arrangement, and a bar hidden in use would not come back.)"""
+        window = self.window
+        central = window.centralWidget()
+        for bar in self._tab_bars():
+            if not bar.isVisible():
+                continue
+            g = bar.geometry()
+            titles = {bar.tabText(i) for i in range(bar.count())}
+            over = [d.geometry() for d in window.findChildren(QDockWidget)
+                    if d.isVisible() and not d.isFloating() and d.windowTitle() not in titles]
+            if central is not None and g.intersects(central.geometry()) or any(g.intersects(r) for r in over):
+                bar.hide()
 
     # -- showing one -----------------------------------------------------------------------------------
 
@@ -144,6 +233,16 @@ class ViewArea(QObject):
 
     def _on_visibility(self, name: str, on: bool) -> None:
         self._on_screen[name] = on
+        if not on and self.big is not None and self.big[0] == name:
+            QTimer.singleShot(0, lambda: self._closed_big(name))
+
+    def _closed_big(self, name: str) -> None:
+        """The view up big was closed (its close button): the others back as they were, without it."""
+        dock = self.docks[name]
+        if self.big is None or self.big[0] != name or not dock.isHidden():
+            return
+        self.restore(self.big[1], self.layout)
+        dock.hide()
 
     def show(self, name: str) -> None:
         """Bring view ``name`` to the front: its dock opened and raised (its tab chosen)."""
@@ -154,8 +253,14 @@ class ViewArea(QObject):
         if not dock.isFloating():  # (a floating one is a window: raising it is the platform's)
             dock.raise_()
         if opening:  # the area was closed (the Lecture layout): it opens at the layout's width
-            self.window.resizeDocks([dock], [int(max(self.window.width(), 800) * self._share)],
-                                    Qt.Orientation.Horizontal)
+            size = self.window.size()
+            below = self._below()
+            share = self._share if below is None else max(self._share, BELOW_SHARE)
+            self.window.resizeDocks([dock], [int(self.room() * share)], Qt.Orientation.Horizontal)
+            if below is not None:  # (half the height each)
+                half = max(60, (self.window.centralWidget().height() - 96) // 2)
+                self.window.resizeDocks([dock, below], [half, half], Qt.Orientation.Vertical)
+            self._keep_size(size)
 
     def press(self, name: str) -> None:
         """The view's key: show it; pressed again when it is on show, bring it up big (or back)."""
@@ -171,18 +276,19 @@ class ViewArea(QObject):
         window = self.window
         if self.big is not None:
             was, state = self.big
-            self.big = None
-            window.restoreState(state)
+            self.restore(state, self.layout)
             if was == name:
                 return
         self.big = (name, window.saveState())
         dock = self.docks[name]
-        dock.setFloating(False)
+        with self.arranging():
+            dock.setFloating(False)
         for other, d in self.docks.items():
             if other != name:
                 d.hide()
         dock.show()
-        window.resizeDocks([dock], [int(max(window.width(), 800) * BIG_SHARE)], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [int(self.room() * BIG_SHARE)], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self.tidy)
 
     def leave_big(self) -> bool:
         """Back from a view brought up big; False when none is."""

@@ -6,14 +6,14 @@ import contextlib
 import math
 from collections.abc import Iterator
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
 
 from ..engine import RANGES
 from .worker import FLAT_OUT
 
-__all__ = ["DEFAULT_SPEED", "ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest",
+__all__ = ["DEFAULT_SPEED", "EpochLimitBox", "ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest",
            "signals_blocked"]
 
 
@@ -39,6 +39,35 @@ def shortest(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+class _UsualWidth:
+    """A spin box as wide as a usual value needs (``usual``), not its range's longest text: Qt
+    sizes a box for its minimum's and maximum's texts, so the momentum's 0.9999999999999999 made
+    its field, and with it the whole controls panel, 273 px wide in lecture mode. A longer value
+    still shows whole when the panel is wider, and scrolls in its field when not."""
+
+    usual = "0.000001"
+
+    def _narrowed(self, hint: QSize) -> QSize:
+        # (Qt's own measure, from QAbstractSpinBox::sizeHint: each end's text cut to 18
+        # characters, the special value's text, 2 px for the cursor.)
+        fm = self.fontMetrics()
+        ends = [self.textFromValue(v)[:18] + " " for v in (self.minimum(), self.maximum())]
+        qt_text = max(fm.horizontalAdvance(t) for t in ends + [self.specialValueText()])
+        return QSize(hint.width() - qt_text + fm.horizontalAdvance(self.usual + " "), hint.height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self._narrowed(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self._narrowed(super().minimumSizeHint())
+
+
+class EpochLimitBox(_UsualWidth, QSpinBox):
+    """The epoch limit: as wide as a six-digit limit needs (its range goes to 10^15)."""
+
+    usual = "000000"
+
+
 # Qt keeps a QDoubleSpinBox's value rounded to its decimals, at most this many. Still, every
 # double below about 1e-306 loses digits that way: the box keeps the exact value beside Qt's.
 _QT_MAX_DECIMALS = 323
@@ -49,7 +78,7 @@ def _qt_rounded(value: float) -> float:
     return float(f"{value:.{_QT_MAX_DECIMALS}f}")
 
 
-class ExactSpinBox(QDoubleSpinBox):
+class ExactSpinBox(_UsualWidth, QDoubleSpinBox):
     """A spin box whose value is exactly the double it was given or the user typed: its range is
     an option's (``RANGES[option]``, an open end as the next double inside), Qt does not round
     it, and its text is the shortest that reads back as it.

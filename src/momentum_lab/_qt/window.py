@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -56,6 +57,7 @@ NOTE_MS = 30_000
 # live settings (the back row of a lecture hall reads that one).
 LECTURE_FONT_PT = 15
 LECTURE_STATUS_PT = 13
+STATUS_MESSAGE_ROOM = 80  # px of the status bar left for its messages, in lecture mode
 LECTURE_READOUT_PT = 24
 
 # Redraws a second of each plot, at most: a little above the rate results arrive (30 a
@@ -191,9 +193,13 @@ class MainWindow(QMainWindow):
         heat_box.setContentsMargins(0, 0, 0, 0)
         heat_box.addWidget(self.delta_panel.heat_view, 1)
         heat_box.addWidget(self.delta_panel.heat_scaling)
+        # (Its longest choice must not set the area's width: Everything's columns were 140 and 357 px.)
+        self.delta_panel.heat_scaling.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.delta_panel.heat_scaling.setMinimumContentsLength(12)
         self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": heatmap,
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
-                                     "sweep": self.sweep_tab})
+                                     "sweep": self.sweep_tab}, room=self._room)
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
@@ -214,7 +220,7 @@ class MainWindow(QMainWindow):
         self.status_labels["stability"].setToolTip(
             "lr × λ, λ the largest curvature of the training loss now, against the largest value at which "
             "this rule at this momentum is stable on a quadratic (see the README)")
-        widest = {"state": "preparing", "progress": "epochs done 000,000 · step 00,000,000",
+        widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
                   "stability": "⚠ lr×λ 0.000 > stable 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.0000", "accuracy": "test accuracy 100.0%"}
         # While data are read in the background: Cancel (or Esc) stops it; the run on show stays.
@@ -408,9 +414,7 @@ class MainWindow(QMainWindow):
         else:
             state = self._user_layouts().get(name)
             if state is not None:
-                self.views.big = None
-                self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
-                self.views.layout = ""
+                self.views.restore(QByteArray.fromBase64(state.encode("ascii")))
         self.refresh()
 
     def _user_layouts(self) -> dict[str, str]:
@@ -476,6 +480,9 @@ class MainWindow(QMainWindow):
     def _show_lesson_dock(self) -> None:
         if not self.lesson_dock.isVisible():
             self.lesson_dock.show()
+            if presenting():
+                self._fit_layout()  # (below the views)
+                return
             # Most of the column's height to the lesson's text; the controls scroll.
             height = max(self.height(), 600)
             self.resizeDocks([self.dock, self.lesson_dock], [int(height * 0.4), int(height * 0.6)],
@@ -653,8 +660,7 @@ class MainWindow(QMainWindow):
         set_presentation(on)
         # Large controls; the status bar stays as it is (its fields are sized for it).
         # (The lesson's text is read by the lecturer and at desks: a little larger, no more.)
-        self.setStyleSheet(f"QWidget {{ font-size: {LECTURE_FONT_PT}pt; }} QStatusBar, QStatusBar QLabel {{ "
-                           f"font-size: {LECTURE_STATUS_PT}pt; }} QLabel#caption {{ font-size: 12pt; }} "
+        self.setStyleSheet(f"QWidget {{ font-size: {LECTURE_FONT_PT}pt; }} QLabel#caption {{ font-size: 12pt; }} "
                            f"QTextBrowser {{ font-size: 14pt; }} QLabel#readout {{ font-size: {LECTURE_READOUT_PT}pt; "
                            "font-weight: bold; padding: 2px 6px; }" if on else "")
         self.readout.setVisible(on)
@@ -673,26 +679,61 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def _fit_status(self) -> None:
-        """The status bar's fields as wide as their widest text, in the font now in use."""
+        """The status bar's fields as wide as their widest text, in the font now in use: in lecture
+        mode, the largest size up to LECTURE_STATUS_PT at which they all fit the window's width
+        with room left for a message (at 13 pt they took 1,285 px: at 1280×720 the last ones were
+        cut, and a message was squeezed to "Less…" under them)."""
+        bar = self.statusBar()
+        pt = None
+        if presenting():
+            pt = LECTURE_STATUS_PT
+            while pt > 10 and self._status_width(pt) > self.width() - STATUS_MESSAGE_ROOM:
+                pt -= 1
+        sheet = f"QLabel, QPushButton {{ font-size: {pt}pt; }}" if pt is not None else ""
+        if bar.styleSheet() != sheet:
+            bar.setStyleSheet(sheet)
         for name, label in self.status_labels.items():
             label.ensurePolished()
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(self._widest[name]) + 16)
 
+    def _status_width(self, pt: int) -> int:
+        """The width the status bar's fields take at ``pt`` points (with Qt's gaps between them)."""
+        font = QFont(self.status_labels["state"].font())
+        font.setPointSize(pt)
+        fm = QFontMetrics(font)
+        return sum(fm.horizontalAdvance(text) + 16 + 8 for text in self._widest.values())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if presenting():
+            self._fit_status()
+
     def _show_readout(self) -> None:
-        """Lecture mode's large readout: each run's rule, learning rate and momentum now in force."""
+        """Lecture mode's large readout: each run's rule, learning rate and momentum now in force,
+        a line per run, at the largest size up to LECTURE_READOUT_PT at which the lines fit (two
+        runs at 24 pt took four lines beside a lesson at 1280×720)."""
         if not presenting():
             return
         c = self.controller
         config = c.shown_config()
-        parts = []
+        lines = []
         for i, lane in enumerate(config.lanes):
             rule = RULE_SHORT[lane.rule].split(" (")[0]
             name = f"{RUN_NAMES[i]} " if c.comparing else ""
-            text = f"{name}{rule} · lr {lane.lr:g} · momentum {lane.momentum:g}"
-            # (In the run's colour, as on the curves; the text itself says which run, for print-outs.)
-            parts.append(f"<span style='color:{LANE_COLOURS[i]}'>{html.escape(text)}</span>" if c.comparing
-                         else html.escape(text))
-        self.readout.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
+            lines.append(f"{name}{rule} · lr {lane.lr:g} · momentum {lane.momentum:g}")
+        font = QFont(self.readout.font())
+        font.setBold(True)
+        pt = LECTURE_READOUT_PT
+        room = max(self.centralWidget().width() - 24, 200)
+        while pt > LECTURE_READOUT_PT * 2 // 3:
+            font.setPointSize(pt)
+            if max(QFontMetrics(font).horizontalAdvance(line) for line in lines) <= room:
+                break
+            pt -= 1
+        # (In the run's colour, as on the curves; the text itself says which run, for print-outs.)
+        parts = [f"<span style='color:{LANE_COLOURS[i]}'>{html.escape(line)}</span>" if c.comparing
+                 else html.escape(line) for i, line in enumerate(lines)]
+        self.readout.setText(f"<div style='font-size:{pt}pt'>" + "<br>".join(parts) + "</div>")
 
     def _fit_controls(self) -> None:
         """The controls dock as wide as its panel needs, so that it never scrolls sideways."""
@@ -702,6 +743,17 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(max(280, width))
         self.resizeDocks([self.dock], [max(280, width)], Qt.Orientation.Horizontal)
 
+    def _room(self) -> int:
+        """The width right of the left-hand docks (the controls, the lesson): the core two's and
+        the view area's. (The controls as wide as they are asked to be: the dock's own width
+        lags a lecture mode just switched.)"""
+        left = 0
+        for dock in (self.dock, self.lesson_dock):
+            if not dock.isHidden() and not dock.isFloating() \
+                    and self.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
+                left = max(left, self._controls_scroll.minimumWidth() + 10 if dock is self.dock else dock.width())
+        return max(self.width() - left - 12, 400)
+
     @Slot()
     def _fit_layout(self) -> None:
         """The curves and deltas keep most of the width (lecture mode makes the controls wider):
@@ -709,9 +761,27 @@ class MainWindow(QMainWindow):
         Explore layout, unless the user has arranged the views their own way."""
         views = self.views
         views.leave_big()
+        self._place_lesson()
         if views.layout in ("Explore", "Lecture"):
             # (A view a lesson or the user brought to the front stays in front.)
             views.apply("Lecture" if presenting() else "Explore", keep_front=True)
+
+    def _place_lesson(self) -> None:
+        """The lesson's text below the controls; in lecture mode below the view area's views
+        instead, where the core two's height is not shared with it and the views beside them
+        keep half the height (so they may be wider: see views.BELOW_SHARE). A detached lesson
+        stays where the user put it."""
+        lesson = self.lesson_dock
+        self.views.below = lesson if presenting() else None
+        if lesson.isHidden() or lesson.isFloating():
+            return
+        left = self.dockWidgetArea(lesson) == Qt.DockWidgetArea.LeftDockWidgetArea
+        if presenting() and left:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, lesson, Qt.Orientation.Vertical)
+        elif not presenting() and not left:
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, lesson)
+            self.splitDockWidget(self.dock, lesson, Qt.Orientation.Vertical)
+        self._fit_controls()  # (the column the lesson left keeps its width otherwise)
 
     @Slot()
     def _on_slower(self) -> None:
@@ -744,7 +814,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         state = s.value("window_state")
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.views.restore(state, str(s.value("layout", "")))
         sizes = s.value("splitters")
         if isinstance(sizes, str):
             sizes = json.loads(sizes)
@@ -784,6 +854,7 @@ class MainWindow(QMainWindow):
         # and a view brought up big is put back first.
         if not presenting():
             s.setValue("window_state", self.views.big[1] if self.views.big is not None else self.saveState())
+            s.setValue("layout", self.views.layout)  # ("": the user's own arrangement)
         s.setValue("splitters", json.dumps([sp.sizes() for sp in self._splitters]))
         s.setValue("recent_files", json.dumps(self.recent))
         s.setValue("log_scale", "true" if self.curves.log_scale.isChecked() else "false")
