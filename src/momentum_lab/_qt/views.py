@@ -91,6 +91,10 @@ class ViewArea(QObject):
         #: The layout last applied by name ("" after the user moved things, or restored a state).
         self.layout = ""
         self._arranging = 0  # (while the area arranges its docks itself: their moves are not the user's)
+        #: How many times a layout or a state has been put on show (a generation: a deferred
+        #: re-arrangement asked for before another was put on show is stale).
+        self.arranged = 0
+        self._size = window.size()  # (the size the window keeps: see _keep_size)
         self._share = 0.32
         #: The view last brought to the front on request (a lesson's, a key's), or None.
         self.front: str | None = None
@@ -105,6 +109,7 @@ class ViewArea(QObject):
         to the front on request stays there (a lesson's stability map, when lecture mode comes on)."""
         with self.arranging():
             self._apply(name, keep_front)
+        self.arranged += 1
 
     @contextlib.contextmanager
     def arranging(self) -> Iterator[None]:
@@ -123,6 +128,7 @@ class ViewArea(QObject):
             done = self.window.restoreState(state)
         if done:
             self.layout = layout if layout in LAYOUTS else ""
+            self.arranged += 1
         QTimer.singleShot(0, self.tidy)
         return done
 
@@ -187,7 +193,12 @@ class ViewArea(QObject):
         window = self.window
         if window.size() != size:
             window.resize(size)
-            QTimer.singleShot(0, lambda: window.resize(size))
+            self._size = size
+            QTimer.singleShot(0, self._resize_back)
+
+    @Slot()
+    def _resize_back(self) -> None:
+        self.window.resize(self._size)
 
     def _below(self) -> QDockWidget | None:
         """The dock kept below the views, when it is open and docked."""

@@ -57,7 +57,7 @@ NOTE_MS = 30_000
 # live settings (the back row of a lecture hall reads that one).
 LECTURE_FONT_PT = 15
 LECTURE_STATUS_PT = 13
-STATUS_MESSAGE_ROOM = 80  # px of the status bar left for its messages, in lecture mode
+STATUS_MESSAGE_ROOM = 240  # px of the status bar left for its messages, in lecture mode
 LECTURE_READOUT_PT = 24
 
 # Redraws a second of each plot, at most: a little above the rate results arrive (30 a
@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._splitters = (core,)
         self._sized = False
+        self._fit_asked = -1  # (the views' generation when lecture mode last asked for a fit)
 
         self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "stability", "loss",
                                                           "accuracy")}
@@ -665,11 +666,15 @@ class MainWindow(QMainWindow):
                            "font-weight: bold; padding: 2px 6px; }" if on else "")
         self.readout.setVisible(on)
         self._show_readout()
+        # (The updates per second are not for the room: their place goes to the status messages.)
+        self.status_labels["speed"].setVisible(not on)
         self._fit_status()
         self.panel.show_advanced(not on)
         self.watch_group.setVisible(not on)  # (L still switches the log scale)
         self._fit_controls()
-        QTimer.singleShot(0, self._fit_layout)  # once the docks have their new widths
+        # Once the docks have their new widths; unless a layout is put on show meanwhile.
+        self._fit_asked = self.views.arranged
+        QTimer.singleShot(0, self._fit_layout_asked)
         for _, item in plots_of(self).values():
             # (The heatmap's four layer names keep their size: larger, they would not all fit.)
             present_plot(item, left=item is not self.delta_panel.heat_plot)
@@ -701,7 +706,8 @@ class MainWindow(QMainWindow):
         font = QFont(self.status_labels["state"].font())
         font.setPointSize(pt)
         fm = QFontMetrics(font)
-        return sum(fm.horizontalAdvance(text) + 16 + 8 for text in self._widest.values())
+        return sum(fm.horizontalAdvance(self._widest[name]) + 16 + 8 for name, label in self.status_labels.items()
+                   if not label.isHidden())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -753,6 +759,11 @@ class MainWindow(QMainWindow):
                     and self.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea:
                 left = max(left, self._controls_scroll.minimumWidth() + 10 if dock is self.dock else dock.width())
         return max(self.width() - left - 12, 400)
+
+    @Slot()
+    def _fit_layout_asked(self) -> None:
+        if self.views.arranged == self._fit_asked:
+            self._fit_layout()
 
     @Slot()
     def _fit_layout(self) -> None:
