@@ -305,3 +305,21 @@ def test_lecture_mode_fits_the_status_bar_the_readout_and_the_lesson_at_every_si
     assert stability_bottom < lesson.geometry().top()
     w.set_lecture_mode(False)  # back below the controls
     qtbot.waitUntil(lambda: w.dockWidgetArea(lesson) == Qt.DockWidgetArea.LeftDockWidgetArea, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_sweep_shows_every_field_without_scroll_bars(qtbot, open_window, size):
+    w = open_window(size=size)
+    w.show_view("sweep")
+    tab = w.sweep_tab
+    bars = (tab.horizontalScrollBar(), tab.verticalScrollBar())
+    try:
+        qtbot.waitUntil(lambda: w.views.shown("sweep") and not any(bar.isVisible() for bar in bars), timeout=TIMEOUT)
+    except Exception:
+        raise AssertionError((tab.size(), w.sweep_panel.minimumSizeHint(), [b.isVisible() for b in bars])) from None
+    panel = w.sweep_panel
+    for field in (panel.lr_min, panel.lr_max, panel.lr_n, panel.m_min, panel.m_max, panel.m_n, panel.epochs,
+                  panel.target, panel.measure, panel.run_button):
+        assert tab.viewport().rect().contains(field.mapTo(tab.viewport(), field.rect().bottomRight()))
+        assert field.width() >= field.minimumSizeHint().width()
+    assert panel.view.height() >= 120

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -209,6 +210,8 @@ class SweepPanel(QWidget):
         self.measure = QComboBox()
         for key, (title, _) in SWEEP_MEASURES.items():
             self.measure.addItem(title, key)
+        self.measure.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.measure.setMinimumContentsLength(14)
         self.run_button = QPushButton("Run sweep")
         self.run_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.run_button.setToolTip("Train every learning rate x momentum of the grid from run A's initial "
@@ -216,6 +219,10 @@ class SweepPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.view = pg.PlotWidget()
+        # (Its 480 px preferred height made the panel's height-for-width 649 px: its scroll area
+        # scrolled at every size. The plot takes what the fields leave.)
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.view.setMinimumHeight(120)
         self.plot = self.view.getPlotItem()
         style_plot(self.plot, "Sweep: click a cell to replay it", "learning rate (log-spaced)", "momentum")
         self.plot.setMouseEnabled(False, False)
@@ -236,14 +243,16 @@ class SweepPanel(QWidget):
         grid.addWidget(self.m_min, 1, 1)
         grid.addWidget(self.m_max, 1, 2)
         grid.addWidget(self.m_n, 1, 3)
+        # (Three columns of fields, the measure on a row of its own: in one row with the epochs and
+        # the target, it made the panel 724 px wide in lecture mode, and the view area scrolled.)
         grid.addWidget(self.epochs, 2, 1)
         target_row = QHBoxLayout()
         target_row.addWidget(QLabel("target"))
         target_row.addWidget(self.target, 1)
-        grid.addLayout(target_row, 2, 2)
-        grid.addWidget(self.measure, 2, 3)
-        grid.addWidget(self.run_button, 3, 1)
-        grid.addWidget(self.progress, 3, 2, 1, 2)
+        grid.addLayout(target_row, 2, 2, 1, 2)
+        grid.addWidget(self.measure, 3, 1, 1, 3)
+        grid.addWidget(self.run_button, 4, 1)
+        grid.addWidget(self.progress, 4, 2, 1, 2)
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addLayout(grid)
