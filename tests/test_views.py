@@ -3,6 +3,7 @@ brought up big, arranged by a named layout, or kept as the user's own layout."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
@@ -323,3 +324,47 @@ def test_the_sweep_shows_every_field_without_scroll_bars(qtbot, open_window, siz
         assert tab.viewport().rect().contains(field.mapTo(tab.viewport(), field.rect().bottomRight()))
         assert field.width() >= field.minimumSizeHint().width()
     assert panel.view.height() >= 120
+
+
+def test_lesson_6s_evidence_stays_on_show_when_its_run_has_ended(qtbot, open_window):
+    """The lesson points at the stability map and the status bar: run flat out to its end (A
+    diverges a few dozen steps after its lr jumps to 2), both still say A stood outside: λ is
+    measured at the change, and a run that diverged keeps its last λ."""
+    from momentum_lab._qt.worker import FLAT_OUT
+
+    w = open_window(size=(1600, 1000))
+    w.open_lesson("divergence-stability-map")
+    c = w.controller
+    qtbot.waitUntil(lambda: c.origin == "lesson" and not c.busy, timeout=TIMEOUT)
+    c.set_max_epochs(5)
+    c.set_speed(FLAT_OUT)
+    c.start()
+    qtbot.waitUntil(lambda: c.state == "finished", timeout=60_000)
+    a = c.lanes[0]
+    assert a.latest.divergence is not None and a.latest.lr == 2
+    curvature, _ = a.curvature()
+    assert curvature > 0
+    w.refresh()
+    w.stability.refresh()
+    assert a.latest.lr * curvature > 1.11  # (look-back at m 0.9: stable below 1/m)
+    assert w.status_labels["stability"].text().startswith("⚠")
+    labels = {item.toPlainText() for item in w.stability.point_labels if item.isVisible()}
+    assert labels & {"A", "A (diverged)"} and "B" in labels
+    assert "outside the stable region (A:" in w.stability.note.text
+
+
+def test_a_diverged_run_keeps_its_last_measured_curvature():
+    from momentum_lab._qt.controller import LaneBuffers
+    from momentum_lab._qt.worker import LaneReport
+
+    lane = LaneBuffers(3)
+    assert np.isnan(lane.curvature()[0])  # nothing measured yet
+    report = dict(rule="lookback", rows=np.zeros((0, 6)), deltas=np.zeros((0, 3)), delta_first_step=1,
+                  params=np.zeros(3), lr=2.0, momentum=0.9)
+    lane.latest = LaneReport(**report, curvature=0.8)
+    lane.measured = 0.8
+    assert lane.curvature() == (0.8, False)
+    lane.latest = LaneReport(**report, curvature=float("nan"))  # unmeasured, not diverged: nothing shown
+    assert np.isnan(lane.curvature()[0])
+    lane.latest = LaneReport(**report, curvature=float("nan"), divergence=object())
+    assert lane.curvature() == (0.8, True)

@@ -69,6 +69,19 @@ class LaneBuffers:
         self.history = HistoryLog()
         self.deltas = DeltaRing(delta_window(n_params), n_params)
         self.latest: LaneReport | None = None
+        #: The run's last measured curvature λ (finite, positive), NaN before the first: kept
+        #: once the run has diverged and cannot be measured any more.
+        self.measured = math.nan
+
+    def curvature(self) -> tuple[float, bool]:
+        """λ for the stability readouts, and whether it is the last one measured before the run
+        diverged (the evidence a lesson points at stays on show when its run ends)."""
+        report = self.latest
+        if report is None:
+            return math.nan, False
+        if math.isfinite(report.curvature) and report.curvature > 0:
+            return report.curvature, False
+        return (self.measured, True) if report.divergence is not None else (math.nan, False)
 
 
 @dataclass(frozen=True)
@@ -741,6 +754,8 @@ class RunController(QObject):
         self.latest = batch
         for lane, report in zip(self.lanes, batch.lanes):
             lane.latest = report
+            if math.isfinite(report.curvature) and report.curvature > 0:
+                lane.measured = report.curvature
             lane.history.extend(report.rows)
             if report.deltas.shape[0]:
                 lane.deltas.push(report.deltas, report.delta_first_step)

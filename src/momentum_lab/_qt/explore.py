@@ -424,12 +424,13 @@ class StabilityMap(pg.PlotWidget):
         for index, lane in enumerate(c.lanes):
             report = lane.latest
             label = self.point_labels[index]
-            if report is None or not math.isfinite(report.curvature) or report.curvature <= 0:
+            curvature, before_divergence = lane.curvature()
+            if report is None or not math.isfinite(curvature):
                 label.hide()
                 if report is not None:
                     unknown.append(RUN_NAMES[index])
                 continue
-            value = report.lr * report.curvature
+            value = report.lr * curvature  # (a diverged run: at its last λ, with the settings it diverged at)
             bound = stability_bound(report.rule, report.momentum)
             x = min(max(math.log10(value) if value > 0 else self.LOW, self.LOW), self.HIGH)
             beyond = value >= bound
@@ -437,11 +438,13 @@ class StabilityMap(pg.PlotWidget):
             spots.append({"pos": (x, report.momentum), "brush": pg.mkBrush(colour),
                           "pen": pg.mkPen("#E00000" if beyond else "w", width=3 if beyond else 1.5),
                           "symbol": "x" if beyond else "o"})
-            label.setText(RUN_NAMES[index] if c.comparing else "now")
+            name = RUN_NAMES[index] if c.comparing else "now"
+            label.setText(f"{name} (diverged)" if before_divergence else name)
             label.setPos(x, report.momentum)
             label.show()
             if beyond:
-                outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}")
+                outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}"
+                               + (", diverged" if before_divergence else ""))
         for label in self.point_labels[len(c.lanes):]:
             label.hide()
         self.points.setData(spots)

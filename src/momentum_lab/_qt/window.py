@@ -930,11 +930,13 @@ class MainWindow(QMainWindow):
                                        else f"train accuracy {row[2]:.1%}")
 
     def _stability_text(self, b) -> str:
-        """'lr×λ 0.43 < stable 1.11', or a red warning when the settings lie outside."""
-        if not math.isfinite(b.curvature):
+        """'lr×λ 0.43 < stable 1.11', or a red warning when the settings lie outside (a run that
+        diverged: at its last λ, so that the warning stays on show when the run has ended)."""
+        curvature, _ = self.controller.lanes[0].curvature()
+        if not math.isfinite(curvature):
             self.status_labels["stability"].setStyleSheet("")
             return ""
-        value = b.lr * b.curvature
+        value = b.lr * curvature
         bound = stability_bound(self.controller.config.rule, b.momentum)
         outside = value >= bound
         self.status_labels["stability"].setStyleSheet("QLabel { color: #B00020; font-weight: bold; }"

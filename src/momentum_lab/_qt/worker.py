@@ -358,6 +358,8 @@ class TrainingWorker(QObject):
         self._curvature_time = -math.inf
         # Seconds the last measure of the curvature took (all runs): a slow one is made seldom.
         self._curvature_cost = 0.0
+        # The changes applied (all runs) when the curvature was last measured.
+        self._measured_changes = 0
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -483,12 +485,17 @@ class TrainingWorker(QObject):
         # About once a second, and at every pause or step; a measure that takes long (a network
         # of a million weights: seconds) at most a twentieth of the time, so that the worker
         # trains and answers commands the rest of it.
+        # And at the first batch after a setting changed, so that the readout judges the new
+        # settings at once (flat out, a lesson's run could diverge before the next measure).
         cost = self._curvature_cost
+        changes = sum(len(lane.applied) for lane in session.lanes)
         measure = (now - self._curvature_time >= max(_CURVATURE_SECONDS, 20 * cost)
-                   or (self.state != "running" and cost < 0.05))
+                   or (self.state != "running" and cost < 0.05)
+                   or (changes != self._measured_changes and cost < 0.05))
         if measure:
             self._curvature_time = now
             self._curvature_cost = 0.0
+            self._measured_changes = changes
         batch = Batch(run_id=self.run_id, state=self.state, epoch=session.epoch, position=session.position,
                       step=step, updates_per_second=ups,
                       lanes=tuple(self._report(lane, measure) for lane in session.lanes), handled=self.handled)
