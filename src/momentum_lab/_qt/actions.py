@@ -2,7 +2,7 @@
 
 The window builds one QAction per command (:func:`build_actions`); the menus
 (:func:`build_menus`), the panel's run buttons (:func:`bind_button`) and the F1 list of keys
-(:func:`shortcut_rows`) are made from those actions, so a key, a text or a tip is written here
+(:func:`shortcut_table`) are made from those actions, so a key, a text or a tip is written here
 only. A command's keys work wherever the focus is in the window, whether a menu lists it or not.
 
 What is not a command but data is not declared here: the files under File ▸ Open recent, the
@@ -161,27 +161,31 @@ def keys_text(keys: tuple[str, ...]) -> str:
 
 
 def shortcut_rows() -> tuple[tuple[str, str, str], ...]:
-    """(menu, keys, what they do) of every command that has keys: the F1 list."""
+    """(menu, keys, what they do) of every command declared with keys."""
     return tuple((c.menu, keys_text(c.keys), c.tip) for c in _commands() if c.keys)
 
 
-#: Keyboard shortcuts: (keys, what they do), from the commands.
+#: Keyboard shortcuts: (keys, what they do), as declared.
 SHORTCUTS = tuple((keys, tip) for _, keys, tip in shortcut_rows())
 
 
-def shortcut_table() -> str:
-    """The F1 list as HTML: two columns of groups (the run's keys beside the views'), short enough
-    for a laptop's screen."""
+def shortcut_table(actions: dict[str, QAction]) -> str:
+    """The F1 list as HTML, from the keys and tips the actions have: a table of two columns of
+    groups (the run's keys beside the views'), short enough for a laptop's screen."""
     def group(menu: str) -> str:
-        rows = "".join(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(tip)}</td></tr>"
-                       for m, keys, tip in shortcut_rows() if m == menu)
+        rows = []
+        for command in _commands():
+            action = actions[command.name]
+            if command.menu == menu and action.shortcuts():
+                keys = " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{html.escape(action.statusTip())}</td></tr>")
         title = MENUS[menu].replace("&", "")
-        return f"<tr><td colspan=2><h3>{title}</h3></td></tr>{rows}" if rows else ""
+        return f"<tr><td colspan=2><h3>{title}</h3></td></tr>{''.join(rows)}" if rows else ""
 
     columns = (("run", "edit", "lesson"), ("view", "file", "help"))
-    cells = "".join(f"<td valign=top><table cellpadding=3>{''.join(map(group, menus))}</table></td>"
+    cells = "".join(f"<td width=50% valign=top><table cellpadding=3>{''.join(map(group, menus))}</table></td>"
                     for menus in columns)
-    return f"<table><tr>{cells}</tr></table>"
+    return f"<table width=100%><tr>{cells}</tr></table>"
 
 
 def build_actions(window: QWidget) -> dict[str, QAction]:

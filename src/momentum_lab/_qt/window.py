@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         # A note for the status bar kept until the run on show has started (its message would hide it).
         self._note: str | None = None
         self._tutorial: QDialog | None = None  # (made when first asked for)
+        self._shortcuts: QDialog | None = None
         self._build_menus()
         self._build_shortcuts()
 
@@ -334,8 +335,7 @@ class MainWindow(QMainWindow):
     def _on_add_run(self) -> None:
         if self.undo_stack.restart(self.controller.add_lane):
             keys = self.commands["undo"].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            self.note(f"{self.undo_stack.undoText()}: every run starts again from the same start; "
-                      f"{keys} undoes it")
+            self.note(f"{self.undo_stack.undoText()}: every run restarted ({keys} undoes it)")  # (short: it fits)
 
     @Slot(bool)
     def _on_log_scale(self, on: bool) -> None:
@@ -922,7 +922,20 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", shortcut_table())
+        """The keys of every command (F1), beside the window (it can stay open)."""
+        if self._shortcuts is None:
+            self._shortcuts = self._text_window("Keyboard shortcuts", (1040, 720))
+        self._shortcuts.findChild(QTextBrowser).setHtml(shortcut_table(self.commands))
+        self._shortcuts.show()
+
+    def _text_window(self, title: str, size: tuple[int, int]) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(title)
+        browser = QTextBrowser()
+        browser.setOpenExternalLinks(True)
+        QVBoxLayout(dialog).addWidget(browser)
+        dialog.resize(*size)
+        return dialog
 
     @Slot()
     def _on_tutorial(self) -> None:
@@ -933,13 +946,9 @@ class MainWindow(QMainWindow):
                                     "source, not with this installed copy.")
             return
         if self._tutorial is None:
-            self._tutorial = dialog = QDialog(self)
-            dialog.setWindowTitle("Momentum Lab tutorial")
-            browser = QTextBrowser()
-            browser.setOpenExternalLinks(True)
-            browser.setSource(QUrl.fromLocalFile(str(path)), QTextDocument.ResourceType.MarkdownResource)
-            QVBoxLayout(dialog).addWidget(browser)
-            dialog.resize(900, 700)
+            self._tutorial = self._text_window("Momentum Lab tutorial", (900, 720))
+            self._tutorial.findChild(QTextBrowser).setSource(QUrl.fromLocalFile(str(path)),
+                                                             QTextDocument.ResourceType.MarkdownResource)
         self._tutorial.show()
 
     @Slot()
