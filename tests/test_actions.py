@@ -253,3 +253,15 @@ def test_describe_names_what_changed():
     assert describe(two, base) == "runs compared B → none"
     assert describe(two, RunConfig(compare=(LaneSettings("nesterov", 0.01, 0.5),))) == \
         "run B rule classical → nesterov"
+
+
+def test_help_opens_the_tutorial_or_says_where_it_is(qtbot, open_window, dialogs, monkeypatch, tmp_path):
+    from momentum_lab._qt import window
+
+    w = open_window()
+    menu_items(w)["Help"]["The tutorial"].trigger()
+    assert w._tutorial.isVisible() and "Momentum Lab tutorial" in w._tutorial.findChild(QTextBrowser).toPlainText()
+    monkeypatch.setattr(window, "TUTORIAL", tmp_path / "none.md")  # an installed copy: no docs
+    w._tutorial = None
+    w.commands["tutorial"].trigger()
+    assert w._tutorial is None and "docs/tutorial.md" in dialogs[-1][1]
