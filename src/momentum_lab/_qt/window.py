@@ -48,7 +48,7 @@ from .plots import LANE_COLOURS, DecisionRegions, DeltaPanel, ErrorCurves, Netwo
     set_presentation
 from .report import save_png
 from .undo import RunUndoStack
-from .views import LAYOUTS, VIEWS, ViewArea
+from .views import LAYOUTS, ViewArea
 
 __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options", "saved_config"]
 
@@ -886,10 +886,6 @@ class MainWindow(QMainWindow):
     def _on_load_ended(self) -> None:
         self.cancel_load_button.hide()
         self.statusBar().clearMessage()
-
-    @Slot()
-    def _on_view_action(self) -> None:
-        self.show_view(str(self.sender().data()))
 
     @Slot()
     def _on_escape(self) -> None:
