@@ -489,9 +489,14 @@ class RunController(QObject):
         return self._new(f"run {RUN_NAMES[index]} now with the {rule} rule: every run starts again from the same "
                          "start", lambda: base.with_lane(index, rule=rule))
 
-    def new_seed(self) -> None:
+    def new_seed(self) -> bool:
         seed = self.shown_config().seed
-        self.apply(seed=seed + 1 if seed + 1 in RANGES["seed"] else 0)
+        return self.apply(seed=seed + 1 if seed + 1 in RANGES["seed"] else 0)
+
+    def restore(self, config: RunConfig, reason: str) -> bool:
+        """Start a new run of ``config`` as it is (its live settings and runs compared included):
+        what undoing or redoing a change that restarted the run asks for (see ``_qt/undo.py``)."""
+        return self._new(reason, lambda: config)
 
     def cancel_load(self) -> bool:
         """Stop reading data for a requested run (the run on show stays); False when none is read."""

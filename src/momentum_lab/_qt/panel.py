@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -20,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, MAX_RUNS, RANGES, RULE_SHORT, RULE_TITLES, RULES, RUN_NAMES
+from .actions import bind_button
 from .controller import LaneSettings, RunController
 from .plots import LANE_COLOURS
+from .undo import RunUndoStack
 from .widgets import EpochLimitBox, LearningRateSpinBox, MomentumSpinBox, SpeedControl, signals_blocked
 
 __all__ = ["ControlPanel", "LaneRow"]
@@ -52,11 +55,13 @@ def _rule_box() -> QComboBox:
 
 class LaneRow(QWidget):
     """One run compared with the main one: its rule (a change restarts every run), its live
-    learning rate and momentum, and a button to stop comparing it."""
+    learning rate and momentum, and a button to stop comparing it (each change undoable)."""
 
-    def __init__(self, controller: RunController, index: int, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: RunController, undo: RunUndoStack, index: int,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.undo = undo
         self.index = index
         name = QLabel(RUN_NAMES[index])
         name.setStyleSheet(f"QLabel {{ color: white; background: {LANE_COLOURS[index]}; font-weight: bold; "
@@ -96,28 +101,32 @@ class LaneRow(QWidget):
 
     @Slot(int)
     def _on_rule(self, index: int) -> None:
-        self.controller.set_lane_rule(self.index, self.rule.itemData(index))
+        rule = self.rule.itemData(index)
+        self.undo.restart(lambda: self.controller.set_lane_rule(self.index, rule))
 
     # (The boxes' value(), not the signal's argument: that is Qt's copy, rounded below 1e-306.)
     @Slot(float)
     def _on_lr(self, value: float) -> None:
-        self.controller.set_lr(self.lr.value(), self.index)
+        self.undo.set_live(self.index, "lr", self.lr.value(), self.lr.stepping)
 
     @Slot(float)
     def _on_momentum(self, value: float) -> None:
-        self.controller.set_momentum(self.momentum.value(), self.index)
+        self.undo.set_live(self.index, "momentum", self.momentum.value(), self.momentum.stepping)
 
     @Slot()
     def _on_remove(self) -> None:
-        self.controller.remove_lane(self.index)
+        self.undo.restart(lambda: self.controller.remove_lane(self.index))
 
 
 class ControlPanel(QWidget):
-    """Forwards every choice to the controller; holds no state of its own."""
+    """Forwards every choice to the controller, through the undo stack (each change one undo
+    step); holds no state of its own. Its run buttons are the window's commands (use_actions)."""
 
-    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: RunController, undo: RunUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.undo = undo
+        self.commands: dict[str, QAction] = {}  # (the window's commands, once use_actions has run)
 
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASET_NAMES))
@@ -155,12 +164,7 @@ class ControlPanel(QWidget):
         self.seed_button = QPushButton("New seed")
         # Buttons take no keyboard focus, and spin boxes give it up after an edit, so that
         # Space, N, E, ] and [ always reach the window's shortcuts.
-        for button, tip in ((self.start_button, "Start or pause training (Space)"),
-                            (self.step_button, "Train on exactly one item (N)"),
-                            (self.epoch_button, "Train to the end of the epoch (E)"),
-                            (self.reset_button, "Back to the start: same seed, same initial weights (R)"),
-                            (self.seed_button, "A new seed: new initial weights and item order")):
-            button.setToolTip(tip)
+        for button in (self.start_button, self.step_button, self.epoch_button, self.reset_button, self.seed_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # Arrow clicks on Hidden units come in bursts; each new shape compiles for seconds, so
         # the run starts once the clicking stops.
@@ -192,8 +196,6 @@ class ControlPanel(QWidget):
         self.lane_rows: list[LaneRow] = []
         self.add_lane_button = QPushButton("Add a run to compare")
         self.add_lane_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.add_lane_button.setToolTip("A new run beside the others, by default with the next rule at A's "
-                                        "learning rate and momentum; every run starts again")
         self.lane_box.addWidget(self.add_lane_button)
         run = QGroupBox("Run")
         grid = QGridLayout(run)
@@ -235,20 +237,25 @@ class ControlPanel(QWidget):
         self.seed.valueChanged.connect(self._on_seed)
         self.speed.speed_changed.connect(self._on_speed)
         self.max_epochs.valueChanged.connect(self._on_max_epochs)
-        self.start_button.clicked.connect(self._on_start)
-        self.step_button.clicked.connect(self._on_step)
-        self.epoch_button.clicked.connect(self._on_epoch)
-        self.reset_button.clicked.connect(self._on_reset)
-        self.seed_button.clicked.connect(self._on_new_seed)
-        self.add_lane_button.clicked.connect(self._on_add_lane)
-        controller.state_changed.connect(self._on_state)
+        controller.state_changed.connect(self._show_preparing)
         controller.run_started.connect(self._on_run_started)
         controller.config_restored.connect(self._on_run_started)
         controller.config_requested.connect(self._on_run_started)
         controller.settings_changed.connect(self._on_run_started)
         controller.limits_changed.connect(self.show_limits)
         controller.preparing_changed.connect(self._show_preparing)
-        self._on_state(controller.state)
+        undo.settings_restored.connect(self.show_config)
+        self._show_preparing()
+
+    def use_actions(self, actions: dict[str, QAction]) -> None:
+        """The run buttons trigger the window's commands (actions.py) and show their text, tip and
+        state: Start reads Pause while training runs, the steps wait for a ready run."""
+        self.commands = actions
+        for button, name in ((self.start_button, "start"), (self.step_button, "step_item"),
+                             (self.epoch_button, "step_epoch"), (self.reset_button, "reset"),
+                             (self.seed_button, "new_seed"), (self.add_lane_button, "add_run")):
+            bind_button(button, actions[name])
+        self.show_config()
 
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
@@ -290,12 +297,13 @@ class ControlPanel(QWidget):
             self.lane_box.removeWidget(row)
             row.deleteLater()
         while len(self.lane_rows) < len(compare):
-            row = LaneRow(self.controller, len(self.lane_rows) + 1)
+            row = LaneRow(self.controller, self.undo, len(self.lane_rows) + 1)
             self.lane_box.insertWidget(len(self.lane_rows), row)
             self.lane_rows.append(row)
         for row, settings in zip(self.lane_rows, compare):
             row.show_settings(settings)
-        self.add_lane_button.setEnabled(len(compare) + 1 < MAX_RUNS)
+        if self.commands:
+            self.commands["add_run"].setEnabled(len(compare) + 1 < MAX_RUNS)
         self._show_live_title()
 
     def _show_live_title(self) -> None:
@@ -324,7 +332,8 @@ class ControlPanel(QWidget):
             text, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", str(Path.cwd()),
                                                   "CSV files (*.csv);;All files (*)")
         if text:
-            self.controller.apply(dataset=text)  # a bad file: a dialog, and the run on show stays
+            # (A bad file: a dialog, and the run on show stays.)
+            self.undo.restart(lambda: self.controller.apply(dataset=text))
         self.show_config()
 
     @Slot(int)
@@ -334,7 +343,8 @@ class ControlPanel(QWidget):
     @Slot()
     def _on_hidden_settled(self) -> None:
         if self.hidden.value() != self.controller.wanted_config.hidden:
-            self.controller.apply(hidden=self.hidden.value())
+            hidden = self.hidden.value()
+            self.undo.restart(lambda: self.controller.apply(hidden=hidden))
 
     @Slot()
     def _on_edit_done(self) -> None:
@@ -342,31 +352,34 @@ class ControlPanel(QWidget):
         if focused is not None:
             focused.clearFocus()
 
+    def _restart(self, **changes) -> None:
+        self.undo.restart(lambda: self.controller.apply(**changes))
+
     @Slot(int)
     def _on_activation(self, index: int) -> None:
-        self.controller.apply(activation=self.activation.itemText(index))
+        self._restart(activation=self.activation.itemText(index))
 
     @Slot(int)
     def _on_loss(self, index: int) -> None:
-        self.controller.apply(loss=self.loss.itemText(index))
+        self._restart(loss=self.loss.itemText(index))
 
     @Slot(int)
     def _on_rule(self, index: int) -> None:
-        self.controller.apply(rule=self.rule.itemData(index))
+        self._restart(rule=self.rule.itemData(index))
         self._show_rule_note()
 
     @Slot(float)
     def _on_lr(self, value: float) -> None:
-        self.controller.set_lr(self.lr.value())
+        self.undo.set_live(0, "lr", self.lr.value(), self.lr.stepping)
 
     @Slot(float)
     def _on_momentum(self, value: float) -> None:
-        self.controller.set_momentum(self.momentum.value())
+        self.undo.set_live(0, "momentum", self.momentum.value(), self.momentum.stepping)
         self._show_rule_note()
 
     @Slot(int)
     def _on_seed(self, value: int) -> None:
-        self.controller.apply(seed=value)
+        self._restart(seed=value)
 
     @Slot(float)
     def _on_speed(self, value: float) -> None:
@@ -376,26 +389,6 @@ class ControlPanel(QWidget):
     def _on_max_epochs(self, value: int) -> None:
         self.controller.set_max_epochs(value)  # 0 (∞): no limit
 
-    @Slot()
-    def _on_start(self) -> None:
-        self.controller.toggle()
-
-    @Slot()
-    def _on_step(self) -> None:
-        self.controller.step_item()
-
-    @Slot()
-    def _on_epoch(self) -> None:
-        self.controller.step_epoch()
-
-    @Slot()
-    def _on_reset(self) -> None:
-        self.controller.reset()
-
-    @Slot()
-    def _on_add_lane(self) -> None:
-        self.controller.add_lane()  # the panel shows the new runs on config_requested
-
     def show_advanced(self, shown: bool) -> None:
         """Show or hide what a lecture does not need: the data and network, the runs to compare,
         the seed (lecture mode keeps the live settings, the speed and the run buttons)."""
@@ -404,21 +397,8 @@ class ControlPanel(QWidget):
         self._show_live_title()
 
     @Slot()
-    def _on_new_seed(self) -> None:
-        self.controller.new_seed()  # the panel shows the new seed on config_requested
-
-    @Slot(str)
-    def _on_state(self, state: str) -> None:
-        # While a run is prepared, Start is taken (it starts once ready) and the steps are not.
-        self.start_button.setEnabled(state != "diverged")
-        for button in (self.step_button, self.epoch_button):
-            button.setEnabled(state not in ("diverged", "preparing"))
-        self._show_preparing()
-
-    @Slot()
     def _show_preparing(self) -> None:
         c = self.controller
-        self.start_button.setText("Pause" if c.state == "running" or c.start_wanted else "Start")
         text = c.preparing_text() if c.state == "preparing" else ""
         self.preparing.setText(text[:1].upper() + text[1:] + ("…" if text else ""))
         self.preparing.setVisible(bool(text))

@@ -86,6 +86,9 @@ class ExactSpinBox(_UsualWidth, QDoubleSpinBox):
     valueChanged carries Qt's copy (rounded below about 1e-306); read :meth:`value`."""
 
     _exact = 0.0  # (Qt may ask for the text before __init__ has set it)
+    #: True while an arrow step (stepBy: a key, an arrow, the wheel) sets the value, so that a
+    #: valueChanged handler can tell a step from a typed value (undo merges a run of steps).
+    stepping = False
 
     def __init__(self, option: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +105,13 @@ class ExactSpinBox(_UsualWidth, QDoubleSpinBox):
         value = float(value)
         self._exact = min(max(value, self.minimum()), self.maximum()) if value == value else self._exact
         super().setValue(self._exact)
+
+    def _step_to(self, value: float) -> None:
+        self.stepping = True
+        try:
+            self.setValue(value)
+        finally:
+            self.stepping = False
 
     def value(self) -> float:
         shown = super().value()
@@ -149,7 +159,7 @@ class LearningRateSpinBox(ExactSpinBox):
             else:
                 smaller = [v for v in ladder if v < value * (1 - 1e-9)]
                 value = max(smaller) if smaller else value
-        self.setValue(_clean(value))
+        self._step_to(_clean(value))
 
 
 def _clean(value: float) -> float:
@@ -177,7 +187,7 @@ class MomentumSpinBox(ExactSpinBox):
         value = min(max(round(value, 3), self.STEP_LOW), self.STEP_HIGH)
         if (steps > 0 and value < start) or (steps < 0 and value > start):
             return  # above the arrows' range (typed, or from the command line): up leaves it
-        self.setValue(value)
+        self._step_to(value)
 
     def stepEnabled(self):  # noqa: N802
         value = self.value()

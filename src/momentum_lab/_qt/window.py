@@ -10,13 +10,14 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QGroupBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +39,7 @@ import pyqtgraph as pg  # (after PySide6)
 from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario,
                       Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
                       stability_bound)
+from .actions import SHORTCUTS, build_actions, build_menus, shortcut_table
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
 from .export import DATA_EXPORTS, check_run_output, export_all, export_plot, plots_of, svg_supported
@@ -45,12 +48,15 @@ from .panel import ControlPanel
 from .plots import LANE_COLOURS, DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
     set_presentation
 from .report import save_png
-from .views import LAYOUTS, VIEWS, ViewArea
+from .undo import RunUndoStack
+from .views import LAYOUTS, ViewArea
 
 __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options", "saved_config"]
 
 # Files listed under File ▸ Open recent, at most.
 MAX_RECENT = 8
+# Help ▸ The tutorial (in a source checkout: an installed copy has no docs).
+TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorial.md"
 # How long a note in the status bar stays (ms), such as why the remembered options were not used.
 NOTE_MS = 30_000
 # The font size of every control in lecture mode, of its status bar, and of its readout of the
@@ -69,35 +75,6 @@ SCHEDULE = ("curves", "deltas") * 3 + ("network",) + ("curves", "deltas") * 2 + 
 # (The network and the view in the tabs (decision regions or stability map) change slowly to
 # the eye and cost most to draw: many pens, a forward pass over a grid. Once a SCHEDULE cycle
 # each, on ticks of their own, so that no tick paints both.)
-
-#: Keyboard shortcuts: (keys, what they do). The Help menu lists them.
-SHORTCUTS = (
-    ("Space", "Start / pause training"),
-    ("N", "Step: train on one item"),
-    ("E", "Step: train to the end of the epoch"),
-    ("R", "Reset: same seed, same initial weights"),
-    ("]", "Raise the learning rate (0.001 → 0.002 → 0.005 → 0.01 …)"),
-    ("[", "Lower the learning rate"),
-    ("'", "Raise the momentum"),
-    (";", "Lower the momentum"),
-    ("L", "Log scale on / off for the error"),
-    ("M", "Show the stability map"),
-    ("S", "Show the sweep (learning rate × momentum grid)"),
-    ("1 … 6", "Show the accuracy, delta heatmap, network, decision regions, stability map or sweep; the same "
-              "key again brings it up big (Esc: back)"),
-    ("- / =", "Slower / faster (1 or 2 items a second is slow motion a room can follow)"),
-    ("B", "Branch here: rewind to an epoch and go on from there with other settings (the curve so far stays)"),
-    ("F5", "Lecture mode on / off: large text, thick lines, only the controls a lecture needs"),
-    ("F3", "Show / hide the lessons"),
-    ("Alt+Left / Alt+Right, PgUp / PgDown", "Previous / next lesson (a presentation clicker's keys)"),
-    ("Ctrl+S", "Save the run as a scenario (it replays exactly)"),
-    ("Ctrl+Shift+O", "Open a scenario: its run replays to where it was saved"),
-    ("Ctrl+O", "Open a CSV data file (read in the background: Esc stops it)"),
-    ("Esc", "Stop reading a data set or a scenario (the run on show goes on); back from a view brought up big"),
-    ("F2", "Show / hide the controls (more room for the plots)"),
-    ("F1", "This list"),
-)
-
 
 class MainWindow(QMainWindow):
     """Views take the controller; this window wires them and redraws them on its clock."""
@@ -125,7 +102,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self._session_layouts: dict[str, str] = {}  # (saved layouts, when no settings store is kept)
         self.setWindowTitle("Momentum Lab")
-        self.panel = ControlPanel(controller)
+        # The user's changes to the run, undoable (Edit ▸ Undo); the panel makes them through it.
+        self.undo_stack = RunUndoStack(controller, self)
+        self.panel = ControlPanel(controller, self.undo_stack)
         self.curves = ErrorCurves(controller)
         self.delta_panel = DeltaPanel(controller)
         self.network = NetworkView(controller)
@@ -237,6 +216,8 @@ class MainWindow(QMainWindow):
         self._fit_status()
         # A note for the status bar kept until the run on show has started (its message would hide it).
         self._note: str | None = None
+        self._tutorial: QDialog | None = None  # (made when first asked for)
+        self._shortcuts: QDialog | None = None
         self._build_menus()
         self._build_shortcuts()
 
@@ -266,96 +247,59 @@ class MainWindow(QMainWindow):
             core.setSizes([h // 2, h // 2])
             self.views.apply(self.views.layout or "Explore", keep_front=True)
 
-    def _action(self, menu, text: str, handler, keys: str | QKeySequence.StandardKey | None = None,
-                tip: str = "", data=None) -> QAction:
+    def _action(self, menu, text: str, handler, data) -> QAction:
+        """A menu item made from data (a recent file, an export, a lesson, a layout): the handler
+        reads ``data`` from self.sender(). (Commands are declared in actions.py.)"""
         action = QAction(text, self)
-        if data is not None:
-            action.setData(data)  # the handler reads it from self.sender()
-        if keys is not None:
-            action.setShortcut(QKeySequence(keys))
-        if tip:
-            action.setStatusTip(tip)
+        action.setData(data)
         action.triggered.connect(handler)
         menu.addAction(action)
         return action
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open CSV…", self._on_open_csv, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open a s&cenario…", self._on_open_scenario, "Ctrl+Shift+O",
-                     "Open a saved run: it replays, change for change, to where it was saved")
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self._action(file_menu, "&Save the run as a scenario…", self._on_save_scenario, QKeySequence.StandardKey.Save,
-                     "Data, network, settings, seed and every live change with its step, as JSON")
-        file_menu.addSeparator()
-        export = self.export_menu = file_menu.addMenu("&Export")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")  # ("Undo lr 0.01 → 0.1")
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        #: Every command's QAction (actions.COMMANDS): name -> action.
+        self.commands = build_actions(self)
+        build_menus(self, self.commands)
+        self.lecture_action = self.commands["lecture"]
+        log_scale = self.commands["log_scale"]
+        log_scale.setChecked(self.curves.log_scale.isChecked())
+        self.curves.log_scale.toggled.connect(log_scale.setChecked)
         for stem, (what, _) in plots_of(self).items():
-            self._action(export, f"{what} (PNG{', SVG' if svg_supported() else ''})…", self._on_export_plot,
-                         data=stem)
-        export.addSeparator()
+            self._action(self.export_menu, f"{what} (PNG{', SVG' if svg_supported() else ''})…",
+                         self._on_export_plot, stem)
+        self.export_menu.addSeparator()
         for name, (text, _, _) in DATA_EXPORTS.items():
-            self._action(export, text, self._on_export_data, data=name)
-        export.addSeparator()
-        self._action(export, "&Everything, into a folder…", self._on_export_all)
-        self._action(file_menu, "Save a scree&nshot…", self._on_save_screenshot)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        run_menu = self.menuBar().addMenu("&Run")
-        self._action(run_menu, "&Branch here…", self._on_branch, "B",
-                     "Rewind to an epoch and go on with other settings; the curve so far stays, grey")
-        self._action(run_menu, "&Clear the original curve", self._on_clear_ghost)
-
-        lesson_menu = self.lesson_menu = self.menuBar().addMenu("&Lessons")
+            self._action(self.export_menu, text, self._on_export_data, name)
+        self.export_menu.addSeparator()
+        self._action(self.export_menu, "&Everything, into a folder…", self._on_export_all, None)
+        first = self.lesson_menu.actions()[0]
         for i, lesson in enumerate(self.lesson_panel.lessons):
-            self._action(lesson_menu, f"&{i + 1}. {lesson.title}" if i < 9 else f"{i + 1}. {lesson.title}",
-                         self._on_lesson_action, data=i)
-        lesson_menu.addSeparator()
-        self._action(lesson_menu, "&Previous lesson", self.lesson_panel.previous, "Alt+Left")
-        self._action(lesson_menu, "&Next lesson", self._on_next_lesson, "Alt+Right")
-        self._action(lesson_menu, "&Reset this lesson", self.lesson_panel.reset_lesson)
-
-        view_menu = self.view_menu = self.menuBar().addMenu("&View")
-        controls = self.dock.toggleViewAction()
-        controls.setText("&Controls panel")
-        controls.setShortcut(QKeySequence("F2"))
-        view_menu.addAction(controls)
-        lessons = self.lesson_dock.toggleViewAction()
-        lessons.setText("&Lessons panel")
-        lessons.setShortcut(QKeySequence("F3"))
-        view_menu.addAction(lessons)
-        self.lecture_action = self._action(view_menu, "L&ecture mode", self._on_lecture_toggled, "F5",
-                                           "Large text, thick lines, only the controls a lecture needs")
-        self.lecture_action.setCheckable(True)
-        view_menu.addAction(self.curves.follow_latest)
-        view_menu.addSeparator()
-        for name, (title, key) in VIEWS.items():
-            # (The key is a window shortcut of its own: pressed again it brings the view up big.)
-            self._action(view_menu, f"{title}\t{key}", self._on_view_action, data=name,
-                         tip=f"Show the {title.lower()}; {key} again brings it up big")
-        self.layouts_menu = view_menu.addMenu("&Layouts")
+            item = self._action(self.lesson_menu, f"&{i + 1}. {lesson.title}" if i < 9 else f"{i + 1}. {lesson.title}",
+                                self._on_lesson_action, i)
+            self.lesson_menu.insertAction(first, item)  # (above Previous / Next)
         self._show_layouts()
 
-        help_menu = self.help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self._on_show_shortcuts, "F1")
-        self._action(help_menu, "&About Momentum Lab", self._on_about)
-
     def _build_shortcuts(self) -> None:
-        actions = {"Space": self._on_toggle, "N": self._on_step_item, "E": self._on_step_epoch,
-                   "R": self._on_reset, "]": self._on_lr_up, "[": self._on_lr_down,
-                   "'": self._on_momentum_up, ";": self._on_momentum_down, "L": self._on_log_scale,
-                   "M": self._on_show_stability, "S": self._on_show_sweep, "-": self._on_slower,
-                   "=": self._on_faster, "+": self._on_faster, "Esc": self._on_escape,
-                   # (What presentation clickers send: the next and the previous lesson.)
-                   "PgDown": lambda: self._on_page_key(Qt.Key.Key_PageDown, self._on_next_lesson),
-                   "PgUp": lambda: self._on_page_key(Qt.Key.Key_PageUp, self._on_previous_lesson),
-                   **{key: (lambda name=name: self.show_view(name)) for name, (_, key) in VIEWS.items()}}
-        self._shortcuts = []
-        for keys, handler in actions.items():
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(handler)
-            self._shortcuts.append(shortcut)
+        """Every command's keys work wherever the focus is in the window, whether a menu lists it
+        or not; the panel's run buttons trigger their commands."""
+        self.addActions(list(self.commands.values()))
+        self.panel.use_actions(self.commands)
+        self.controller.state_changed.connect(self._show_run_actions)
+        self.controller.preparing_changed.connect(self._show_run_actions)
+        self._show_run_actions()
+
+    @Slot()
+    def _show_run_actions(self) -> None:
+        """Start reads Pause while training runs (or a Start waits for the run being built); the
+        steps wait for a run that is ready, and nothing trains a run that diverged."""
+        c = self.controller
+        start = self.commands["start"]
+        start.setText("&Pause" if c.state == "running" or c.start_wanted else "&Start")
+        start.setEnabled(c.state != "diverged")
+        for name in ("step_item", "step_epoch"):
+            self.commands[name].setEnabled(c.state not in ("diverged", "preparing"))
 
     @Slot()
     def _on_toggle(self) -> None:
@@ -391,8 +335,18 @@ class MainWindow(QMainWindow):
         self.panel.momentum.stepBy(-1)
 
     @Slot()
-    def _on_log_scale(self) -> None:
-        self.curves.log_scale.toggle()
+    def _on_new_seed(self) -> None:
+        self.undo_stack.restart(self.controller.new_seed)  # the panel shows the new seed on config_requested
+
+    @Slot()
+    def _on_add_run(self) -> None:
+        if self.undo_stack.restart(self.controller.add_lane):
+            keys = self.commands["undo"].shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            self.note(f"{self.undo_stack.undoText()}: every run restarted ({keys} undoes it)")  # (short: it fits)
+
+    @Slot(bool)
+    def _on_log_scale(self, on: bool) -> None:
+        self.curves.log_scale.setChecked(on)
 
     @Slot()
     def _on_show_stability(self) -> None:
@@ -458,14 +412,14 @@ class MainWindow(QMainWindow):
         menu = self.layouts_menu
         menu.clear()
         for name in LAYOUTS:
-            self._action(menu, name, self._on_layout_action, data=name)
+            self._action(menu, name, self._on_layout_action, name)
         saved = self._user_layouts()
         if saved:
             menu.addSeparator()
             for name in sorted(saved):
-                self._action(menu, name, self._on_layout_action, data=name)
+                self._action(menu, name, self._on_layout_action, name)
         menu.addSeparator()
-        self._action(menu, "Save this layout as…", self._on_save_layout)
+        self._action(menu, "Save this layout as…", self._on_save_layout, None)
 
     # -- lessons, scenarios, branches ------------------------------------------------------------
 
@@ -503,6 +457,14 @@ class MainWindow(QMainWindow):
         self._show_lesson_dock()
         self.lesson_panel.previous()
 
+    @Slot()
+    def _on_page_down(self) -> None:
+        self._on_page_key(Qt.Key.Key_PageDown, self._on_next_lesson)
+
+    @Slot()
+    def _on_page_up(self) -> None:
+        self._on_page_key(Qt.Key.Key_PageUp, self._on_previous_lesson)
+
     def _on_page_key(self, key: Qt.Key, handler) -> None:
         """PageDown / PageUp: the next / previous lesson (a presentation clicker's keys), unless a
         field or a text has the keyboard: then the key is theirs (a spin box steps, a text pages)."""
@@ -526,6 +488,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_lesson_opened(self, lesson: Lesson) -> None:
+        self.undo_stack.forget()  # a lesson is a new start: the changes before it are not undone in it
         if lesson.tab is not None:
             self.views.show(lesson.tab)
         self.curves.log_scale.setChecked(lesson.log_scale)
@@ -540,9 +503,13 @@ class MainWindow(QMainWindow):
             self.controller.error.emit(str(exc))  # (a screenshot session says it and exits 2)
             return False
         name = Path(path).name
+
+        def opened() -> None:
+            self._add_recent(path)
+            self.undo_stack.forget()  # a scenario is a new start (its own changes are in its file)
+
         return self.controller.open_scenario_file(
-            path, lambda scenario: f"scenario {name}, replayed to step {scenario.steps or 0:,}",
-            lambda: self._add_recent(path))
+            path, lambda scenario: f"scenario {name}, replayed to step {scenario.steps or 0:,}", opened)
 
     def open_scenario(self, scenario: Scenario, path: str) -> bool:
         """Open a scenario already read from ``path`` (the command line's ``--scenario``): its run
@@ -550,6 +517,7 @@ class MainWindow(QMainWindow):
         data on show)."""
         name = Path(path).name
         self._add_recent(path)
+        self.undo_stack.forget()  # a scenario is a new start (its own changes are in its file)
         return self.controller.open_scenario(scenario, f"scenario {name}, replayed to step {scenario.steps or 0:,}")
 
     def save_scenario_file(self, path: str) -> bool:
@@ -581,7 +549,8 @@ class MainWindow(QMainWindow):
         if path.lower().endswith(".json"):
             self.open_scenario_file(path)
         else:
-            self.controller.apply(dataset=path)  # read in the background; listed again once it runs
+            # (Read in the background; listed again once it runs.)
+            self.undo_stack.restart(lambda: self.controller.apply(dataset=path))
 
     def _add_recent(self, path: str) -> None:
         path = os.path.abspath(path)
@@ -591,7 +560,7 @@ class MainWindow(QMainWindow):
     def _show_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.recent:
-            self._action(self.recent_menu, path, self._on_open_recent, data=path)
+            self._action(self.recent_menu, path, self._on_open_recent, path)
         self.recent_menu.setEnabled(bool(self.recent))
 
     @Slot()
@@ -603,8 +572,8 @@ class MainWindow(QMainWindow):
         epoch, ok = QInputDialog.getInt(self, "Branch here",
                                         "Rewind to the end of epoch (the curve so far stays, grey; then change "
                                         "the settings and Start):", done, 0, done)
-        if ok:
-            c.branch(epoch)
+        if ok and c.branch(epoch):
+            self.undo_stack.forget()  # a branch replays the run so far: the changes before it are in it
 
     @Slot()
     def _on_clear_ghost(self) -> None:
@@ -1003,10 +972,6 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     @Slot()
-    def _on_view_action(self) -> None:
-        self.show_view(str(self.sender().data()))
-
-    @Slot()
     def _on_escape(self) -> None:
         """Esc: stop reading data, else back from a view brought up big."""
         if self.controller.loading is None:
@@ -1037,8 +1002,34 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>{what}</td></tr>" for k, what in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding=4>{rows}</table>")
+        """The keys of every command (F1), beside the window (it can stay open)."""
+        if self._shortcuts is None:
+            self._shortcuts = self._text_window("Keyboard shortcuts", (1040, 720))
+        self._shortcuts.findChild(QTextBrowser).setHtml(shortcut_table(self.commands))
+        self._shortcuts.show()
+
+    def _text_window(self, title: str, size: tuple[int, int]) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(title)
+        browser = QTextBrowser()
+        browser.setOpenExternalLinks(True)
+        QVBoxLayout(dialog).addWidget(browser)
+        dialog.resize(*size)
+        return dialog
+
+    @Slot()
+    def _on_tutorial(self) -> None:
+        """The tutorial (docs/tutorial.md, with its pictures) in a window of its own, beside this one."""
+        path = TUTORIAL
+        if not path.is_file():
+            QMessageBox.information(self, "Tutorial", "The tutorial, docs/tutorial.md, comes with Momentum Lab's "
+                                    "source, not with this installed copy.")
+            return
+        if self._tutorial is None:
+            self._tutorial = self._text_window("Momentum Lab tutorial", (900, 720))
+            self._tutorial.findChild(QTextBrowser).setSource(QUrl.fromLocalFile(str(path)),
+                                                             QTextDocument.ResourceType.MarkdownResource)
+        self._tutorial.show()
 
     @Slot()
     def _on_about(self) -> None:
