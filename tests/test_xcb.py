@@ -20,6 +20,7 @@ from PySide6.QtCore import QSettings
 
 from momentum_lab._qt.views import VIEWS
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+from test_quiet import same_code_env
 
 pytestmark = pytest.mark.xcb
 
@@ -114,8 +115,8 @@ def test_f5_turns_lecture_mode_on_and_off(qtbot, x_window):
 def test_the_bare_command_opens_its_window_takes_keys_and_quits_quietly(x_server, tmp_path):
     """`make run`'s command on a display: the window opens, "]" raises the learning rate, Ctrl+Q
     quits; the settings it keeps on quitting say the rate it ended with (0.01 → 0.02)."""
-    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
-    app = subprocess.Popen([sys.executable, "-m", "momentum_lab"], env=env, stdout=subprocess.PIPE,
+    env = same_code_env(XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
+    app = subprocess.Popen([sys.executable, "-m", "momentum_lab"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     try:
         # (Its title names the data once the run is on show: the keys then act on it.)
