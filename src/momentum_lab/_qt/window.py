@@ -476,7 +476,9 @@ class MainWindow(QMainWindow):
             focus.stepBy(-10 if down else 10)  # what the key does there (the shortcut took it)
         elif isinstance(focus, QLineEdit):
             pass
-        elif isinstance(focus, QAbstractScrollArea) and not isinstance(focus, pg.GraphicsView):
+        elif isinstance(focus, QAbstractScrollArea) and not isinstance(focus, (pg.GraphicsView, QScrollArea)):
+            # (A text or a list pages; the scroll area around the controls, which a real display
+            # gives the focus when the window opens, is no text: the key is the clicker's.)
             bar = focus.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() if down else bar.value() <= bar.minimum()
             if at_end and self.lesson_dock.isAncestorOf(focus):

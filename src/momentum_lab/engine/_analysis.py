@@ -143,7 +143,8 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
         _mean_gradient(p - eps * v, n_in, n_h, n_out, act, loss, xs, ys, g_minus)
         return (g_plus - g_minus) / (2 * eps)
 
-    v = np.random.default_rng(seed).normal(size=p.size)
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=p.size)
     v /= np.linalg.norm(v)
     rho = 0.0
     for _ in range(iterations):
@@ -156,6 +157,11 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
     for _ in range(iterations):
         hv = hessian_times(v) + rho * v
         value = float(v @ hv)
-        v = hv / float(np.linalg.norm(hv))
+        norm = float(np.linalg.norm(hv))
+        if norm > 0:
+            v = hv / norm
+        else:  # v lies where H is -rho (a saturated network: exactly), null for H + rho I: leave it
+            v = rng.normal(size=p.size)
+            v /= np.linalg.norm(v)
     return max(value - rho, 0.0)
 
