@@ -368,3 +368,12 @@ def test_a_diverged_run_keeps_its_last_measured_curvature():
     assert np.isnan(lane.curvature()[0])
     lane.latest = LaneReport(**report, curvature=float("nan"), divergence=object())
     assert lane.curvature() == (0.8, True)
+
+
+def test_a_lesson_may_bring_any_view_of_the_area_to_the_front(qtbot, open_window):
+    from momentum_lab.engine._lessons import TABS
+
+    assert set(TABS) <= set(VIEWS)
+    w = open_window(size=(1600, 1000))
+    w.open_lesson("adaptive-steps")  # lesson 4 points at the heatmap
+    qtbot.waitUntil(lambda: w.views.shown("heatmap"), timeout=TIMEOUT)
