@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import LANE_COLOURS, pen_width, show_title, style_plot
+from .plots import LANE_COLOURS, HoverReadout, pen_width, plot_text, rule_name, show_title, style_plot
 from .report import SWEEP_MEASURES, draw_sweep
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
@@ -250,6 +250,7 @@ class SweepPanel(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
 
+        self.readout = HoverReadout(self.plot, self.describe, controller)
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -307,6 +308,7 @@ class SweepPanel(QWidget):
             return
         for item in self._items:
             self.plot.removeItem(item)
+        self.readout.hide()  # (it told of the cells drawn before)
         measure = self.measure.currentData()
         self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure)
         title, log = SWEEP_MEASURES[measure]
@@ -323,6 +325,26 @@ class SweepPanel(QWidget):
             f"{RULE_SHORT[result.rule]} rule. {title}: dark {shown(low)} … bright {shown(high)}; grey: no value; "
             f"× diverged ({diverged} of {result.final_train_loss.size}). {best_text} {result.seconds:.2f} s, "
             f"{result.updates_per_second / 1e6:.1f}M configuration-updates/s.")
+
+    def describe(self, point) -> str | None:
+        """The hover readout: the cell under the mouse, its lr, momentum and the measure on show."""
+        result = self.sweeps.result
+        i, j = math.floor(point.x()), math.floor(point.y())
+        if result is None or not (0 <= i < len(result.lrs) and 0 <= j < len(result.momenta)):
+            return None
+        measure = self.measure.currentData()
+        title, _ = SWEEP_MEASURES[measure]
+        value = float(getattr(result, measure)[i, j])
+        diverged = float(result.diverged_at_epoch[i, j])
+        if measure == "diverged_at_epoch":
+            shown = f"{value:g}" if math.isfinite(value) else "never"
+        elif math.isfinite(diverged):
+            shown = f"none (diverged at epoch {diverged:g})"
+        elif not math.isfinite(value):
+            shown = "not reached"
+        else:
+            shown = f"{value:.1%}" if measure == "final_train_accuracy" else f"{value:.4g}"
+        return f"lr {result.lrs[i]:.4g}, momentum {result.momenta[j]:.4g}\n{title}: {shown}"
 
     @Slot(object)
     def _on_click(self, event) -> None:
@@ -379,7 +401,7 @@ class StabilityMap(pg.PlotWidget):
         self.region = pg.FillBetweenItem(self.left, self.edges[RULES[0]], brush=pg.mkBrush(0, 158, 115, 45))
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
-        self.labels = {rule: pg.TextItem(RULE_SHORT[rule].split(" (")[0], anchor=(0, 0.5)) for rule in RULES}
+        self.labels = {rule: plot_text(rule_name(rule), anchor=(0, 0.5)) for rule in RULES}
         for rule, item in self.labels.items():
             m_at = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}[rule]
             item.setPos(math.log10(stability_bound(rule, m_at)) + 0.04, m_at)
@@ -387,7 +409,7 @@ class StabilityMap(pg.PlotWidget):
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
         self.plot.addItem(self.points)
-        self.point_labels = [pg.TextItem(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
+        self.point_labels = [plot_text(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
         for item in self.point_labels:
             item.setZValue(11)
             self.plot.addItem(item)
@@ -395,6 +417,43 @@ class StabilityMap(pg.PlotWidget):
         self.note.setParentItem(self.plot.vb)
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
         self._rule = None
+        self.readout = HoverReadout(self.plot, self.describe, controller)
+
+    #: The mouse this close (pixels) to a run's point reads that run.
+    POINT_PX = 12
+
+    def describe(self, point) -> str | None:
+        """The hover readout: a run's point (its lr, λ and momentum, and whether they are stable),
+        else the point under the mouse (lr × λ, momentum, stable or not for run A's rule, and the
+        learning rate that puts run A there)."""
+        c = self.controller
+        if not 0 <= point.y() < 1:
+            return None
+        px, py = self.plot.vb.viewPixelSize()
+        for index, lane in enumerate(c.lanes):
+            report = lane.latest
+            label = self.point_labels[index]
+            if report is None or not label.isVisible():
+                continue
+            x, m = label.pos().x(), label.pos().y()
+            if math.hypot((x - point.x()) / (px or 1), (m - point.y()) / (py or 1)) <= self.POINT_PX:
+                value, bound = report.lr * report.curvature, stability_bound(report.rule, report.momentum)
+                name = f"run {RUN_NAMES[index]}" if c.comparing else "the run"
+                return (f"{name} now: lr {report.lr:g} × λ {report.curvature:.3g} = {value:.3g}, momentum "
+                        f"{report.momentum:g}\n{self._verdict(report.rule, value, bound)}")
+        value, m = 10 ** point.x(), point.y()
+        rule = c.config.rule
+        text = f"lr × λ {value:.3g}, momentum {m:.2f}\n{self._verdict(rule, value, stability_bound(rule, m))}"
+        report = c.lanes[0].latest if c.lanes else None
+        if report is not None and math.isfinite(report.curvature) and report.curvature > 0:
+            name = "run A" if c.comparing else "the run"
+            text += f"\n{name} here: lr {value / report.curvature:.3g} (λ {report.curvature:.3g})"
+        return text
+
+    @staticmethod
+    def _verdict(rule: str, value: float, bound: float) -> str:
+        where = "stable" if value < bound else "unstable: oscillation grows"
+        return f"{rule_name(rule)} rule: {where} (its edge at lr × λ {bound:.3g})"
 
     def _show_rule(self, rule: str) -> None:
         if rule == self._rule:
