@@ -196,7 +196,7 @@ def test_the_delta_readouts_tell_run_parameter_step_and_value(qtbot, open_window
     assert_clear(panel.readouts["trace"], panel.trace_plot)
     # The heatmap: the cell of parameter 5 at that step.
     n = len(steps)
-    move_to(panel.heat_plot, -n + 1.0 + k, 5.1)
+    move_to(panel.heat_plot, -n + 1.0 + k, 4.6)  # (row 5 spans 4.5 to 5.5)
     assert shown(panel.readouts["heat"]) == f"{labels[5]}\nstep {steps[k]:,}\ndelta {rows[k, 5]:.4g}"
     assert_clear(panel.readouts["heat"], panel.heat_plot)
     leave(panel.heat_plot)
@@ -266,17 +266,18 @@ def test_the_stability_readout_says_what_the_point_means(qtbot, open_window):
 
 
 def test_the_regions_readout_tells_the_inputs_and_the_predicted_class(qtbot, open_window):
-    w = open_window(size=(1400, 900))
+    w = open_window(RunConfig(lr=0.1), size=(1400, 900))  # (trained far enough to tell its two inputs apart)
     c = w.controller
     w.views.show("regions")
-    run_epochs(qtbot, w, 5)
+    run_epochs(qtbot, w, 20)
     regions = w.regions
     regions.refresh()
+    regions.set_pick(0, 2)  # sepal and petal length: the network tells them apart
     d = c.dataset
     i, j = regions.pick
     views = c.layout.views(c.latest.params)
     weights = {name: np.asarray(views[name]) for name in ("ih_weights", "h_biases", "ho_weights", "o_biases")}
-    for x, y in ((-1.0, -1.0), (0.2, 0.4), (1.5, 1.2)):
+    for x, y in ((-1.0, -1.0), (0.2, 0.4), (1.5, 1.2), (1.0, -0.8), (-0.8, 1.0)):
         point = move_to(regions.plot, x, y)
         text = shown(regions.readout)
         # The point the mouse is on, the other inputs at their mean: the reference network's class.

@@ -402,10 +402,10 @@ class StabilityMap(pg.PlotWidget):
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
         self.labels = {rule: plot_text(rule_name(rule), anchor=(0, 0.5)) for rule in RULES}
-        for rule, item in self.labels.items():
-            m_at = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}[rule]
-            item.setPos(math.log10(stability_bound(rule, m_at)) + 0.04, m_at)
+        for item in self.labels.values():
             self.plot.addItem(item)
+        self._place_labels()
+        self.plot.vb.sigResized.connect(self._place_labels)
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
         self.plot.addItem(self.points)
@@ -418,6 +418,21 @@ class StabilityMap(pg.PlotWidget):
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
         self._rule = None
         self.readout = HoverReadout(self.plot, self.describe, controller)
+
+    #: Where each rule's edge is named: at this momentum.
+    LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
+
+    @Slot()
+    def _place_labels(self, *_) -> None:
+        """Each rule's name right of its edge, or left of it where it would pass the plot's right
+        side (lecture mode's larger names in a narrow dock)."""
+        pixel = self.plot.vb.viewPixelSize()[0] or 0.0
+        for rule, item in self.labels.items():
+            m = self.LABEL_AT[rule]
+            x = math.log10(stability_bound(rule, m))
+            fits = x + 0.04 + item.boundingRect().width() * pixel <= self.HIGH
+            item.setAnchor((0, 0.5) if fits else (1, 0.5))
+            item.setPos(x + 0.04 if fits else x - 0.04, m)
 
     #: The mouse this close (pixels) to a run's point reads that run.
     POINT_PX = 12
@@ -464,6 +479,7 @@ class StabilityMap(pg.PlotWidget):
             edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=pen_width(3 if chosen else 1.2),
                                  style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
             self.labels[name].setColor("#006E50" if chosen else "#777")
+        self._place_labels()  # (lecture mode may have changed their size)
         self.region.setCurves(self.left, self.edges[rule])
         show_title(self.plot, f"Stability map: {RULE_SHORT[rule]} (shaded: stable)")
 

@@ -162,10 +162,24 @@ def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
     label that does not fit its axis: lecture mode's large "-0.005" went missing)."""
     font = axis.style.get("tickFont") or axis.font()
     widest = max((QFontMetrics(font).horizontalAdvance(text) for text in strings), default=0)
-    label = QFontMetrics(axis.label.font()).height() + 4 if axis.label.isVisible() else 0
+    # (The label's own height: its HTML sets its size, not the item's font.)
+    label = axis.label.boundingRect().height() + 2 if axis.label.isVisible() else 0
     width = int(widest + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + label + 8)
     if width != axis.width():
         axis.setWidth(width)
+
+
+def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
+    """A bottom axis's labels at a 1-2-5 spacing at which they do not run into each other in the
+    axis's font (pyqtgraph spaces them by the axis's length alone: lecture mode's large labels
+    ran together in a narrow heatmap). ``span``: the range shown; ``pixels``: the axis's length."""
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    widest = metrics.horizontalAdvance(f"{-span:g}  ")
+    labels = max(2.0, min(pixels / max(widest, 1), pixels / 90))
+    step = nice_ceil(span / labels)
+    if getattr(axis, "_spacing", None) != step:
+        axis._spacing = step
+        axis.setTickSpacing(step, step)
 
 
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
@@ -192,8 +206,8 @@ def pen_width(width: float) -> float:
 #: lecture mode the tick labels' size (mark labels and the heatmap's row names a little smaller:
 #: more of them share the room).
 LABEL_PT = 9.0
-PRESENTATION_LEGEND_PT = PRESENTATION_TICK_PT - 1
 PRESENTATION_ROWS_PT = PRESENTATION_TICK_PT - 2
+PRESENTATION_LEGEND_PT = PRESENTATION_ROWS_PT
 
 
 def mode_pt(normal: float, lecture: float = PRESENTATION_TICK_PT) -> float:
@@ -239,13 +253,42 @@ def _present_texts(plot: pg.PlotItem) -> None:
         legend.updateSize()
 
 
+#: A title's size normally, and the smallest a lecture-mode title shrinks to before it is shortened.
+TITLE_PT = 11.5
+
+
+def refit(plot: pg.PlotItem) -> None:
+    """The plot as large as its view again, now that its contents need less room (a plot is never
+    smaller than its contents need, and its view sets its size only when the view is resized)."""
+    view = plot.getViewWidget()
+    if view is not None and plot.geometry() != view.range:
+        plot.setGeometry(view.range)
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
-    # (A title's text sets its plot's minimum width: keep titles short.)
+    """The plot's title, in the mode's size where it fits the width its view leaves it, else smaller,
+    else shortened with "…" (a title's text sets its plot's minimum width: a plot wider than its
+    view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
-    size = PRESENTATION_TITLE_PT if _PRESENTATION["on"] else 11.5
-    weight = "bold" if _PRESENTATION["on"] else "normal"
-    plot.setTitle(f"<span style='font-size:{size}pt; font-weight:{weight}'>{title}</span>", color="#000"
-                  if _PRESENTATION["on"] else "#111")
+    on = _PRESENTATION["on"]
+    view = plot.getViewWidget()
+    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 else math.inf
+    font = QFont()
+    font.setBold(on)
+    for size in (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,):
+        font.setPointSizeF(size)
+        if QFontMetrics(font).horizontalAdvance(title) <= room:
+            break
+    else:
+        title = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, int(max(room, 40)))
+    html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
+    if getattr(plot, "_title_html", None) != html:
+        plot._title_html = html
+        plot.setTitle(html, color="#000" if on else "#111")
+        refit(plot)
+    if not getattr(plot, "_fits_title", False):  # fitted again whenever the plot's size changes
+        plot._fits_title = True
+        plot.vb.sigResized.connect(lambda *_: set_title(plot, plot._shown_title))
 
 
 def set_presentation(on: bool) -> None:
@@ -586,15 +629,21 @@ class ErrorCurves(QWidget):
             rows = np.vstack([rows, latest.now])
         return rows
 
+    #: How many ways _titles has of shortening the legend's titles.
+    TITLE_FITS = 4
+
     def _titles(self, n: int, fit: int) -> list[str]:
-        """The runs' legend titles: whole, else on two lines, else the rule only ("A look-back")."""
+        """The runs' legend titles: whole, else on two lines, else the rule only ("A look-back"),
+        else the run's letter only (a plot a few letters wide)."""
         c = self.controller
         whole = [c.lane_title(i) for i in range(n)]
         if fit == 0:
             return whole
         if fit == 1:
             return [t.replace(", lr", "<br>&nbsp;&nbsp;&nbsp;lr", 1) for t in whole]
-        return [t.split(",")[0] for t in whole]
+        if fit == 2:
+            return [t.split(",")[0] for t in whole]
+        return list(RUN_NAMES[:n])
 
     def _style_curves(self) -> None:
         """Pens and legend entries, when the runs or their settings change (or the plot's width)."""
@@ -620,7 +669,7 @@ class ErrorCurves(QWidget):
                     if lane >= n:
                         curve.setData([], [])
             # Never wider than the plot: the titles whole, on two lines, or shortened.
-            for fit in range(3):
+            for fit in range(self.TITLE_FITS):
                 legend.clear()
                 if n == 1:
                     for side in ("train", "test"):
@@ -629,12 +678,13 @@ class ErrorCurves(QWidget):
                     for lane, title in enumerate(self._titles(n, fit)):
                         legend.addItem(self.curves[(plot_key, "train", lane)], title)
                     legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
-                                   "dashed: test")
+                                   "dashed: test" if fit < self.TITLE_FITS - 1 else "test")
                 if c.ghost is not None and plot_key == "loss":
                     ghost = c.ghost[1] if fit < 2 else c.ghost[1][:24] + ("…" if len(c.ghost[1]) > 24 else "")
                     legend.addItem(self.ghost_curves[plot_key], f"train, {ghost}")
                 legend.updateSize()
-                if n == 1 or legend.width() <= room or room <= 0:
+                if n == 1 or room <= 0 or (legend.width() <= room
+                                           and legend.height() <= self.loss_plot.vb.height() - 16):
                     break
         self._placed_key = None
 
@@ -921,6 +971,8 @@ class DeltaPanel(QWidget):
         self.colour_bar.axis.setTextPen("#111")
         self.colour_bar.axis.setPen("#333")
         self.heat_plot.layout.addItem(self.colour_bar, 2, 3)
+        # (pyqtgraph draws a right axis's label a few pixels past the axis: room for it.)
+        self.colour_bar.layout.setContentsMargins(0, 0, 8, 0)
         self.heat_scaling = QComboBox()
         self.heat_scaling.addItems(["Heatmap: one colour scale", "Heatmap: a scale per group",
                                     "Heatmap: a scale per parameter"])
@@ -939,6 +991,7 @@ class DeltaPanel(QWidget):
         self._heat_limit = StickyLimit()
         self._group_limits: list[StickyLimit] = []
         self._heat_ticks: tuple | None = None
+        self._heat_scales: list[float] | None = None  # the scales the rows' names give
         self._seen_lanes = None
         self.empty_notes = {"trace": EmptyNote(self.trace_plot), "heat": EmptyNote(self.heat_plot)}
         self._empty: bool | None = None
@@ -961,6 +1014,9 @@ class DeltaPanel(QWidget):
         # The deltas drawn last, each lane's (steps, rows), and the newest step: what the readouts read.
         self._kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._newest = 0
+        # (The lanes' labels fitted again to a new height: the layout changes in lecture mode.)
+        self.trace_plot.vb.sigResized.connect(lambda *_: self._fit_traces() if self._trace_key else None)
+        self.heat_plot.vb.sigResized.connect(self._on_heat_resized)
         self.readouts = {"trace": HoverReadout(self.trace_plot, self.describe_trace, controller),
                          "heat": HoverReadout(self.heat_plot, self.describe_heat, controller)}
         self.weights.itemSelectionChanged.connect(self._on_pick)
@@ -982,6 +1038,11 @@ class DeltaPanel(QWidget):
         layout = self.controller.layout
         starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
         return starts, ("in→hidden", "hidden bias", "hidden→out", "out bias")
+
+    #: The groups' names where the full ones leave the heatmap too little room (lecture mode's text).
+    SHORT_GROUPS = ("in→h", "h bias", "h→out", "out bias")
+    #: The least width (pixels) the heatmap's image keeps.
+    HEAT_IMAGE_PX = 80
 
     def _rebuild_list(self) -> None:
         layout = self.controller.layout
@@ -1012,23 +1073,32 @@ class DeltaPanel(QWidget):
     def _set_group_ticks(self, scales: list[float] | None) -> None:
         """The heatmap's groups named on its left axis, each with its full-colour value when
         each group has its own."""
+        self._heat_scales = scales
         starts, names = self._groups()
-        if scales is not None:
-            names = tuple(f"{n} ±{s:.2g}" for n, s in zip(names, scales))
+        axis = self.heat_plot.getAxis("left")
+        # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
+        # four long names share the heatmap's width), shortened where they would leave the image
+        # too little of the view's width.
+        font = QFont(axis.font())
+        font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
+        metrics = QFontMetrics(font)
+        room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
+        for group_names in (names, self.SHORT_GROUPS):
+            if scales is not None:
+                group_names = tuple(f"{n} ±{s:.2g}" for n, s in zip(group_names, scales))
+            if max(metrics.horizontalAdvance(n) for n in group_names) <= room:
+                break
+        names = group_names
         key = (tuple(starts), names, presenting())
         if key == self._heat_ticks:
             return
         self._heat_ticks = key
         ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
-        axis = self.heat_plot.getAxis("left")
         axis.setTicks([ticks, []])
-        # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
-        # four long names share the heatmap's width).
-        font = QFont(axis.font())
-        font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
         axis.setStyle(tickFont=font)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(max(QFontMetrics(font).horizontalAdvance(n) for n in names) + 18)
+        axis.setWidth(max(metrics.horizontalAdvance(n) for n in names) + 18)
+        refit(self.heat_plot)
 
     @Slot()
     def _on_pick(self) -> None:
@@ -1084,24 +1154,31 @@ class DeltaPanel(QWidget):
         """The trace plot's y range, ticks and lanes, when the limit, lanes or x range change."""
         limit = self._trace_limit.value or 1.0
         n = self.lanes_shown
-        key = (limit, n, self._steps_shown, presenting())
+        plot = self.trace_plot
+        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()))
         if key == self._trace_key:
             return
         self._trace_key = key
-        plot = self.trace_plot
         for item in self._lane_items:
             plot.removeItem(item)
         self._lane_items = []
         bottom = self.lane_centre(n - 1) - limit
         plot.setYRange(bottom, limit, padding=0.02)
+        # Labels this far apart (in units of the limit) at least, or they run into each other.
+        axis = plot.getAxis("left")
+        line = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
+        apart = line / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
         major, minor = [], []
         for lane in range(n):
             centre = self.lane_centre(lane)
             if n == 1:
-                major += [(centre + v * limit, f"{v * limit:g}") for v in (1, 0.5, 0, -0.5, -1)]
+                values = (1, 0.5, 0, -0.5, -1) if apart <= 0.5 else (1, 0, -1)
+                major += [(centre + v * limit, f"{v * limit:g}") for v in values]
             else:
-                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick.
-                major += [(centre + limit / 2, f"{limit / 2:g}"), (centre - limit / 2, f"{-limit / 2:g}")]
+                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick;
+                # a short lane (lecture mode's large text) labels its + half only.
+                major.append((centre + limit / 2, f"{limit / 2:g}"))
+                (major if apart <= 1 else minor).append((centre - limit / 2, f"{-limit / 2:g}"))
                 minor.append((centre, ""))
             line = pg.InfiniteLine(pos=centre, angle=0, pen=pg.mkPen("#888", width=1))
             plot.addItem(line, ignoreBounds=True)
@@ -1120,8 +1197,7 @@ class DeltaPanel(QWidget):
                 name.lane = lane
                 plot.addItem(name, ignoreBounds=True)
                 self._lane_items.append(name)
-        axis = plot.getAxis("left")
-        axis.setTicks([major, minor])
+        axis.setTicks([major, [(v, "") for v, _ in minor]])
         fit_axis_width(axis, [text for _, text in major])
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
@@ -1214,6 +1290,7 @@ class DeltaPanel(QWidget):
             self._steps_shown = shown
             for plot in (self.trace_plot, self.heat_plot):
                 plot.setXRange(-shown, 0, padding=0.01)
+            self._on_heat_resized()
         self._trace_limit.update(largest or 1e-12)
         self._fit_traces()
         for curve, xy in zip(self.traces, data):
@@ -1229,6 +1306,13 @@ class DeltaPanel(QWidget):
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
             + (" (flat out: the steps just before each redraw)" if flat_out else "")
             + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
+
+    def _on_heat_resized(self, *_) -> None:
+        """The narrow heatmap's step labels apart (see space_ticks), its rows' names fitted."""
+        if self._steps_shown:
+            space_ticks(self.heat_plot.getAxis("bottom"), self._steps_shown, self.heat_plot.vb.width())
+        if self._heat_ticks is not None:
+            self._set_group_ticks(self._heat_scales)
 
     def _parameter(self, row: int) -> str:
         item = self.weights.item(row)
@@ -1436,8 +1520,8 @@ class NetworkView(pg.PlotWidget):
 
     def _fit(self, tallest: int) -> None:
         """Leave the node labels exactly the room they need at this widget's width."""
-        def text_width(item: pg.TextItem) -> int:
-            return QFontMetrics(item.textItem.font()).horizontalAdvance(item.toPlainText())
+        def text_width(item: pg.TextItem) -> float:
+            return item.boundingRect().width()  # (the text and its item's margins)
 
         left = max(map(text_width, self._labels[: self._n_inputs]), default=0) + 24
         right = max(map(text_width, self._labels[self._n_inputs:]), default=0) + 24
@@ -1773,6 +1857,8 @@ class DecisionRegions(QWidget):
     def refresh(self) -> None:
         c = self.controller
         d = c.dataset
+        if self._data is d:
+            self._show_legend(d)  # (again in lecture mode: larger text)
         if c.latest is None or ((c.run_id, c.latest.step) == self._drawn_step and self._data is d):
             return
         if self._data is not d:
@@ -1782,7 +1868,6 @@ class DecisionRegions(QWidget):
                 self._reset_inputs(d)
             self._data = d
             self._show_plane(d)
-        self._show_legend(d)  # (again in lecture mode: larger text)
         i, j = self.pick
         lo, hi = self._bounds(d)
         show_title(self.plot, run_a(c, "Decision regions"))
