@@ -11,7 +11,7 @@ import itertools
 import re
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QRectF
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
 
 import pyqtgraph as pg
@@ -101,16 +101,34 @@ def view_texts(w, name: str) -> list[tuple[str, int, QRectF, QRectF]]:
     return out
 
 
-def measure(w, lecture: bool) -> dict[str, list]:
+def seen_size(widget) -> QSize:
+    """The part of ``widget`` its ancestors leave on screen (a scrolling dock cuts a wide one)."""
+    window = widget.window()
+    rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        rect = rect.intersected(QRect(parent.mapTo(window, QPoint(0, 0)), parent.size()))
+        parent = parent.parentWidget()
+    return rect.intersected(window.rect()).size()
+
+
+def measure(w, lecture: bool) -> tuple[dict[str, list], list[str]]:
+    """Each view's texts (see view_texts), and the views not wholly on screen."""
     w.set_lecture_mode(lecture)
     settle(w)
-    seen = {}
+    seen, cut = {}, []
     for name in ("curves", "deltas", "accuracy", "heatmap", "network", "regions", "stability", "sweep"):
         if name not in ("curves", "deltas"):
             w.views.show(name)
         settle(w)
         seen[name] = view_texts(w, name)
-    return seen
+        widget = {"curves": w.curves.loss_view, "deltas": w.delta_panel.trace_view, "accuracy": w.curves.acc_view,
+                  "heatmap": w.delta_panel.heat_view, "network": w.network, "regions": w.regions.view,
+                  "stability": w.stability, "sweep": w.sweep_panel.view}[name]
+        if seen_size(widget) != widget.size():
+            mode = "lecture" if lecture else "normal"
+            cut.append(f"{mode}, {name}: {seen_size(widget)} of {widget.size()} on screen")
+    return seen, cut
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
@@ -124,8 +142,8 @@ def test_lecture_mode_enlarges_every_plot_text_and_cuts_none(qtbot, open_window,
     sweeps = w.sweeps
     with qtbot.waitSignal(sweeps.finished, timeout=60_000):
         sweeps.start(SweepRequest(c.config, (0.001, 1.0, 6), (0.0, 0.9, 4), 2, 0.1, c.dataset))
-    normal, lecture = measure(w, False), measure(w, True)
-    problems = []
+    (normal, normal_cut), (lecture, lecture_cut) = measure(w, False), measure(w, True)
+    problems = normal_cut + lecture_cut
     for name in normal:
         kinds = {}
         for mode, texts in (("normal", normal[name]), ("lecture", lecture[name])):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -30,8 +31,9 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import LANE_COLOURS, HoverReadout, pen_width, plot_text, rule_name, show_title, style_plot
-from .report import SWEEP_MEASURES, draw_sweep
+from .plots import (LANE_COLOURS, HoverReadout, fit_axis_width, pen_width, plot_text, presenting, rule_name, show_title,
+                    style_plot)
+from .report import SWEEP_MEASURES, _label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
@@ -209,6 +211,11 @@ class SweepPanel(QWidget):
         self.measure = QComboBox()
         for key, (title, _) in SWEEP_MEASURES.items():
             self.measure.addItem(title, key)
+        for box in (self.lr_min, self.lr_max, self.m_min, self.m_max, self.lr_n, self.m_n, self.epochs, self.target,
+                    self.measure):
+            # Narrower than their text wants if need be: lecture mode's large text made the grid
+            # wider than its dock, and the sweep's plot was cut.
+            box.setMinimumWidth(40)
         self.run_button = QPushButton("Run sweep")
         self.run_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.run_button.setToolTip("Train every learning rate x momentum of the grid from run A's initial "
@@ -216,6 +223,9 @@ class SweepPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.view = pg.PlotWidget()
+        # (Its height is what the panel has left: a scroll area around the panel gave it the plot's
+        # preferred height, and the plot scrolled out of sight.)
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot = self.view.getPlotItem()
         style_plot(self.plot, "Sweep: click a cell to replay it", "learning rate (log-spaced)", "momentum")
         self.plot.setMouseEnabled(False, False)
@@ -251,6 +261,8 @@ class SweepPanel(QWidget):
         box.addWidget(self.caption)
 
         self.readout = HoverReadout(self.plot, self.describe, controller)
+        self._drawn_for = None  # (plot width, height, lecture mode) the cells' labels were spaced for
+        self.plot.vb.sigResized.connect(self._on_resized)
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -302,15 +314,32 @@ class SweepPanel(QWidget):
     def _on_measure(self, index: int) -> None:
         self.draw()
 
+    @Slot()
+    def _on_resized(self, *_) -> None:
+        """The cells' labels spaced again for a new size or text size (they would run together)."""
+        if self._drawn_for is not None and self._drawn_for != self._size_key():
+            self.draw()
+
+    def _size_key(self) -> tuple:
+        return round(self.plot.vb.width()), round(self.plot.vb.height()), presenting()
+
     def draw(self) -> None:
         result = self.sweeps.result
         if result is None:
             return
+        self._drawn_for = self._size_key()
         for item in self._items:
             self.plot.removeItem(item)
         self.readout.hide()  # (it told of the cells drawn before)
         measure = self.measure.currentData()
-        self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure)
+        # Every k-th cell labelled, k the least that keeps the labels apart at this size and text size.
+        vb = self.plot.vb
+        every = (_label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
+                 _label_every(self.plot.getAxis("left"), grid_labels(result.momenta), vb.height() / len(result.momenta),
+                              False)) if vb.width() > 0 else None
+        self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure, every)
+        # (A left axis as wide as its labels in this text size: "0.7125" ran into "momentum".)
+        fit_axis_width(self.plot.getAxis("left"), grid_labels(result.momenta))
         title, log = SWEEP_MEASURES[measure]
         show_title(self.plot, f"{title} (click a cell: replay)")
         shown = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.3g}")

@@ -1155,7 +1155,7 @@ class DeltaPanel(QWidget):
         limit = self._trace_limit.value or 1.0
         n = self.lanes_shown
         plot = self.trace_plot
-        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()))
+        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()))
         if key == self._trace_key:
             return
         self._trace_key = key
@@ -1189,9 +1189,15 @@ class DeltaPanel(QWidget):
                                            pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
                     plot.addItem(edge, ignoreBounds=True)
                     self._lane_items.append(edge)
-                name = plot_text(self.controller.lane_title(lane) if lane < len(self.controller.lanes)
-                                 else RUN_NAMES[lane], color=LANE_COLOURS[lane], anchor=(0, 0),
+                title = self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
+                name = plot_text(title, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0),
                                  fill=pg.mkBrush(255, 255, 255, 190))
+                # (Never past the plot's right side: shortened with "…" in a narrow plot.)
+                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - QFontMetrics(
+                    name.textItem.font()).horizontalAdvance(title)))
+                if QFontMetrics(name.textItem.font()).horizontalAdvance(title) > room > 0:
+                    name.setText(QFontMetrics(name.textItem.font()).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                                                room))
                 name.setPos(-(self._steps_shown or 1.0), centre + limit)
                 name.setZValue(20)
                 name.lane = lane
