@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QMouseEvent, QPainter
 
 from momentum_lab._qt.controller import LaneSettings, RunConfig
@@ -50,11 +50,14 @@ def leave(plot) -> None:
 
 
 def settle(w) -> None:
-    """The window laid out anew (lecture mode's layout comes in posted events) and redrawn."""
+    """The window laid out anew (lecture mode's layout comes in posted events), redrawn, and the
+    layout that drawing changed delivered."""
     for _ in range(3):
         QCoreApplication.sendPostedEvents()
         QCoreApplication.processEvents()
     w.refresh()
+    QCoreApplication.sendPostedEvents()
+    QCoreApplication.processEvents()
 
 
 def shown(readout) -> str | None:
@@ -72,7 +75,7 @@ def assert_clear(readout, plot, others=()) -> None:
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
         if axis.isVisible():
-            assert not any(rect.intersects(label) for label in tick_label_rects(axis)), side
+            assert not any(rect.intersects(label) for label, _ in drawn_ticks(axis)), side
     if plot.legend is not None and plot.legend.isVisible() and plot.legend.items:
         assert not rect.intersects(plot.legend.mapRectToScene(plot.legend.boundingRect()))
     for other in others:
@@ -101,15 +104,16 @@ def expected_error_text(c, epoch: int) -> str:
     return "\n".join(lines)
 
 
-def tick_label_rects(axis) -> list:
-    """The scene rectangles of the tick labels pyqtgraph paints on ``axis`` now."""
+def drawn_ticks(axis) -> list[tuple[QRectF, str]]:
+    """The tick labels pyqtgraph paints on ``axis`` now (those that do not fit are dropped): their
+    scene rectangles and texts."""
     image = QImage(10, 10, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     try:
         specs = axis.generateDrawSpecs(painter)
     finally:
         painter.end()
-    return [axis.mapRectToScene(rect) for rect, _, _ in specs[2]]
+    return [(axis.mapRectToScene(rect), text) for rect, _, text in specs[2]]
 
 
 def test_the_error_and_accuracy_readouts_tell_each_runs_values_and_settings_at_the_epoch(qtbot, open_window):
@@ -135,13 +139,18 @@ def test_the_error_and_accuracy_readouts_tell_each_runs_values_and_settings_at_t
         assert shown(readout) is None
 
 
+def run_with_a_change(qtbot, w, epochs: int, lr: float, more: int) -> None:
+    """Run A ``epochs`` epochs, then at learning rate ``lr`` ``more`` epochs (a change mark on the curves)."""
+    c = w.controller
+    run_epochs(qtbot, w, epochs)
+    c.set_lr(lr)
+    qtbot.waitUntil(lambda: c.latest.lr == lr, timeout=TIMEOUT)
+    run_epochs(qtbot, w, epochs + more)
+
+
 def test_the_readout_goes_where_it_covers_no_legend_mark_label_or_tick_label(qtbot, open_window):
     w = open_window(TWO_RUNS, size=(1200, 800))
-    c = w.controller
-    run_epochs(qtbot, w, 6)
-    c.set_lr(0.2)
-    qtbot.waitUntil(lambda: c.latest.lr == 0.2, timeout=TIMEOUT)
-    run_epochs(qtbot, w, 12)
+    run_with_a_change(qtbot, w, 6, 0.2, 6)
     curves = w.curves
     assert curves.mark_label_rects()
     for lecture in (False, True):

@@ -11,28 +11,19 @@ import itertools
 import re
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize
-from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtGui import QFont, QFontInfo
 
 import pyqtgraph as pg
 from momentum_lab._qt.controller import LaneSettings, RunConfig
 from momentum_lab._qt.explore import SweepRequest
-from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
-from test_plots_truth import run_epochs
+from test_gui import dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+from test_hover import drawn_ticks, run_with_a_change, settle
 
 #: The smallest text readable from the back row (pixels of the font's size; 12 pt at 96 dpi).
 READABLE_PX = 16
 
 TWO_RUNS = RunConfig(compare=(LaneSettings("classical", 0.02, 0.8),))
-
-
-def settle(w) -> None:
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents()
-        QCoreApplication.processEvents()
-    w.refresh()
-    QCoreApplication.sendPostedEvents()
-    QCoreApplication.processEvents()
 
 
 def pixels(font: QFont) -> int:
@@ -44,16 +35,6 @@ def css_pixels(size: str) -> int:
     font = QFont()
     font.setPointSizeF(float(re.match(r"[\d.]+", size).group()))
     return pixels(font)
-
-
-def drawn_ticks(axis) -> list[tuple[QRectF, str]]:
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [(axis.mapRectToScene(rect), text) for rect, _, text in specs[2]]
 
 
 def scene_rect(item) -> QRectF:
@@ -135,10 +116,7 @@ def measure(w, lecture: bool) -> tuple[dict[str, list], list[str]]:
 def test_lecture_mode_enlarges_every_plot_text_and_cuts_none(qtbot, open_window, size):
     w = open_window(TWO_RUNS, size=size)
     c = w.controller
-    run_epochs(qtbot, w, 6)
-    c.set_lr(0.05)
-    qtbot.waitUntil(lambda: c.latest.lr == 0.05, timeout=TIMEOUT)
-    run_epochs(qtbot, w, 8)
+    run_with_a_change(qtbot, w, 6, 0.05, 2)
     sweeps = w.sweeps
     with qtbot.waitSignal(sweeps.finished, timeout=60_000):
         sweeps.start(SweepRequest(c.config, (0.001, 1.0, 6), (0.0, 0.9, 4), 2, 0.1, c.dataset))
