@@ -202,9 +202,9 @@ def pen_width(width: float) -> float:
     return width * PRESENTATION_LINES if _PRESENTATION["on"] else width
 
 
-#: Text drawn in the plots (legends, node and lane names, readouts): this large normally, and in
-#: lecture mode the tick labels' size (mark labels and the heatmap's row names a little smaller:
-#: more of them share the room).
+#: Text drawn in the plots (legends, node and lane names, readouts): this large normally; in
+#: lecture mode names take the tick labels' size, and the texts that share a plot's room with
+#: others (legends, readouts, lane names, the heatmap's rows) a little less.
 LABEL_PT = 9.0
 PRESENTATION_ROWS_PT = PRESENTATION_TICK_PT - 2
 PRESENTATION_LEGEND_PT = PRESENTATION_ROWS_PT
@@ -272,7 +272,9 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
     plot._shown_title = title
     on = _PRESENTATION["on"]
     view = plot.getViewWidget()
-    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 else math.inf
+    # (The view's width less the plot's other columns: axes, colour bar.)
+    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 \
+        else math.inf
     font = QFont()
     font.setBold(on)
     for size in (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,):
@@ -388,9 +390,9 @@ class HoverReadout(QObject):
     mouse where it fits, else in the place nearest it clear of the plot's legend and labels (every
     other text in its view box: change marks, run and node names). Where it does not fit, the more
     compact text, then smaller type (down to the normal size: lecture mode's plots are small) are
-    tried; where nothing fits, it is not shown rather than shown over a label. It follows the data while the
-    mouse rests (``controller.changed``), and hides when the mouse leaves the plot, at a new run
-    or a Reset (the controller's lane buffers replaced), and on :meth:`hide`.
+    tried; where nothing fits, it is not shown rather than shown over a label. It follows the data
+    while the mouse rests (``controller.changed``), and hides when the mouse leaves the plot, at a
+    new run or a Reset (the controller's lane buffers replaced), and on :meth:`hide`.
     """
 
     #: Pixels between the mouse and the readout.
@@ -398,7 +400,7 @@ class HoverReadout(QObject):
     #: Where no place beside the mouse is clear, places this far apart are tried.
     SCAN_PX = 12
 
-    def __init__(self, plot: pg.PlotItem, describe: Callable[[QPointF], str | None],
+    def __init__(self, plot: pg.PlotItem, describe: Callable[[QPointF], str | tuple[str, ...] | None],
                  controller: RunController | None = None) -> None:
         view = plot.scene().views()[0]
         super().__init__(view)
@@ -1166,8 +1168,8 @@ class DeltaPanel(QWidget):
         plot.setYRange(bottom, limit, padding=0.02)
         # Labels this far apart (in units of the limit) at least, or they run into each other.
         axis = plot.getAxis("left")
-        line = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
-        apart = line / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
+        label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
+        apart = label_px / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
         major, minor = [], []
         for lane in range(n):
             centre = self.lane_centre(lane)
@@ -1193,11 +1195,10 @@ class DeltaPanel(QWidget):
                 name = plot_text(title, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0),
                                  fill=pg.mkBrush(255, 255, 255, 190))
                 # (Never past the plot's right side: shortened with "…" in a narrow plot.)
-                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - QFontMetrics(
-                    name.textItem.font()).horizontalAdvance(title)))
-                if QFontMetrics(name.textItem.font()).horizontalAdvance(title) > room > 0:
-                    name.setText(QFontMetrics(name.textItem.font()).elidedText(title, Qt.TextElideMode.ElideRight,
-                                                                                room))
+                metrics = QFontMetrics(name.textItem.font())
+                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - metrics.horizontalAdvance(title)))
+                if metrics.horizontalAdvance(title) > room > 0:
+                    name.setText(metrics.elidedText(title, Qt.TextElideMode.ElideRight, room))
                 name.setPos(-(self._steps_shown or 1.0), centre + limit)
                 name.setZValue(20)
                 name.lane = lane
