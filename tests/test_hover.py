@@ -7,6 +7,7 @@ The mouse is moved as a person would move it: mouse events sent to the plot's vi
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -300,6 +301,13 @@ def test_the_regions_readout_tells_the_inputs_and_the_predicted_class(qtbot, ope
         assert_clear(regions.readout, regions.plot, [legend])
 
 
+def pixels_from(plot, point: QPointF, a, b) -> float:
+    """How far (pixels) ``point`` is from the segment a–b of ``plot``'s data."""
+    p, a, b = (np.array(plot.vb.mapViewToScene(QPointF(*xy)).toTuple()) for xy in (point.toTuple(), a, b))
+    t = np.clip(np.dot(p - a, b - a) / max(np.dot(b - a, b - a), 1e-12), 0, 1)
+    return float(np.hypot(*(a + t * (b - a) - p)))
+
+
 def test_the_network_readout_names_a_node_or_an_edge_and_its_weight(qtbot, open_window):
     w = open_window(size=(1400, 900))
     c = w.controller
@@ -316,13 +324,16 @@ def test_the_network_readout_names_a_node_or_an_edge_and_its_weight(qtbot, open_
     assert shown(net.readout) == f"input {c.dataset.feature_names[0]}"
     # Halfway along the edge from hidden unit 3 to output 1: that edge's weight, or one passing as near.
     a, b = pos[ly.n_inputs + 3], pos[ly.n_inputs + ly.n_hidden + 1]
-    move_to(plot, *(a + b) / 2)
+    point = move_to(plot, *(a + b) / 2)
     text = shown(net.readout)
     assert text is not None
     label, weight = text.split("\n")
     index = ly.labels(c.dataset.feature_names, c.dataset.class_names, short=True).index(label)
     assert weight == f"weight {c.latest.params[index]:.4g}"
-    assert label.startswith("ho[3,1]")
+    kind, i, j = re.match(r"(ih|ho)\[(\d+),(\d+)\]", label).groups()
+    start, end = (int(i), ly.n_inputs + int(j)) if kind == "ih" else \
+        (ly.n_inputs + int(i), ly.n_inputs + ly.n_hidden + int(j))
+    assert pixels_from(plot, point, pos[start], pos[end]) <= pixels_from(plot, point, a, b) + 0.5
     assert_clear(net.readout, plot, [item.mapRectToScene(item.boundingRect()) for item in net._labels])
 
 
