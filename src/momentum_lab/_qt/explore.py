@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import LANE_COLOURS, pen_width, show_title, style_plot
-from .report import SWEEP_MEASURES, draw_sweep
+from .plots import (LANE_COLOURS, HoverReadout, fit_axis_width, pen_width, plot_text, presenting, rule_name, show_title,
+                    style_plot)
+from .report import SWEEP_MEASURES, _label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
@@ -212,6 +213,11 @@ class SweepPanel(QWidget):
             self.measure.addItem(title, key)
         self.measure.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.measure.setMinimumContentsLength(14)
+        for box in (self.lr_min, self.lr_max, self.m_min, self.m_max, self.lr_n, self.m_n, self.epochs, self.target,
+                    self.measure):
+            # Narrower than their text wants if need be: lecture mode's large text made the grid
+            # wider than its dock, and the sweep's plot was cut.
+            box.setMinimumWidth(40)
         self.run_button = QPushButton("Run sweep")
         self.run_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.run_button.setToolTip("Train every learning rate x momentum of the grid from run A's initial "
@@ -259,6 +265,9 @@ class SweepPanel(QWidget):
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
 
+        self.readout = HoverReadout(self.plot, self.describe, controller)
+        self._drawn_for = None  # (plot width, height, lecture mode) the cells' labels were spaced for
+        self.plot.vb.sigResized.connect(self._on_resized)
         self.run_button.clicked.connect(self._on_run)
         self.measure.activated.connect(self._on_measure)
         self.view.scene().sigMouseClicked.connect(self._on_click)
@@ -310,14 +319,32 @@ class SweepPanel(QWidget):
     def _on_measure(self, index: int) -> None:
         self.draw()
 
+    @Slot()
+    def _on_resized(self, *_) -> None:
+        """The cells' labels spaced again for a new size or text size (they would run together)."""
+        if self._drawn_for is not None and self._drawn_for != self._size_key():
+            self.draw()
+
+    def _size_key(self) -> tuple:
+        return round(self.plot.vb.width()), round(self.plot.vb.height()), presenting()
+
     def draw(self) -> None:
         result = self.sweeps.result
         if result is None:
             return
+        self._drawn_for = self._size_key()
         for item in self._items:
             self.plot.removeItem(item)
+        self.readout.hide()  # (it told of the cells drawn before)
         measure = self.measure.currentData()
-        self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure)
+        # Every k-th cell labelled, k the least that keeps the labels apart at this size and text size.
+        vb = self.plot.vb
+        every = (_label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
+                 _label_every(self.plot.getAxis("left"), grid_labels(result.momenta), vb.height() / len(result.momenta),
+                              False)) if vb.width() > 0 else None
+        self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure, every)
+        # (A left axis as wide as its labels in this text size: "0.7125" ran into "momentum".)
+        fit_axis_width(self.plot.getAxis("left"), grid_labels(result.momenta))
         title, log = SWEEP_MEASURES[measure]
         show_title(self.plot, f"{title} (click a cell: replay)")
         shown = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.3g}")
@@ -332,6 +359,26 @@ class SweepPanel(QWidget):
             f"{RULE_SHORT[result.rule]} rule. {title}: dark {shown(low)} … bright {shown(high)}; grey: no value; "
             f"× diverged ({diverged} of {result.final_train_loss.size}). {best_text} {result.seconds:.2f} s, "
             f"{result.updates_per_second / 1e6:.1f}M configuration-updates/s.")
+
+    def describe(self, point) -> str | None:
+        """The hover readout: the cell under the mouse, its lr, momentum and the measure on show."""
+        result = self.sweeps.result
+        i, j = math.floor(point.x()), math.floor(point.y())
+        if result is None or not (0 <= i < len(result.lrs) and 0 <= j < len(result.momenta)):
+            return None
+        measure = self.measure.currentData()
+        title, _ = SWEEP_MEASURES[measure]
+        value = float(getattr(result, measure)[i, j])
+        diverged = float(result.diverged_at_epoch[i, j])
+        if measure == "diverged_at_epoch":
+            shown = f"{value:g}" if math.isfinite(value) else "never"
+        elif math.isfinite(diverged):
+            shown = f"none (diverged at epoch {diverged:g})"
+        elif not math.isfinite(value):
+            shown = "not reached"
+        else:
+            shown = f"{value:.1%}" if measure == "final_train_accuracy" else f"{value:.4g}"
+        return f"lr {result.lrs[i]:.4g}, momentum {result.momenta[j]:.4g}\n{title}: {shown}"
 
     @Slot(object)
     def _on_click(self, event) -> None:
@@ -388,15 +435,15 @@ class StabilityMap(pg.PlotWidget):
         self.region = pg.FillBetweenItem(self.left, self.edges[RULES[0]], brush=pg.mkBrush(0, 158, 115, 45))
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
-        self.labels = {rule: pg.TextItem(RULE_SHORT[rule].split(" (")[0], anchor=(0, 0.5)) for rule in RULES}
-        for rule, item in self.labels.items():
-            m_at = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}[rule]
-            item.setPos(math.log10(stability_bound(rule, m_at)) + 0.04, m_at)
+        self.labels = {rule: plot_text(rule_name(rule), anchor=(0, 0.5)) for rule in RULES}
+        for item in self.labels.values():
             self.plot.addItem(item)
+        self._place_labels()
+        self.plot.vb.sigResized.connect(self._place_labels)
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
         self.plot.addItem(self.points)
-        self.point_labels = [pg.TextItem(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
+        self.point_labels = [plot_text(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
         for item in self.point_labels:
             item.setZValue(11)
             self.plot.addItem(item)
@@ -404,6 +451,58 @@ class StabilityMap(pg.PlotWidget):
         self.note.setParentItem(self.plot.vb)
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
         self._rule = None
+        self.readout = HoverReadout(self.plot, self.describe, controller)
+
+    #: Where each rule's edge is named: at this momentum.
+    LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
+
+    @Slot()
+    def _place_labels(self, *_) -> None:
+        """Each rule's name right of its edge, or left of it where it would pass the plot's right
+        side (lecture mode's larger names in a narrow dock)."""
+        pixel = self.plot.vb.viewPixelSize()[0] or 0.0
+        for rule, item in self.labels.items():
+            m = self.LABEL_AT[rule]
+            x = math.log10(stability_bound(rule, m))
+            fits = x + 0.04 + item.boundingRect().width() * pixel <= self.HIGH
+            item.setAnchor((0, 0.5) if fits else (1, 0.5))
+            item.setPos(x + 0.04 if fits else x - 0.04, m)
+
+    #: The mouse this close (pixels) to a run's point reads that run.
+    POINT_PX = 12
+
+    def describe(self, point) -> str | None:
+        """The hover readout: a run's point (its lr, λ and momentum, and whether they are stable),
+        else the point under the mouse (lr × λ, momentum, stable or not for run A's rule, and the
+        learning rate that puts run A there)."""
+        c = self.controller
+        if not 0 <= point.y() < 1:
+            return None
+        px, py = self.plot.vb.viewPixelSize()
+        for index, lane in enumerate(c.lanes):
+            report = lane.latest
+            label = self.point_labels[index]
+            if report is None or not label.isVisible():
+                continue
+            x, m = label.pos().x(), label.pos().y()
+            if math.hypot((x - point.x()) / (px or 1), (m - point.y()) / (py or 1)) <= self.POINT_PX:
+                value, bound = report.lr * report.curvature, stability_bound(report.rule, report.momentum)
+                name = f"run {RUN_NAMES[index]}" if c.comparing else "the run"
+                return (f"{name} now: lr {report.lr:g} × λ {report.curvature:.3g} = {value:.3g}, momentum "
+                        f"{report.momentum:g}\n{self._verdict(report.rule, value, bound)}")
+        value, m = 10 ** point.x(), point.y()
+        rule = c.config.rule
+        text = f"lr × λ {value:.3g}, momentum {m:.2f}\n{self._verdict(rule, value, stability_bound(rule, m))}"
+        report = c.lanes[0].latest if c.lanes else None
+        if report is not None and math.isfinite(report.curvature) and report.curvature > 0:
+            name = "run A" if c.comparing else "the run"
+            text += f"\n{name} here: lr {value / report.curvature:.3g} (λ {report.curvature:.3g})"
+        return text
+
+    @staticmethod
+    def _verdict(rule: str, value: float, bound: float) -> str:
+        where = "stable" if value < bound else "unstable: oscillation grows"
+        return f"{rule_name(rule)} rule: {where} (its edge at lr × λ {bound:.3g})"
 
     def _show_rule(self, rule: str) -> None:
         if rule == self._rule:
@@ -414,6 +513,7 @@ class StabilityMap(pg.PlotWidget):
             edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=pen_width(3 if chosen else 1.2),
                                  style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
             self.labels[name].setColor("#006E50" if chosen else "#777")
+        self._place_labels()  # (lecture mode may have changed their size)
         self.region.setCurves(self.left, self.edges[rule])
         show_title(self.plot, f"Stability map: {RULE_SHORT[rule]} (shaded: stable)")
 

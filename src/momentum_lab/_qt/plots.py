@@ -9,10 +9,11 @@ for dense data: drawing, not training, is what costs time here.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,10 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import HISTORY_COLUMNS, MAX_RUNS, RUN_NAMES, delta_diagnostics, gradient_steps
+from ..engine import HISTORY_COLUMNS, MAX_RUNS, RULE_SHORT, RUN_NAMES, delta_diagnostics, gradient_steps
 from .controller import RunController
 
-__all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "LANE_COLOURS", "NetworkView", "PALETTE", "style_plot"]
+__all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "HoverReadout", "LANE_COLOURS", "NetworkView", "PALETTE",
+           "plot_text", "style_plot"]
 
 TRAIN = "#0072B2"  # blue
 TEST = "#D55E00"  # vermilion
@@ -160,10 +162,24 @@ def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
     label that does not fit its axis: lecture mode's large "-0.005" went missing)."""
     font = axis.style.get("tickFont") or axis.font()
     widest = max((QFontMetrics(font).horizontalAdvance(text) for text in strings), default=0)
-    label = QFontMetrics(axis.label.font()).height() + 4 if axis.label.isVisible() else 0
+    # (The label's own height: its HTML sets its size, not the item's font.)
+    label = axis.label.boundingRect().height() + 2 if axis.label.isVisible() else 0
     width = int(widest + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] + label + 8)
     if width != axis.width():
         axis.setWidth(width)
+
+
+def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
+    """A bottom axis's labels at a 1-2-5 spacing at which they do not run into each other in the
+    axis's font (pyqtgraph spaces them by the axis's length alone: lecture mode's large labels
+    ran together in a narrow heatmap). ``span``: the range shown; ``pixels``: the axis's length."""
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    widest = metrics.horizontalAdvance(f"{-span:g}  ")
+    labels = max(2.0, min(pixels / max(widest, 1), pixels / 90))
+    step = nice_ceil(span / labels)
+    if getattr(axis, "_spacing", None) != step:
+        axis._spacing = step
+        axis.setTickSpacing(step, step)
 
 
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
@@ -186,13 +202,95 @@ def pen_width(width: float) -> float:
     return width * PRESENTATION_LINES if _PRESENTATION["on"] else width
 
 
+#: Text drawn in the plots (legends, node and lane names, readouts): this large normally; in
+#: lecture mode names take the tick labels' size, and the texts that share a plot's room with
+#: others (legends, readouts, lane names, the heatmap's rows) a little less.
+LABEL_PT = 9.0
+PRESENTATION_ROWS_PT = PRESENTATION_TICK_PT - 2
+PRESENTATION_LEGEND_PT = PRESENTATION_ROWS_PT
+
+
+def mode_pt(normal: float, lecture: float = PRESENTATION_TICK_PT) -> float:
+    """A text size for the mode on show: ``normal``, or ``lecture`` in lecture mode."""
+    return lecture if _PRESENTATION["on"] else normal
+
+
+def plot_text(text: str = "", pt: float = LABEL_PT, lecture_pt: float = PRESENTATION_TICK_PT,
+              **options) -> pg.TextItem:
+    """A text item at the mode's size (``pt``, or ``lecture_pt`` in lecture mode), which
+    :func:`present_plot` resizes when the mode changes."""
+    item = pg.TextItem(text, **options)
+    item._sizes = (pt, lecture_pt)
+    _size_text(item)
+    return item
+
+
+def _size_text(item: pg.TextItem) -> None:
+    font = QFont(item.textItem.font())
+    size = mode_pt(*item._sizes)
+    if font.pointSizeF() != size:
+        font.setPointSizeF(size)
+        item.setFont(font)
+
+
+def _present_texts(plot: pg.PlotItem) -> None:
+    """The plot's own texts at the mode's size: those made by :func:`plot_text`, its note labels
+    (LabelItems in its view box) and its legend."""
+    vb = plot.vb
+    for item in list(vb.childItems()) + list(vb.addedItems):
+        if hasattr(item, "_sizes"):
+            _size_text(item)
+        elif isinstance(item, pg.LabelItem):
+            if not hasattr(item, "_normal_pt"):
+                item._normal_pt = float(str(item.opts.get("size") or f"{LABEL_PT}pt").rstrip("pt"))
+            item.setText(item.text, size=f"{mode_pt(item._normal_pt)}pt")
+    legend = plot.legend
+    size = f"{mode_pt(LABEL_PT, PRESENTATION_LEGEND_PT):g}pt"
+    if legend is not None and legend.opts["labelTextSize"] != size:
+        legend.setLabelTextSize(size)  # (entries added from now on)
+        for _, label in legend.items:
+            label.setText(label.text)  # (pyqtgraph sets the size of those there, drawn at the next text)
+        legend.updateSize()
+
+
+#: A title's size normally, and the smallest a lecture-mode title shrinks to before it is shortened.
+TITLE_PT = 11.5
+
+
+def refit(plot: pg.PlotItem) -> None:
+    """The plot as large as its view again, now that its contents need less room (a plot is never
+    smaller than its contents need, and its view sets its size only when the view is resized)."""
+    view = plot.getViewWidget()
+    if view is not None and plot.geometry() != view.range:
+        plot.setGeometry(view.range)
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
-    # (A title's text sets its plot's minimum width: keep titles short.)
+    """The plot's title, in the mode's size where it fits the width its view leaves it, else smaller,
+    else shortened with "…" (a title's text sets its plot's minimum width: a plot wider than its
+    view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
-    size = PRESENTATION_TITLE_PT if _PRESENTATION["on"] else 11.5
-    weight = "bold" if _PRESENTATION["on"] else "normal"
-    plot.setTitle(f"<span style='font-size:{size}pt; font-weight:{weight}'>{title}</span>", color="#000"
-                  if _PRESENTATION["on"] else "#111")
+    on = _PRESENTATION["on"]
+    view = plot.getViewWidget()
+    # (The view's width less the plot's other columns: axes, colour bar.)
+    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 \
+        else math.inf
+    font = QFont()
+    font.setBold(on)
+    for size in (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,):
+        font.setPointSizeF(size)
+        if QFontMetrics(font).horizontalAdvance(title) <= room:
+            break
+    else:
+        title = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, int(max(room, 40)))
+    html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
+    if getattr(plot, "_title_html", None) != html:
+        plot._title_html = html
+        plot.setTitle(html, color="#000" if on else "#111")
+        refit(plot)
+    if not getattr(plot, "_fits_title", False):  # fitted again whenever the plot's size changes
+        plot._fits_title = True
+        plot.vb.sigResized.connect(lambda *_: set_title(plot, plot._shown_title))
 
 
 def set_presentation(on: bool) -> None:
@@ -204,8 +302,11 @@ def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
     """Restyle a plot on show for the current mode: tick and label text (of the left axis
     too, with ``left``), title, line widths."""
     on = _PRESENTATION["on"]
-    for side in ("left", "bottom") if left else ("bottom",):
-        axis = plot.getAxis(side)
+    axes = [(side, plot.getAxis(side)) for side in (("left", "bottom") if left else ("bottom",))]
+    # (A colour bar in the plot's layout: its axis too; its owner fits the axis's width to its ticks.)
+    axes += [("bar", plot.layout.itemAt(i).axis) for i in range(plot.layout.count())
+             if isinstance(plot.layout.itemAt(i), pg.ColorBarItem)]
+    for side, axis in axes:
         if not hasattr(axis, "_normal_font"):
             axis._normal_font = QFont(axis.style.get("tickFont") or axis.font())
             axis._normal_size = (axis.fixedWidth, axis.fixedHeight)
@@ -218,7 +319,7 @@ def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
         grow = PRESENTATION_TICK_PT / max(axis._normal_font.pointSizeF(), 6.0)
         if side == "left":
             axis.setWidth(int((width or 48) * grow) if on else width)
-        else:
+        elif side == "bottom":
             axis.setHeight(int((height or 40) * grow) if on else height)
         axis.setPen(pg.mkPen("#000" if on else "#333", width=2 if on else 1))
         axis.setTextPen("#000" if on else "#111")
@@ -229,6 +330,7 @@ def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
     title = getattr(plot, "_shown_title", None)
     if title is not None:
         set_title(plot, title)
+    _present_texts(plot)
     for item in plot.listDataItems():
         pen = item.opts.get("pen")
         if pen is None:
@@ -277,6 +379,142 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False
     view = plot.getViewWidget()
     if view is not None:
         view.setMinimumSize(*MIN_PLOT_SIZE)
+
+
+class HoverReadout(QObject):
+    """The values under the mouse, in one plot: ``describe(point)`` (the mouse in the plot's data
+    coordinates) gives the text (or texts saying the same ever more compactly), or None where
+    there is nothing to read.
+
+    The readout stays inside the plot's data area (so it never covers a tick label): beside the
+    mouse where it fits, else in the place nearest it clear of the plot's legend and labels (every
+    other text in its view box: change marks, run and node names). Where it does not fit, the more
+    compact text, then smaller type (down to the normal size: lecture mode's plots are small) are
+    tried; where nothing fits, it is not shown rather than shown over a label. It follows the data
+    while the mouse rests (``controller.changed``), and hides when the mouse leaves the plot, at a
+    new run or a Reset (the controller's lane buffers replaced), and on :meth:`hide`.
+    """
+
+    #: Pixels between the mouse and the readout.
+    GAP = 14
+    #: Where no place beside the mouse is clear, places this far apart are tried.
+    SCAN_PX = 12
+
+    def __init__(self, plot: pg.PlotItem, describe: Callable[[QPointF], str | tuple[str, ...] | None],
+                 controller: RunController | None = None) -> None:
+        view = plot.scene().views()[0]
+        super().__init__(view)
+        self.plot = plot
+        self.describe = describe
+        self.controller = controller
+        # (In lecture mode a little smaller than the ticks: four runs' readout must find room.)
+        self.item = plot_text(lecture_pt=PRESENTATION_ROWS_PT, color="#111", anchor=(0, 0),
+                              fill=pg.mkBrush(255, 255, 255, 235), border=pg.mkPen("#888"))
+        self.item.setParentItem(plot.vb)  # (in the view box's pixels)
+        self.item.setZValue(40)
+        self.item.hide()
+        self._scene_pos: QPointF | None = None
+        self._lanes = controller.lanes if controller is not None else None
+        plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        view.viewport().installEventFilter(self)
+        if controller is not None:
+            controller.changed.connect(self._on_changed)
+
+    def hide(self) -> None:
+        self._scene_pos = None
+        self.item.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Leave:
+            self.hide()
+        return False
+
+    @Slot(object)
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        self._scene_pos = QPointF(pos)
+        self._show()
+
+    @Slot()
+    def _on_changed(self) -> None:
+        if self.controller.lanes is not self._lanes:  # a new run or a Reset: nothing of it to read yet
+            self._lanes = self.controller.lanes
+            self.hide()
+        elif self.item.isVisible():
+            self._show()
+
+    def _show(self) -> None:
+        vb = self.plot.vb
+        pos = self._scene_pos
+        texts = None
+        if pos is not None and vb.sceneBoundingRect().contains(pos):
+            texts = self.describe(vb.mapSceneToView(pos))
+        if not texts:
+            self.item.hide()
+            return
+        texts = (texts,) if isinstance(texts, str) else texts
+        mouse = vb.mapFromScene(pos)
+        taken = self.taken()
+        for size in sorted({mode_pt(*self.item._sizes), LABEL_PT}, reverse=True):
+            for text in texts:
+                font = QFont(self.item.textItem.font())
+                if font.pointSizeF() != size:
+                    font.setPointSizeF(size)
+                    self.item.setFont(font)
+                if self.item.toPlainText() != text:
+                    self.item.setText(text)
+                place = self._place(mouse, self.item.boundingRect().size(), taken)
+                if place is not None:
+                    self.item.setPos(place)
+                    self.item.show()
+                    return
+        self.item.hide()  # no room clear of the labels: better none than one over them
+
+    def taken(self) -> list[QRectF]:
+        """The view box's other visible texts (legend, marks' labels, names), in its pixels."""
+        vb = self.plot.vb
+        out = []
+        for item in list(vb.childItems()) + list(vb.addedItems):
+            if item is not self.item and item.isVisible() and isinstance(
+                    item, (pg.TextItem, pg.LabelItem, pg.LegendItem)):
+                out.append(vb.mapRectFromItem(item, item.boundingRect()).adjusted(-2, -2, 2, 2))
+        return out
+
+    def _place(self, mouse: QPointF, size: QSizeF, taken: list[QRectF]) -> QPointF | None:
+        """The readout's top left: below right of the mouse, or the other three ways round it, else
+        the place nearest the mouse clear of the ``taken`` rectangles (None when there is none)."""
+        area = self.plot.vb.boundingRect()
+        w, h, gap = size.width(), size.height(), self.GAP
+        if w > area.width() or h > area.height():
+            return None
+
+        def clear(x: float, y: float) -> bool:
+            rect = QRectF(x, y, w, h)
+            return area.contains(rect) and not any(rect.intersects(other) for other in taken)
+
+        for x, y in ((mouse.x() + gap, mouse.y() + gap), (mouse.x() - gap - w, mouse.y() + gap),
+                     (mouse.x() + gap, mouse.y() - gap - h), (mouse.x() - gap - w, mouse.y() - gap - h)):
+            if clear(x, y):
+                return QPointF(x, y)
+        xs = np.arange(area.left(), area.right() - w + 1, self.SCAN_PX)
+        ys = np.arange(area.top(), area.bottom() - h + 1, self.SCAN_PX)
+        spots = sorted(((x - mouse.x()) ** 2 + (y - mouse.y()) ** 2, x, y) for x in xs for y in ys)
+        for _, x, y in spots:
+            if clear(x, y):
+                return QPointF(x, y)
+        return None
+
+
+def nearest_index(values: np.ndarray, x: float) -> int:
+    """The index of the value of sorted ``values`` (not empty) nearest ``x``."""
+    i = int(np.clip(np.searchsorted(values, x), 0, len(values) - 1))
+    if i > 0 and abs(values[i - 1] - x) <= abs(values[i] - x):
+        i -= 1
+    return i
+
+
+def rule_name(rule: str) -> str:
+    """A rule's short name without its note: "look-back"."""
+    return RULE_SHORT[rule].split(" (")[0]
 
 
 class ErrorCurves(QWidget):
@@ -344,10 +582,8 @@ class ErrorCurves(QWidget):
         self._legend_key: tuple | None = None
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").setWidth(62)
-        self.readout = pg.TextItem(color="#111", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
-        self.readout.setZValue(20)
-        self.loss_plot.addItem(self.readout, ignoreBounds=True)
-        self.readout.hide()
+        self.readouts = {key: HoverReadout(plot, self.describe, controller)
+                         for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))}
         self._mark_items: list[pg.InfiniteLine] = []
         # The marks' labels: children of the loss plot's view box, placed in its pixels (see
         # _place_mark_labels); each has .marks, the changes it tells of.
@@ -362,7 +598,6 @@ class ErrorCurves(QWidget):
         box.addWidget(plots, 1)
         self.log_scale.toggled.connect(self._on_log_scale)
         self.follow_latest.toggled.connect(self._on_follow)
-        self.loss_view.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.loss_plot.vb.sigResized.connect(self._on_resized)
         self.loss_plot.vb.sigXRangeChanged.connect(self._place_mark_labels)
 
@@ -396,15 +631,21 @@ class ErrorCurves(QWidget):
             rows = np.vstack([rows, latest.now])
         return rows
 
+    #: How many ways _titles has of shortening the legend's titles.
+    TITLE_FITS = 4
+
     def _titles(self, n: int, fit: int) -> list[str]:
-        """The runs' legend titles: whole, else on two lines, else the rule only ("A look-back")."""
+        """The runs' legend titles: whole, else on two lines, else the rule only ("A look-back"),
+        else the run's letter only (a plot a few letters wide)."""
         c = self.controller
         whole = [c.lane_title(i) for i in range(n)]
         if fit == 0:
             return whole
         if fit == 1:
             return [t.replace(", lr", "<br>&nbsp;&nbsp;&nbsp;lr", 1) for t in whole]
-        return [t.split(",")[0] for t in whole]
+        if fit == 2:
+            return [t.split(",")[0] for t in whole]
+        return list(RUN_NAMES[:n])
 
     def _style_curves(self) -> None:
         """Pens and legend entries, when the runs or their settings change (or the plot's width)."""
@@ -430,7 +671,7 @@ class ErrorCurves(QWidget):
                     if lane >= n:
                         curve.setData([], [])
             # Never wider than the plot: the titles whole, on two lines, or shortened.
-            for fit in range(3):
+            for fit in range(self.TITLE_FITS):
                 legend.clear()
                 if n == 1:
                     for side in ("train", "test"):
@@ -439,12 +680,13 @@ class ErrorCurves(QWidget):
                     for lane, title in enumerate(self._titles(n, fit)):
                         legend.addItem(self.curves[(plot_key, "train", lane)], title)
                     legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#555", width=1.8, style=Qt.PenStyle.DashLine)),
-                                   "dashed: test")
+                                   "dashed: test" if fit < self.TITLE_FITS - 1 else "test")
                 if c.ghost is not None and plot_key == "loss":
                     ghost = c.ghost[1] if fit < 2 else c.ghost[1][:24] + ("…" if len(c.ghost[1]) > 24 else "")
                     legend.addItem(self.ghost_curves[plot_key], f"train, {ghost}")
                 legend.updateSize()
-                if n == 1 or legend.width() <= room or room <= 0:
+                if n == 1 or room <= 0 or (legend.width() <= room
+                                           and legend.height() <= self.loss_plot.vb.height() - 16):
                     break
         self._placed_key = None
 
@@ -663,34 +905,31 @@ class ErrorCurves(QWidget):
             for line in self._mark_items:
                 line.setToolTip("\n".join(m.label(self.controller.comparing) for m in left_over))
 
-    @Slot(object)
-    def _on_mouse_moved(self, pos: QPointF) -> None:
-        h = self.controller.history
-        if not self.loss_plot.sceneBoundingRect().contains(pos) or not len(h):
-            self.readout.hide()
-            return
-        point = self.loss_plot.vb.mapSceneToView(pos)
-        epochs = h.column("epoch")
-        i = int(np.clip(np.searchsorted(epochs, point.x()), 0, len(epochs) - 1))
-        if i > 0 and abs(epochs[i - 1] - point.x()) < abs(epochs[i] - point.x()):
-            i -= 1
-        epoch = epochs[i]
-        text = f"epoch {int(epoch)}"
-        for lane, buffers in enumerate(self.controller.lanes):
-            found = np.flatnonzero(buffers.history.column("epoch") == epoch)
+    def describe(self, point: QPointF) -> tuple[str, str] | None:
+        """The hover readout at ``point``: the nearest epoch drawn, each run's losses and accuracies
+        there and the settings in force (rule, lr, momentum); at length, and in a line per run."""
+        c = self.controller
+        rows = self._lane_rows(0) if c.lanes else np.empty((0, len(HISTORY_COLUMNS)))
+        if not len(rows) or self._empty:
+            return None
+        epoch = rows[nearest_index(rows[:, 0], point.x()), 0]
+        long, compact = [f"epoch {epoch:g}: loss / accuracy"], [f"epoch {epoch:g}: loss / accuracy"]
+        for lane in range(len(c.lanes)):
+            lane_rows = self._lane_rows(lane)
+            found = np.flatnonzero(lane_rows[:, 0] == epoch)
+            name = f"{RUN_NAMES[lane]}  " if c.comparing else ""
             if not found.size:
+                long.append(f"{name}stopped before (diverged)")
+                compact.append(long[-1])
                 continue
-            row = buffers.history.rows[found[0]]
-            name = f"{RUN_NAMES[lane]}  " if self.controller.comparing else ""
-            pad = " " * len(name)
-            text += f"\n{name}train loss {row[1]:.4g}   acc {row[2]:.1%}"
+            row = lane_rows[found[0]]
+            rule = rule_name(c.config.lanes[lane].rule)
+            values = f"train {row[1]:.4g} / {row[2]:.1%}"
             if np.isfinite(row[3]):
-                text += f"\n{pad}test  loss {row[3]:.4g}   acc {row[4]:.1%}"
-            text += f"\n{pad}lr {row[5]:g}   momentum {row[6]:g}"
-        self.readout.setText(text)
-        (x0, x1), (y0, y1) = self.loss_plot.vb.viewRange()
-        self.readout.setPos(x0, y1)
-        self.readout.show()
+                values += f"   test {row[3]:.4g} / {row[4]:.1%}"
+            long += [f"{name}{rule}, lr {row[5]:g}, momentum {row[6]:g}", f"{' ' * len(name)}{values}"]
+            compact.append(f"{name}{rule}, lr {row[5]:g}, m {row[6]:g}: {values}")
+        return "\n".join(long), "\n".join(compact)
 
 
 class DeltaPanel(QWidget):
@@ -734,6 +973,8 @@ class DeltaPanel(QWidget):
         self.colour_bar.axis.setTextPen("#111")
         self.colour_bar.axis.setPen("#333")
         self.heat_plot.layout.addItem(self.colour_bar, 2, 3)
+        # (pyqtgraph draws a right axis's label a few pixels past the axis: room for it.)
+        self.colour_bar.layout.setContentsMargins(0, 0, 8, 0)
         self.heat_scaling = QComboBox()
         self.heat_scaling.addItems(["Heatmap: one colour scale", "Heatmap: a scale per group",
                                     "Heatmap: a scale per parameter"])
@@ -752,6 +993,7 @@ class DeltaPanel(QWidget):
         self._heat_limit = StickyLimit()
         self._group_limits: list[StickyLimit] = []
         self._heat_ticks: tuple | None = None
+        self._heat_scales: list[float] | None = None  # the scales the rows' names give
         self._seen_lanes = None
         self.empty_notes = {"trace": EmptyNote(self.trace_plot), "heat": EmptyNote(self.heat_plot)}
         self._empty: bool | None = None
@@ -771,6 +1013,14 @@ class DeltaPanel(QWidget):
         box.addLayout(row)
         self._layout_key = None
         self._traced_lanes = 1
+        # The deltas drawn last, each lane's (steps, rows), and the newest step: what the readouts read.
+        self._kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._newest = 0
+        # (The lanes' labels fitted again to a new height: the layout changes in lecture mode.)
+        self.trace_plot.vb.sigResized.connect(lambda *_: self._fit_traces() if self._trace_key else None)
+        self.heat_plot.vb.sigResized.connect(self._on_heat_resized)
+        self.readouts = {"trace": HoverReadout(self.trace_plot, self.describe_trace, controller),
+                         "heat": HoverReadout(self.heat_plot, self.describe_heat, controller)}
         self.weights.itemSelectionChanged.connect(self._on_pick)
         self.heat_scaling.currentIndexChanged.connect(self._on_heat_scaling)
 
@@ -790,6 +1040,11 @@ class DeltaPanel(QWidget):
         layout = self.controller.layout
         starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
         return starts, ("in→hidden", "hidden bias", "hidden→out", "out bias")
+
+    #: The groups' names where the full ones leave the heatmap too little room (lecture mode's text).
+    SHORT_GROUPS = ("in→h", "h bias", "h→out", "out bias")
+    #: The least width (pixels) the heatmap's image keeps.
+    HEAT_IMAGE_PX = 80
 
     def _rebuild_list(self) -> None:
         layout = self.controller.layout
@@ -820,19 +1075,32 @@ class DeltaPanel(QWidget):
     def _set_group_ticks(self, scales: list[float] | None) -> None:
         """The heatmap's groups named on its left axis, each with its full-colour value when
         each group has its own."""
+        self._heat_scales = scales
         starts, names = self._groups()
-        if scales is not None:
-            names = tuple(f"{n} ±{s:.2g}" for n, s in zip(names, scales))
+        axis = self.heat_plot.getAxis("left")
+        # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
+        # four long names share the heatmap's width), shortened where they would leave the image
+        # too little of the view's width.
+        font = QFont(axis.font())
+        font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
+        metrics = QFontMetrics(font)
+        room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
+        for group_names in (names, self.SHORT_GROUPS):
+            if scales is not None:
+                group_names = tuple(f"{n} ±{s:.2g}" for n, s in zip(group_names, scales))
+            if max(metrics.horizontalAdvance(n) for n in group_names) <= room:
+                break
+        names = group_names
         key = (tuple(starts), names, presenting())
         if key == self._heat_ticks:
             return
         self._heat_ticks = key
         ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
-        axis = self.heat_plot.getAxis("left")
         axis.setTicks([ticks, []])
+        axis.setStyle(tickFont=font)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        font = axis.style.get("tickFont") or axis.font()
-        axis.setWidth(max(QFontMetrics(font).horizontalAdvance(n) for n in names) + 18)
+        axis.setWidth(max(metrics.horizontalAdvance(n) for n in names) + 18)
+        refit(self.heat_plot)
 
     @Slot()
     def _on_pick(self) -> None:
@@ -840,10 +1108,12 @@ class DeltaPanel(QWidget):
         self.refresh()
 
     def restyle(self) -> None:
-        """Traces again at the current line width (lecture mode on or off)."""
+        """Traces again at the current line width (lecture mode on or off), the heatmap's row
+        names and colour bar in the mode's text size."""
         self._build_traces()
         self._heat_ticks = None
         self._trace_key = None
+        self._bar_shown = None
 
     def _build_traces(self) -> None:
         """A trace per picked parameter; runs side by side: the first picked one in each run."""
@@ -886,24 +1156,31 @@ class DeltaPanel(QWidget):
         """The trace plot's y range, ticks and lanes, when the limit, lanes or x range change."""
         limit = self._trace_limit.value or 1.0
         n = self.lanes_shown
-        key = (limit, n, self._steps_shown, presenting())
+        plot = self.trace_plot
+        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()))
         if key == self._trace_key:
             return
         self._trace_key = key
-        plot = self.trace_plot
         for item in self._lane_items:
             plot.removeItem(item)
         self._lane_items = []
         bottom = self.lane_centre(n - 1) - limit
         plot.setYRange(bottom, limit, padding=0.02)
+        # Labels this far apart (in units of the limit) at least, or they run into each other.
+        axis = plot.getAxis("left")
+        label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
+        apart = label_px / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
         major, minor = [], []
         for lane in range(n):
             centre = self.lane_centre(lane)
             if n == 1:
-                major += [(centre + v * limit, f"{v * limit:g}") for v in (1, 0.5, 0, -0.5, -1)]
+                values = (1, 0.5, 0, -0.5, -1) if apart <= 0.5 else (1, 0, -1)
+                major += [(centre + v * limit, f"{v * limit:g}") for v in values]
             else:
-                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick.
-                major += [(centre + limit / 2, f"{limit / 2:g}"), (centre - limit / 2, f"{-limit / 2:g}")]
+                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick;
+                # a short lane (lecture mode's large text) labels its + half only.
+                major.append((centre + limit / 2, f"{limit / 2:g}"))
+                (major if apart <= 1 else minor).append((centre - limit / 2, f"{-limit / 2:g}"))
                 minor.append((centre, ""))
             line = pg.InfiniteLine(pos=centre, angle=0, pen=pg.mkPen("#888", width=1))
             plot.addItem(line, ignoreBounds=True)
@@ -914,16 +1191,20 @@ class DeltaPanel(QWidget):
                                            pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
                     plot.addItem(edge, ignoreBounds=True)
                     self._lane_items.append(edge)
-                name = pg.TextItem(self.controller.lane_title(lane) if lane < len(self.controller.lanes)
-                                   else RUN_NAMES[lane], color=LANE_COLOURS[lane], anchor=(0, 0),
-                                   fill=pg.mkBrush(255, 255, 255, 190))
+                title = self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
+                name = plot_text(title, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0),
+                                 fill=pg.mkBrush(255, 255, 255, 190))
+                # (Never past the plot's right side: shortened with "…" in a narrow plot.)
+                metrics = QFontMetrics(name.textItem.font())
+                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - metrics.horizontalAdvance(title)))
+                if metrics.horizontalAdvance(title) > room > 0:
+                    name.setText(metrics.elidedText(title, Qt.TextElideMode.ElideRight, room))
                 name.setPos(-(self._steps_shown or 1.0), centre + limit)
                 name.setZValue(20)
                 name.lane = lane
                 plot.addItem(name, ignoreBounds=True)
                 self._lane_items.append(name)
-        axis = plot.getAxis("left")
-        axis.setTicks([major, minor])
+        axis.setTicks([major, [(v, "") for v, _ in minor]])
         fit_axis_width(axis, [text for _, text in major])
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
@@ -974,6 +1255,7 @@ class DeltaPanel(QWidget):
             self._trace_key = None
         ring = self.controller.deltas
         self._show_empty(not len(ring))
+        self._kept = {}
         if not len(ring):
             for curve in self.traces:
                 curve.setData([], [])
@@ -993,6 +1275,7 @@ class DeltaPanel(QWidget):
             if any(curve.lane == index for curve in self.traces):
                 kept[index] = lane.deltas.latest()
         newest = max((int(s[-1]) for s, _ in kept.values() if s.size), default=0)
+        self._kept, self._newest = kept, newest
         largest = 0.0
         data = []
         for curve in self.traces:
@@ -1014,6 +1297,7 @@ class DeltaPanel(QWidget):
             self._steps_shown = shown
             for plot in (self.trace_plot, self.heat_plot):
                 plot.setXRange(-shown, 0, padding=0.01)
+            self._on_heat_resized()
         self._trace_limit.update(largest or 1e-12)
         self._fit_traces()
         for curve, xy in zip(self.traces, data):
@@ -1029,6 +1313,47 @@ class DeltaPanel(QWidget):
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
             + (" (flat out: the steps just before each redraw)" if flat_out else "")
             + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
+
+    def _on_heat_resized(self, *_) -> None:
+        """The narrow heatmap's step labels apart (see space_ticks), its rows' names fitted."""
+        if self._steps_shown:
+            space_ticks(self.heat_plot.getAxis("bottom"), self._steps_shown, self.heat_plot.vb.width())
+        if self._heat_ticks is not None:
+            self._set_group_ticks(self._heat_scales)
+
+    def _parameter(self, row: int) -> str:
+        item = self.weights.item(row)
+        return item.text() if item is not None else f"parameter {row}"
+
+    def describe_trace(self, point: QPointF) -> str | None:
+        """The hover readout of the traces: the trace nearest the mouse at its step (run, parameter,
+        step, delta)."""
+        best = None
+        for curve in self.traces:
+            steps, rows = self._kept.get(curve.lane, (np.empty(0), None))
+            if not steps.size:
+                continue
+            k = nearest_index(steps - self._newest, point.x())
+            value = float(rows[k, curve.row])
+            drawn = value + self.lane_centre(curve.lane) if self.lanes_shown > 1 else value
+            distance = abs(drawn - point.y()) if math.isfinite(drawn) else math.inf
+            if best is None or distance < best[0]:
+                best = (distance, curve, int(steps[k]), value)
+        if best is None:
+            return None
+        _, curve, step, value = best
+        run = f"run {RUN_NAMES[curve.lane]}: " if self.controller.comparing else ""
+        return f"{run}{self._parameter(curve.row)}\nstep {step:,}\ndelta {value:.4g}"
+
+    def describe_heat(self, point: QPointF) -> str | None:
+        """The hover readout of the heatmap: the cell under the mouse (parameter, step, delta)."""
+        steps, rows = self._kept.get(0, (np.empty(0), None))
+        n = len(steps)
+        k, row = math.floor(point.x() + n - 0.5), math.floor(point.y() + 0.5)
+        if not (0 <= k < n and 0 <= row < rows.shape[1]):
+            return None
+        run = "run A: " if self.controller.comparing else ""
+        return f"{run}{self._parameter(row)}\nstep {int(steps[k]):,}\ndelta {rows[k, row]:.4g}"
 
     def _draw_heatmap(self, steps: np.ndarray, rows: np.ndarray) -> None:
         # The 97th percentile: a few outliers do not wash the rest out to white.
@@ -1067,8 +1392,11 @@ class DeltaPanel(QWidget):
             self._bar_shown = bar
             self.colour_bar.setLevels(levels)
             lo, hi = levels
-            self.colour_bar.axis.setTicks([[(v, f"{v:g}") for v in (lo, lo / 2, 0.0, hi / 2, hi)], []])
-            self.colour_bar.axis.setLabel(bar[0], color="#111")
+            ticks = [(v, f"{v:g}") for v in (lo, lo / 2, 0.0, hi / 2, hi)]
+            self.colour_bar.axis.setTicks([ticks, []])
+            style = {"font-size": f"{PRESENTATION_LABEL_PT}pt"} if presenting() else {}
+            self.colour_bar.axis.setLabel(bar[0], color="#111", **style)
+            fit_axis_width(self.colour_bar.axis, [text for _, text in ticks])
 
 
 class NetworkView(pg.PlotWidget):
@@ -1100,6 +1428,10 @@ class NetworkView(pg.PlotWidget):
         self._labels: list[pg.TextItem] = []
         self._n_inputs = 0
         self._key = None
+        # The edges drawn: node positions, each edge's source and target node, flat parameter and weight.
+        self._edges: tuple[np.ndarray, ...] | None = None
+        self._edge_names: list[str] | None = None  # the parameters' labels, made on the first hover
+        self.readout = HoverReadout(plot, self.describe, controller)
 
     def _positions(self, n_in: int, n_h: int, n_out: int) -> np.ndarray:
         tallest = max(n_in, n_h, n_out)
@@ -1120,6 +1452,7 @@ class NetworkView(pg.PlotWidget):
         key = (ly.n_inputs, ly.n_hidden, ly.n_outputs, c.dataset.feature_names, c.dataset.class_names)
         if key != self._key:
             self._key = key
+            self._edge_names = None
             self._place_labels(ly, c.dataset.feature_names, c.dataset.class_names)
         views = ly.views(latest.params)
         ih, ho = views["ih_weights"], views["ho_weights"]
@@ -1129,11 +1462,14 @@ class NetworkView(pg.PlotWidget):
         dst = np.concatenate([n_in + np.tile(np.arange(n_h), n_in),
                               n_in + n_h + np.tile(np.arange(ly.n_outputs), n_h)])
         weights = np.concatenate([ih.ravel(), ho.ravel()])
+        # (The flat parameters' order: the input→hidden weights, the hidden biases, hidden→output.)
+        param = np.concatenate([np.arange(ih.size), ih.size + n_h + np.arange(ho.size)])
         title = "Network (red +, blue −)"
         if weights.size > MAX_EDGES:
             strongest = np.argpartition(np.abs(weights), weights.size - MAX_EDGES)[-MAX_EDGES:]
             title = f"Network (red +, blue −; the {MAX_EDGES:,} strongest of {weights.size:,} weights)"
-            src, dst, weights = src[strongest], dst[strongest], weights[strongest]
+            src, dst, param, weights = src[strongest], dst[strongest], param[strongest], weights[strongest]
+        self._edges = (pos, src, dst, param, weights)
         show_title(self.getPlotItem(), run_a(c, title))
         largest = np.abs(weights).max() or 1.0
         level = np.minimum((np.abs(weights) / largest * EDGE_LEVELS).astype(int), EDGE_LEVELS - 1)
@@ -1152,10 +1488,47 @@ class NetworkView(pg.PlotWidget):
         self.nodes.setData(pos=pos)
         self._fit(max(n_in, n_h, ly.n_outputs))
 
+    #: The mouse this close (pixels) to a node or an edge reads it.
+    HOVER_PX = 6
+
+    def describe(self, point: QPointF) -> str | None:
+        """The hover readout: the node under the mouse (its name), else the nearest edge (its
+        parameter and weight)."""
+        if self._edges is None:
+            return None
+        pos, src, dst, param, weights = self._edges
+        px, py = self.getPlotItem().vb.viewPixelSize()
+        scale = np.array([px or 1.0, py or 1.0])
+        mouse = np.array([point.x(), point.y()]) / scale
+        nodes = pos / scale
+        near = np.hypot(*(nodes - mouse).T)
+        node = int(np.argmin(near))
+        if near[node] <= self.HOVER_PX + 4:
+            return self._node_name(node)
+        a, b = nodes[src], nodes[dst]
+        ab = b - a
+        t = np.clip(((mouse - a) * ab).sum(axis=1) / np.maximum((ab * ab).sum(axis=1), 1e-12), 0, 1)
+        gap = np.hypot(*(a + t[:, None] * ab - mouse).T)
+        if not gap.size or gap.min() > self.HOVER_PX:
+            return None
+        edge = int(np.argmin(gap))
+        if self._edge_names is None:
+            d = self.controller.dataset
+            self._edge_names = self.controller.layout.labels(d.feature_names, d.class_names, short=True)
+        return f"{self._edge_names[param[edge]]}\nweight {weights[edge]:.4g}"
+
+    def _node_name(self, node: int) -> str:
+        ly, d = self.controller.layout, self.controller.dataset
+        if node < ly.n_inputs:
+            return f"input {d.feature_names[node]}"
+        if node < ly.n_inputs + ly.n_hidden:
+            return f"hidden unit h{node - ly.n_inputs}"
+        return f"output {d.class_names[node - ly.n_inputs - ly.n_hidden]}"
+
     def _fit(self, tallest: int) -> None:
         """Leave the node labels exactly the room they need at this widget's width."""
-        def text_width(item: pg.TextItem) -> int:
-            return QFontMetrics(item.textItem.font()).horizontalAdvance(item.toPlainText())
+        def text_width(item: pg.TextItem) -> float:
+            return item.boundingRect().width()  # (the text and its item's margins)
 
         left = max(map(text_width, self._labels[: self._n_inputs]), default=0) + 24
         right = max(map(text_width, self._labels[self._n_inputs:]), default=0) + 24
@@ -1172,11 +1545,11 @@ class NetworkView(pg.PlotWidget):
         self._labels = []
         pos = self._positions(ly.n_inputs, ly.n_hidden, ly.n_outputs)
         for i, name in enumerate(features):
-            item = pg.TextItem(_elide(name), color="#111", anchor=(1, 0.5))
+            item = plot_text(_elide(name), color="#111", anchor=(1, 0.5))
             item.setPos(pos[i][0] - 0.1, pos[i][1])
             self._labels.append(item)
         for k, name in enumerate(classes):
-            item = pg.TextItem(_elide(name), color="#111", anchor=(0, 0.5))
+            item = plot_text(_elide(name), color="#111", anchor=(0, 0.5))
             p = pos[ly.n_inputs + ly.n_hidden + k]
             item.setPos(p[0] + 0.1, p[1])
             self._labels.append(item)
@@ -1330,6 +1703,7 @@ class DecisionRegions(QWidget):
         self._data_key = None
         self._legend_key = None
         self._drawn_step = -1
+        self.readout = HoverReadout(self.plot, self.describe, controller)
         self.x_input.currentIndexChanged.connect(lambda index: self._on_input(0, index))
         self.y_input.currentIndexChanged.connect(lambda index: self._on_input(1, index))
 
@@ -1470,9 +1844,28 @@ class DecisionRegions(QWidget):
                             f"{'their' if others > 1 else 'its'} mean", None, "note"))
         self.legend.set_entries(entries)
 
+    def describe(self, point: QPointF) -> str | None:
+        """The hover readout: the two inputs at the mouse and the class the network predicts there
+        (the other inputs at their training mean, as drawn)."""
+        c, d = self.controller, self._data
+        if c.latest is None or d is None or d is not c.dataset:
+            return None
+        i, j = self.pick
+        x = d.x_train.mean(axis=0)
+        x[i], x[j] = point.x(), point.y()
+        probs = c.predict_proba(x[None, :])[0]
+        names = d.feature_names
+        where = f"{names[i]} {point.x():.3g}, {names[j]} {point.y():.3g}"
+        if not np.isfinite(probs).all():
+            return f"{where}\nno class (the weights are no longer finite)"
+        k = int(np.argmax(probs))
+        return f"{where}\npredicted: {d.class_names[k]} ({probs[k]:.0%})"
+
     def refresh(self) -> None:
         c = self.controller
         d = c.dataset
+        if self._data is d:
+            self._show_legend(d)  # (again in lecture mode: larger text)
         if c.latest is None or ((c.run_id, c.latest.step) == self._drawn_step and self._data is d):
             return
         if self._data is not d:
@@ -1482,7 +1875,6 @@ class DecisionRegions(QWidget):
                 self._reset_inputs(d)
             self._data = d
             self._show_plane(d)
-        self._show_legend(d)  # (again in lecture mode: larger text)
         i, j = self.pick
         lo, hi = self._bounds(d)
         show_title(self.plot, run_a(c, "Decision regions"))

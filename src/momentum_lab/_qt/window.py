@@ -647,7 +647,7 @@ class MainWindow(QMainWindow):
         self._fit_asked = self.views.arranged
         QTimer.singleShot(0, self._fit_layout_asked)
         for _, item in plots_of(self).values():
-            # (The heatmap's four layer names keep their size: larger, they would not all fit.)
+            # (The heatmap's layer names on its left are sized by the delta panel, to what fits.)
             present_plot(item, left=item is not self.delta_panel.heat_plot)
         self.curves._legend_key = None  # pens and legend again, at the new width
         self.stability._rule = None  # its edges again, at the new width
