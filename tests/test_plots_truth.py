@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from PySide6.QtGui import QImage, QPainter
+
 
 from momentum_lab._qt.controller import LaneSettings, RunConfig
 from momentum_lab.engine._session import Change
@@ -26,13 +26,9 @@ def run_epochs(qtbot, w, epochs: int) -> None:
 
 def drawn_tick_strings(axis) -> list[str]:
     """The tick labels pyqtgraph paints on this axis now (those that do not fit are dropped)."""
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _, _, text in specs[2]]
+    from test_hover import drawn_ticks
+
+    return [text for _, text in drawn_ticks(axis)]
 
 
 def as_number(text: str) -> float | None:

@@ -33,7 +33,7 @@ from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spe
 from .controller import RunConfig, RunController
 from .plots import (LANE_COLOURS, HoverReadout, fit_axis_width, pen_width, plot_text, presenting, rule_name, show_title,
                     style_plot)
-from .report import SWEEP_MEASURES, _label_every, draw_sweep, grid_labels
+from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
@@ -339,8 +339,8 @@ class SweepPanel(QWidget):
         measure = self.measure.currentData()
         # Every k-th cell labelled, k the least that keeps the labels apart at this size and text size.
         vb = self.plot.vb
-        every = (_label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
-                 _label_every(self.plot.getAxis("left"), grid_labels(result.momenta), vb.height() / len(result.momenta),
+        every = (label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
+                 label_every(self.plot.getAxis("left"), grid_labels(result.momenta), vb.height() / len(result.momenta),
                               False)) if vb.width() > 0 else None
         self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure, every)
         # (A left axis as wide as its labels in this text size: "0.7125" ran into "momentum".)

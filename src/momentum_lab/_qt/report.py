@@ -10,8 +10,8 @@ import numpy as np
 from ..engine import Divergence, History, InputError, Outputs, staged
 from ._app import ensure_app
 
-__all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "grid_labels", "grid_ticks", "render_sweep", "save_png",
-           "sweep_cells", "sweep_view", "write_curves_png", "write_sweep_png"]
+__all__ = ["SWEEP_MEASURES", "svg_supported", "draw_sweep", "grid_labels", "grid_ticks", "label_every", "render_sweep",
+           "save_png", "sweep_cells", "sweep_view", "write_curves_png", "write_sweep_png"]
 
 # Colours that stay apart on a projector and for the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -230,7 +230,7 @@ _LABEL_GAP_PX = 12
 _LABEL_LEAD_PX = 4
 
 
-def _label_every(axis, labels: list[str], cell_px: float, across: bool) -> int:
+def label_every(axis, labels: list[str], cell_px: float, across: bool) -> int:
     """The least k such that labelling every k-th cell of ``axis`` keeps its labels apart."""
     from PySide6.QtGui import QFontMetricsF
 
@@ -266,8 +266,8 @@ def sweep_view(result, title: str = "", size: tuple[int, int] = (900, 720)):
     n_lr, n_m = len(result.lrs), len(result.momenta)
     for _ in range(2):  # lay out, fit the labels to the cells; again, as their width moves the plot
         view.grab()
-        every = (_label_every(plot.getAxis("bottom"), grid_labels(result.lrs), plot.vb.width() / n_lr, True),
-                 _label_every(plot.getAxis("left"), grid_labels(result.momenta), plot.vb.height() / n_m, False))
+        every = (label_every(plot.getAxis("bottom"), grid_labels(result.lrs), plot.vb.width() / n_lr, True),
+                 label_every(plot.getAxis("left"), grid_labels(result.momenta), plot.vb.height() / n_m, False))
         _set_grid_ticks(plot, result, every)
     view.grab()
     return view

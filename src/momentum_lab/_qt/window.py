@@ -701,7 +701,7 @@ class MainWindow(QMainWindow):
         font = QFont(self.readout.font())
         font.setBold(True)
         pt = LECTURE_READOUT_PT
-        room = max(self.centralWidget().width() - 24, 200)
+        room = max(self.centralWidget().width() - 48, 200)  # (less the margins and the label's padding)
         while pt > LECTURE_READOUT_PT * 2 // 3:
             font.setPointSize(pt)
             if max(QFontMetrics(font).horizontalAdvance(line) for line in lines) <= room:
