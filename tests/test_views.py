@@ -53,6 +53,20 @@ def test_the_core_two_views_are_the_biggest_in_every_layout(qtbot, open_window, 
     assert all(a < core_area(w) for a in others.values()), (core_area(w), others)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+@pytest.mark.parametrize("view", ["stability", "sweep"])
+def test_a_view_brought_up_beside_the_core_two_stays_smaller_than_they(qtbot, open_window, view, lecture, size):
+    w = open_window(size=size)
+    w.set_lecture_mode(lecture)
+    w.apply_layout("Lecture")
+    w.show_view(view)
+    qtbot.waitUntil(lambda: on_screen(w) == {view} and w.size().toTuple() == size, timeout=TIMEOUT)
+    dock = w.views.docks[view]
+    qtbot.waitUntil(lambda: dock.width() >= 0.2 * w.width(), timeout=TIMEOUT)
+    assert area(dock.widget()) < core_area(w), (area(dock.widget()), core_area(w))
+
+
 def visible_dock_tab_bars(w):
     """The dock areas' tab bars on screen (Qt parks a spare one, empty, far outside the window)."""
     return [bar for bar in w.findChildren(QTabBar) if bar.parent() is w and bar.isVisible()

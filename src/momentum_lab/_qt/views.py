@@ -40,7 +40,7 @@ VIEWS = {
 #: lecture readout above them.
 LAYOUTS = {
     "Explore": ((("network", "accuracy", "heatmap"), ("regions", "stability", "sweep")), 0.42, 1, False),
-    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.28, 1, True),
+    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.29, 1, True),
     "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)), 0.5, 2,
                    False),
 }
