@@ -157,24 +157,9 @@ def _cut(where: str, needs: float, has: float, what: str = "text", axis: str = "
 
 
 def _text_findings(widget: QWidget, where: str) -> list[Finding]:
-    if isinstance(widget, QLabel):
-        return _label_findings(widget, where)
-    if isinstance(widget, (QCheckBox, QRadioButton)):
-        return _check_box_findings(widget, where)
-    if isinstance(widget, QPushButton):
-        return _button_findings(widget, where)
-    if isinstance(widget, QToolButton):
-        return _tool_button_findings(widget, where)
-    if isinstance(widget, QComboBox):
-        return _combo_findings(widget, where)
-    if isinstance(widget, QLineEdit):
-        return _line_edit_findings(widget, where)
-    if isinstance(widget, QTabBar):
-        return _tab_findings(widget, where)
-    if isinstance(widget, QGroupBox):
-        return _group_findings(widget, where)
-    if isinstance(widget, QDockWidget):
-        return _dock_title_findings(widget, where)
+    for kinds, check in _TEXT_CHECKS:
+        if isinstance(widget, kinds):
+            return check(widget, where)
     return []
 
 
@@ -333,6 +318,14 @@ def _dock_title_findings(dock: QDockWidget, where: str) -> list[Finding]:
     if dock.windowTitle() in dock.toolTip():
         return []
     return _cut(where, needs, right, what="dock title")
+
+
+#: Each kind of widget with text and its check (the first that matches: a check box is a button too).
+_TEXT_CHECKS = (
+    (QLabel, _label_findings), ((QCheckBox, QRadioButton), _check_box_findings), (QPushButton, _button_findings),
+    (QToolButton, _tool_button_findings), (QComboBox, _combo_findings), (QLineEdit, _line_edit_findings),
+    (QTabBar, _tab_findings), (QGroupBox, _group_findings), (QDockWidget, _dock_title_findings),
+)
 
 
 # -- placement ---------------------------------------------------------------------------------------------
