@@ -42,6 +42,9 @@ __all__ = ["Finding", "walk"]
 
 #: Pixels of slack before a text counts as cut or a widget as out of its parent (rounding).
 SLACK = 1
+#: Pixels two tick labels' boxes may share before they count as drawn over each other (pyqtgraph
+#: measures a label's box at 0.8 of its text's height: touching boxes read well).
+CROWD = 3
 #: The share of an axis's visible range its first (last) tick label may stand from the range's
 #: start (end): more, and the axis reads as labelled on one side only.
 END_GAP = 0.3
@@ -73,7 +76,7 @@ def walk(window: QMainWindow) -> list[Finding]:
         if isinstance(widget, pg.GraphicsView):
             for plot in _plots(widget):
                 found += _plot_findings(widget, plot, f"{where} › {_plot_name(plot)}")
-    found += _overlap_findings(window, names)
+    found += _stray_tab_bar_findings(window, names)
     found += _status_message_findings(window)
     return found
 
@@ -362,29 +365,36 @@ def _span(rect: QRect | QRectF) -> str:
             f"y {rect.top():.0f}..{rect.top() + rect.height():.0f}")
 
 
-def _overlap_findings(window: QMainWindow, names: dict[int, str]) -> list[Finding]:
-    """The dock areas' tab bars never over another part of the window (a dock, the centre, another
-    bar): a tab bar left over a view hides what is under it, or shows tabs that are not. (Which one is seen
-    where two overlap is Qt's answer to ``childAt`` at points across the overlap.)"""
-    parts = [w for w in window.children() if isinstance(w, QWidget) and not w.isWindow() and w.isVisible()
-             and w.width() > 0 and w.height() > 0 and window.rect().intersects(w.geometry())
-             and not (isinstance(w, QDockWidget) and w.isFloating())]
+def _stray_tab_bar_findings(window: QMainWindow, names: dict[int, str]) -> list[Finding]:
+    """Each tab bar of the dock areas that is seen heads one of its docks (the tabs on top, as the
+    view area puts them): a bar that heads none is left over from an earlier arrangement, seen in
+    a gap between the parts or over them (a view, the controls, the live bar), as the stacking
+    happens to fall. (Left over and hidden under another part, it is not counted: nobody sees it.
+    Which part is seen where is Qt's ``childAt``.)"""
+    parts = [w for w in window.children() if isinstance(w, QWidget) and not w.isWindow() and w.isVisible()]
+    docks = [d for d in parts if isinstance(d, QDockWidget) and not d.isFloating()]
     found = []
-    for i, a in enumerate(parts):
-        for b in parts[i + 1:]:
-            common = a.geometry().intersected(b.geometry())
-            if common.width() <= SLACK or common.height() <= SLACK:
-                continue
-            points = [QPoint(common.left() + common.width() * (2 * x + 1) // 10,
-                             common.top() + common.height() * (2 * y + 1) // 6) for x in range(5) for y in range(3)]
-            for upper in {_part_at(window, point) for point in points} & {a, b}:
-                lower = b if upper is a else a
-                if not isinstance(upper, QTabBar) or (
-                        upper.geometry() == lower.geometry() and _label(upper, names) == _label(lower, names)):
-                    continue  # (a dock over a tab bar hides a bar nobody needs; twins look like one)
-                found.append(Finding("over another part", f"{_label(upper, names)} over {_label(lower, names)}",
-                                     f"covers {common.width()}×{common.height()} px at {_span(common)}"))
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        if not bar.isVisible() or not window.rect().intersects(bar.geometry()):
+            continue
+        tabs = {bar.tabText(i) for i in range(bar.count())}
+        rect = bar.geometry()
+        heads = [d for d in docks if d.windowTitle() in tabs and abs(d.geometry().top() - rect.bottom() - 1) <= 2
+                 and min(d.geometry().right(), rect.right()) - max(d.geometry().left(), rect.left()) >= rect.width() // 2]
+        seen = [point for point in _points(rect) if _part_at(window, point) is bar]
+        if heads or not seen:
+            continue
+        under = [_label(w, names) for w in parts if w is not bar and any(w.geometry().contains(p) for p in seen)]
+        found.append(Finding("stray tab bar", _label(bar, names),
+                             f"at {_span(rect)}, above none of its docks, seen at {len(seen)} of 15 points"
+                             + (f", over {', '.join(under)}" if under else "")))
     return found
+
+
+def _points(rect: QRect) -> list[QPoint]:
+    """Points spread over ``rect`` (5 across, 3 down), where to ask what is seen."""
+    return [QPoint(rect.left() + rect.width() * (2 * x + 1) // 10, rect.top() + rect.height() * (2 * y + 1) // 6)
+            for x in range(5) for y in range(3)]
 
 
 def _part_at(window: QMainWindow, point: QPoint) -> QWidget | None:
@@ -417,13 +427,24 @@ def _plots(view: pg.GraphicsView) -> list[pg.PlotItem]:
 
 def _plot_name(plot: pg.PlotItem) -> str:
     title = getattr(plot, "_shown_title", None)
-    return f"plot {title!r}" if title else "plot (untitled)"
+    return f"plot {title!r}" if title else f"{type(plot).__name__} (untitled)"
 
 
 def _plot_findings(view: pg.GraphicsView, plot: pg.PlotItem, where: str) -> list[Finding]:
     seen = _seen_rect(view, plot)
-    return (_title_findings(plot, seen, where) + _legend_findings(view, plot, where)
+    return (_plot_in_view_findings(view, plot, where) + _title_findings(plot, seen, where) + _legend_findings(view, plot, where)
             + _axis_findings(plot, where) + _text_item_findings(view, plot, where))
+
+
+def _plot_in_view_findings(view: pg.GraphicsView, plot: pg.PlotItem, where: str) -> list[Finding]:
+    """The whole plot in its view: a plot held wider or taller than its view (by its own minimum
+    size) loses its far side, axes, legend and title with it."""
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    rect = plot.sceneBoundingRect()
+    if _inside(rect, shown):
+        return []
+    return [Finding("plot out of its view", where, f"plot {rect.width():.0f}×{rect.height():.0f} px at {_span(rect)}, "
+                    f"the view shows {_span(shown)}")]
 
 
 def _seen_rect(view: pg.GraphicsView, item) -> QRectF:
@@ -433,11 +454,20 @@ def _seen_rect(view: pg.GraphicsView, item) -> QRectF:
 
 
 def _title_findings(plot: pg.PlotItem, seen: QRectF, where: str) -> list[Finding]:
+    """The title no wider than the plot, and where it stands whole on screen (a plot wider than
+    its view centres its title past the view's edge)."""
     label = plot.titleLabel
     if not label.isVisible() or not label.text:
         return []
     needs = label.item.boundingRect().width()
-    return _cut(where, needs, min(seen.width(), plot.width()), what="plot title")
+    found = _cut(where, needs, min(seen.width(), plot.width()), what="plot title")
+    text = label.item.sceneBoundingRect()
+    margin = label.item.document().documentMargin()
+    text = text.adjusted(margin, 0, -margin, 0)
+    if not found and not (text.left() >= seen.left() - SLACK and text.right() <= seen.right() + SLACK):
+        found.append(Finding("plot title out of view", where, f"title x {text.left():.0f}..{text.right():.0f}, "
+                             f"the plot on screen x {seen.left():.0f}..{seen.right():.0f}"))
+    return found
 
 
 def _legend_findings(view: pg.GraphicsView, plot: pg.PlotItem, where: str) -> list[Finding]:
@@ -491,9 +521,10 @@ def _axis_findings(plot: pg.PlotItem, where: str) -> list[Finding]:
         found += _axis_label_findings(axis, f"{where} › {side} axis")
         if not axis.style["showValues"]:
             continue
-        positions = _tick_label_positions(axis)
-        labelled[side] = bool(positions)
-        found += _axis_end_findings(axis, positions, f"{where} › {side} axis")
+        labels = _tick_labels(axis)
+        labelled[side] = bool(labels)
+        found += _axis_end_findings(axis, _tick_label_positions(axis, labels), f"{where} › {side} axis")
+        found += _crowded_findings(labels, f"{where} › {side} axis")
     has_data = any(item.isVisible() for item in plot.listDataItems()) or any(
         isinstance(item, pg.ImageItem) and item.isVisible() for item in plot.vb.addedItems)
     horizontal = labelled.get("bottom", False) or labelled.get("top", False)
@@ -512,27 +543,38 @@ def _axis_label_findings(axis: pg.AxisItem, where: str) -> list[Finding]:
                 axis="along the axis")
 
 
-def _tick_label_positions(axis: pg.AxisItem) -> list[float]:
-    """Where along the axis (0: the range's start, 1: its end) the drawn tick labels stand: the
-    axis's own layout of them (pyqtgraph drops a label that does not fit, or crowds the others)."""
+def _tick_labels(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
+    """The tick labels pyqtgraph draws on the axis now, each with its rectangle (the axis's own
+    layout of them: it drops a label that does not fit)."""
     image = QImage(8, 8, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     try:
         specs = axis.generateDrawSpecs(painter)
     finally:
         painter.end()
-    if specs is None:
-        return []
+    return [] if specs is None else [(rect, text) for rect, _, text in specs[2] if re.search(r"\S", text)]
+
+
+def _tick_label_positions(axis: pg.AxisItem, labels: list[tuple[QRectF, str]]) -> list[float]:
+    """Where along the axis (0: the range's start, 1: its end) the labels stand."""
     vertical = axis.orientation in ("left", "right")
     length = axis.height() if vertical else axis.width()
     if length <= 0:
         return []
-    positions = []
-    for rect, _, text in specs[2]:
-        centre = rect.center().y() if vertical else rect.center().x()
-        if re.search(r"\S", text):
-            positions.append(1 - centre / length if vertical else centre / length)
-    return sorted(positions)
+    return sorted(1 - rect.center().y() / length if vertical else rect.center().x() / length for rect, _ in labels)
+
+
+def _crowded_findings(labels: list[tuple[QRectF, str]], where: str) -> list[Finding]:
+    """Tick labels drawn over each other (the axis too short for its ticks)."""
+    ordered = sorted(labels, key=lambda label: (label[0].top(), label[0].left()))
+    clashes = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]
+               if a[0].intersected(b[0]).width() > CROWD and a[0].intersected(b[0]).height() > CROWD]
+    if not clashes:
+        return []
+    (first, a), (second, b) = clashes[0]
+    common = first.intersected(second)
+    return [Finding("tick labels over each other", where,
+                    f"{len(clashes)} pairs, e.g. {a!r} and {b!r} share {common.width():.0f}×{common.height():.0f} px")]
 
 
 def _axis_end_findings(axis: pg.AxisItem, positions: list[float], where: str) -> list[Finding]:
