@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
 from PySide6 import QtGui
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -37,6 +36,8 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+
+import pyqtgraph as pg  # (after PySide6: pyqtgraph takes the binding imported first)
 
 __all__ = ["Finding", "walk"]
 
@@ -102,15 +103,12 @@ def _on_screen(window: QMainWindow) -> list[QWidget]:
 
 def _attribute_names(window: QMainWindow) -> dict[int, str]:
     """id(widget) -> the attribute that holds it (``panel.lr``): the name a developer greps for."""
-    names: dict[int, str] = {}
-    for name, value in vars(window).items():
-        if isinstance(value, QWidget):
-            names.setdefault(id(value), name)
-    for name, value in list(vars(window).items()):
-        if isinstance(value, QWidget) and value is not window:
-            for inner, item in vars(value).items():
-                if isinstance(item, QWidget):
-                    names.setdefault(id(item), f"{name}.{inner}")
+    held = {name: value for name, value in vars(window).items() if isinstance(value, QWidget)}
+    names = {id(value): name for name, value in held.items()}
+    for name, value in held.items():  # (then what those hold: the window's own names win)
+        for inner, item in vars(value).items():
+            if isinstance(item, QWidget):
+                names.setdefault(id(item), f"{name}.{inner}")
     for name, dock in getattr(getattr(window, "views", None), "docks", {}).items():
         names.setdefault(id(dock), f"views.docks[{name!r}]")
     return names
@@ -137,12 +135,10 @@ def _path(widget: QWidget, window: QWidget, names: dict[int, str]) -> str:
 
 
 def _shown_text(widget: QWidget) -> str:
-    if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+    if isinstance(widget, (QLabel, QAbstractButton, QLineEdit, QAbstractSpinBox)):
         return widget.text()
     if isinstance(widget, QComboBox):
         return widget.currentText()
-    if isinstance(widget, QAbstractSpinBox):
-        return widget.text()
     if isinstance(widget, QGroupBox):
         return widget.title()
     if isinstance(widget, QDockWidget):
@@ -270,8 +266,7 @@ def _line_edit_findings(edit: QLineEdit, where: str) -> list[Finding]:
     frame = edit.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, edit) if edit.hasFrame() else 0
     # QLineEdit keeps 2 px of its own on each side of the text (QLineEditPrivate::horizontalMargin).
     room = edit.contentsRect().width() - margins.left() - margins.right() - 2 * frame - 2 * 2
-    owner = edit.parentWidget() if isinstance(edit.parentWidget(), (QAbstractSpinBox, QComboBox)) else edit
-    return _cut(where, edit.fontMetrics().horizontalAdvance(text), room) if owner.isEnabled() or text else []
+    return _cut(where, edit.fontMetrics().horizontalAdvance(text), room)
 
 
 def _tab_findings(bar: QTabBar, where: str) -> list[Finding]:
