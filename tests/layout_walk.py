@@ -509,6 +509,8 @@ def _text_item_findings(view: pg.GraphicsView, plot: pg.PlotItem, where: str) ->
 def _axis_findings(plot: pg.PlotItem, where: str) -> list[Finding]:
     found = []
     labelled = {}
+    has_data = any(_has_data(item) for item in plot.listDataItems()) or any(
+        isinstance(item, pg.ImageItem) and item.isVisible() and item.image is not None for item in plot.vb.addedItems)
     for side in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(side)
         if not axis.isVisible():
@@ -518,16 +520,24 @@ def _axis_findings(plot: pg.PlotItem, where: str) -> list[Finding]:
             continue
         labels = _tick_labels(axis)
         labelled[side] = bool(labels)
-        found += _axis_end_findings(axis, _tick_label_positions(axis, labels), f"{where} › {side} axis")
         found += _crowded_findings(labels, f"{where} › {side} axis")
-    has_data = any(item.isVisible() for item in plot.listDataItems()) or any(
-        isinstance(item, pg.ImageItem) and item.isVisible() for item in plot.vb.addedItems)
+        if has_data:  # (an empty plot's range is a placeholder, its note says why)
+            found += _axis_end_findings(axis, _tick_label_positions(axis, labels), f"{where} › {side} axis")
     horizontal = labelled.get("bottom", False) or labelled.get("top", False)
     vertical = labelled.get("left", False) or labelled.get("right", False)
     if has_data and horizontal != vertical:
         found.append(Finding("plot labelled on one axis", where,
                              f"tick labels on the {'x' if horizontal else 'y'} axis only"))
     return found
+
+
+def _has_data(item) -> bool:
+    """A data item drawn with two points or more (one point makes no range: the window's first
+    row, before any step, with its "no steps yet" note)."""
+    if not item.isVisible():
+        return False
+    x, _ = item.getData()
+    return x is not None and len(x) > 1
 
 
 def _axis_label_findings(axis: pg.AxisItem, where: str) -> list[Finding]:
