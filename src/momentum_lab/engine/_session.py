@@ -28,17 +28,21 @@ from ._config import RUN_NAMES, LaneSettings, RunConfig, config_from, load_data
 from ._datasets import Dataset
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS
+from ._monitor import DeltaStatsLog
 from ._options import check_count, check_learning_rate, check_momentum
-from ._results import History, TrainResult
-from ._trainer import Trainer
+from ._results import DeltaStats, History, TrainResult
+from ._trainer import StepReport, Trainer
 
-__all__ = ["MAX_DELTA_BYTES", "MAX_STEPS", "SETTINGS", "Change", "ChunkSizer", "Lane", "Session",
+__all__ = ["MAX_DELTA_BYTES", "MAX_DELTA_STATS_BYTES", "MAX_STEPS", "SETTINGS", "Change", "ChunkSizer", "Lane", "Session",
            "check_epochs_fit", "checked_changes", "run_session"]
 
 #: More updates than this in one run are refused (the step counters are 64-bit).
 MAX_STEPS = 10**15
 #: Recorded deltas are held in memory; a run that would need more is refused.
 MAX_DELTA_BYTES = 2 << 30
+#: A run's per-epoch delta statistics (8 bytes a parameter an epoch) are kept in at most about this
+#: many bytes: beyond, neighbouring epochs are merged (see DeltaStatsLog), at least 4 rows.
+MAX_DELTA_STATS_BYTES = 256 << 20
 #: The settings that change live, and their checks.
 SETTINGS = {"lr": check_learning_rate, "momentum": check_momentum}
 
@@ -122,10 +126,10 @@ class ChunkSizer:
 
 class Lane:
     """One run of a session: its trainer, what it was built with, the changes applied to it,
-    its history rows and its recorded deltas.
+    its history rows, its per-epoch delta statistics and its recorded deltas.
 
-    ``new_rows``, ``new_changes`` and ``new_deltas`` give what came since they were last called
-    (what the window's worker sends in a batch).
+    ``new_rows``, ``new_changes``, ``new_deltas`` and ``new_delta_stats`` give what came since
+    they were last called (what the window's worker sends in a batch).
     """
 
     def __init__(self, index: int, trainer: Trainer, deltas: Any, stop_at: int | None, keep_history: bool) -> None:
@@ -140,6 +144,9 @@ class Lane:
         self._rows_taken = 0
         self._changes_taken = 0
         n_params = trainer.layout.n_params
+        # Per-epoch delta statistics: the whole run's, bounded (with history), else those not taken yet.
+        self._stats = DeltaStatsLog(n_params, MAX_DELTA_STATS_BYTES // (8 * n_params))
+        self._stats_new: list[np.ndarray] = []
         self._mode = deltas
         if deltas == "all":
             self._deltas = np.empty((stop_at or 0, n_params))
@@ -180,19 +187,19 @@ class Lane:
         t = self.trainer
         if self._mode == "all":
             report = t.run(n, self._deltas[t.step:])
-            self._add_rows(report.rows)
+            self._add_rows(report)
             return report.steps
         keep = min(n, self._mode or 0)
         done = 0
         if n > keep:
             report = t.run(n - keep)
-            self._add_rows(report.rows)
+            self._add_rows(report)
             done += report.steps
         if keep and t.divergence is None:
             buffer = np.empty((keep, t.layout.n_params))
             first = t.step + 1
             report = t.run(keep, buffer)
-            self._add_rows(report.rows)
+            self._add_rows(report)
             done += report.steps
             recorded = buffer[: report.steps]
             if self._deltas.shape[0] and self._delta_first + self._deltas.shape[0] == first:
@@ -201,9 +208,13 @@ class Lane:
             self._deltas, self._delta_first = recorded, first
         return done
 
-    def _add_rows(self, rows: np.ndarray) -> None:
-        if rows.shape[0]:
-            self._rows.append(rows)
+    def _add_rows(self, report: StepReport) -> None:
+        if report.rows.shape[0]:
+            self._rows.append(report.rows)
+            if self._keep_history:
+                self._stats.extend(report.stats)
+            else:
+                self._stats_new.append(report.stats)
 
     def rows(self) -> np.ndarray:
         """Every history row (with ``history=True``; else those not yet taken by :meth:`new_rows`)."""
@@ -236,6 +247,20 @@ class Lane:
         skip = max(0, self._deltas_taken - self._delta_first + 1)
         self._deltas_taken = max(self._deltas_taken, last)
         return self._delta_first + skip, self._deltas[skip:]
+
+    def new_delta_stats(self) -> np.ndarray:
+        """The delta statistics of the epochs completed since the last call, shape (epochs, 2,
+        n_params), float32 (as :attr:`StepReport.stats`), for a session made with history=False
+        (the window's; with history=True they are in :meth:`delta_stats`)."""
+        if self._keep_history:
+            raise ValueError("new_delta_stats() is for a session made with history=False; see delta_stats()")
+        fresh, self._stats_new = self._stats_new, []
+        return np.concatenate(fresh) if fresh else np.empty((0, 2, self.trainer.layout.n_params), dtype=np.float32)
+
+    def delta_stats(self) -> DeltaStats:
+        """The whole run's per-epoch delta statistics (with ``history=True``)."""
+        log = self._stats
+        return DeltaStats(log.epoch, log.flip_rate.copy(), log.mean_abs.copy(), log.stride)
 
     def recorded_deltas(self) -> dict[str, np.ndarray] | None:
         """Every step's deltas by name (``ih_deltas`` …), when the session keeps all."""
@@ -436,6 +461,7 @@ class Session:
             used = {**self.config.lane(lane.index).options(), "lr": lane.start.lr, "momentum": lane.start.momentum,
                     "changes": tuple(lane.applied), **options}
             out.append(TrainResult(History(lane.rows()), t.weights(), t.initial_weights(), lane.recorded_deltas(),
+                                   lane.delta_stats(),
                                    t.divergence, t.step, self.seconds, self.compile_seconds, self.dataset, used))
         return out
 

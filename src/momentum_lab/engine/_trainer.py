@@ -8,8 +8,8 @@ result is identical bit for bit however the steps are chunked. Learning rate
 and momentum may change between any two steps.
 
 The trainer keeps no history itself: :meth:`Trainer.run` returns the rows of
-the epochs it completed, and the caller decides what to keep (a whole-run
-history, or a bounded buffer in the GUI).
+the epochs it completed, with each one's delta statistics, and the caller
+decides what to keep (a whole-run history, or a bounded buffer in the GUI).
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ DEFAULT_WEIGHT_LIMIT = RunConfig.weight_limit
 MAX_PARAMS = 10_000_000
 # Rows of item order generated at a time are capped at about this many items.
 _ORDER_BLOCK_ITEMS = 1 << 20
+# One kernel call's per-epoch delta statistics take at most about this many bytes (a call that
+# could complete more epochs is cut into several): run(n) of a big network allocates no more.
+_STATS_CALL_BYTES = 16 << 20
 
 
 def order_stream(seed: int) -> np.random.Generator:
@@ -91,11 +94,16 @@ class StepReport:
     rows : ndarray, shape (n_completed_epochs, len(HISTORY_COLUMNS))
         One history row per epoch completed during the call.
     divergence : Divergence or None
+    stats : ndarray, shape (n_completed_epochs, 2, n_params), float32
+        Each of those epochs' delta statistics: ``stats[:, 0]`` the share of its steps at which
+        each parameter's delta flipped sign, ``stats[:, 1]`` its mean |delta|
+        (see :class:`~momentum_lab.engine.DeltaStats`).
     """
 
     steps: int
     rows: np.ndarray
     divergence: Divergence | None
+    stats: np.ndarray
 
 
 class Trainer:
@@ -186,6 +194,10 @@ class Trainer:
         self.position = 0
         self.step = 0
         self.divergence: Divergence | None = None
+        # The previous step's deltas, and the epoch in progress's flips and sum of |delta|
+        # (see _kernel._train_steps): carried from call to call, so any chunking counts alike.
+        self._last_deltas = np.zeros(n)
+        self._tally = np.zeros((2, n))
         self._order_rng = order_stream(self.seed)
         self._orders = np.empty((0, self.dataset.n_train), dtype=np.int64)
         self._orders_first = 0
@@ -235,7 +247,8 @@ class Trainer:
         kernel = kernel_for(self.layout.n_inputs, self.layout.n_hidden, self.layout.n_outputs)
         kernel(self.params, self.state, *self._codes, self._lr, self._momentum, self.weight_limit,
                d.x_train, d.y_train, d.x_test, d.y_test, np.empty((0, d.n_train), dtype=np.int64), 0, 0,
-               np.empty((0, self.layout.n_params)), np.empty((0, 4)))
+               np.empty((0, self.layout.n_params)), np.empty((0, 4)), self._last_deltas, self._tally,
+               self._stats_buffer(0))
         return time.perf_counter() - start
 
     def run(self, max_steps: int, deltas: np.ndarray | None = None) -> StepReport:
@@ -254,7 +267,7 @@ class Trainer:
         StepReport
         """
         if self.divergence is not None:
-            return StepReport(0, np.empty((0, len(HISTORY_COLUMNS))), self.divergence)
+            return StepReport(0, np.empty((0, len(HISTORY_COLUMNS))), self.divergence, self._stats_buffer(0))
         max_steps = check_count(max_steps, "steps", minimum=0)
         n_params = self.layout.n_params
         if deltas is None:
@@ -267,16 +280,22 @@ class Trainer:
         act, loss, rule = self._codes
         done = 0
         rows: list[np.ndarray] = []
+        stats: list[np.ndarray] = []
+        most_epochs = max(1, _STATS_CALL_BYTES // (8 * n_params))
         status = OK
         while done < max_steps and status == OK:
             need_epochs = -(-(self.position + max_steps - done) // d.n_train)
             orders = self._orders_ahead(need_epochs)
+            # This call's epochs: those it can complete, at most most_epochs (to the end of one).
+            ends = min(orders.shape[0], need_epochs, most_epochs)
             evals = np.empty((orders.shape[0], 4))
+            epoch_stats = self._stats_buffer(ends)
             buffer = deltas[done:] if record else deltas
             steps, epochs, pos, status = kernel(
                 self.params, self.state, act, loss, rule, self._lr, self._momentum,
                 self.weight_limit, d.x_train, d.y_train, d.x_test, d.y_test, orders, self.position,
-                max_steps - done, buffer, evals)
+                min(max_steps - done, ends * d.n_train - self.position), buffer, evals, self._last_deltas,
+                self._tally, epoch_stats)
             done += steps
             self.step += steps
             if epochs:
@@ -286,14 +305,19 @@ class Trainer:
                 block[:, 5] = self._lr
                 block[:, 6] = self._momentum
                 rows.append(block)
+                stats.append(epoch_stats[:epochs])
             self.epoch += epochs
             self.position = pos
         if status != OK:
             self.divergence = self._divergence(status)
         out = np.concatenate(rows) if rows else np.empty((0, len(HISTORY_COLUMNS)))
-        return StepReport(done, out, self.divergence)
+        return StepReport(done, out, self.divergence, np.concatenate(stats) if stats else self._stats_buffer(0))
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _stats_buffer(self, epochs: int) -> np.ndarray:
+        """Room for ``epochs`` epochs' delta statistics (see StepReport.stats)."""
+        return np.empty((epochs, 2, self.layout.n_params), dtype=np.float32)
 
     def _orders_ahead(self, need_epochs: int) -> np.ndarray:
         """Item orders from the current epoch on, at least one row, at most ``need_epochs`` new."""
