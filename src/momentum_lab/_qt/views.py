@@ -2,7 +2,7 @@
 
 The error curves and the delta traces are the window's centre, the biggest things on screen in
 every layout. Every other view (accuracy, the all-deltas heatmap, the network, the decision
-regions, the stability map, the sweep) is a dock of the right-hand view area: tabbed there, side
+regions, the stability map, the sweep, the per-epoch delta summary) is a dock of the right-hand view area: tabbed there, side
 by side with the core two, detached (a dock's float button, or a double-click on its title bar:
 a second screen), or brought up big (its number key twice, or a double-click on the view).
 
@@ -25,16 +25,17 @@ VIEWS = {
     "regions": ("Decision regions", "4"),
     "stability": ("Stability map", "5"),
     "sweep": ("Sweep", "6"),
+    "summary": ("Delta summary", "7"),
 }
 #: The shipped layouts: name -> (groups of tabbed views, top to bottom then left to right; the share
 #: of the window's width the area takes; the number of columns; whether the area starts closed).
 #: "Lecture" gives the core two the whole width: a view comes up, beside them, when its key is
 #: pressed (and goes with the same key pressed twice more, or its close button).
 LAYOUTS = {
-    "Explore": ((("network", "accuracy", "heatmap"), ("regions", "stability", "sweep")), 0.32, 1, False),
-    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.25, 1, True),
-    "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)), 0.5, 2,
-                   False),
+    "Explore": ((("network", "accuracy", "heatmap", "summary"), ("regions", "stability", "sweep")), 0.32, 1, False),
+    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap", "summary"),), 0.25, 1, True),
+    "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",),
+                    ("summary",)), 0.5, 2, False),
 }
 # The share of the window's width a view brought up big takes.
 BIG_SHARE = 0.62

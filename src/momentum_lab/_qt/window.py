@@ -44,6 +44,7 @@ from .panel import ControlPanel
 from .plots import LANE_COLOURS, DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
     set_presentation
 from .report import save_png
+from .summary import DeltaSummary
 from .views import LAYOUTS, VIEWS, ViewArea
 
 __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options", "saved_config"]
@@ -81,8 +82,8 @@ SHORTCUTS = (
     ("L", "Log scale on / off for the error"),
     ("M", "Show the stability map"),
     ("S", "Show the sweep (learning rate × momentum grid)"),
-    ("1 … 6", "Show the accuracy, delta heatmap, network, decision regions, stability map or sweep; the same "
-              "key again brings it up big (Esc: back)"),
+    ("1 … 7", "Show the accuracy, delta heatmap, network, decision regions, stability map, sweep or delta "
+              "summary; the same key again brings it up big (Esc: back)"),
     ("- / =", "Slower / faster (1 or 2 items a second is slow motion a room can follow)"),
     ("B", "Branch here: rewind to an epoch and go on from there with other settings (the curve so far stays)"),
     ("F5", "Lecture mode on / off: large text, thick lines, only the controls a lecture needs"),
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.delta_panel = DeltaPanel(controller)
         self.network = NetworkView(controller)
         self.regions = DecisionRegions(controller)
+        self.summary = DeltaSummary(controller, self.delta_panel.weights)
         self.stability = StabilityMap(controller)
         self.sweeps = SweepController(self)
         self.sweep_panel = SweepPanel(controller, self.sweeps)
@@ -193,7 +195,7 @@ class MainWindow(QMainWindow):
         heat_box.addWidget(self.delta_panel.heat_scaling)
         self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": heatmap,
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
-                                     "sweep": self.sweep_tab})
+                                     "sweep": self.sweep_tab, "summary": self.summary})
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
@@ -819,6 +821,8 @@ class MainWindow(QMainWindow):
                 self.regions.refresh()
             if self.views.shown("stability"):
                 self.stability.refresh()
+            # (Cheap out of sight too: exports and screenshots find it drawn; see summary.py.)
+            self.summary.refresh()
 
     def refresh(self) -> None:
         """Redraw every view now from the controller's buffers."""
