@@ -37,7 +37,7 @@ def test_the_kernel_statistics_agree_with_the_oracle_deltas(iris, rule, act):
     """The numpy oracle's deltas (with relu, units that die: zero deltas, no sign)."""
     epochs = 4
     t = Trainer(iris, activation=act, rule=rule, lr=0.05, momentum=0.8, seed=4, init="glorot")
-    report = t.run(epochs * iris.n_train)
+    report = t.run(epochs * iris.n_train, stats=True)
     _, deltas, _ = ref.train(t.initial_weights(), iris.x_train, iris.y_train, 3,
                              orders_for(4, iris.n_train, epochs), act=act, rule=rule, lr=0.05, momentum=0.8)
     rate, size = oracle_stats(flat(deltas), iris.n_train)
@@ -56,7 +56,7 @@ def test_oscillating_deltas_against_every_recorded_step(iris, rule):
     epochs = 4
     t = Trainer(iris, rule=rule, lr=0.3, momentum=0.8, seed=4, init="glorot")
     buffer = np.empty((epochs * iris.n_train, t.layout.n_params))
-    report = t.run(epochs * iris.n_train, buffer)
+    report = t.run(epochs * iris.n_train, buffer, stats=True)
     rate, size = oracle_stats(buffer, iris.n_train)
     np.testing.assert_allclose(report.stats[:, 0], rate, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(report.stats[:, 1], size, rtol=1e-6, atol=1e-30)
@@ -64,7 +64,7 @@ def test_oscillating_deltas_against_every_recorded_step(iris, rule):
 
 
 def _session_run(config: RunConfig, stop: int, chunk: int, history: bool = True) -> Session:
-    session = Session(config, stop_at=stop, deltas="all" if history else None, history=history)
+    session = Session(config, stop_at=stop, deltas="all" if history else None, history=history, delta_stats=True)
     while not session.done:
         session.advance(chunk)
     return session
@@ -79,7 +79,7 @@ def test_side_by_side_runs_stopped_mid_epoch_any_chunking(iris):
     changes = [(200, "lr", 0.4)]
     by_chunk = {}
     for chunk in (1, 7, 100):
-        session = Session(config, stop_at=stop, deltas="all", changes=changes)
+        session = Session(config, stop_at=stop, deltas="all", changes=changes, delta_stats=True)
         while not session.done:
             session.advance(chunk)
         by_chunk[chunk] = session.results()
@@ -110,7 +110,7 @@ def test_the_windows_feed_gives_each_epoch_once(iris):
     config = RunConfig("iris", lr=0.2, momentum=0.7, seed=5, compare=(LaneSettings("classical", 0.05, 0.9),))
     stop = 5 * iris.n_train + 3
     whole = _session_run(config, stop, 1000).results()
-    session = Session(config, stop_at=stop, deltas=30, history=False)
+    session = Session(config, stop_at=stop, deltas=30, history=False, delta_stats=True)
     taken = [[], []]
     while not session.done:
         session.advance(37)
@@ -122,8 +122,9 @@ def test_the_windows_feed_gives_each_epoch_once(iris):
         np.testing.assert_array_equal(got[:, 0], result.delta_stats.flip_rate)
         np.testing.assert_array_equal(got[:, 1], result.delta_stats.mean_abs)
         assert lane.new_delta_stats().shape[0] == 0
-    with pytest.raises(ValueError, match="history=False"):
-        Session(config, stop_at=10).lanes[0].new_delta_stats()
+    for made in (dict(delta_stats=True), dict(history=False)):
+        with pytest.raises(ValueError, match="delta_stats=True and history=False"):
+            Session(config, stop_at=10, **made).lanes[0].new_delta_stats()
 
 
 def test_reset_and_train_start_the_statistics_afresh(iris):
@@ -135,7 +136,7 @@ def test_reset_and_train_start_the_statistics_afresh(iris):
     while not session.done:
         session.advance(77)
     np.testing.assert_array_equal(session.results()[0].delta_stats.flip_rate, first.flip_rate)
-    result = ml.train(config, epochs=2)
+    result = ml.train(config, epochs=2, delta_stats=True)
     np.testing.assert_array_equal(result.delta_stats.flip_rate, first.flip_rate)
     np.testing.assert_array_equal(result.delta_stats.mean_abs, first.mean_abs)
 
@@ -164,10 +165,10 @@ def test_the_log_merges_neighbouring_epochs_when_full():
 
 def test_a_long_run_keeps_its_statistics_within_the_cap(iris, monkeypatch):
     """Past MAX_DELTA_STATS_BYTES a run's rows are merged: the means over their epochs."""
-    full = ml.train("iris", epochs=40, lr=0.2, seed=1).delta_stats
+    full = ml.train("iris", epochs=40, lr=0.2, seed=1, delta_stats=True).delta_stats
     n_params = full.flip_rate.shape[1]
     monkeypatch.setattr(_session, "MAX_DELTA_STATS_BYTES", 10 * 8 * n_params)  # 10 rows
-    merged = ml.train("iris", epochs=40, lr=0.2, seed=1).delta_stats
+    merged = ml.train("iris", epochs=40, lr=0.2, seed=1, delta_stats=True).delta_stats
     # 10 rows of 1 epoch, merged into 5 of 2 at epoch 11, those into 5 of 4 at epoch 21.
     assert merged.stride == 4 and len(merged) == 10
     np.testing.assert_array_equal(merged.epoch, np.arange(4, 41, 4))
@@ -183,8 +184,23 @@ def test_a_big_call_is_cut_to_bound_its_statistics(monkeypatch):
 
     data = load_dataset("xor")
     small = Trainer(data, lr=0.5, momentum=0.5, seed=3)
-    rows = np.concatenate([small.run(data.n_train).stats for _ in range(30)])
+    rows = np.concatenate([small.run(data.n_train, stats=True).stats for _ in range(30)])
     monkeypatch.setattr(_trainer, "_STATS_CALL_BYTES", 3 * 8 * small.layout.n_params)  # 3 epochs a call
     big = Trainer(data, lr=0.5, momentum=0.5, seed=3)
-    np.testing.assert_array_equal(big.run(30 * data.n_train).stats, rows)
+    np.testing.assert_array_equal(big.run(30 * data.n_train, stats=True).stats, rows)
     np.testing.assert_array_equal(big.params, small.params)
+
+
+def test_statistics_are_asked_for_and_change_nothing_else(iris):
+    """Without them (the default: they cost a little speed) none are kept; with them the run is
+    the same bit for bit."""
+    plain = ml.train("iris", epochs=3, lr=0.2, seed=6)
+    assert plain.delta_stats is None
+    assert Trainer(iris).run(500).stats is None
+    gathered = ml.train("iris", epochs=3, lr=0.2, seed=6, delta_stats=True)
+    np.testing.assert_array_equal(gathered.history.rows, plain.history.rows)
+    for name, weights in plain.weights.items():
+        np.testing.assert_array_equal(gathered.weights[name], weights)
+    runs = ml.replay(ml.Scenario(RunConfig(compare=(LaneSettings("nesterov", 0.1, 0.5),)), steps=400),
+                     delta_stats=True)
+    assert [len(r.delta_stats) for r in runs] == [3, 3]

@@ -33,7 +33,7 @@ def test_after_a_run_the_curves_are_the_engines_statistics(qtbot, open_window, t
     w = open_window(CONFIG)
     run_to_limit(qtbot, w.controller, 6)
     w.refresh()
-    stats = ml.train(CONFIG, epochs=6).delta_stats  # the same run through the API
+    stats = ml.train(CONFIG, epochs=6, delta_stats=True).delta_stats  # the same run through the API
     picks = w.summary.picked()
     assert picks == sorted(w.delta_panel.weights.row(i) for i in w.delta_panel.weights.selectedItems())
     curves = drawn(w)
@@ -57,7 +57,7 @@ def test_picks_change_the_curves(qtbot, open_window):
     w = open_window(CONFIG)
     run_to_limit(qtbot, w.controller, 3)
     w.refresh()
-    stats = ml.train(CONFIG, epochs=3).delta_stats
+    stats = ml.train(CONFIG, epochs=3, delta_stats=True).delta_stats
     weights = w.delta_panel.weights
     weights.clearSelection()
     for row in (5, 40):
@@ -77,7 +77,7 @@ def test_runs_side_by_side_each_in_its_colour(qtbot, open_window):
     w = open_window(config)
     run_to_limit(qtbot, w.controller, 3)
     w.refresh()
-    results = ml.replay(ml.Scenario(config), epochs=3)
+    results = ml.replay(ml.Scenario(config), epochs=3, delta_stats=True)
     curves = drawn(w)
     # Each run: its mean (solid) and its first pick (dashed), in the run's colour.
     assert [c[0] for c in curves] == [LANE_COLOURS[0]] * 2 + [LANE_COLOURS[1]] * 2

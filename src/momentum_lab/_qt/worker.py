@@ -233,7 +233,8 @@ class TrainingWorker(QObject):
             return
         run_id, dataset, config, delta_window, plan = self._wanted
         try:
-            session = Session(config, dataset=dataset, changes=plan.changes, deltas=int(delta_window), history=False)
+            session = Session(config, dataset=dataset, changes=plan.changes, deltas=int(delta_window), history=False,
+                              delta_stats=True)
             session.prepare()  # compiles a new network shape here (once), not in the GUI thread
             # The window's decision regions use this compiled function: load it here too.
             t = session.lanes[0].trainer

@@ -3,10 +3,10 @@
 :func:`train_steps` runs items one at a time (compute every gradient at the
 current weights, then update every parameter with the rule), evaluates the
 network at every epoch's end, records deltas when asked, and stops at the
-first sign of divergence. It also gathers each epoch's delta statistics (how
-often each parameter's delta flips sign, its mean size) as it goes, so that no
-per-step array need leave it. It releases the GIL, so a GUI thread stays free
-while it runs. The trainer, and through it the CLI, the Python API, the GUI
+first sign of divergence. Asked to, it also gathers each epoch's delta
+statistics (how often each parameter's delta flips sign, its mean size) as it
+goes, so that no per-step array need leave it. It releases the GIL, so a GUI
+thread stays free while it runs. The trainer, and through it the CLI, the Python API, the GUI
 worker and sweeps, all train through this function.
 """
 
@@ -54,14 +54,15 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     evals : ndarray, shape (n_epochs, 4)
         Row r receives (train loss, train accuracy, test loss, test accuracy)
         at the end of epoch row r, if reached.
-    last : ndarray, shape (n_params,)
-        The previous step's deltas (zeros before a run's first step); changes in place.
+    last : ndarray, shape (n_params,) or (0,)
+        The previous step's deltas (zeros before a run's first step); changes in place. Zero
+        length: no delta statistics are gathered (``tally`` and ``stats`` are not used).
     tally : ndarray, shape (2, n_params)
         The epoch in progress so far: sign flips (d_t * d_(t-1) < 0) and the sum of |d_t|
         of each parameter; changes in place, zeroed at each epoch's end.
-    stats : ndarray, shape (n_stats, 2, n_params), float32
-        Row r < n_stats receives (flip rate, mean |delta|) of each parameter over epoch row
-        r, if reached: the tally divided by the epoch's items.
+    stats : ndarray, shape (>= epochs completed, 2, n_params), float32
+        Row r receives (flip rate, mean |delta|) of each parameter over epoch row r, if
+        reached: the tally divided by the epoch's items.
 
     Returns
     -------
@@ -84,6 +85,9 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     d_hid = np.empty(n_h)
     grads = np.empty(n_params)
     record = deltas.shape[0] > 0
+    gather = last.shape[0] > 0
+    flips = tally[0]
+    sizes = tally[1]
     # Without recording, each step's deltas go to one scratch row.
     dbuf = deltas if record else np.empty((1, n_params))
     steps = 0
@@ -111,18 +115,20 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
         else:
             for i in range(n_params):
                 params[i], state[i], dbuf[drow, i] = nesterov_step(params[i], grads[i], state[i], lr, momentum)
-        # The epoch's statistics, from the deltas just stored (a zero delta flips nothing).
-        flips = tally[0]
-        sizes = tally[1]
-        for i in range(n_params):
-            d = dbuf[drow, i]
-            flips[i] += 1.0 if d * last[i] < 0.0 else 0.0
-            sizes[i] += abs(d)
-            last[i] = d
-        # A branch-free limit check: NaN fails every comparison, so it counts too.
+        # A branch-free limit check: NaN fails every comparison, so it counts too. Gathering
+        # statistics, the same pass adds the deltas just stored to the epoch's (a zero delta flips
+        # nothing); one loop or the other, so that a run without them pays nothing for them.
         outside = 0
-        for i in range(n_params):
-            outside += not (abs(params[i]) <= weight_limit)
+        if gather:
+            for i in range(n_params):
+                outside += not (abs(params[i]) <= weight_limit)
+                d = dbuf[drow, i]
+                flips[i] += 1.0 if d * last[i] < 0.0 else 0.0
+                sizes[i] += abs(d)
+                last[i] = d
+        else:
+            for i in range(n_params):
+                outside += not (abs(params[i]) <= weight_limit)
         steps += 1
         pos += 1
         if outside:
@@ -138,13 +144,12 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 1] = ta
             evals[row, 2] = vl
             evals[row, 3] = va
-            if row < stats.shape[0]:
+            if gather:
                 for i in range(n_params):
                     stats[row, 0, i] = flips[i] / n_train
                     stats[row, 1, i] = sizes[i] / n_train
-            for i in range(n_params):
-                flips[i] = 0.0
-                sizes[i] = 0.0
+                    flips[i] = 0.0
+                    sizes[i] = 0.0
             row += 1
             pos = 0
     return steps, row, pos, status
@@ -217,9 +222,9 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
         if orders.shape[0] < 0:
             raise ValueError(source_key)  # never: the source key in the cache key, as in kernel_for
         n_epochs = orders.shape[0]
-        n_params = params.shape[1]
-        no_deltas = np.empty((0, n_params))
-        no_stats = np.empty((0, 2, n_params), dtype=np.float32)  # (a sweep keeps no delta statistics)
+        no_deltas = np.empty((0, params.shape[1]))
+        # A sweep gathers no delta statistics (a zero-length ``last``).
+        no_last, no_tally, no_stats = np.empty(0), np.empty((2, 0)), np.empty((0, 2, 0), dtype=np.float32)
         for c in prange(lrs.shape[0]):
             if statuses[c] != OK:
                 continue
@@ -227,7 +232,7 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
             done, rows, pos, status = _train_steps(params[c], states[c], n_in, n_h, n_out, act, loss, rule,
                                                    lrs[c], momenta[c], weight_limit, x_train, y_train, x_test,
                                                    y_test, orders, 0, n_epochs * x_train.shape[0], no_deltas, ev,
-                                                   np.zeros(n_params), np.zeros((2, n_params)), no_stats)
+                                                   no_last, no_tally, no_stats)
             for r in range(n_epochs):
                 for k in range(4):
                     evals[c, r, k] = ev[r, k]

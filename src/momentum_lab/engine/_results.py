@@ -144,9 +144,9 @@ class TrainResult:
         n_inputs, n_hidden), ``h_bias_deltas`` (steps, n_hidden), ``ho_deltas``
         (steps, n_hidden, n_outputs), ``o_bias_deltas`` (steps, n_outputs):
         the total change applied to each parameter at each step.
-    delta_stats : DeltaStats
-        Each epoch's sign-flip rate and mean |delta| of every parameter, over the whole run
-        (always kept; no per-step array is needed).
+    delta_stats : DeltaStats or None
+        With ``delta_stats=True``: each epoch's sign-flip rate and mean |delta| of every
+        parameter, over the whole run (gathered in the kernel; no step need be recorded).
     divergence : Divergence or None
         Where and why the run diverged, if it did.
     steps : int
@@ -165,7 +165,7 @@ class TrainResult:
     weights: dict[str, np.ndarray]
     initial_weights: dict[str, np.ndarray]
     deltas: dict[str, np.ndarray] | None
-    delta_stats: DeltaStats
+    delta_stats: DeltaStats | None
     divergence: Divergence | None
     steps: int
     seconds: float
