@@ -34,8 +34,8 @@ import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
-                      DeltaRing, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig, Scenario,
-                      activation_code, load_data, load_scenario_and_data)
+                      DeltaRing, DeltaStatsLog, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig,
+                      Scenario, activation_code, load_data, load_scenario_and_data)
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
@@ -54,6 +54,15 @@ MAX_DELTA_CELLS = 4_000_000
 def delta_window(n_params: int) -> int:
     n = max(n_params, 1)
     return max(1, min(DELTA_WINDOW, max(DELTA_CELLS // n, min(MIN_DELTA_WINDOW, MAX_DELTA_CELLS // n))))
+# Each run's per-epoch delta statistics (the delta summary) are kept in at most this many rows,
+# fewer for large networks (rows x parameters at most SUMMARY_CELLS: 16 MB), at least 4; older
+# epochs are merged pairwise to make room (see DeltaStatsLog).
+SUMMARY_ROWS = 4096
+SUMMARY_CELLS = 2_000_000
+
+
+def summary_rows(n_params: int) -> int:
+    return max(4, min(SUMMARY_ROWS, SUMMARY_CELLS // max(n_params, 1)))
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
 
@@ -63,10 +72,12 @@ _BUILT_SHAPES: set[tuple[int, int, int]] = set()
 
 
 class LaneBuffers:
-    """What the views draw of one run: its history, its latest deltas, its latest report."""
+    """What the views draw of one run: its history, its per-epoch delta statistics, its latest
+    deltas, its latest report."""
 
     def __init__(self, n_params: int) -> None:
         self.history = HistoryLog()
+        self.delta_stats = DeltaStatsLog(n_params, summary_rows(n_params))
         self.deltas = DeltaRing(delta_window(n_params), n_params)
         self.latest: LaneReport | None = None
         #: The run's last measured curvature λ (finite, positive), NaN before the first: kept
@@ -762,6 +773,7 @@ class RunController(QObject):
             if math.isfinite(report.curvature) and report.curvature > 0:
                 lane.measured = report.curvature
             lane.history.extend(report.rows)
+            lane.delta_stats.extend(report.delta_stats)
             if report.deltas.shape[0]:
                 lane.deltas.push(report.deltas, report.delta_first_step)
             self.marks.extend(report.changes)

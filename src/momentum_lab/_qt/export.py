@@ -37,7 +37,8 @@ PLOT_FORMATS = ("png", "svg")
 #: The window's plots: file-name stem -> what it shows (plots_of gives each its PlotItem).
 PLOTS = {"error": "Error curves", "accuracy": "Accuracy", "delta-traces": "Delta traces",
          "delta-heatmap": "Delta heatmap", "network": "Network", "decision-regions": "Decision regions",
-         "stability-map": "Stability map", "sweep": "Sweep heatmap"}
+         "stability-map": "Stability map", "sweep": "Sweep heatmap", "delta-flips": "Delta sign flips per epoch",
+         "delta-size": "Mean |delta| per epoch"}
 
 
 def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
@@ -51,6 +52,8 @@ def plots_of(window) -> dict[str, tuple[str, pg.PlotItem]]:
         "decision-regions": window.regions.plot,
         "stability-map": window.stability.plot,
         "sweep": window.sweep_panel.plot,
+        "delta-flips": window.summary.flip_plot,
+        "delta-size": window.summary.size_plot,
     }
     return {stem: (PLOTS[stem], items[stem]) for stem in PLOTS}
 

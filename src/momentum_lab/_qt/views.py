@@ -2,9 +2,10 @@
 
 The error curves and the delta traces are the window's centre, the biggest things on screen in
 every layout. Every other view (accuracy, the all-deltas heatmap, the network, the decision
-regions, the stability map, the sweep) is a dock of the right-hand view area: tabbed there, side
-by side with the core two, detached (a dock's float button, or a double-click on its title bar:
-a second screen), or brought up big (its number key twice, or a double-click on the view).
+regions, the stability map, the sweep, the per-epoch delta summary) is a dock of the right-hand
+view area: tabbed there, side by side with the core two, detached (a dock's float button, or a
+double-click on its title bar: a second screen), or brought up big (its number key twice, or a
+double-click on the view).
 
 Named layouts arrange the area ("Explore", "Lecture", "Everything"); the window keeps the
 layout between launches and the user's own layouts under names of their choosing.
@@ -28,6 +29,7 @@ VIEWS = {
     "regions": ("Decision regions", "4"),
     "stability": ("Stability map", "5"),
     "sweep": ("Sweep", "6"),
+    "summary": ("Delta summary", "7"),
 }
 #: The shipped layouts: name -> (groups of tabbed views, top to bottom then left to right; the share
 #: of the room right of the controls the area takes; the number of columns; whether the area starts
@@ -39,10 +41,10 @@ VIEWS = {
 #: height) 0.33, Everything 0.75. The shares stay below, with room for the core's titles and the
 #: lecture readout above them.
 LAYOUTS = {
-    "Explore": ((("network", "accuracy", "heatmap"), ("regions", "stability", "sweep")), 0.42, 1, False),
-    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap"),), 0.29, 1, True),
-    "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)), 0.5, 2,
-                   False),
+    "Explore": ((("network", "accuracy", "heatmap", "summary"), ("regions", "stability", "sweep")), 0.42, 1, False),
+    "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap", "summary"),), 0.29, 1, True),
+    "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",),
+                    ("summary",)), 0.5, 2, False),
 }
 # The share of the room a view brought up big takes.
 BIG_SHARE = 0.62

@@ -48,6 +48,7 @@ from .panel import ControlPanel
 from .plots import LANE_COLOURS, DecisionRegions, DeltaPanel, ErrorCurves, NetworkView, present_plot, presenting, \
     set_presentation
 from .report import save_png
+from .summary import DeltaSummary
 from .undo import RunUndoStack
 from .views import LAYOUTS, ViewArea
 
@@ -75,6 +76,7 @@ SCHEDULE = ("curves", "deltas") * 3 + ("network",) + ("curves", "deltas") * 2 + 
 # (The network and the view in the tabs (decision regions or stability map) change slowly to
 # the eye and cost most to draw: many pens, a forward pass over a grid. Once a SCHEDULE cycle
 # each, on ticks of their own, so that no tick paints both.)
+
 
 class MainWindow(QMainWindow):
     """Views take the controller; this window wires them and redraws them on its clock."""
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.delta_panel = DeltaPanel(controller)
         self.network = NetworkView(controller)
         self.regions = DecisionRegions(controller)
+        self.summary = DeltaSummary(controller, self.delta_panel.weights)
         self.stability = StabilityMap(controller)
         self.sweeps = SweepController(self)
         self.sweep_panel = SweepPanel(controller, self.sweeps)
@@ -178,7 +181,7 @@ class MainWindow(QMainWindow):
         self.delta_panel.heat_scaling.setMinimumContentsLength(12)
         self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": heatmap,
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
-                                     "sweep": self.sweep_tab}, room=self._room)
+                                     "sweep": self.sweep_tab, "summary": self.summary}, room=self._room)
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
@@ -872,6 +875,8 @@ class MainWindow(QMainWindow):
                 self.regions.refresh()
             if self.views.shown("stability"):
                 self.stability.refresh()
+            # (Cheap out of sight too: exports and screenshots find it drawn; see summary.py.)
+            self.summary.refresh()
 
     def refresh(self) -> None:
         """Redraw every view now from the controller's buffers."""

@@ -51,6 +51,9 @@ class LaneReport:
         between batches are not all sent).
     delta_first_step : int
         Step number (from 1) of ``deltas[0]``.
+    delta_stats : ndarray, shape (e, 2, n_params), float32
+        The delta statistics (flip rate, mean |delta|) of the e epochs completed since the last
+        batch, every one of them (see ``StepReport.stats``).
     params : ndarray, shape (n_params,)
         A copy of the current weights.
     lr, momentum : float
@@ -72,6 +75,7 @@ class LaneReport:
     rows: np.ndarray
     deltas: np.ndarray
     delta_first_step: int
+    delta_stats: np.ndarray
     params: np.ndarray
     lr: float
     momentum: float
@@ -229,7 +233,8 @@ class TrainingWorker(QObject):
             return
         run_id, dataset, config, delta_window, plan = self._wanted
         try:
-            session = Session(config, dataset=dataset, changes=plan.changes, deltas=int(delta_window), history=False)
+            session = Session(config, dataset=dataset, changes=plan.changes, deltas=int(delta_window), history=False,
+                              delta_stats=True)
             session.prepare()  # compiles a new network shape here (once), not in the GUI thread
             # The window's decision regions use this compiled function: load it here too.
             t = session.lanes[0].trainer
@@ -468,7 +473,8 @@ class TrainingWorker(QObject):
         now_row = t.history_row()
         now_row[0] = t.epoch + t.position / t.dataset.n_train
         return LaneReport(
-            rule=t.rule, rows=lane.new_rows(), deltas=deltas, delta_first_step=first, params=t.params.copy(),
+            rule=t.rule, rows=lane.new_rows(), deltas=deltas, delta_first_step=first,
+            delta_stats=lane.new_delta_stats(), params=t.params.copy(),
             lr=t.lr, momentum=t.momentum, divergence=t.divergence, changes=tuple(lane.new_changes()),
             now=now_row, curvature=self._curvature[lane.index], start=(lane.start.lr, lane.start.momentum))
 

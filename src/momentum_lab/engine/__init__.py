@@ -14,7 +14,7 @@ from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
 from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
-from ._results import History, TrainResult
+from ._results import DeltaStats, History, TrainResult
 from ._scenario import Scenario, load_scenario
 from ._script import scenario_script
 from ._session import Change, Session
@@ -31,7 +31,7 @@ from ._files import open_input
 from ._flags import flag_spelling
 from ._io import save_arrays
 from ._lessons import LESSONS_ENV, Lesson, LessonProblem, find_lesson, load_lessons
-from ._monitor import DeltaRing, HistoryLog
+from ._monitor import DeltaRing, DeltaStatsLog, HistoryLog
 from ._network import activation_code, forward_batch, loss_code
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._scenario import load_scenario_and_data, scenario_and_data
@@ -54,6 +54,7 @@ __all__ = [
     "RULE_SHORT",
     "RULE_TITLES",
     "Dataset",
+    "DeltaStats",
     "Divergence",
     "History",
     "InputError",
@@ -90,6 +91,7 @@ __all__ = [
     "SETTINGS",
     "ChunkSizer",
     "DeltaRing",
+    "DeltaStatsLog",
     "HistoryLog",
     "Lane",
     "Lesson",

@@ -32,6 +32,7 @@ def train(
     history: str | os.PathLike[str] | None = None,
     deltas: str | os.PathLike[str] | None = None,
     record_deltas: bool = False,
+    delta_stats: bool = False,
     progress: Callable[[int, int, np.ndarray], None] | None = None,
     **options: Any,
 ) -> TrainResult:
@@ -47,6 +48,8 @@ def train(
 
     ``save_weights``, ``history`` and ``deltas`` are paths to write (weights ``.npz``, per-epoch
     CSV, deltas ``.npz``); ``record_deltas`` keeps the deltas in the result without writing them.
+    ``delta_stats`` keeps each epoch's sign-flip rate and mean |delta| of every parameter in the
+    result's ``delta_stats`` (gathered in the kernel: no step is recorded).
 
     ``changes`` are setting changes replayed at exact steps: a :class:`Change`, or ``(step, name,
     value)``, sets ``name`` (``"lr"`` or ``"momentum"``) to ``value`` from the update after
@@ -75,19 +78,21 @@ def train(
     else:
         total = _epochs_fit(epochs, data.n_train)
     keep = record_deltas or deltas is not None
-    return _run(config, data, changes, total, epochs, keep, progress, outputs, steps=steps)[0]
+    return _run(config, data, changes, total, epochs, keep, progress, outputs, delta_stats, steps=steps)[0]
 
 
 def replay(scenario: Scenario, *, epochs: int | None = None, dataset: Dataset | None = None,
            history: Any = None, save_weights: Any = None, deltas: Any = None, record_deltas: bool = False,
-           progress: Callable[[int, int, np.ndarray], None] | None = None) -> list[TrainResult]:
+           delta_stats: bool = False, progress: Callable[[int, int, np.ndarray], None] | None = None
+           ) -> list[TrainResult]:
     """Train every run of ``scenario`` side by side, its changes at their steps: a list of
     :class:`TrainResult`, the main run first.
 
     The runs stop at the scenario's ``steps`` (where it was saved), else at ``epochs`` (the
     argument, else the scenario's epoch limit, else 100). ``dataset``: the scenario's data already
     loaded. ``history``, ``save_weights`` and ``deltas`` write the main run's files, as with
-    :func:`train`; ``record_deltas`` keeps every run's deltas in the results.
+    :func:`train`; ``record_deltas`` keeps every run's deltas in the results, ``delta_stats``
+    their per-epoch delta statistics.
     """
     config = scenario.config
     outputs = dict(history=history, deltas=deltas, save_weights=save_weights)
@@ -103,7 +108,7 @@ def replay(scenario: Scenario, *, epochs: int | None = None, dataset: Dataset | 
         epochs = scenario.epochs or 100
         total = _epochs_fit(epochs, data.n_train)
     keep = record_deltas or deltas is not None
-    return _run(config, data, scenario.changes, total, epochs, keep, progress, outputs)
+    return _run(config, data, scenario.changes, total, epochs, keep, progress, outputs, delta_stats)
 
 
 def _check_outputs(config: RunConfig, outputs: dict[str, Any]) -> None:
@@ -118,10 +123,12 @@ def _epochs_fit(epochs: int, n_train: int) -> int:
 
 
 def _run(config: RunConfig, data: Dataset, changes: Sequence[Any], total: int, epochs: int, keep: bool,
-         progress: Any, outputs: dict[str, Any], **options: Any) -> list[TrainResult]:
+         progress: Any, outputs: dict[str, Any], delta_stats: bool, **options: Any) -> list[TrainResult]:
     """Train ``config``'s runs through a Session to step ``total``, every step's deltas kept if
-    ``keep``, and write the main run's ``outputs``, all or none; the results, the main run first."""
-    session = Session(config, dataset=data, changes=changes, stop_at=total, deltas="all" if keep else None)
+    ``keep`` (and the per-epoch delta statistics if ``delta_stats``), and write the main run's
+    ``outputs``, all or none; the results, the main run first."""
+    session = Session(config, dataset=data, changes=changes, stop_at=total, deltas="all" if keep else None,
+                      delta_stats=delta_stats)
     run_session(session, progress, epochs)
     results = session.results(epochs=epochs, **options)
     with Outputs() as out:

@@ -3,8 +3,10 @@
 :func:`train_steps` runs items one at a time (compute every gradient at the
 current weights, then update every parameter with the rule), evaluates the
 network at every epoch's end, records deltas when asked, and stops at the
-first sign of divergence. It releases the GIL, so a GUI thread stays free
-while it runs. The trainer, and through it the CLI, the Python API, the GUI
+first sign of divergence. Asked to, it also gathers each epoch's delta
+statistics (how often each parameter's delta flips sign, its mean size) as it
+goes, so that no per-step array need leave it. It releases the GIL, so a GUI
+thread stays free while it runs. The trainer, and through it the CLI, the Python API, the GUI
 worker and sweeps, all train through this function.
 """
 
@@ -29,7 +31,7 @@ OK, NONFINITE_LOSS, NONFINITE_WEIGHT, WEIGHT_LIMIT = 0, 1, 2, 3
 
 @njit(nogil=True, cache=True, inline="always")
 def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
-                 x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals):
+                 x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
     """Train online for up to ``max_steps`` items, in place.
 
     Parameters
@@ -52,6 +54,15 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     evals : ndarray, shape (n_epochs, 4)
         Row r receives (train loss, train accuracy, test loss, test accuracy)
         at the end of epoch row r, if reached.
+    last : ndarray, shape (n_params,) or (0,)
+        The previous step's deltas (zeros before a run's first step); changes in place. Zero
+        length: no delta statistics are gathered (``tally`` and ``stats`` are not used).
+    tally : ndarray, shape (2, n_params)
+        The epoch in progress so far: sign flips (d_t * d_(t-1) < 0) and the sum of |d_t|
+        of each parameter; changes in place, zeroed at each epoch's end.
+    stats : ndarray, shape (>= epochs completed, 2, n_params), float32
+        Row r receives (flip rate, mean |delta|) of each parameter over epoch row r, if
+        reached: the tally divided by the epoch's items.
 
     Returns
     -------
@@ -74,6 +85,9 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     d_hid = np.empty(n_h)
     grads = np.empty(n_params)
     record = deltas.shape[0] > 0
+    gather = last.shape[0] > 0
+    flips = tally[0]
+    sizes = tally[1]
     # Without recording, each step's deltas go to one scratch row.
     dbuf = deltas if record else np.empty((1, n_params))
     steps = 0
@@ -101,10 +115,20 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
         else:
             for i in range(n_params):
                 params[i], state[i], dbuf[drow, i] = nesterov_step(params[i], grads[i], state[i], lr, momentum)
-        # A branch-free limit check: NaN fails every comparison, so it counts too.
+        # A branch-free limit check: NaN fails every comparison, so it counts too. Gathering
+        # statistics, the same pass adds the deltas just stored to the epoch's (a zero delta flips
+        # nothing); one loop or the other, so that a run without them pays nothing for them.
         outside = 0
-        for i in range(n_params):
-            outside += not (abs(params[i]) <= weight_limit)
+        if gather:
+            for i in range(n_params):
+                outside += not (abs(params[i]) <= weight_limit)
+                d = dbuf[drow, i]
+                flips[i] += 1.0 if d * last[i] < 0.0 else 0.0
+                sizes[i] += abs(d)
+                last[i] = d
+        else:
+            for i in range(n_params):
+                outside += not (abs(params[i]) <= weight_limit)
         steps += 1
         pos += 1
         if outside:
@@ -120,6 +144,12 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 1] = ta
             evals[row, 2] = vl
             evals[row, 3] = va
+            if gather:
+                for i in range(n_params):
+                    stats[row, 0, i] = flips[i] / n_train
+                    stats[row, 1, i] = sizes[i] / n_train
+                    flips[i] = 0.0
+                    sizes[i] = 0.0
             row += 1
             pos = 0
     return steps, row, pos, status
@@ -131,7 +161,8 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
 
     Returns a function ``kernel(params, state, act, loss, rule, lr, momentum,
     weight_limit, x_train, y_train, x_test, y_test, orders, pos, max_steps,
-    deltas, evals)`` with the arguments and result of :func:`_train_steps`.
+    deltas, evals, last, tally, stats)`` with the arguments and result of
+    :func:`_train_steps`.
 
     With the layer sizes fixed at compile time the compiler unrolls the small
     loops, which makes training about 1.4 times as fast as with sizes known
@@ -142,12 +173,13 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
 
     @njit(nogil=True, cache=True)
     def kernel(params, state, act, loss, rule, lr, momentum, weight_limit,
-               x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals):
+               x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
         if max_steps < 0:
             # Never true; it makes the source key part of the closure, and so of the cache key.
             raise ValueError(source_key)
         return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
-                            x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals)
+                            x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally,
+                            stats)
 
     return kernel
 
@@ -191,13 +223,16 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
             raise ValueError(source_key)  # never: the source key in the cache key, as in kernel_for
         n_epochs = orders.shape[0]
         no_deltas = np.empty((0, params.shape[1]))
+        # A sweep gathers no delta statistics (a zero-length ``last``).
+        no_last, no_tally, no_stats = np.empty(0), np.empty((2, 0)), np.empty((0, 2, 0), dtype=np.float32)
         for c in prange(lrs.shape[0]):
             if statuses[c] != OK:
                 continue
             ev = np.full((n_epochs, 4), np.nan)
             done, rows, pos, status = _train_steps(params[c], states[c], n_in, n_h, n_out, act, loss, rule,
                                                    lrs[c], momenta[c], weight_limit, x_train, y_train, x_test,
-                                                   y_test, orders, 0, n_epochs * x_train.shape[0], no_deltas, ev)
+                                                   y_test, orders, 0, n_epochs * x_train.shape[0], no_deltas, ev,
+                                                   no_last, no_tally, no_stats)
             for r in range(n_epochs):
                 for k in range(4):
                     evals[c, r, k] = ev[r, k]

@@ -44,7 +44,7 @@ __all__ = ["LESSONS_ENV", "Lesson", "LessonProblem", "find_lesson", "lesson_file
 LESSONS_ENV = "MOMENTUM_LAB_LESSONS"
 #: The tabs a lesson may show.
 #: The views a lesson may bring to the front (the window's view area: its views.VIEWS, a test checks).
-TABS = ("accuracy", "heatmap", "network", "regions", "stability", "sweep")
+TABS = ("accuracy", "heatmap", "network", "regions", "stability", "sweep", "summary")
 _TEXT_KEYS = ("do", "watch", "why")
 #: A key (``a.b.c = 1``, ``[a.b.c]``) has at most this many parts: tomllib's work grows with the
 #: square of a key's length (a 40 KB key of 20,000 parts took 12 s and 1.6 GB).

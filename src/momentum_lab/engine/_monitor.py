@@ -9,7 +9,7 @@ import numpy as np
 
 from ._io import HISTORY_COLUMNS
 
-__all__ = ["DeltaRing", "HistoryLog"]
+__all__ = ["DeltaRing", "DeltaStatsLog", "HistoryLog"]
 
 
 class DeltaRing:
@@ -124,3 +124,119 @@ class HistoryLog:
 
     def column(self, name: str) -> np.ndarray:
         return self._rows[: self._n, HISTORY_COLUMNS.index(name)]
+
+
+class DeltaStatsLog:
+    """Per-epoch delta statistics (see :class:`~momentum_lab.engine.DeltaStats`) with bounded memory.
+
+    Each row holds the flip rate and mean |delta| of every parameter over ``stride`` epochs in a
+    row (the newest row over as many as have come). When ``capacity`` rows are full, neighbouring
+    rows are merged pairwise (their means averaged: every epoch has as many steps) and the stride
+    doubles: the whole run stays covered, ever more coarsely, at a fixed cost of at most
+    ``capacity`` rows x n_params x 8 bytes. Memory is taken as the rows fill, not all at once.
+
+    Parameters
+    ----------
+    n_params : int
+    capacity : int
+        Rows kept at most (made even, at least 4).
+    """
+
+    def __init__(self, n_params: int, capacity: int) -> None:
+        self.n_params = int(n_params)
+        self.capacity = max(4, int(capacity) // 2 * 2)
+        rows = min(self.capacity, 64)
+        self._data = np.empty((rows, 2, self.n_params), dtype=np.float32)
+        self._count = np.zeros(rows, dtype=np.int64)  # epochs in each row
+        # The mean over the parameters of each row (the "all parameters" curve), kept as rows come.
+        self._overall = np.empty((rows, 2))
+        self._n = 0
+        self.stride = 1
+
+    def clear(self) -> None:
+        self._n = 0
+        self.stride = 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def epochs(self) -> int:
+        """Epochs taken in."""
+        return int(self._count[: self._n].sum())
+
+    def extend(self, stats: np.ndarray) -> None:
+        """Add the statistics of the next epochs, shape ``(k, 2, n_params)`` (as StepReport.stats)."""
+        i, k = 0, stats.shape[0]
+        while i < k:
+            last = self._n - 1
+            if self._n and self._count[last] < self.stride:  # the newest row takes epochs up to the stride
+                take = min(int(self.stride - self._count[last]), k - i)
+                self._merge_into(last, stats[i:i + take].astype(np.float64).sum(axis=0), take)
+                i += take
+            elif self._n == self.capacity:
+                self._coarsen()
+            else:
+                whole = min(self.capacity - self._n, (k - i) // self.stride)
+                take = whole * self.stride if whole else k - i  # whole rows, else a newest row begun
+                rows = max(whole, 1)
+                block = stats[i:i + take].reshape(rows, take // rows, 2, self.n_params).mean(axis=1, dtype=np.float64)
+                self._put(block, take // rows)
+                i += take
+
+    def _room(self, rows: int) -> None:
+        """Room for ``rows`` rows (grown twofold at a time, to the capacity)."""
+        if rows <= self._data.shape[0]:
+            return
+        size = min(self.capacity, max(rows, 2 * self._data.shape[0]))
+        for name in ("_data", "_count", "_overall"):
+            old = getattr(self, name)
+            grown = np.empty((size, *old.shape[1:]), dtype=old.dtype)
+            grown[: self._n] = old[: self._n]
+            setattr(self, name, grown)
+
+    def _put(self, block: np.ndarray, count: int) -> None:
+        a, b = self._n, self._n + block.shape[0]
+        self._room(b)
+        self._data[a:b] = block
+        self._count[a:b] = count
+        self._overall[a:b] = block.mean(axis=2)
+        self._n = b
+
+    def _merge_into(self, row: int, total: np.ndarray, count: int) -> None:
+        """Row ``row`` takes ``count`` more epochs whose statistics sum to ``total``."""
+        before = int(self._count[row])
+        merged = (self._data[row].astype(np.float64) * before + total) / (before + count)
+        self._data[row] = merged
+        self._count[row] = before + count
+        self._overall[row] = merged.mean(axis=1)
+
+    def _coarsen(self) -> None:
+        """Every two neighbouring rows (all full) become one: the stride doubles."""
+        half = self._n // 2
+        pairs = self._data[: self._n].reshape(half, 2, 2, self.n_params)
+        self._data[:half] = pairs.mean(axis=1, dtype=np.float64)
+        self._overall[:half] = self._overall[: self._n].reshape(half, 2, 2).mean(axis=1)
+        self._count[:half] = self._count[: self._n].reshape(half, 2).sum(axis=1)
+        self._n = half
+        self.stride *= 2
+
+    @property
+    def epoch(self) -> np.ndarray:
+        """The last epoch (from 1) each row covers, shape (rows,)."""
+        return np.cumsum(self._count[: self._n])
+
+    @property
+    def flip_rate(self) -> np.ndarray:
+        """Shape (rows, n_params): a view (copy it to keep it)."""
+        return self._data[: self._n, 0]
+
+    @property
+    def mean_abs(self) -> np.ndarray:
+        """Shape (rows, n_params): a view (copy it to keep it)."""
+        return self._data[: self._n, 1]
+
+    @property
+    def overall(self) -> np.ndarray:
+        """The mean over every parameter of each row: (flip rate, mean |delta|), shape (rows, 2)."""
+        return self._overall[: self._n]

@@ -1,4 +1,5 @@
-"""What a run gives back: its per-epoch :class:`History` and its :class:`TrainResult`."""
+"""What a run gives back: its per-epoch :class:`History`, its per-epoch :class:`DeltaStats` and its
+:class:`TrainResult`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ._datasets import Dataset
 from ._io import HISTORY_COLUMNS, write_history_csv
 from ._trainer import Divergence
 
-__all__ = ["History", "TrainResult"]
+__all__ = ["DeltaStats", "History", "TrainResult"]
 
 
 class History:
@@ -80,6 +81,52 @@ class History:
 
 
 @dataclass(frozen=True, eq=False)
+class DeltaStats:
+    """Per-epoch statistics of every parameter's delta (the total change applied at a step, as
+    ``deltas`` records it and the window's delta traces show it), over the whole run.
+
+    Row ``r`` covers the epochs after the row before, up to ``epoch[r]``: one epoch a row unless
+    the run was so long that rows were merged (see ``stride``). Only completed epochs count (one
+    cut short by the stop or a divergence has no row, as in the history), so with ``stride`` 1
+    row ``r`` is epoch ``r + 1``, and ``history`` row ``r + 1`` is the state at its end.
+
+    Attributes
+    ----------
+    epoch : ndarray, shape (rows,), int64
+        The last epoch (from 1) each row covers.
+    flip_rate : ndarray, shape (rows, n_params), float32
+        The share of the epoch's steps at which the parameter's delta d_t flipped sign:
+        d_t * d_(t-1) < 0, counted across epoch boundaries too. The run's first step has no
+        d_(t-1) and a zero delta has no sign: neither counts as a flip (so alternating signs
+        give (n_train - 1) / n_train in epoch 1, and 1 after it).
+    mean_abs : ndarray, shape (rows, n_params), float32
+        The mean |d_t| over the epoch's steps.
+    stride : int
+        Epochs a row covers (1, or 2, 4, … after merging; the newest row may cover fewer):
+        rows are merged pairwise, means averaged, when the run would keep more than
+        ``MAX_DELTA_STATS_BYTES`` of them (``capacity`` rows).
+
+    The parameters are in the flat order of ``Layout.labels()`` (ih_weights, h_biases,
+    ho_weights, o_biases).
+    """
+
+    epoch: np.ndarray
+    flip_rate: np.ndarray
+    mean_abs: np.ndarray
+    stride: int = 1
+
+    def __len__(self) -> int:
+        return self.epoch.shape[0]
+
+    def __repr__(self) -> str:
+        if not len(self):
+            return "DeltaStats(no epochs)"
+        span = f", {self.stride} epochs a row" if self.stride > 1 else ""
+        return (f"DeltaStats({len(self)} rows to epoch {int(self.epoch[-1])}{span}, last: flip rate "
+                f"{float(self.flip_rate[-1].mean()):.3f}, mean |delta| {float(self.mean_abs[-1].mean()):.3g})")
+
+
+@dataclass(frozen=True, eq=False)
 class TrainResult:
     """The result of :func:`train`.
 
@@ -97,6 +144,9 @@ class TrainResult:
         n_inputs, n_hidden), ``h_bias_deltas`` (steps, n_hidden), ``ho_deltas``
         (steps, n_hidden, n_outputs), ``o_bias_deltas`` (steps, n_outputs):
         the total change applied to each parameter at each step.
+    delta_stats : DeltaStats or None
+        With ``delta_stats=True``: each epoch's sign-flip rate and mean |delta| of every
+        parameter, over the whole run (gathered in the kernel; no step need be recorded).
     divergence : Divergence or None
         Where and why the run diverged, if it did.
     steps : int
@@ -115,6 +165,7 @@ class TrainResult:
     weights: dict[str, np.ndarray]
     initial_weights: dict[str, np.ndarray]
     deltas: dict[str, np.ndarray] | None
+    delta_stats: DeltaStats | None
     divergence: Divergence | None
     steps: int
     seconds: float
