@@ -76,7 +76,9 @@ class LessonPanel(QWidget):
         if not 0 <= index < len(self.lessons):
             return False
         lesson = self.lessons[index]
-        if not self.controller.open_scenario(lesson.scenario, f"lesson {index + 1}: {lesson.title}", replay=False,
+        # (The run's reason, said in the status bar, is short: the panel shows the title, and the
+        # status bar has room for no more beside its fields in lecture mode.)
+        if not self.controller.open_scenario(lesson.scenario, f"lesson {index + 1} opened", replay=False,
                                              origin="lesson"):
             return False
         self.current = index
@@ -117,6 +119,9 @@ class LessonPanel(QWidget):
             return
         lesson = self.lessons[i]
         self.choice.setCurrentIndex(i)
+        # (A long title is cut in the narrow box: whole in its tooltip, and in the text below.)
+        self.choice.setToolTip(f"{i + 1}. {lesson.title} (the lessons: files in resources/lessons; see "
+                               "docs/lessons.md)")
 
         def part(heading: str, text: str) -> str:
             paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n"))

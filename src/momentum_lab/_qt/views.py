@@ -43,8 +43,10 @@ VIEWS = {
 LAYOUTS = {
     "Explore": ((("network", "accuracy", "heatmap", "summary"), ("regions", "stability", "sweep")), 0.42, 1, False),
     "Lecture": ((("network", "regions", "stability", "sweep", "accuracy", "heatmap", "summary"),), 0.29, 1, True),
-    "Everything": ((("accuracy",), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",),
-                    ("summary",)), 0.5, 2, False),
+    # (Six groups, two columns of three: a seventh row made the window outgrow 1280×720; the
+    # per-epoch summary shares its place with the accuracy, the other per-epoch view.)
+    "Everything": ((("accuracy", "summary"), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)),
+                   0.5, 2, False),
 }
 # The share of the room a view brought up big takes.
 BIG_SHARE = 0.62
@@ -195,8 +197,9 @@ class ViewArea(QObject):
         window = self.window
         if window.size() != size:
             window.resize(size)
-            self._size = size
-            QTimer.singleShot(0, self._resize_back)
+            if window.isVisible():  # (before it is shown, its size is its caller's to set)
+                self._size = size
+                QTimer.singleShot(0, self._resize_back)
 
     @Slot()
     def _resize_back(self) -> None:

@@ -64,7 +64,7 @@ NOTE_MS = 30_000
 # live settings (the back row of a lecture hall reads that one).
 LECTURE_FONT_PT = 15
 LECTURE_STATUS_PT = 13
-STATUS_MESSAGE_ROOM = 240  # px of the status bar left for its messages, in lecture mode
+STATUS_MESSAGE_ROOM = 200  # px of the status bar left for its messages, in lecture mode
 LECTURE_READOUT_PT = 24
 
 # Redraws a second of each plot, at most: a little above the rate results arrive (30 a
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
             "this rule at this momentum is stable on a quadratic (see the README)")
         widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
                   "stability": "⚠ lr×λ 0.000 > stable 0.000",
-                  "speed": "0.00M updates/s", "loss": "train loss 0.0000", "accuracy": "test accuracy 100.0%"}
+                  "speed": "0.00M updates/s", "loss": "train loss 0.000e+00", "accuracy": "test accuracy 100.0%"}
         # While data are read in the background: Cancel (or Esc) stops it; the run on show stays.
         self.cancel_load_button = QPushButton("Cancel")
         self.cancel_load_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
