@@ -265,24 +265,70 @@ def refit(plot: pg.PlotItem) -> None:
         plot.setGeometry(view.range)
 
 
+def data_width(plot: pg.PlotItem) -> float:
+    """The width a plot's view leaves its data area (and its title, and its bottom axis's label):
+    the view's width less the plot's other columns (axes, colour bar)."""
+    view = plot.getViewWidget()
+    if view is None or view.width() <= 0:
+        return math.inf
+    return view.width() - (plot.width() - plot.vb.width()) - 12
+
+
+def fitted(text: str, sizes: tuple[float, ...], room: float, bold: bool = False) -> tuple[str, float]:
+    """``text`` and the first of ``sizes`` (points) at which it is at most ``room`` pixels wide;
+    else the last size, and the text shortened with "…" to fit."""
+    font = QFont()
+    font.setBold(bold)
+    for size in sizes:
+        font.setPointSizeF(size)
+        if QFontMetrics(font).horizontalAdvance(text) <= room:
+            return text, size
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(max(room, 40))), size
+
+
+def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
+    """The label of the plot's ``side`` axis ("left" or "bottom") in the mode's size where it fits
+    its side of the data area, else smaller, else shortened with "…" and whole in the axis's tooltip
+    (a label's text sets its plot's minimum size: the stability map's and the sweep's bottom labels
+    made their plots wider than a narrow dock, which cut their right sides)."""
+    axis = plot.getAxis(side)
+    full = getattr(axis, "_full_label", axis.labelText)
+    on = _PRESENTATION["on"]
+    room = data_width(plot) if side == "bottom" else plot.vb.height() - 8 if plot.vb.height() > 0 else math.inf
+    text, size = fitted(full, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),),
+                        room)
+    key = (text, size, on)
+    if getattr(axis, "_label_key", None) == key:
+        return
+    axis._label_key = key
+    style = {"color": "#000" if on else "#111"}
+    if on:
+        style["font-size"] = f"{size:g}pt"
+    axis.setLabel(text, **style)
+    axis.resizeEvent()  # (pyqtgraph centres a label only when its axis is resized: a new size sat off centre)
+    axis.setToolTip(full if text != full else "")
+
+
+def set_axis_label(plot: pg.PlotItem, side: str, label: str) -> None:
+    """The label of the plot's ``side`` axis, fitted (see :func:`fit_axis_label`) now and whenever
+    the plot's size changes."""
+    axis = plot.getAxis(side)
+    axis._full_label = label
+    axis._label_key = None
+    fit_axis_label(plot, side)
+    if not getattr(axis, "_fits_label", False):
+        axis._fits_label = True
+        plot.vb.sigResized.connect(lambda *_: fit_axis_label(plot, side))
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """The plot's title, in the mode's size where it fits the width its view leaves it, else smaller,
     else shortened with "…" (a title's text sets its plot's minimum width: a plot wider than its
     view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
     on = _PRESENTATION["on"]
-    view = plot.getViewWidget()
-    # (The view's width less the plot's other columns: axes, colour bar.)
-    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 \
-        else math.inf
-    font = QFont()
-    font.setBold(on)
-    for size in (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,):
-        font.setPointSizeF(size)
-        if QFontMetrics(font).horizontalAdvance(title) <= room:
-            break
-    else:
-        title = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, int(max(room, 40)))
+    title, size = fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
+                         data_width(plot), bold=on)
     html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
     if getattr(plot, "_title_html", None) != html:
         plot._title_html = html
@@ -323,10 +369,13 @@ def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
             axis.setHeight(int((height or 40) * grow) if on else height)
         axis.setPen(pg.mkPen("#000" if on else "#333", width=2 if on else 1))
         axis.setTextPen("#000" if on else "#111")
-        style = {"color": "#000" if on else "#111"}
-        if on:
-            style["font-size"] = f"{PRESENTATION_LABEL_PT}pt"
-        axis.setLabel(axis.labelText, **style)
+        if side == "bar":
+            style = {"color": "#000" if on else "#111"}
+            if on:
+                style["font-size"] = f"{PRESENTATION_LABEL_PT}pt"
+            axis.setLabel(axis.labelText, **style)
+        else:
+            fit_axis_label(plot, side)
     title = getattr(plot, "_shown_title", None)
     if title is not None:
         set_title(plot, title)
@@ -373,7 +422,7 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False
         # and keeps it; undo that, or a second call can leave the ticks 1000 times too big.
         axis.autoSIPrefixScale = 1.0
         axis.labelUnitPrefix = ""
-        axis.setLabel(label, color="#111")
+        set_axis_label(plot, side, label)
         axis.setStyle(maxTickLevel=1)
     plot.showGrid(x=grid, y=grid, alpha=0.2)
     view = plot.getViewWidget()
