@@ -1128,16 +1128,16 @@ class DeltaPanel(QWidget):
         starts, names = self._groups()
         axis = self.heat_plot.getAxis("left")
         # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
-        # four long names share the heatmap's width), shortened where they would leave the image
-        # too little of the view's width.
+        # four long names share the heatmap's width), shortened, then their scales put under them,
+        # where they would leave the image too little of the view's width.
         font = QFont(axis.font())
         font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
         metrics = QFontMetrics(font)
         room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
-        for group_names in (names, self.SHORT_GROUPS):
+        for group_names, joint in ((names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")):
             if scales is not None:
-                group_names = tuple(f"{n} ±{s:.2g}" for n, s in zip(group_names, scales))
-            if max(metrics.horizontalAdvance(n) for n in group_names) <= room:
+                group_names = tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group_names, scales))
+            if self._names_width(metrics, group_names) <= room:
                 break
         names = group_names
         key = (tuple(starts), names, presenting())
@@ -1148,8 +1148,13 @@ class DeltaPanel(QWidget):
         axis.setTicks([ticks, []])
         axis.setStyle(tickFont=font)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(max(metrics.horizontalAdvance(n) for n in names) + 18)
+        axis.setWidth(self._names_width(metrics, names) + 18)
         refit(self.heat_plot)
+
+    @staticmethod
+    def _names_width(metrics: QFontMetrics, names: tuple[str, ...]) -> int:
+        """The widest line of the rows' names."""
+        return max(metrics.horizontalAdvance(line) for name in names for line in name.split("\n"))
 
     @Slot()
     def _on_pick(self) -> None:
@@ -1441,7 +1446,8 @@ class DeltaPanel(QWidget):
             self._bar_shown = bar
             self.colour_bar.setLevels(levels)
             lo, hi = levels
-            ticks = [(v, f"{v:g}") for v in (lo, lo / 2, 0.0, hi / 2, hi)]
+            # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
+            ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
             self.colour_bar.axis.setTicks([ticks, []])
             style = {"font-size": f"{PRESENTATION_LABEL_PT}pt"} if presenting() else {}
             self.colour_bar.axis.setLabel(bar[0], color="#111", **style)
