@@ -9,6 +9,7 @@ for dense data: drawing, not training, is what costs time here.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -1580,24 +1581,69 @@ class NetworkView(pg.PlotWidget):
             return f"hidden unit h{node - ly.n_inputs}"
         return f"output {d.class_names[node - ly.n_inputs - ly.n_hidden]}"
 
-    def _fit(self, tallest: int) -> None:
-        """Leave the node labels exactly the room they need at this widget's width."""
-        def text_width(item: pg.TextItem) -> float:
-            return item.boundingRect().width()  # (the text and its item's margins)
+    #: The most of the view's width the node labels take (the rest: the network).
+    LABEL_SHARE = 0.75
+    #: Pixels between a label and the plot's side or its node (its node's half included).
+    LABEL_MARGIN = 24
 
-        left = max(map(text_width, self._labels[: self._n_inputs]), default=0) + 24
-        right = max(map(text_width, self._labels[self._n_inputs:]), default=0) + 24
+    def _fit(self, tallest: int) -> None:
+        """Leave the node labels exactly the room they need at this widget's width (names
+        shortened, then smaller, where they would take more than LABEL_SHARE of it)."""
         width = max(self.getPlotItem().vb.width(), 1.0)
-        share = min((left + right) / width, 0.75)
+        left, right = self._fit_labels(self.LABEL_SHARE * width - 2 * self.LABEL_MARGIN)
+        left, right = left + self.LABEL_MARGIN, right + self.LABEL_MARGIN
+        share = min((left + right) / width, self.LABEL_SHARE)
         span = 2.0 / (1.0 - share)  # data units across: the nodes' 2 plus both margins
         self.getPlotItem().setRange(xRange=(-left / width * span, 2 + right / width * span),
                                     yRange=(-(tallest + 1) / 2, (tallest + 1) / 2), padding=0)
+
+    def _fit_labels(self, room: float) -> tuple[float, float]:
+        """The node names in the mode's size, else in the readable size, so that the widest input's
+        and the widest output's together take at most ``room`` pixels; else each side its share
+        of the room, its names shortened word by word ("sep_len"), then cut with "…". Returns
+        the two sides' widths. Hovering a node names it whole."""
+        sides = (self._names[: self._n_inputs], self._names[self._n_inputs:])
+        on = presenting()
+        font = QFont(self._labels[0].textItem.font()) if self._labels else QFont()
+        margin = 2 * (self._labels[0].textItem.document().documentMargin() if self._labels else 0)
+
+        def widest(names: list[str]) -> float:
+            return max((metrics.horizontalAdvance(n) + margin for n in names), default=0.0)
+
+        for pt in (PRESENTATION_TICK_PT, PRESENTATION_ROWS_PT) if on else (LABEL_PT,):
+            font.setPointSizeF(pt)
+            metrics = QFontMetrics(font)
+            shown = sides
+            if sum(map(widest, sides)) <= room:
+                break
+        else:
+            whole = [widest(names) for names in sides]
+            shown = [self._shortened(names, max(room, 0.0) * w / (sum(whole) or 1.0) - margin, metrics)
+                     for names, w in zip(sides, whole)]
+        for item, text in zip(self._labels, [*shown[0], *shown[1]]):
+            item._sizes = (LABEL_PT, pt if on else PRESENTATION_TICK_PT)
+            _size_text(item)
+            if item.toPlainText() != text:
+                item.setText(text)
+        return widest(shown[0]), widest(shown[1])
+
+    @staticmethod
+    def _shortened(names: list[str], room: float, metrics: QFontMetrics) -> list[str]:
+        """``names`` at most ``room`` pixels wide: their words cut to fewer letters while that is
+        enough (and leaves at least three), else cut with "…"."""
+        for letters in (None, 5, 4, 3):
+            cut = [_abbreviate(n, letters) for n in names]
+            if max((metrics.horizontalAdvance(n) for n in cut), default=0) <= room:
+                return cut
+        return [n if metrics.horizontalAdvance(n) <= room else
+                metrics.elidedText(n, Qt.TextElideMode.ElideRight, int(max(room, 0))) for n in cut]
 
     def _place_labels(self, ly, features, classes) -> None:
         plot = self.getPlotItem()
         for item in self._labels:
             plot.removeItem(item)
         self._labels = []
+        self._names = [_elide(name) for name in (*features, *classes)]
         pos = self._positions(ly.n_inputs, ly.n_hidden, ly.n_outputs)
         for i, name in enumerate(features):
             item = plot_text(_elide(name), color="#111", anchor=(1, 0.5))
@@ -1616,6 +1662,25 @@ class NetworkView(pg.PlotWidget):
 def _elide(name: str, most: int = 14) -> str:
     """Long feature or class names, shortened for node labels (the list shows them whole)."""
     return name if len(name) <= most else name[: most - 1] + "…"
+
+
+def _wrapped(text: str, metrics: QFontMetrics, width: float) -> str:
+    """``text`` broken at spaces onto lines at most ``width`` pixels wide where it can be."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _abbreviate(name: str, letters: int | None) -> str:
+    """``name`` with each of its words ("_", "-" or " " apart) cut to ``letters`` letters (None: whole):
+    "sepal_length" at 3 is "sep_len"; a name of one word stays whole (cut with "…", it reads better)."""
+    if letters is None or not re.search(r"[_\- ]", name.strip("_- ")):
+        return name
+    return re.sub(r"[^_\- ]+", lambda word: word.group()[:letters], name)
 
 
 class DecisionRegions(QWidget):
@@ -1693,21 +1758,27 @@ class DecisionRegions(QWidget):
             self._flow()
 
         def _flow(self) -> None:
-            """Entries left to right, a new row when the next would pass the right edge."""
+            """Entries left to right, a new row when the next would pass the right edge; an entry
+            wider than the legend on lines of their own ("2 other inputs" over "at their mean")."""
             metrics = QFontMetrics(getattr(self, "_font", QFont()))
             line = metrics.height() + 3
             side = metrics.ascent() * 0.8
             width = max(self.size().width(), 1.0)
             x = y = 0.0
-            for mark, label in self._items:
-                size = (side + 4 if mark is not None else 0) + label.boundingRect().width()
+            for (text, _, _), (mark, label) in zip(self.entries, self._items):
+                indent = side + 4 if mark is not None else 0
+                label.setText(_wrapped(text, metrics, width - indent))
+                size = indent + label.boundingRect().width()
                 if x > 0 and x + size > width:
                     x, y = 0.0, y + line
                 if mark is not None:
                     mark.setPos(x, y + (line - side) / 2)
-                    x += side + 4
-                label.setPos(x, y + (line - label.boundingRect().height()) / 2)
+                    x += indent
+                lines = label.text().count("\n") + 1
+                row = label.boundingRect().height() / lines
+                label.setPos(x, y + (line - row) / 2)
                 x += label.boundingRect().width() + self.GAP
+                y += (lines - 1) * row  # (what follows goes under a wrapped entry's last line)
             height = (y + line + 2) if self._items else 0.0
             if abs(self.maximumHeight() - height) > 0.5:
                 self.setMinimumHeight(height)
