@@ -183,6 +183,28 @@ def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
         axis.setTickSpacing(step, step)
 
 
+#: Pixels kept between two tick labels side by side.
+TICK_GAP_PX = 8
+
+
+def thin_ticks(axis: pg.AxisItem, ticks: list[tuple[float, str]], shown: tuple[float, float],
+               pixels: float) -> list[tuple[float, str]]:
+    """Of a bottom axis's ``ticks`` (value, text), most important first, those whose labels in the
+    axis's font fit its length and run into none kept before them; in order of value. ``shown``:
+    the range on show; ``pixels``: the axis's length (the stability map's fixed ticks ran together
+    in a narrow dock)."""
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    low, high = shown
+    scale = pixels / (high - low) if high > low else 0.0
+    kept: list[tuple[float, float, tuple[float, str]]] = []
+    for value, text in ticks:
+        centre, half = (value - low) * scale, metrics.horizontalAdvance(text) / 2 + TICK_GAP_PX / 2
+        if centre - half >= -TICK_GAP_PX / 2 and centre + half <= pixels + TICK_GAP_PX / 2 and \
+                all(centre + half <= a or centre - half >= b for a, b, _ in kept):
+            kept.append((centre - half, centre + half, (value, text)))
+    return sorted(tick for _, _, tick in kept)
+
+
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
 # below its minimum, and pyqtgraph's own minimum hints add up to more than that.
 MIN_PLOT_SIZE = (140, 120)
