@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
 from .plots import (LANE_COLOURS, HoverReadout, fit_axis_width, pen_width, plot_text, presenting, rule_name, show_title,
-                    style_plot)
+                    style_plot, thin_ticks)
 from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
@@ -257,8 +257,12 @@ class SweepPanel(QWidget):
         target_row.addWidget(self.target, 1)
         grid.addLayout(target_row, 2, 2, 1, 2)
         grid.addWidget(self.measure, 3, 1, 1, 3)
-        grid.addWidget(self.run_button, 4, 1)
-        grid.addWidget(self.progress, 4, 2, 1, 2)
+        # (The button and the progress bar in a row of their own: in the fields' columns, their
+        # least widths made the panel wider than a 260 px dock in lecture mode.)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_button)
+        run_row.addWidget(self.progress, 1)
+        grid.addLayout(run_row, 4, 0, 1, 4)
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         box.addLayout(grid)
@@ -423,8 +427,8 @@ class StabilityMap(pg.PlotWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setRange(xRange=(self.LOW, self.HIGH), yRange=(0, 1), padding=0.02)
-        ticks = [(math.log10(v), f"{v:g}") for v in (0.001, 0.01, 0.1, 1, 2, 4, 10, 100)]
-        self.plot.getAxis("bottom").setTicks([ticks, []])
+        self._ticks_for = None  # (axis length, text size) the ticks were thinned for
+        self._note_for = None  # (the note's text, its room) it was wrapped for
         m = np.linspace(0.0, 0.999, 400)
         self.edges = {}
         for rule in RULES:
@@ -450,8 +454,39 @@ class StabilityMap(pg.PlotWidget):
         self.note = pg.LabelItem("", size="10pt")
         self.note.setParentItem(self.plot.vb)
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
+        self.note.setZValue(12)  # (over the edges: wrapped, it reaches them in a narrow dock)
+        self.plot.vb.sigResized.connect(self._wrap_note)
         self._rule = None
         self.readout = HoverReadout(self.plot, self.describe, controller)
+
+    #: The x axis's ticks, most important first (those that would run together are left out).
+    TICKS = (1, 0.01, 100, 0.1, 10, 0.001, 2, 4)
+
+    def _thin_ticks(self) -> None:
+        """The x axis's ticks that fit its length in its text size (see thin_ticks)."""
+        axis = self.plot.getAxis("bottom")
+        key = (round(self.plot.vb.width()), (axis.style.get("tickFont") or axis.font()).pointSizeF())
+        if key == self._ticks_for:
+            return
+        self._ticks_for = key
+        ticks = [(math.log10(v), f"{v:g}") for v in self.TICKS]
+        axis.setTicks([thin_ticks(axis, ticks, self.plot.vb.viewRange()[0], self.plot.vb.width()), []])
+
+    @Slot()
+    def _wrap_note(self, *_) -> None:
+        """The note on lines no wider than the plot (lecture mode's "inside the stable region" was
+        cut in a narrow dock)."""
+        item, room = self.note.item, max(self.plot.vb.width() - 12, 40.0)
+        key = (item.toHtml(), room)
+        if key == self._note_for:
+            return
+        item.setTextWidth(-1)
+        if item.boundingRect().width() > room:
+            item.setTextWidth(room)
+        self.note.updateMin()
+        # (Outside a layout a widget never shrinks by itself, and the label centres its text in it.)
+        self.note.resize(self.note.minimumSize())
+        self._note_for = key
 
     #: Where each rule's edge is named: at this momentum.
     LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
@@ -460,6 +495,7 @@ class StabilityMap(pg.PlotWidget):
     def _place_labels(self, *_) -> None:
         """Each rule's name right of its edge, or left of it where it would pass the plot's right
         side (lecture mode's larger names in a narrow dock)."""
+        self._thin_ticks()
         pixel = self.plot.vb.viewPixelSize()[0] or 0.0
         for rule, item in self.labels.items():
             m = self.LABEL_AT[rule]
@@ -520,6 +556,7 @@ class StabilityMap(pg.PlotWidget):
     def refresh(self) -> None:
         c = self.controller
         self._show_rule(c.config.rule)
+        self._thin_ticks()  # (again in lecture mode: larger text)
         spots, outside, unknown = [], [], []
         for index, lane in enumerate(c.lanes):
             report = lane.latest
@@ -541,6 +578,9 @@ class StabilityMap(pg.PlotWidget):
             name = RUN_NAMES[index] if c.comparing else "now"
             label.setText(f"{name} (diverged)" if before_divergence else name)
             label.setPos(x, report.momentum)
+            # Right of the point, or left of it where it would pass the plot's right side.
+            fits = x + label.boundingRect().width() * 1.3 * (self.plot.vb.viewPixelSize()[0] or 0.0) <= self.HIGH
+            label.setAnchor((-0.3, 1.1) if fits else (1.3, 1.1))
             label.show()
             if beyond:
                 outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}"
@@ -555,4 +595,6 @@ class StabilityMap(pg.PlotWidget):
             text = "<span style='color:#333'>λ not measured yet (it is, about once a second)</span>"
         else:
             text = "<span style='color:#333'>inside the stable region</span>"
-        self.note.setText(text)
+        if text != self.note.text:
+            self.note.setText(text)
+        self._wrap_note()  # (also after lecture mode resized the text)

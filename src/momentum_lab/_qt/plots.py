@@ -9,6 +9,7 @@ for dense data: drawing, not training, is what costs time here.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -182,6 +183,28 @@ def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
         axis.setTickSpacing(step, step)
 
 
+#: Pixels kept between two tick labels side by side.
+TICK_GAP_PX = 8
+
+
+def thin_ticks(axis: pg.AxisItem, ticks: list[tuple[float, str]], shown: tuple[float, float],
+               pixels: float) -> list[tuple[float, str]]:
+    """Of a bottom axis's ``ticks`` (value, text), most important first, those whose labels in the
+    axis's font fit its length and run into none kept before them; in order of value. ``shown``:
+    the range on show; ``pixels``: the axis's length (the stability map's fixed ticks ran together
+    in a narrow dock)."""
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    low, high = shown
+    scale = pixels / (high - low) if high > low else 0.0
+    kept: list[tuple[float, float, tuple[float, str]]] = []
+    for value, text in ticks:
+        centre, half = (value - low) * scale, metrics.horizontalAdvance(text) / 2 + TICK_GAP_PX / 2
+        if centre - half >= -TICK_GAP_PX / 2 and centre + half <= pixels + TICK_GAP_PX / 2 and \
+                all(centre + half <= a or centre - half >= b for a, b, _ in kept):
+            kept.append((centre - half, centre + half, (value, text)))
+    return sorted(tick for _, _, tick in kept)
+
+
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
 # below its minimum, and pyqtgraph's own minimum hints add up to more than that.
 MIN_PLOT_SIZE = (140, 120)
@@ -265,24 +288,70 @@ def refit(plot: pg.PlotItem) -> None:
         plot.setGeometry(view.range)
 
 
+def data_width(plot: pg.PlotItem) -> float:
+    """The width a plot's view leaves its data area (and its title, and its bottom axis's label):
+    the view's width less the plot's other columns (axes, colour bar)."""
+    view = plot.getViewWidget()
+    if view is None or view.width() <= 0:
+        return math.inf
+    return view.width() - (plot.width() - plot.vb.width()) - 12
+
+
+def fitted(text: str, sizes: tuple[float, ...], room: float, bold: bool = False) -> tuple[str, float]:
+    """``text`` and the first of ``sizes`` (points) at which it is at most ``room`` pixels wide;
+    else the last size, and the text shortened with "…" to fit."""
+    font = QFont()
+    font.setBold(bold)
+    for size in sizes:
+        font.setPointSizeF(size)
+        if QFontMetrics(font).horizontalAdvance(text) <= room:
+            return text, size
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, int(max(room, 40))), size
+
+
+def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
+    """The label of the plot's ``side`` axis ("left" or "bottom") in the mode's size where it fits
+    its side of the data area, else smaller, else shortened with "…" and whole in the axis's tooltip
+    (a label's text sets its plot's minimum size: the stability map's and the sweep's bottom labels
+    made their plots wider than a narrow dock, which cut their right sides)."""
+    axis = plot.getAxis(side)
+    full = getattr(axis, "_full_label", axis.labelText)
+    on = _PRESENTATION["on"]
+    room = data_width(plot) if side == "bottom" else plot.vb.height() - 8 if plot.vb.height() > 0 else math.inf
+    text, size = fitted(full, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),),
+                        room)
+    key = (text, size, on)
+    if getattr(axis, "_label_key", None) == key:
+        return
+    axis._label_key = key
+    style = {"color": "#000" if on else "#111"}
+    if on:
+        style["font-size"] = f"{size:g}pt"
+    axis.setLabel(text, **style)
+    axis.resizeEvent()  # (pyqtgraph centres a label only when its axis is resized: a new size sat off centre)
+    axis.setToolTip(full if text != full else "")
+
+
+def set_axis_label(plot: pg.PlotItem, side: str, label: str) -> None:
+    """The label of the plot's ``side`` axis, fitted (see :func:`fit_axis_label`) now and whenever
+    the plot's size changes."""
+    axis = plot.getAxis(side)
+    axis._full_label = label
+    axis._label_key = None
+    fit_axis_label(plot, side)
+    if not getattr(axis, "_fits_label", False):
+        axis._fits_label = True
+        plot.vb.sigResized.connect(lambda *_: fit_axis_label(plot, side))
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """The plot's title, in the mode's size where it fits the width its view leaves it, else smaller,
     else shortened with "…" (a title's text sets its plot's minimum width: a plot wider than its
     view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
     on = _PRESENTATION["on"]
-    view = plot.getViewWidget()
-    # (The view's width less the plot's other columns: axes, colour bar.)
-    room = view.width() - (plot.width() - plot.vb.width()) - 12 if view is not None and view.width() > 0 \
-        else math.inf
-    font = QFont()
-    font.setBold(on)
-    for size in (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,):
-        font.setPointSizeF(size)
-        if QFontMetrics(font).horizontalAdvance(title) <= room:
-            break
-    else:
-        title = QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight, int(max(room, 40)))
+    title, size = fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
+                         data_width(plot), bold=on)
     html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
     if getattr(plot, "_title_html", None) != html:
         plot._title_html = html
@@ -323,10 +392,13 @@ def present_plot(plot: pg.PlotItem, left: bool = True) -> None:
             axis.setHeight(int((height or 40) * grow) if on else height)
         axis.setPen(pg.mkPen("#000" if on else "#333", width=2 if on else 1))
         axis.setTextPen("#000" if on else "#111")
-        style = {"color": "#000" if on else "#111"}
-        if on:
-            style["font-size"] = f"{PRESENTATION_LABEL_PT}pt"
-        axis.setLabel(axis.labelText, **style)
+        if side == "bar":
+            style = {"color": "#000" if on else "#111"}
+            if on:
+                style["font-size"] = f"{PRESENTATION_LABEL_PT}pt"
+            axis.setLabel(axis.labelText, **style)
+        else:
+            fit_axis_label(plot, side)
     title = getattr(plot, "_shown_title", None)
     if title is not None:
         set_title(plot, title)
@@ -373,7 +445,7 @@ def style_plot(plot: pg.PlotItem, title: str, x: str, y: str, grid: bool = False
         # and keeps it; undo that, or a second call can leave the ticks 1000 times too big.
         axis.autoSIPrefixScale = 1.0
         axis.labelUnitPrefix = ""
-        axis.setLabel(label, color="#111")
+        set_axis_label(plot, side, label)
         axis.setStyle(maxTickLevel=1)
     plot.showGrid(x=grid, y=grid, alpha=0.2)
     view = plot.getViewWidget()
@@ -1079,16 +1151,16 @@ class DeltaPanel(QWidget):
         starts, names = self._groups()
         axis = self.heat_plot.getAxis("left")
         # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
-        # four long names share the heatmap's width), shortened where they would leave the image
-        # too little of the view's width.
+        # four long names share the heatmap's width), shortened, then their scales put under them,
+        # where they would leave the image too little of the view's width.
         font = QFont(axis.font())
         font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
         metrics = QFontMetrics(font)
         room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
-        for group_names in (names, self.SHORT_GROUPS):
+        for group_names, joint in ((names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")):
             if scales is not None:
-                group_names = tuple(f"{n} ±{s:.2g}" for n, s in zip(group_names, scales))
-            if max(metrics.horizontalAdvance(n) for n in group_names) <= room:
+                group_names = tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group_names, scales))
+            if self._names_width(metrics, group_names) <= room:
                 break
         names = group_names
         key = (tuple(starts), names, presenting())
@@ -1099,8 +1171,13 @@ class DeltaPanel(QWidget):
         axis.setTicks([ticks, []])
         axis.setStyle(tickFont=font)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(max(metrics.horizontalAdvance(n) for n in names) + 18)
+        axis.setWidth(self._names_width(metrics, names) + 18)
         refit(self.heat_plot)
+
+    @staticmethod
+    def _names_width(metrics: QFontMetrics, names: tuple[str, ...]) -> int:
+        """The widest line of the rows' names."""
+        return max(metrics.horizontalAdvance(line) for name in names for line in name.split("\n"))
 
     @Slot()
     def _on_pick(self) -> None:
@@ -1392,7 +1469,8 @@ class DeltaPanel(QWidget):
             self._bar_shown = bar
             self.colour_bar.setLevels(levels)
             lo, hi = levels
-            ticks = [(v, f"{v:g}") for v in (lo, lo / 2, 0.0, hi / 2, hi)]
+            # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
+            ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
             self.colour_bar.axis.setTicks([ticks, []])
             style = {"font-size": f"{PRESENTATION_LABEL_PT}pt"} if presenting() else {}
             self.colour_bar.axis.setLabel(bar[0], color="#111", **style)
@@ -1525,24 +1603,69 @@ class NetworkView(pg.PlotWidget):
             return f"hidden unit h{node - ly.n_inputs}"
         return f"output {d.class_names[node - ly.n_inputs - ly.n_hidden]}"
 
-    def _fit(self, tallest: int) -> None:
-        """Leave the node labels exactly the room they need at this widget's width."""
-        def text_width(item: pg.TextItem) -> float:
-            return item.boundingRect().width()  # (the text and its item's margins)
+    #: The most of the view's width the node labels take (the rest: the network).
+    LABEL_SHARE = 0.75
+    #: Pixels between a label and the plot's side or its node (its node's half included).
+    LABEL_MARGIN = 24
 
-        left = max(map(text_width, self._labels[: self._n_inputs]), default=0) + 24
-        right = max(map(text_width, self._labels[self._n_inputs:]), default=0) + 24
+    def _fit(self, tallest: int) -> None:
+        """Leave the node labels exactly the room they need at this widget's width (names
+        shortened, then smaller, where they would take more than LABEL_SHARE of it)."""
         width = max(self.getPlotItem().vb.width(), 1.0)
-        share = min((left + right) / width, 0.75)
+        left, right = self._fit_labels(self.LABEL_SHARE * width - 2 * self.LABEL_MARGIN)
+        left, right = left + self.LABEL_MARGIN, right + self.LABEL_MARGIN
+        share = min((left + right) / width, self.LABEL_SHARE)
         span = 2.0 / (1.0 - share)  # data units across: the nodes' 2 plus both margins
         self.getPlotItem().setRange(xRange=(-left / width * span, 2 + right / width * span),
                                     yRange=(-(tallest + 1) / 2, (tallest + 1) / 2), padding=0)
+
+    def _fit_labels(self, room: float) -> tuple[float, float]:
+        """The node names in the mode's size, else in the readable size, so that the widest input's
+        and the widest output's together take at most ``room`` pixels; else each side its share
+        of the room, its names shortened word by word ("sep_len"), then cut with "…". Returns
+        the two sides' widths. Hovering a node names it whole."""
+        sides = (self._names[: self._n_inputs], self._names[self._n_inputs:])
+        on = presenting()
+        font = QFont(self._labels[0].textItem.font()) if self._labels else QFont()
+        margin = 2 * (self._labels[0].textItem.document().documentMargin() if self._labels else 0)
+
+        def widest(names: list[str]) -> float:
+            return max((metrics.horizontalAdvance(n) + margin for n in names), default=0.0)
+
+        for pt in (PRESENTATION_TICK_PT, PRESENTATION_ROWS_PT) if on else (LABEL_PT,):
+            font.setPointSizeF(pt)
+            metrics = QFontMetrics(font)
+            shown = sides
+            if sum(map(widest, sides)) <= room:
+                break
+        else:
+            whole = [widest(names) for names in sides]
+            shown = [self._shortened(names, max(room, 0.0) * w / (sum(whole) or 1.0) - margin, metrics)
+                     for names, w in zip(sides, whole)]
+        for item, text in zip(self._labels, [*shown[0], *shown[1]]):
+            item._sizes = (LABEL_PT, pt if on else PRESENTATION_TICK_PT)
+            _size_text(item)
+            if item.toPlainText() != text:
+                item.setText(text)
+        return widest(shown[0]), widest(shown[1])
+
+    @staticmethod
+    def _shortened(names: list[str], room: float, metrics: QFontMetrics) -> list[str]:
+        """``names`` at most ``room`` pixels wide: their words cut to fewer letters while that is
+        enough (and leaves at least three), else cut with "…"."""
+        for letters in (None, 5, 4, 3):
+            cut = [_abbreviate(n, letters) for n in names]
+            if max((metrics.horizontalAdvance(n) for n in cut), default=0) <= room:
+                return cut
+        return [n if metrics.horizontalAdvance(n) <= room else
+                metrics.elidedText(n, Qt.TextElideMode.ElideRight, int(max(room, 0))) for n in cut]
 
     def _place_labels(self, ly, features, classes) -> None:
         plot = self.getPlotItem()
         for item in self._labels:
             plot.removeItem(item)
         self._labels = []
+        self._names = [_elide(name) for name in (*features, *classes)]
         pos = self._positions(ly.n_inputs, ly.n_hidden, ly.n_outputs)
         for i, name in enumerate(features):
             item = plot_text(_elide(name), color="#111", anchor=(1, 0.5))
@@ -1561,6 +1684,25 @@ class NetworkView(pg.PlotWidget):
 def _elide(name: str, most: int = 14) -> str:
     """Long feature or class names, shortened for node labels (the list shows them whole)."""
     return name if len(name) <= most else name[: most - 1] + "…"
+
+
+def _wrapped(text: str, metrics: QFontMetrics, width: float) -> str:
+    """``text`` broken at spaces onto lines at most ``width`` pixels wide where it can be."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _abbreviate(name: str, letters: int | None) -> str:
+    """``name`` with each of its words ("_", "-" or " " apart) cut to ``letters`` letters (None: whole):
+    "sepal_length" at 3 is "sep_len"; a name of one word stays whole (cut with "…", it reads better)."""
+    if letters is None or not re.search(r"[_\- ]", name.strip("_- ")):
+        return name
+    return re.sub(r"[^_\- ]+", lambda word: word.group()[:letters], name)
 
 
 class DecisionRegions(QWidget):
@@ -1638,21 +1780,27 @@ class DecisionRegions(QWidget):
             self._flow()
 
         def _flow(self) -> None:
-            """Entries left to right, a new row when the next would pass the right edge."""
+            """Entries left to right, a new row when the next would pass the right edge; an entry
+            wider than the legend on lines of their own ("2 other inputs" over "at their mean")."""
             metrics = QFontMetrics(getattr(self, "_font", QFont()))
             line = metrics.height() + 3
             side = metrics.ascent() * 0.8
             width = max(self.size().width(), 1.0)
             x = y = 0.0
-            for mark, label in self._items:
-                size = (side + 4 if mark is not None else 0) + label.boundingRect().width()
+            for (text, _, _), (mark, label) in zip(self.entries, self._items):
+                indent = side + 4 if mark is not None else 0
+                label.setText(_wrapped(text, metrics, width - indent))
+                size = indent + label.boundingRect().width()
                 if x > 0 and x + size > width:
                     x, y = 0.0, y + line
                 if mark is not None:
                     mark.setPos(x, y + (line - side) / 2)
-                    x += side + 4
-                label.setPos(x, y + (line - label.boundingRect().height()) / 2)
+                    x += indent
+                lines = label.text().count("\n") + 1
+                row = label.boundingRect().height() / lines
+                label.setPos(x, y + (line - row) / 2)
                 x += label.boundingRect().width() + self.GAP
+                y += (lines - 1) * row  # (what follows goes under a wrapped entry's last line)
             height = (y + line + 2) if self._items else 0.0
             if abs(self.maximumHeight() - height) > 0.5:
                 self.setMinimumHeight(height)
