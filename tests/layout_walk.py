@@ -54,6 +54,31 @@ END_GAP = 0.3
 _QT_PARTS = ("qt_scrollarea_viewport", "qt_scrollarea_hcontainer", "qt_scrollarea_vcontainer")
 
 
+#: Defects found and still open, each a (check, where) pair: ``where`` is a view of the view area
+#: (``views.docks['sweep']`` in a finding's path) or a part of the window named in the path. They
+#: are all in the side views at their narrowest (a 230–290 px dock: the Lecture layout's view,
+#: Everything's columns at 1280×720), where lecture text, two-decimal ticks and the sweep's
+#: fields do not all fit; the issue's note lists them. A finding anywhere else fails the test, and
+#: so does one of these checks on the core two, the controls, the status bar or the lesson text.
+KNOWN_OPEN = {
+    ("cut text", "sweep"), ("cut axis label", "sweep"), ("tick labels over each other", "sweep"),
+    ("one-sided axis", "heatmap"), ("cut axis label", "heatmap"), ("tick labels over each other", "heatmap"),
+    ("cut text", "heatmap"),
+    ("cut axis label", "summary"), ("legend out of its plot", "summary"), ("tick labels over each other", "summary"),
+    ("cut text", "regions"), ("cut axis label", "regions"), ("tick labels over each other", "regions"),
+    ("legend out of its plot", "regions"), ("plot out of its view", "regions"), ("axis without tick labels", "regions"),
+    ("text out of its plot", "stability"), ("cut axis label", "stability"), ("tick labels over each other", "stability"),
+    ("cut text", "lesson_panel.choice"),
+}
+
+
+def known_open(finding: str) -> bool:
+    """Whether ``finding`` (a :class:`Finding` as text) is one of :data:`KNOWN_OPEN`."""
+    check, _, rest = finding.partition(": ")
+    docks = re.findall(r"views\.docks\['(\w+)'\]", rest)
+    return any(check == known and (where in docks or where in rest.split(": ")[0]) for known, where in KNOWN_OPEN)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One defect: which check found it, the widget or plot item, and the figures."""

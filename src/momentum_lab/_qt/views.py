@@ -167,13 +167,14 @@ class ViewArea(QObject):
                 window.tabifyDockWidget(first, self.docks[other])
             first.raise_()
         below = self._below()
-        if below is not None:  # (the area's last row, as wide as the area)
+        if below is not None and closed:  # (the area's last row: alone, until a view opens above it)
             window.addDockWidget(area, below, Qt.Orientation.Vertical)
-            if not closed:  # (closed: the dock alone, at the layout's width, until a view opens)
-                share = max(share, BELOW_SHARE)
+        elif below is not None:  # (a tab of the last group, in front: a row more outgrew 1280×720)
+            window.tabifyDockWidget(firsts[-1], below)
+            below.raise_()
         top = firsts[:columns]
         window.resizeDocks(top, [int(self.room() * share / columns)] * len(top), Qt.Orientation.Horizontal)
-        column = firsts[::columns] + ([below] if below is not None and not closed else [])
+        column = firsts[::columns]
         if len(column) > 1:
             # Shares of the height between the menu and the status bar, less each group's tabs and
             # title (asked for more, the window would grow: a screenshot came out 13 px too tall).
