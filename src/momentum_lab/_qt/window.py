@@ -248,7 +248,11 @@ class MainWindow(QMainWindow):
             (core,) = self._splitters
             h = max(core.height(), 500)
             core.setSizes([h // 2, h // 2])
-            self.views.apply(self.views.layout or "Explore", keep_front=True)
+            if self.views.layout in ("", "Explore", "Lecture"):
+                self.views.layout = self.views.layout or "Explore"
+                self._fit_layout()  # (the mode's own: lecture mode may have come on before the show)
+            else:
+                self.views.apply(self.views.layout, keep_front=True)
 
     def _action(self, menu, text: str, handler, data) -> QAction:
         """A menu item made from data (a recent file, an export, a lesson, a layout): the handler
