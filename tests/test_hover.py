@@ -45,6 +45,20 @@ def move_to(plot, x: float, y: float) -> QPointF:
     return plot.vb.mapSceneToView(view.mapToScene(pixel))
 
 
+def moved_and_shown(qtbot, plot, readout, x: float, y: float) -> QPointF:
+    """The mouse to (x, y), again until the readout shows (on a loaded machine the map's labels
+    may still be placed at the first move, and the readout finds no room clear of them)."""
+    point = QPointF()
+
+    def moved() -> bool:
+        point.setX(move_to(plot, x, y).x())
+        point.setY(move_to(plot, x, y).y())
+        return shown(readout) is not None
+
+    qtbot.waitUntil(moved, timeout=5000)
+    return point
+
+
 def leave(plot) -> None:
     view = plot.scene().views()[0]
     QCoreApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
@@ -259,7 +273,7 @@ def test_the_stability_readout_says_what_the_point_means(qtbot, open_window):
     w.stability.refresh()
     plot, readout = w.stability.plot, w.stability.readout
     for value, m in ((0.5, 0.5), (3.0, 0.2)):
-        point = move_to(plot, math.log10(value), m)
+        point = moved_and_shown(qtbot, plot, readout, math.log10(value), m)
         value, m = 10 ** point.x(), point.y()
         bound = stability_bound("classical", m)
         verdict = "stable" if value < bound else "unstable: oscillation grows"
@@ -270,7 +284,7 @@ def test_the_stability_readout_says_what_the_point_means(qtbot, open_window):
         assert_clear(readout, plot, [item.mapRectToScene(item.boundingRect()) for item in w.stability.labels.values()])
     # On the run's own point: the run's numbers.
     label = w.stability.point_labels[0]
-    move_to(plot, label.pos().x(), label.pos().y())
+    moved_and_shown(qtbot, plot, readout, label.pos().x(), label.pos().y())
     report = c.latest.lanes[0]
     assert shown(readout).startswith(f"the run now: lr {report.lr:g} × λ {report.curvature:.3g}")
 
