@@ -543,7 +543,7 @@ def _axis_findings(plot: pg.PlotItem, where: str) -> list[Finding]:
         found += _axis_label_findings(axis, f"{where} › {side} axis")
         if not axis.style["showValues"]:
             continue
-        labels = _tick_labels(axis)
+        labels = tick_labels(axis)
         labelled[side] = bool(labels)
         found += _crowded_findings(labels, f"{where} › {side} axis")
         if has_data:  # (an empty plot's range is a placeholder, its note says why)
@@ -573,7 +573,7 @@ def _axis_label_findings(axis: pg.AxisItem, where: str) -> list[Finding]:
                 axis="along the axis")
 
 
-def _tick_labels(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
+def tick_labels(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
     """The tick labels pyqtgraph draws on the axis now, each with its rectangle (the axis's own
     layout of them: it drops a label that does not fit)."""
     image = QImage(8, 8, QImage.Format.Format_ARGB32)

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPainter
+from PySide6.QtGui import QMouseEvent
 
 from momentum_lab._qt.controller import LaneSettings, RunConfig
 from momentum_lab.engine import RULE_SHORT, stability_bound
@@ -122,13 +122,9 @@ def expected_error_text(c, epoch: int) -> str:
 def drawn_ticks(axis) -> list[tuple[QRectF, str]]:
     """The tick labels pyqtgraph paints on ``axis`` now (those that do not fit are dropped): their
     scene rectangles and texts."""
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [(axis.mapRectToScene(rect), text) for rect, _, text in specs[2]]
+    from layout_walk import tick_labels
+
+    return [(axis.mapRectToScene(rect), text) for rect, text in tick_labels(axis)]
 
 
 def test_the_error_and_accuracy_readouts_tell_each_runs_values_and_settings_at_the_epoch(qtbot, open_window):
