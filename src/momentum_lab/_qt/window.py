@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.readout.setObjectName("readout")
         self.readout.setWordWrap(True)
         self.readout.hide()
+        self._readout_key: tuple | None = None  # (what the readout was last fitted for)
         # In a scroll area: its row of controls must not set the width of the whole column
         # (with lecture mode's large text it would take half the window).
         self.sweep_tab = QScrollArea()
@@ -643,6 +644,7 @@ class MainWindow(QMainWindow):
                            f"QTextBrowser {{ font-size: 14pt; }} QLabel#readout {{ font-size: {LECTURE_READOUT_PT}pt; "
                            "font-weight: bold; padding: 2px 6px; }" if on else "")
         self.readout.setVisible(on)
+        self._readout_key = None  # (the mode's font: measured again)
         self._show_readout()
         # (The updates per second are not for the room: their place goes to the status messages.)
         self.status_labels["speed"].setVisible(not on)
@@ -705,10 +707,14 @@ class MainWindow(QMainWindow):
             rule = RULE_SHORT[lane.rule].split(" (")[0]
             name = f"{RUN_NAMES[i]} " if c.comparing else ""
             lines.append(f"{name}{rule} · lr {lane.lr:g} · momentum {lane.momentum:g}")
+        room = max(self.centralWidget().width() - 48, 200)  # (less the margins and the label's padding)
+        key = (tuple(lines), room, c.comparing)
+        if key == self._readout_key:  # (called at every redraw: measured again only when it changed)
+            return
+        self._readout_key = key
         font = QFont(self.readout.font())
         font.setBold(True)
         pt = LECTURE_READOUT_PT
-        room = max(self.centralWidget().width() - 48, 200)  # (less the margins and the label's padding)
         while pt > LECTURE_READOUT_PT * 2 // 3:
             font.setPointSize(pt)
             if max(QFontMetrics(font).horizontalAdvance(line) for line in lines) <= room:
