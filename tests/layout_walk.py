@@ -69,7 +69,6 @@ KNOWN_OPEN = {
     ("cut text", "regions"), ("cut axis label", "regions"), ("tick labels over each other", "regions"),
     ("legend out of its plot", "regions"), ("plot out of its view", "regions"), ("axis without tick labels", "regions"),
     ("text out of its plot", "stability"), ("cut axis label", "stability"), ("tick labels over each other", "stability"),
-    ("cut text", "lesson_panel.choice"),
 }
 
 
@@ -271,7 +270,8 @@ def _check_box_findings(box: QAbstractButton, where: str) -> list[Finding]:
 def _combo_findings(box: QComboBox, where: str) -> list[Finding]:
     if box.isEditable():
         return []  # (its line edit is walked)
-    text = box.currentText()
+    # (A box that elides its text itself says what it draws: ``shown_text``.)
+    text = box.shown_text() if hasattr(box, "shown_text") else box.currentText()
     if not text:
         return []
     option = QStyleOptionComboBox()

@@ -145,3 +145,35 @@ def test_lecture_mode_enlarges_every_plot_text_and_cuts_none(qtbot, open_window,
             if min(modes["lecture"]) < READABLE_PX:
                 problems.append(f"{kind}: {min(modes['lecture'])} px in lecture mode")
     assert not problems, "\n".join(problems)
+
+
+def test_a_long_lesson_title_is_elided_in_its_narrow_box_and_whole_in_its_tooltip(qtbot):
+    """Lecture mode's lesson dock is narrow: the box shows "6. Divergence, and…" (Qt's styles
+    would clip the title mid-letter), drawn as such, and the whole title in the list and tooltip."""
+    from PySide6.QtWidgets import QComboBox
+
+    from momentum_lab._qt.widgets import ElidingComboBox
+
+    title = "6. Divergence, and the map that warns of it before the loss does"
+    box = ElidingComboBox()
+    qtbot.addWidget(box)
+    box.addItems(["1. Short", title])
+    box.setCurrentIndex(1)
+    box.setToolTip(title)
+    box.resize(160, box.sizeHint().height())
+    shown = box.shown_text()
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and len(shown) > 6
+    assert box.fontMetrics().horizontalAdvance(shown) <= 160
+    assert box.itemText(1) == title  # (the list it opens)
+    box.resize(box.fontMetrics().horizontalAdvance(title) + 80, box.height())
+    assert box.shown_text() == title
+    # It draws what it says it shows: the same pixels as a plain box holding the elided text.
+    box.resize(160, box.height())
+    plain = QComboBox()
+    qtbot.addWidget(plain)
+    plain.addItem(box.shown_text())
+    plain.resize(box.size())
+    drawn, expected = box.grab().toImage(), plain.grab().toImage()
+    assert drawn == expected
+    plain.setItemText(0, title)
+    assert plain.grab().toImage() != drawn  # (a plain box clips the title instead)

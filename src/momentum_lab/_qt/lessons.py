@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QText
 
 from ..engine import Lesson, LessonProblem
 from .controller import RunController
+from .widgets import ElidingComboBox
 
 __all__ = ["LessonPanel"]
 
@@ -30,7 +31,7 @@ class LessonPanel(QWidget):
         self.lessons = lessons
         self.problems = problems
         self.current: int | None = None
-        self.choice = QComboBox()
+        self.choice = ElidingComboBox()
         for i, lesson in enumerate(lessons):
             self.choice.addItem(f"{i + 1}. {lesson.title}")
         self.choice.setToolTip("The lessons (files in resources/lessons; see docs/lessons.md)")
@@ -119,7 +120,7 @@ class LessonPanel(QWidget):
             return
         lesson = self.lessons[i]
         self.choice.setCurrentIndex(i)
-        # (A long title is cut in the narrow box: whole in its tooltip, and in the text below.)
+        # (A long title is elided in the narrow box: whole in its tooltip, and in the text below.)
         self.choice.setToolTip(f"{i + 1}. {lesson.title} (the lessons: files in resources/lessons; see "
                                "docs/lessons.md)")
 

@@ -1,4 +1,5 @@
-"""Small widgets: the learning-rate and momentum spin boxes, the speed control."""
+"""Small widgets: the learning-rate and momentum spin boxes, the speed control, a combo box that
+elides its text."""
 
 from __future__ import annotations
 
@@ -8,12 +9,24 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QWidget,
+)
 
 from ..engine import RANGES
 from .worker import FLAT_OUT
 
-__all__ = ["DEFAULT_SPEED", "EpochLimitBox", "ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest",
+__all__ = ["DEFAULT_SPEED", "ElidingComboBox", "EpochLimitBox", "ExactSpinBox", "LearningRateSpinBox", "MomentumSpinBox", "SpeedControl", "shortest",
            "signals_blocked"]
 
 
@@ -37,6 +50,35 @@ def shortest(value: float) -> str:
     """The shortest text that reads back as exactly ``value`` (250, not 250.0; 1e-13)."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+class ElidingComboBox(QComboBox):
+    """A combo box that draws its current text cut short with "…" when its field is too narrow
+    (Qt's styles clip it mid-letter): a long lesson title in a narrow lecture-mode dock. The
+    whole text belongs in its tooltip; the list it opens shows every item whole."""
+
+    def _option(self) -> QStyleOptionComboBox:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        return option
+
+    def shown_text(self) -> str:
+        """The current text as drawn: whole when it fits its field, else elided."""
+        option = self._option()
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        # (The style draws the text 1 px in from each side of the field.)
+        return self.fontMetrics().elidedText(option.currentText, Qt.TextElideMode.ElideRight, field.width() - 2)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self.isEditable():
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option = self._option()
+        option.currentText = self.shown_text()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 class _UsualWidth:
