@@ -10,7 +10,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QTabBar
 
 from momentum_lab._qt.controller import RunConfig, RunController
-from momentum_lab._qt.views import LAYOUTS, VIEWS
+from momentum_lab._qt.views import CELL, LAYOUTS, VIEWS, arrangement, fold
 from momentum_lab._qt.window import MainWindow
 
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
@@ -42,15 +42,62 @@ def test_the_core_two_views_are_the_biggest_in_every_layout(qtbot, open_window, 
         w.open_lesson("divergence-stability-map")
         expected = {"stability"} | (set() if lecture else {"network"})
     else:
-        expected = {"Everything": set(VIEWS) - {"summary"}, "Lecture": set(), "Explore": {"network", "regions"}}[layout]
+        expected = {"Lecture": set(), "Explore": {"network", "regions"}}.get(layout)
     w.set_lecture_mode(lecture)
     qtbot.waitUntil(lambda: w.views.layout == ("Lecture" if lecture else "Explore"), timeout=TIMEOUT)
     if layout != "lesson 6":
         w.apply_layout(layout)
-    # (Everything: every view at once; Lecture: the core two alone, a key brings a view up beside them.)
-    qtbot.waitUntil(lambda: on_screen(w) == expected and w.size().toTuple() == size, timeout=TIMEOUT)
+    # (Everything: a view of each group at once, see the test below; Lecture: the core two alone, a
+    # key brings a view up beside them.)
+    qtbot.waitUntil(lambda: (on_screen(w) == expected if expected is not None else len(on_screen(w)) == w.views.groups)
+                    and w.size().toTuple() == size, timeout=TIMEOUT)
     others = {name: area(w.views.docks[name].widget()) for name in on_screen(w)}
     assert all(a < core_area(w) for a in others.values()), (core_area(w), others)
+
+
+#: How many groups Everything shows side by side at each size, normal and lecture mode: all six
+#: where each has room to be read (CELL), fewer where it has not (at 1280×720 six were 220×110 px).
+EVERYTHING_GROUPS = {((1280, 720), False): 2, ((1280, 720), True): 2, ((1600, 1000), False): 6,
+                     ((1600, 1000), True): 3, ((1920, 1080), False): 6, ((1920, 1080), True): 6}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+def test_everything_shows_as_many_views_as_have_room_to_be_read(qtbot, open_window, lecture, size):
+    """Everything folds its six groups into fewer, with more tabs each, where six would not be
+    readable; every view stays reachable (a tab), and each on show has the room CELL asks for."""
+    w = open_window(size=size)
+    w.set_lecture_mode(lecture)
+    qtbot.waitUntil(lambda: w.views.layout == ("Lecture" if lecture else "Explore"), timeout=TIMEOUT)
+    w.apply_layout("Everything")
+    groups = EVERYTHING_GROUPS[size, lecture]
+    qtbot.waitUntil(lambda: len(on_screen(w)) == groups == w.views.groups and w.size().toTuple() == size,
+                    timeout=TIMEOUT)
+    cell_width, cell_height = CELL[lecture]
+
+    def cramped() -> dict[str, tuple[int, int]]:
+        views = {name: w.views.docks[name].widget() for name in on_screen(w)}
+        return {name: view.size().toTuple() for name, view in views.items()
+                if view.width() < cell_width or view.height() < cell_height}
+    try:  # (the docks take their heights once the layout has run: a moment later)
+        qtbot.waitUntil(lambda: not cramped(), timeout=TIMEOUT)
+    except Exception:
+        raise AssertionError(f"views smaller than {CELL[lecture]}: {cramped()}") from None
+    assert all(not w.views.docks[name].isHidden() for name in VIEWS)  # (each a tab, if not in front)
+    if groups < len(LAYOUTS["Everything"][0]):
+        assert w.statusBar().currentMessage() == f"In {groups} tab groups"
+
+
+def test_a_layout_folds_its_groups_in_order_into_as_many_as_fit():
+    assert fold(list("abcdefg"), 6) == (("a", "b"), ("c",), ("d",), ("e",), ("f",), ("g",))
+    assert fold(list("abcdefg"), 3) == (("a", "b", "c"), ("d", "e"), ("f", "g"))
+    assert fold(list("abc"), 5) == (("a",), ("b",), ("c",))
+    groups, share, columns, _ = LAYOUTS["Everything"]
+    assert arrangement("Everything", 2000, 2000, True) == LAYOUTS["Everything"]
+    # One column of two groups: the share of Explore's arrangement (the core two keep the most room).
+    folded, narrower, one, _ = arrangement("Everything", 900, 600, False)
+    assert one == 1 and len(folded) == 2 and narrower < share and sum(map(len, folded)) == len(VIEWS)
+    assert arrangement("Lecture", 300, 300, True) == LAYOUTS["Lecture"]  # (one group: nothing to fold)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QTabWidget, QWidget
 
-__all__ = ["LAYOUTS", "VIEWS", "ViewArea"]
+__all__ = ["CELL", "LAYOUTS", "VIEWS", "ViewArea", "arrangement", "fold"]
 
 #: The views of the area: name -> (title, key that shows it; pressed again: brings it up big).
 VIEWS = {
@@ -48,6 +48,15 @@ LAYOUTS = {
     "Everything": ((("accuracy", "summary"), ("heatmap",), ("network",), ("regions",), ("stability",), ("sweep",)),
                    0.5, 2, False),
 }
+#: The least a view of a group needs to be read (width, height in pixels, besides its title and
+#: tabs): in normal and in lecture mode. Where the room has not that much for each of a layout's
+#: groups (Everything at 1280×720: six views of 220×110 px), :func:`arrangement` folds the
+#: groups into fewer, each with more tabs.
+CELL = {False: (250, 190), True: (330, 240)}
+#: The width a column of docks loses to its frame and the splitter beside it.
+COLUMN_CHROME = 8
+#: The height of a group's dock title and tab bar.
+GROUP_CHROME = 48
 # The share of the room a view brought up big takes.
 BIG_SHARE = 0.62
 # The share of the room the area takes with a dock kept below its views (lecture mode's lesson
@@ -55,15 +64,48 @@ BIG_SHARE = 0.62
 BELOW_SHARE = 0.4
 
 
+def fold(views: list[str], n: int) -> tuple[tuple[str, ...], ...]:
+    """``views`` in order, in ``n`` groups of about the same size (the first ones larger)."""
+    n = max(1, min(n, len(views)))
+    size, extra = divmod(len(views), n)
+    groups, start = [], 0
+    for i in range(n):
+        end = start + size + (i < extra)
+        groups.append(tuple(views[start:end]))
+        start = end
+    return tuple(groups)
+
+
+def arrangement(name: str, width: int, height: int, lecture: bool):
+    """Layout ``name`` as it is put on show in a room ``width`` wide (right of the controls)
+    and ``height`` high: (groups, share, columns, closed), as :data:`LAYOUTS` has them, with
+    the groups folded into as many as the room has cells of :data:`CELL` for, and the share
+    cut to keep the core two the biggest (see LAYOUTS) when fewer groups make each one larger."""
+    groups, share, columns, closed = LAYOUTS[name]
+    if len(groups) <= 1:
+        return groups, share, columns, closed
+    cell_width, cell_height = CELL[lecture]
+    fit_columns = max(1, min(columns, int(width * share) // (cell_width + COLUMN_CHROME)))
+    rows = -(-len(groups) // columns)
+    fit_rows = max(1, min(rows, height // (cell_height + GROUP_CHROME)))
+    if fit_columns * fit_rows >= len(groups):
+        return groups, share, columns, closed
+    q = fit_columns * fit_rows / 2
+    views = [view for group in groups for view in group]
+    return fold(views, fit_columns * fit_rows), min(share, round(0.84 * q / (1 + q), 2)), fit_columns, closed
+
+
 class ViewArea(QObject):
     """The docks of the view area of ``window``, one per view of ``widgets`` (name -> widget);
     ``room()`` is the width right of the window's left-hand docks, which the core two and the area
     share."""
 
-    def __init__(self, window: QMainWindow, widgets: dict[str, QWidget], room: Callable[[], int]) -> None:
+    def __init__(self, window: QMainWindow, widgets: dict[str, QWidget], room: Callable[[], int],
+                 lecture: Callable[[], bool] = lambda: False) -> None:
         super().__init__(window)
         self.window = window
         self.room = room
+        self.lecture = lecture
         self.docks: dict[str, QDockWidget] = {}
         window.setTabPosition(Qt.DockWidgetArea.RightDockWidgetArea, QTabWidget.TabPosition.North)
         window.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -100,6 +142,9 @@ class ViewArea(QObject):
         self.arranged = 0
         self._size = window.size()  # (the size the window keeps: see _keep_size)
         self._share = 0.32
+        self.groups = 0
+        #: The docks of each column of the layout last applied, and the heights they share.
+        self._heights: list[tuple[list[QDockWidget], list[int]]] = []
         #: The view last brought to the front on request (a lesson's, a key's), or None.
         self.front: str | None = None
         #: A dock of the window kept below the area's views by :meth:`apply` (lecture mode's
@@ -145,9 +190,12 @@ class ViewArea(QObject):
         front = self.front if keep_front else None
         # (Re-adding the docks stacks them all for a moment: a window that grew meanwhile gets its size back.)
         size = self.window.size()
-        groups, share, columns, closed = LAYOUTS[name]
-        self.big = None
         window = self.window
+        central = window.centralWidget()
+        height = central.height() if central is not None else window.height()
+        groups, share, columns, closed = arrangement(name, self.room(), height, self.lecture())
+        self.groups = len(groups)  # (how many groups of tabs are on show: fewer than its own in a small room)
+        self.big = None
         area = Qt.DockWidgetArea.RightDockWidgetArea
         for dock in self.docks.values():  # each on its own (re-adding one takes it out of its tabs)
             if dock.isFloating():
@@ -174,13 +222,13 @@ class ViewArea(QObject):
             below.raise_()
         top = firsts[:columns]
         window.resizeDocks(top, [int(self.room() * share / columns)] * len(top), Qt.Orientation.Horizontal)
-        column = firsts[::columns]
-        if len(column) > 1:
-            # Shares of the height between the menu and the status bar, less each group's tabs and
-            # title (asked for more, the window would grow: a screenshot came out 13 px too tall).
-            central = window.centralWidget()
-            height = (central.height() if central is not None else window.height()) - 48 * len(column)
-            window.resizeDocks(column, [max(60, height // len(column))] * len(column), Qt.Orientation.Vertical)
+        # Shares of the height between the menu and the status bar, less each group's tabs and
+        # title (asked for more, the window would grow: a screenshot came out 13 px too tall).
+        # Each column's: left to Qt, the second one's last view was 131 px high.
+        columns_of = [firsts[c::columns] for c in range(columns)]
+        self._heights = [(column, [max(60, (height - GROUP_CHROME * len(column)) // len(column))] * len(column))
+                         for column in columns_of if len(column) > 1]
+        self._share_height()
         self._keep_size(size)
         self.layout = name
         self._share = share
@@ -202,9 +250,16 @@ class ViewArea(QObject):
                 self._size = size
                 QTimer.singleShot(0, self._resize_back)
 
+    def _share_height(self) -> None:
+        for column, heights in self._heights:
+            self.window.resizeDocks(column, heights, Qt.Orientation.Vertical)
+
     @Slot()
     def _resize_back(self) -> None:
         self.window.resize(self._size)
+        # (A window shrunk back takes the height it grew by from each column's last view: the
+        # sweep was 137 px high in Everything at 1920×1080.)
+        self._share_height()
 
     def _below(self) -> QDockWidget | None:
         """The dock kept below the views, when it is open and docked."""

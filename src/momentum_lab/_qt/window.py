@@ -182,7 +182,8 @@ class MainWindow(QMainWindow):
         self.delta_panel.heat_scaling.setMinimumContentsLength(12)
         self.views = ViewArea(self, {"accuracy": self.curves.acc_view, "heatmap": heatmap,
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
-                                     "sweep": self.sweep_tab, "summary": self.summary}, room=self._room)
+                                     "sweep": self.sweep_tab, "summary": self.summary}, room=self._room,
+                              lecture=presenting)
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
@@ -374,6 +375,11 @@ class MainWindow(QMainWindow):
         """A named layout: one of LAYOUTS, or one the user saved."""
         if name in LAYOUTS:
             self.views.apply(name)
+            own = len(LAYOUTS[name][0])
+            if self.views.groups < own:  # (folded into fewer groups: see views.arrangement)
+                # (Short: the status bar leaves a message 200 px in lecture mode. The View menu's
+                # tip says why.)
+                self.statusBar().showMessage(f"In {self.views.groups} tab groups", 6000)
         else:
             state = self._user_layouts().get(name)
             if state is not None:
@@ -419,8 +425,12 @@ class MainWindow(QMainWindow):
     def _show_layouts(self) -> None:
         menu = self.layouts_menu
         menu.clear()
+        menu.setToolTipsVisible(True)
         for name in LAYOUTS:
-            self._action(menu, name, self._on_layout_action, name)
+            action = self._action(menu, name, self._on_layout_action, name)
+            if name == "Everything":
+                action.setToolTip("Every view beside the core two, in six groups of tabs; in a window too small "
+                                  "for six readable views, in fewer (more tabs in each)")
         saved = self._user_layouts()
         if saved:
             menu.addSeparator()
