@@ -260,7 +260,7 @@ def test_help_opens_the_tutorial_or_says_where_it_is(qtbot, open_window, dialogs
     w = open_window()
     menu_items(w)["Help"]["The tutorial"].trigger()
     assert w._tutorial.isVisible() and "Momentum Lab tutorial" in w._tutorial.findChild(QTextBrowser).toPlainText()
-    monkeypatch.setattr(window, "TUTORIAL", tmp_path / "none.md")  # an installed copy: no docs
+    monkeypatch.setattr(window, "doc_path", lambda name: None)  # (a copy without it)
     w._tutorial = None
     w.commands["tutorial"].trigger()
     assert w._tutorial is None and "docs/tutorial.md" in dialogs[-1][1]

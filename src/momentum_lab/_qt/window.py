@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 import pyqtgraph as pg  # (after PySide6)
 
+from .._resources import doc_path
 from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario,
                       Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
                       stability_bound)
@@ -56,8 +57,6 @@ __all__ = ["MainWindow", "RememberedOptions", "SHORTCUTS", "remembered_options",
 
 # Files listed under File ▸ Open recent, at most.
 MAX_RECENT = 8
-# Help ▸ The tutorial (in a source checkout: an installed copy has no docs).
-TUTORIAL = Path(__file__).resolve().parents[3] / "docs" / "tutorial.md"
 # How long a note in the status bar stays (ms), such as why the remembered options were not used.
 NOTE_MS = 30_000
 # The font size of every control in lecture mode, of its status bar, and of its readout of the
@@ -1047,10 +1046,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_tutorial(self) -> None:
         """The tutorial (docs/tutorial.md, with its pictures) in a window of its own, beside this one."""
-        path = TUTORIAL
-        if not path.is_file():
-            QMessageBox.information(self, "Tutorial", "The tutorial, docs/tutorial.md, comes with Momentum Lab's "
-                                    "source, not with this installed copy.")
+        path = doc_path("tutorial.md")  # (an installed copy carries it too)
+        if path is None:
+            QMessageBox.information(self, "Tutorial", "The tutorial, docs/tutorial.md, is missing from this copy "
+                                    "of Momentum Lab (it comes with its source and with its wheel).")
             return
         if self._tutorial is None:
             self._tutorial = self._text_window("Momentum Lab tutorial", (900, 720))
