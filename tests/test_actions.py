@@ -243,6 +243,30 @@ def test_a_new_run_whose_data_fail_to_read_leaves_nothing_to_undo(qtbot, open_wi
     assert w.undo_stack.count() == 0 and c.config.dataset == "iris"
 
 
+def test_a_sweep_cell_replayed_is_one_undo_step(qtbot, open_window):
+    """Clicking a sweep cell replaces the run on show: Ctrl+Z gives it back, from its start."""
+    from test_gui import click_cell
+
+    w = open_window(size=(1400, 900))
+    c = w.controller
+    w.show_view("sweep")
+    panel = w.sweep_panel
+    panel.lr_n.setValue(2)
+    panel.m_n.setValue(2)
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(w.sweeps.finished, timeout=60_000):
+        panel.run_button.click()
+    before = (c.config.lr, c.config.momentum)
+    click_cell(qtbot, panel, 1, 1)
+    lr, m = w.sweeps.result.lrs[1], w.sweeps.result.momenta[1]
+    qtbot.waitUntil(lambda: ready(c) and c.latest.step == 2 * c.dataset.n_train, timeout=TIMEOUT)
+    assert (c.config.lr, c.config.momentum) == (lr, m)
+    assert w.undo_action.text() == f"&Undo lr {before[0]:g} → {lr:g}, momentum {before[1]:g} → {m:g}"
+    w.undo_action.trigger()
+    qtbot.waitUntil(lambda: ready(c) and (c.config.lr, c.config.momentum) == before, timeout=TIMEOUT)
+    assert c.latest.step == 0 and w.panel.lr.value() == before[0]
+
+
 def test_describe_names_what_changed():
     base = RunConfig()
     assert describe(base, RunConfig(hidden=12)) == "hidden 7 → 12"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -186,6 +187,9 @@ class SweepPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.sweeps = sweeps
+        #: Carries out a cell's replay, ``restart(ask)`` calling ``ask()``: the window's undo stack
+        #: records it there (RunUndoStack.restart), so that Ctrl+Z gives the run before back.
+        self.restart: Callable[[Callable[[], bool]], bool] = lambda ask: ask()
         self.lr_min, self.lr_max = LearningRateSpinBox(), LearningRateSpinBox()
         self.lr_min.setValue(0.001)
         self.lr_max.setValue(1.0)
@@ -402,8 +406,8 @@ class SweepPanel(QWidget):
         result, request = self.sweeps.result, self.sweeps.request
         lr, m = float(result.lrs[i]), float(result.momenta[j])
         config = replace(request.config, lr=lr, momentum=m)
-        if self.controller.load(config, f"sweep cell lr {lr:.3g}, momentum {m:.3g}, replayed to epoch "
-                                        f"{request.epochs}", replay_epochs=request.epochs):
+        reason = f"sweep cell lr {lr:.3g}, momentum {m:.3g}, replayed to epoch {request.epochs}"
+        if self.restart(lambda: self.controller.load(config, reason, replay_epochs=request.epochs)):
             self.marker.setData([i, i + 1, i + 1, i, i], [j, j, j + 1, j + 1, j])
             if self.marker.getViewBox() is None:
                 self.plot.addItem(self.marker)

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.stability = StabilityMap(controller)
         self.sweeps = SweepController(self)
         self.sweep_panel = SweepPanel(controller, self.sweeps)
+        self.sweep_panel.restart = self.undo_stack.restart  # (a cell replayed: Ctrl+Z undoes it)
         self.lesson_panel = LessonPanel(controller, *(lessons if lessons is not None else load_lessons()))
         self.recent: list[str] = []
 
