@@ -107,6 +107,8 @@ def test_the_limit_box_sets_the_epoch_limit_and_infinity_is_none(qtbot, open_win
     with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
         c.start()
     assert c.latest.epoch == 2
+    # Why the run began ("Ready") is not left beside "finished".
+    assert w.statusBar().currentMessage() == "" and "finished" in w.status_labels["state"].text()
     # Set elsewhere (a scenario, the command line): the box shows it.
     c.set_max_epochs(30)
     assert box.value() == 30

@@ -207,13 +207,14 @@ class RunController(QObject):
         self.max_epochs = 0
         # A Start asked for while a run is being built: sent once it is ready (see start()).
         self._start_wanted = False
-        self._reason = "started"
+        self._reason = "ready"
         self._loads = LoadWatcher(self)
         self._loads.progress.connect(self.load_progress)
         self._loads.finished.connect(self._on_loaded)
         self._next_id = 0
         self._make_thread()
-        self._send(_Request(config, "started", origin=origin, dataset=dataset))
+        # ("ready", not "started": the first run waits, paused, for Start.)
+        self._send(_Request(config, "ready", origin=origin, dataset=dataset))
         # Last: nothing may raise once the thread runs, or the controller dies with it running
         # (which aborts the process). The configure request above waits in its queue.
         self.thread.start()

@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
         # A note for the status bar kept until the run on show has started (its message would hide it).
         self._note: str | None = None
         self._tutorial: QDialog | None = None  # (made when first asked for)
+        self._start_message = ""  # (the status bar's message of why the run on show began)
         self._shortcuts: QDialog | None = None
         self._build_menus()
         self._build_shortcuts()
@@ -945,6 +946,10 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_state(self, state: str) -> None:
         self._show_status()
+        # Why the run on show began ("Ready", "Lesson 3 opened") is stale once it has ended: a
+        # finished screenshot said "Started" beside "finished".
+        if state in ("finished", "diverged") and self.statusBar().currentMessage() == self._start_message:
+            self.statusBar().clearMessage()
 
     def _show_banner(self) -> None:
         """A red banner for each run that diverged."""
@@ -976,7 +981,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self._note, NOTE_MS)
             self._note = None
         else:
-            self.statusBar().showMessage(reason[:1].upper() + reason[1:], 6000)
+            self._start_message = reason[:1].upper() + reason[1:]
+            self.statusBar().showMessage(self._start_message, 6000)
 
     def note(self, text: str) -> None:
         """Say ``text`` in the status bar, for a while (if the run on show has not started yet, once
