@@ -12,7 +12,7 @@ from ._config import INITS, MAX_RUNS, RUN_NAMES, LaneSettings, RunConfig
 from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
-from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
+from ._network import ACTIVATIONS, GRADIENT_LOSSES, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
 from ._results import DeltaStats, History, TrainResult
 from ._scenario import Scenario, load_scenario
@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_WEIGHT_LIMIT",
     "DELTA_NAMES",
     "GENERATED",
+    "GRADIENT_LOSSES",
     "HISTORY_COLUMNS",
     "INITS",
     "LOSSES",

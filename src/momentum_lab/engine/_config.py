@@ -111,7 +111,10 @@ class RunConfig:
     classes: int = _option(3, f"blobs: classes, {_span('classes')}", "data", metavar="K")
     hidden: int = _option(7, f"hidden units, {_span('hidden')}", "network", metavar="N")
     activation: str = _option("tanh", "hidden activation", "network", choices=ACTIVATIONS)
-    loss: str = _option("cross-entropy", "loss per item", "network", choices=LOSSES)
+    loss: str = _option("cross-entropy", "loss per item; article: the article program's output signal (the "
+                        "softmax Jacobian's diagonal only), which is the gradient of no loss: the error it reports "
+                        "(squared, summed over outputs, no ½) is not what its steps descend, and the stability "
+                        "readout has no curvature to measure for it", "network", choices=LOSSES)
     init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot", "network",
                         choices=INITS)
     init_scale: float = _option(0.01, f"uniform init: weights from U(-R, R), R {_span('init_scale')}", "network",
