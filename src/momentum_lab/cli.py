@@ -420,6 +420,8 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
         notes.append(f"--classes applies to 'blobs' only; ignored for '{args.dataset}'")
     if "--init-scale" in given and (args.init != "uniform" or args.init_weights is not None):
         notes.append("--init-scale applies to --init uniform only; ignored")
+    if "--test-fraction" in given and args.test_data is not None:
+        notes.append("--test-fraction is not used with --test-data (the whole data set trains)")
     return notes
 
 
@@ -442,7 +444,7 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError("--script: goes with --scenario (it writes a scenario's runs as a Python script)")
     if args.epochs is None:
         args.epochs = 100
-    _check_outputs(args, **input_paths(args.dataset, args.init_weights))
+    _check_outputs(args, **input_paths(args.dataset, args.init_weights, args.test_data))
     notes = _ignored_options(args)
     config = _config(args)
     progress = _Progress(err, args.quiet)
@@ -481,7 +483,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
     scenario, data = load_scenario_and_data(args.scenario)  # its data read once, here
     c = scenario.config
-    _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
+    _check_outputs(args, **input_paths(c.dataset, c.init_weights, c.test_data, **{"--scenario": args.scenario}))
     script = None
     if args.script is not None:
         from dataclasses import replace
@@ -542,7 +544,8 @@ def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import check_outputs, input_paths, sweep
 
-    check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
+    check_outputs({"--out": args.out, "--png": args.png},
+                  input_paths(args.dataset, args.init_weights, args.test_data))
     if args.png is not None:
         _check_suffix(args.png, "--png", (".png",))
         _import_qt()
@@ -669,7 +672,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             epochs = 0
         elif args.epochs is None:  # like train --scenario (0: the window takes the scenario's own)
             epochs = (scenario.epochs or 100) if args.screenshot is not None else 0
-    inputs = input_paths(config.dataset, config.init_weights, **{"--scenario": args.scenario})
+    inputs = input_paths(config.dataset, config.init_weights, config.test_data, **{"--scenario": args.scenario})
     if lesson is not None:
         inputs["--lesson"] = str(lesson.path)
     check_outputs({"--screenshot": args.screenshot}, inputs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
 from ._api import replay, train
 from ._config import INITS, MAX_RUNS, RUN_NAMES, LaneSettings, RunConfig
-from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
+from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
 from ._network import ACTIVATIONS, GRADIENT_LOSSES, LOSSES, PARAM_NAMES, Layout
@@ -54,6 +54,7 @@ __all__ = [
     "RULES",
     "RULE_SHORT",
     "RULE_TITLES",
+    "SHIPPED",
     "Dataset",
     "DeltaStats",
     "Divergence",

@@ -98,6 +98,10 @@ class RunConfig:
     dataset: Any = _option(
         "iris", f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file (header row; numeric "
         "columns; the class label last)", "data", metavar="NAME|PATH")
+    test_data: str | None = _option(
+        None, "a test file (a CSV path or a shipped set's name) instead of holding out a split: the whole data "
+        "set trains (test_fraction is not used); its header must be the data set's and its labels among its "
+        "classes", "data", metavar="NAME|PATH", default_text="a held-out split")
     normalize: str = _option("zscore", "scale each input by the training split's mean and std", "data",
                              choices=NORMALIZATIONS)
     test_fraction: float = _option(0.2, f"share of each class held out for testing, {_span('test_fraction')}",
@@ -185,7 +189,7 @@ class RunConfig:
     def dataset_options(self) -> dict[str, Any]:
         """:func:`~momentum_lab.engine.load_dataset`'s keyword options."""
         return dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
-                    samples=self.samples, noise=self.noise, classes=self.classes)
+                    samples=self.samples, noise=self.noise, classes=self.classes, test_data=self.test_data)
 
     def same_data(self, other: RunConfig) -> bool:
         """Whether ``other`` trains on the same data (the same source and data options)."""
@@ -200,7 +204,7 @@ class RunConfig:
     def input_paths(self, **more: Any) -> dict[str, Any]:
         """The run's input files, by option (for :func:`~momentum_lab.engine._atomic.check_outputs`):
         the data set unless it is a shipped or generated set's name, the initial weights, and ``more``."""
-        return input_paths(self.dataset, self.init_weights, **more)
+        return input_paths(self.dataset, self.init_weights, test_data=self.test_data, **more)
 
     def options(self) -> dict[str, Any]:
         """The fields as keyword options (``compare`` left out when empty)."""
@@ -218,12 +222,14 @@ _CHOICES = {f.name: f.metadata["option"].choices for f in fields(RunConfig)
             if "option" in f.metadata and f.metadata["option"].choices}
 
 
-def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:
-    """A run's input files, by option: the data set unless it is a shipped or generated set's
-    name (or arrays, or a Dataset), the initial weights, and any ``more``."""
+def input_paths(dataset: Any = None, init_weights: Any = None, test_data: Any = None,
+                **more: Any) -> dict[str, Any]:
+    """A run's input files, by option: the data set and the test file unless they are a shipped
+    or generated set's name (or arrays, or a Dataset), the initial weights, and any ``more``."""
     named = (isinstance(dataset, str) and dataset in DATASET_NAMES) or isinstance(dataset, (tuple, Dataset))
     weights = None if isinstance(init_weights, dict) else init_weights
-    return {"dataset=": None if named else dataset, "init_weights=": weights, **more}
+    test = None if isinstance(test_data, str) and test_data in DATASET_NAMES else test_data
+    return {"dataset=": None if named else dataset, "test_data=": test, "init_weights=": weights, **more}
 
 
 def option_type(name: str) -> type:
