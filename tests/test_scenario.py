@@ -171,7 +171,7 @@ def test_every_run_option_is_a_scenario_key_and_round_trips(tmp_path):
                                        for x, y in zip(blobs.x_train, blobs.y_train))
     (tmp_path / "blobs.csv").write_text(table)
     (tmp_path / "test.csv").write_text(table)
-    changed = RunConfig(str(tmp_path / "blobs.csv"), test_data=str(tmp_path / "test.csv"),
+    changed = RunConfig(str(tmp_path / "blobs.csv"), test_data=str(tmp_path / "test.csv"), order="article",
                         normalize="none", test_fraction=0.25, data_seed=3, samples=60, noise=0.7,
                         classes=4, hidden=3, activation="relu", loss="squared", init="glorot", init_scale=0.02,
                         init_weights=str(weights), weight_limit=1e5, seed=9, shuffle=False, rule="nesterov",

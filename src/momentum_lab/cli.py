@@ -418,8 +418,8 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
             notes.append(f"{option} applies to the generated data sets only; ignored for '{args.dataset}'")
     if "--classes" in given and args.dataset != "blobs":
         notes.append(f"--classes applies to 'blobs' only; ignored for '{args.dataset}'")
-    if "--init-scale" in given and (args.init != "uniform" or args.init_weights is not None):
-        notes.append("--init-scale applies to --init uniform only; ignored")
+    if "--init-scale" in given and (args.init == "glorot" or args.init_weights is not None):
+        notes.append("--init-scale applies to --init uniform and article only; ignored")
     if "--test-fraction" in given and args.test_data is not None:
         notes.append("--test-fraction is not used with --test-data (the whole data set trains)")
     return notes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
 from ._api import replay, train
-from ._config import INITS, MAX_RUNS, RUN_NAMES, LaneSettings, RunConfig
+from ._config import INITS, MAX_RUNS, ORDERS, RUN_NAMES, LaneSettings, RunConfig
 from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
@@ -50,6 +50,7 @@ __all__ = [
     "HISTORY_COLUMNS",
     "INITS",
     "LOSSES",
+    "ORDERS",
     "PARAM_NAMES",
     "RULES",
     "RULE_SHORT",

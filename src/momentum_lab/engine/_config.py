@@ -27,11 +27,13 @@ from ._network import ACTIVATIONS, LOSSES
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._rules import RULE_TITLES, RULES
 
-__all__ = ["INITS", "MAX_RUNS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
+__all__ = ["INITS", "MAX_RUNS", "ORDERS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
            "load_data", "option_type", "options_of"]
 
 #: Ways to draw the initial weights.
-INITS = ("uniform", "glorot")
+INITS = ("uniform", "glorot", "article")
+#: Ways to draw a shuffled epoch's item order.
+ORDERS = ("numpy", "article")
 #: Runs trained side by side at most (the main run and three to compare), and their names.
 MAX_RUNS = 4
 RUN_NAMES = "ABCD"
@@ -119,8 +121,9 @@ class RunConfig:
                         "softmax Jacobian's diagonal only), which is the gradient of no loss: the error it reports "
                         "(squared, summed over outputs, no ½) is not what its steps descend, and the stability "
                         "readout has no curvature to measure for it", "network", choices=LOSSES)
-    init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot", "network",
-                        choices=INITS)
+    init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot, from numpy; "
+                        "article: uniform ±scale drawn as the article's program draws them, from Python's "
+                        "random.Random(seed), in parameter order", "network", choices=INITS)
     init_scale: float = _option(0.01, f"uniform init: weights from U(-R, R), R {_span('init_scale')}", "network",
                                 metavar="R")
     init_weights: Any = _option(None, "start from weights in an .npz file", "network", metavar="PATH",
@@ -129,6 +132,10 @@ class RunConfig:
     seed: int = _option(0, f"seeds the initial weights and the item order, {_span('seed')}", "training",
                         metavar="N")
     shuffle: bool = _option(True, "visit the items in a new seeded order every epoch", "training")
+    order: str = _option("numpy", "how each epoch's order is drawn: numpy (a seeded stream of its own) or article "
+                         "(as the article's program: Python's random.Random(seed), the generator that draws "
+                         "the initial weights, shuffling one list in place at every epoch's start)", "training",
+                         choices=ORDERS)
     rule: str = _option("lookback", "; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()), "training",
                         choices=RULES)
     lr: float = _option(0.01, f"learning rate, {_span('lr')}", "training")

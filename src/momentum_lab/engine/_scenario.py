@@ -13,7 +13,7 @@ The file (format version 1; keys are the command line's options with underscores
       "samples": null, "noise": null, "classes": null,
       "hidden": 7, "activation": "tanh", "loss": "cross-entropy",
       "init": "uniform", "init_scale": null, "init_weights": null, "weight_limit": 1e6,
-      "seed": 0, "shuffle": true,
+      "seed": 0, "shuffle": true, "order": "numpy",
       "rule": "lookback", "lr": 0.01, "momentum": 0.5,
       "compare": [{"rule": "classical", "lr": 0.01, "momentum": 0.5}],
       "changes": [{"step": 2400, "run": "A", "setting": "lr", "value": 0.1}],
