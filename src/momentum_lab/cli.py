@@ -24,6 +24,7 @@ import numpy as np
 
 from .engine import (
     GENERATED,
+    PRESETS,
     RULES,
     RUN_NAMES,
     SWEEP_COLUMNS,
@@ -167,6 +168,12 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
                 tr.add_argument("--epochs", type=int, default=None, metavar="N",
                                 help="epochs (default 100; with --scenario: where the scenario was saved)")
     tr = groups["training"]
+    if not sweep:
+        tr.add_argument("--preset", default=None, choices=tuple(PRESETS), metavar="NAME",
+                        help="start from a named run's options (any option given beside it wins): article, the "
+                             "article's own program (4-5-3 tanh, --loss article, lr 0.05, momentum 0.75, 50 "
+                             "epochs, seed 3, raw inputs, its own train/test files, --init article, --order "
+                             "article, the look-back rule)")
 
     if gui:
         return
@@ -435,6 +442,16 @@ def _config(args: argparse.Namespace, **fields) -> RunConfig:
     return RunConfig(**{name: getattr(args, name) for name in options_of() if name not in fields}, **fields)
 
 
+def _apply_preset(args: argparse.Namespace) -> None:
+    """The options of ``--preset`` set where the command line did not give them."""
+    if args.preset is None:
+        return
+    for name, value in PRESETS[args.preset].items():
+        flags = {_flag(name), "--no-" + name.replace("_", "-")}  # (a switch: either spelling)
+        if not flags & args.given:
+            setattr(args, name, value)
+
+
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import input_paths
 
@@ -442,6 +459,7 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _run_scenario(args, out, err)
     if args.script is not None:
         raise InputError("--script: goes with --scenario (it writes a scenario's runs as a Python script)")
+    _apply_preset(args)
     if args.epochs is None:
         args.epochs = 100
     _check_outputs(args, **input_paths(args.dataset, args.init_weights, args.test_data))
@@ -632,6 +650,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
     if args.speed is not None:
         check_in_range("speed", args.speed, "--speed")
+    _apply_preset(args)
     epochs = args.epochs
     if epochs is None:
         epochs = 100  # as train (a lesson or a scenario: its own, below)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
 from ._api import replay, train
-from ._config import INITS, MAX_RUNS, ORDERS, RUN_NAMES, LaneSettings, RunConfig
+from ._config import INITS, MAX_RUNS, ORDERS, PRESETS, RUN_NAMES, LaneSettings, RunConfig, preset
 from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
@@ -51,6 +51,7 @@ __all__ = [
     "INITS",
     "LOSSES",
     "ORDERS",
+    "PRESETS",
     "PARAM_NAMES",
     "RULES",
     "RULE_SHORT",
@@ -79,6 +80,7 @@ __all__ = [
     "load_scenario",
     "replay",
     "load_weights",
+    "preset",
     "read_csv",
     "save_deltas",
     "save_weights",

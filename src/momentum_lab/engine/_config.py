@@ -27,8 +27,8 @@ from ._network import ACTIVATIONS, LOSSES
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._rules import RULE_TITLES, RULES
 
-__all__ = ["INITS", "MAX_RUNS", "ORDERS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
-           "load_data", "option_type", "options_of"]
+__all__ = ["INITS", "MAX_RUNS", "ORDERS", "PRESETS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig",
+           "config_from", "load_data", "option_type", "options_of", "preset"]
 
 #: Ways to draw the initial weights.
 INITS = ("uniform", "glorot", "article")
@@ -237,6 +237,28 @@ def input_paths(dataset: Any = None, init_weights: Any = None, test_data: Any = 
     weights = None if isinstance(init_weights, dict) else init_weights
     test = None if isinstance(test_data, str) and test_data in DATASET_NAMES else test_data
     return {"dataset=": None if named else dataset, "test_data=": test, "init_weights=": weights, **more}
+
+
+#: Named runs (``momentum-lab train --preset NAME``, :func:`preset`): RunConfig fields and ``epochs``.
+#: ``article``: the article's own program (docs/tutorial.md, "The article's own run"):
+#: its 4-5-3 tanh network on its own 120/30 split of Iris, raw inputs, its signal and error, its
+#: initial weights and item orders from one ``random.Random(3)``, the look-back rule.
+PRESETS: dict[str, dict[str, Any]] = {
+    "article": {
+        "dataset": "iris-article-train", "test_data": "iris-article-test", "normalize": "none",
+        "hidden": 5, "activation": "tanh", "loss": "article", "init": "article", "init_scale": 0.01,
+        "seed": 3, "shuffle": True, "order": "article", "rule": "lookback", "lr": 0.05, "momentum": 0.75,
+        "epochs": 50,
+    },
+}
+
+
+def preset(name: str, **changes: Any) -> dict[str, Any]:
+    """The options of preset ``name`` (see :data:`PRESETS`) with ``changes`` made: keyword
+    options for :func:`~momentum_lab.engine.train` (``train(**preset("article", momentum=0.0))``)."""
+    if name not in PRESETS:
+        raise InputError(f"preset=: unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return {**PRESETS[name], **changes}
 
 
 def option_type(name: str) -> type:
