@@ -39,14 +39,19 @@ def forward(w, x, act):
 def loss_value(outputs, target_onehot, loss):
     if loss == "cross-entropy":
         return -np.sum(target_onehot * np.log(outputs), axis=-1)
+    if loss == "article":  # the article's error: the sum itself
+        return np.sum((outputs - target_onehot) ** 2, axis=-1)
     return 0.5 * np.sum((outputs - target_onehot) ** 2, axis=-1)
 
 
 def gradients(w, x, t, act, loss):
-    """dE/dw of one item, as a dict shaped like the weights."""
+    """dE/dw of one item, as a dict shaped like the weights (for "article": its negated signal)."""
     hidden, o = forward(w, x, act)
     if loss == "cross-entropy":
         d_out = o - t
+    elif loss == "article":
+        # The article's signal (the softmax Jacobian's diagonal only), in descent form.
+        d_out = -(1.0 - o) * o * (t - o)
     else:
         # Full softmax Jacobian J[k, j] = o_k (delta_kj - o_j); dE/dz = J^T (o - t).
         jac = np.diag(o) - np.outer(o, o)

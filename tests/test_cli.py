@@ -518,7 +518,7 @@ def test_the_training_flags_are_runconfigs_fields_with_their_defaults(capsys):
         assert " ".join(option.help.split()[:3]) in text, name
     for fragment in ("(default iris)", "(default 0.2)", "(default per data set)", "(default 3)",
                      "(default 0.01)", "(default none)", "(default 1e+06)", "(default on)", "(default lookback)",
-                     "{zscore,none}", "{uniform,glorot}", "[--shuffle | --no-shuffle]"):
+                     "{zscore,none}", "{uniform,glorot,article}", "[--shuffle | --no-shuffle]"):
         assert fragment in text, fragment
     assert "arrays" not in text and "Dataset" not in text  # (the API's data sources only)
 
@@ -527,7 +527,7 @@ def test_a_note_for_an_unused_option_given_even_at_its_default_value(tmp_path):
     result = run("train", "--epochs", "1", "--classes", "3", "--init", "glorot", "--init-scale=0.01", "-q")
     assert result.code == 0
     assert "note: --classes applies to 'blobs' only; ignored for 'iris'" in result.err
-    assert "note: --init-scale applies to --init uniform only; ignored" in result.err
+    assert "note: --init-scale applies to --init uniform and article only; ignored" in result.err
     assert "note" not in run("train", "--epochs", "1", "--init", "glorot", "-q").err
 
 

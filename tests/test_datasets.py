@@ -54,8 +54,8 @@ def _index_arrays(sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_names():
-    assert DATASET_NAMES == ("iris", "xor", "circles", "spirals", "blobs")
-    assert GENERATED == DATASET_NAMES[1:]
+    assert DATASET_NAMES == ("iris", "iris-article-train", "iris-article-test", "xor", "circles", "spirals", "blobs")
+    assert GENERATED == DATASET_NAMES[3:]
 
 
 def test_iris_loads_with_a_stratified_split():

@@ -110,7 +110,7 @@ def test_a_file_that_grows_past_the_cap_while_read_is_refused(tmp_path, monkeypa
 def test_missing_files_keep_their_messages(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert _error("irsi") == "cannot read 'irsi': no such file (known data sets: " \
-        "iris, xor, circles, spirals, blobs)"
+        "iris, iris-article-train, iris-article-test, xor, circles, spirals, blobs)"
     assert _error(tmp_path / "nope.csv") == f"cannot read '{tmp_path / 'nope.csv'}': no such file"
     dangling = tmp_path / "gone.csv"
     dangling.symlink_to(tmp_path / "never.csv")

@@ -414,3 +414,41 @@ def test_7_a_clicked_cell_replays_to_the_number_the_sweep_showed():
     i, j = np.unravel_index(np.argmin(s.final_train_loss), s.final_train_loss.shape)
     cell = ml.train(sc.config.with_lane(0, lr=float(s.lrs[i]), momentum=float(s.momenta[j])), epochs=sc.epochs)
     assert cell.history["train_loss"][-1] == pytest.approx(s.final_train_loss[i, j], rel=1e-12)
+
+
+# -- 8. article ----------------------------------------------------------------------------------
+
+
+def test_8_the_runs_are_the_articles_program_without_and_with_momentum():
+    import article_reference as article
+
+    a, b = runs("article")
+    assert (a.options["momentum"], b.options["momentum"]) == (0.0, 0.75)
+    assert all(r.options[k] == v for r in (a, b) for k, v in ml.preset("article").items()
+               if k not in ("momentum", "epochs"))
+    assert len(loss("article")) == 51 and (a.dataset.n_train, a.dataset.n_test) == (120, 30)
+    for run, momentum in enumerate((0.0, 0.75)):  # the program's own figures, every epoch
+        np.testing.assert_allclose(loss("article", run)[1:], [r[0] for r in article.run(momentum)], atol=1e-12)
+
+
+def test_8_the_watch_text_quotes_the_errors_every_10_epochs():
+    import re
+
+    watch = " ".join(lesson("article").watch.split())
+    quoted = [float(v) for v in re.findall(r"0\.\d{4}", watch)]
+    assert len(quoted) == 10
+    for run in (0, 1):
+        assert [f"{v:.4f}" for v in loss("article", run)[10::10]] == [f"{v:.4f}" for v in quoted[5 * run:5 * run + 5]]
+
+
+def test_8_b_is_about_0_1_lower_at_epoch_10_and_neither_falls_every_epoch():
+    a, b = loss("article"), loss("article", 1)
+    assert about(a[10] - b[10], 0.1, 1)
+    assert a[30] > a[20] and b[40] > b[30]
+
+
+def test_8_the_accuracies_are_as_the_watch_text_says():
+    a, b = runs("article")
+    assert "112 of the 120 training items (93.3 %) and 29 of the 30" in " ".join(lesson("article").watch.split())
+    assert (a.history["train_accuracy"][-1] * 120, a.history["test_accuracy"][-1] * 30) == (112, 29)
+    assert (b.history["train_accuracy"][-1] * 120, b.history["test_accuracy"][-1] * 30) == (115, 30)

@@ -165,7 +165,14 @@ def test_every_run_option_is_a_scenario_key_and_round_trips(tmp_path):
 
     weights = tmp_path / "w.npz"
     ml.train("blobs", hidden=3, classes=4, samples=60, epochs=1, save_weights=weights)
-    changed = RunConfig("blobs", normalize="none", test_fraction=0.25, data_seed=3, samples=60, noise=0.7,
+    # The blobs as a file and a test file of its own (a test file goes with a data file).
+    blobs = ml.load_dataset("blobs", classes=4, samples=60, normalize="none", test_fraction=0)
+    table = "x1,x2,label\n" + "".join(f"{float(x[0])!r},{float(x[1])!r},{y}\n"
+                                       for x, y in zip(blobs.x_train, blobs.y_train))
+    (tmp_path / "blobs.csv").write_text(table)
+    (tmp_path / "test.csv").write_text(table)
+    changed = RunConfig(str(tmp_path / "blobs.csv"), test_data=str(tmp_path / "test.csv"), order="article",
+                        normalize="none", test_fraction=0.25, data_seed=3, samples=60, noise=0.7,
                         classes=4, hidden=3, activation="relu", loss="squared", init="glorot", init_scale=0.02,
                         init_weights=str(weights), weight_limit=1e5, seed=9, shuffle=False, rule="nesterov",
                         lr=0.03, momentum=0.8, compare=(LaneSettings("classical", 0.02, 0.7),))

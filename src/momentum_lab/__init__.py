@@ -10,6 +10,8 @@ The Python API::
     session = ml.Session(config)                             # runs side by side, changes at steps
     session.advance(1200); session.results()
 
+    ml.train(**ml.preset("article", momentum=0.0))            # the article's own run
+
 See :func:`train` and the README.
 """
 
@@ -34,6 +36,7 @@ from .engine import (
     Session,
     load_dataset,
     load_scenario,
+    preset,
     replay,
     scenario_script,
     sweep,
@@ -60,6 +63,7 @@ __all__ = [
     "__version__",
     "load_dataset",
     "load_scenario",
+    "preset",
     "replay",
     "scenario_script",
     "sweep",

@@ -24,6 +24,7 @@ import numpy as np
 
 from .engine import (
     GENERATED,
+    PRESETS,
     RULES,
     RUN_NAMES,
     SWEEP_COLUMNS,
@@ -167,6 +168,12 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
                 tr.add_argument("--epochs", type=int, default=None, metavar="N",
                                 help="epochs (default 100; with --scenario: where the scenario was saved)")
     tr = groups["training"]
+    if not sweep:
+        tr.add_argument("--preset", default=None, choices=tuple(PRESETS), metavar="NAME",
+                        help="start from a named run's options (any option given beside it wins): article, the "
+                             "article's own program (4-5-3 tanh, --loss article, lr 0.05, momentum 0.75, 50 "
+                             "epochs, seed 3, raw inputs, its own train/test files, --init article, --order "
+                             "article, the look-back rule)")
 
     if gui:
         return
@@ -418,8 +425,10 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
             notes.append(f"{option} applies to the generated data sets only; ignored for '{args.dataset}'")
     if "--classes" in given and args.dataset != "blobs":
         notes.append(f"--classes applies to 'blobs' only; ignored for '{args.dataset}'")
-    if "--init-scale" in given and (args.init != "uniform" or args.init_weights is not None):
-        notes.append("--init-scale applies to --init uniform only; ignored")
+    if "--init-scale" in given and (args.init == "glorot" or args.init_weights is not None):
+        notes.append("--init-scale applies to --init uniform and article only; ignored")
+    if "--test-fraction" in given and args.test_data is not None:
+        notes.append("--test-fraction is not used with --test-data (the whole data set trains)")
     return notes
 
 
@@ -433,6 +442,16 @@ def _config(args: argparse.Namespace, **fields) -> RunConfig:
     return RunConfig(**{name: getattr(args, name) for name in options_of() if name not in fields}, **fields)
 
 
+def _apply_preset(args: argparse.Namespace) -> None:
+    """The options of ``--preset`` set where the command line did not give them."""
+    if args.preset is None:
+        return
+    for name, value in PRESETS[args.preset].items():
+        flags = {_flag(name), "--no-" + name.replace("_", "-")}  # (a switch: either spelling)
+        if not flags & args.given:
+            setattr(args, name, value)
+
+
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import input_paths
 
@@ -440,9 +459,10 @@ def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _run_scenario(args, out, err)
     if args.script is not None:
         raise InputError("--script: goes with --scenario (it writes a scenario's runs as a Python script)")
+    _apply_preset(args)
     if args.epochs is None:
         args.epochs = 100
-    _check_outputs(args, **input_paths(args.dataset, args.init_weights))
+    _check_outputs(args, **input_paths(args.dataset, args.init_weights, args.test_data))
     notes = _ignored_options(args)
     config = _config(args)
     progress = _Progress(err, args.quiet)
@@ -481,7 +501,7 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"--epochs: must be at least 1, got {args.epochs}")
     scenario, data = load_scenario_and_data(args.scenario)  # its data read once, here
     c = scenario.config
-    _check_outputs(args, **input_paths(c.dataset, c.init_weights, **{"--scenario": args.scenario}))
+    _check_outputs(args, **input_paths(c.dataset, c.init_weights, c.test_data, **{"--scenario": args.scenario}))
     script = None
     if args.script is not None:
         from dataclasses import replace
@@ -542,7 +562,8 @@ def _run_lessons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .engine import check_outputs, input_paths, sweep
 
-    check_outputs({"--out": args.out, "--png": args.png}, input_paths(args.dataset, args.init_weights))
+    check_outputs({"--out": args.out, "--png": args.png},
+                  input_paths(args.dataset, args.init_weights, args.test_data))
     if args.png is not None:
         _check_suffix(args.png, "--png", (".png",))
         _import_qt()
@@ -629,6 +650,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
     if args.speed is not None:
         check_in_range("speed", args.speed, "--speed")
+    _apply_preset(args)
     epochs = args.epochs
     if epochs is None:
         epochs = 100  # as train (a lesson or a scenario: its own, below)
@@ -669,7 +691,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             epochs = 0
         elif args.epochs is None:  # like train --scenario (0: the window takes the scenario's own)
             epochs = (scenario.epochs or 100) if args.screenshot is not None else 0
-    inputs = input_paths(config.dataset, config.init_weights, **{"--scenario": args.scenario})
+    inputs = input_paths(config.dataset, config.init_weights, config.test_data, **{"--scenario": args.scenario})
     if lesson is not None:
         inputs["--lesson"] = str(lesson.path)
     check_outputs({"--screenshot": args.screenshot}, inputs)

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import QAbstractButton, QDockWidget, QWidget
 
 from .views import VIEWS
 
-__all__ = ["COMMANDS", "MENUS", "SHORTCUTS", "Command", "Separator", "Submenu", "bind_button", "build_actions",
+__all__ = ["ARTICLE_LESSON", "COMMANDS", "MENUS", "SHORTCUTS", "Command", "Separator", "Submenu", "bind_button", "build_actions",
            "build_menus", "shortcut_rows", "shortcut_table"]
 
+#: The lesson that Run ▸ The article's own run opens (resources/lessons/08-article.toml).
+ARTICLE_LESSON = "article"
 #: The menu bar, left to right: key -> title. The window keeps each menu as ``<key>_menu``.
 MENUS = {"file": "&File", "edit": "&Edit", "run": "&Run", "lesson": "&Lessons", "view": "&View", "help": "&Help"}
 
@@ -115,6 +117,11 @@ COMMANDS: tuple[Command | Separator | Submenu, ...] = (
             "settings (the curve so far stays, grey)", "_on_branch", "run"),
     Command("clear_ghost", "&Clear the original curve", (), "Take away the grey curve of the run before the branch",
             "_on_clear_ghost", "run"),
+    Separator("run"),
+    # A preset run: the lesson of the same name opens it (its text gives the article's numbers).
+    Command("article_run", "The &article's own run", (), "Open the article's own run (momentum-lab train --preset "
+            "article): its network, data, signal, weights and item order, without and with momentum side by side",
+            lambda window: window.open_lesson(ARTICLE_LESSON), "run"),
 
     # (The lessons themselves are listed above these, from the lessons loaded.)
     Separator("lesson"),

@@ -452,6 +452,8 @@ class RunController(QObject):
         if "lr" in changes or "momentum" in changes:
             raise ValueError("lr and momentum change live: use set_lr and set_momentum, or load()")
         what = ", ".join(f"{k.replace('_', ' ')} {_shown(v)}" for k, v in changes.items())
+        if "dataset" in changes:  # a test file goes with its own data set (the article's, say)
+            changes.setdefault("test_data", None)
         return self._new(f"new run: {what}", lambda: replace(self.shown_config(), **changes))
 
     def load(self, config: RunConfig, reason: str, replay_epochs: int = 0) -> bool:

@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 import pyqtgraph as pg  # (after PySide6)
 
 from .._resources import doc_path
-from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson, LessonProblem, Scenario,
+from ..engine import (DATASET_NAMES, GRADIENT_LOSSES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson,
+                      LessonProblem, Scenario,
                       Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
                       stability_bound)
 from .actions import SHORTCUTS, build_actions, build_menus, shortcut_table
@@ -204,7 +205,8 @@ class MainWindow(QMainWindow):
                                                           "accuracy")}
         self.status_labels["stability"].setToolTip(
             "lr × λ, λ the largest curvature of the training loss now, against the largest value at which "
-            "this rule at this momentum is stable on a quadratic (see the README)")
+            "this rule at this momentum is stable on a quadratic (see the README); none for the article loss, "
+            "whose signal is the gradient of no loss (it has no Hessian)")
         widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
                   "stability": "⚠ lr×λ 0.000 > stable 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.000e+00", "accuracy": "test accuracy 100.0%"}
@@ -930,6 +932,9 @@ class MainWindow(QMainWindow):
         """'lr×λ 0.43 < stable 1.11', or a red warning when the settings lie outside (a run that
         diverged: at its last λ, so that the warning stays on show when the run has ended)."""
         curvature, _ = self.controller.lanes[0].curvature()
+        if self.controller.config.loss not in GRADIENT_LOSSES:
+            self.status_labels["stability"].setStyleSheet("")
+            return "λ: none (article loss)"  # (no Hessian: see the label's tip)
         if not math.isfinite(curvature):
             self.status_labels["stability"].setStyleSheet("")
             return ""

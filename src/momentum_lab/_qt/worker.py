@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ..engine import (Change, ChunkSizer, Divergence, InputError, Lane, RunConfig, Session, Trainer,
-                      activation_code, forward_batch, largest_curvature, loss_code)
+from ..engine import (GRADIENT_LOSSES, Change, ChunkSizer, Divergence, InputError, Lane, RunConfig, Session,
+                      Trainer, activation_code, forward_batch, largest_curvature, loss_code)
 
 __all__ = ["Batch", "FLAT_OUT", "LaneReport", "Plan", "TrainingWorker"]
 
@@ -346,6 +346,8 @@ class TrainingWorker(QObject):
     def _measure_curvature(t: Trainer) -> float:
         if t.divergence is not None or not np.all(np.isfinite(t.params)):
             return math.nan
+        if t.loss not in GRADIENT_LOSSES:
+            return math.nan  # the article's signal: the gradient of no loss, so no Hessian to measure
         # On a sample of at most 500 training items: a few ms, about once a second (fewer for a
         # large network; see _flush for how often it is measured then).
         n = max(10, min(500, _CURVATURE_BUDGET // t.layout.n_params))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
 from ._api import replay, train
-from ._config import INITS, MAX_RUNS, RUN_NAMES, LaneSettings, RunConfig
-from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
+from ._config import INITS, MAX_RUNS, ORDERS, PRESETS, RUN_NAMES, LaneSettings, RunConfig, preset
+from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
 from ._errors import InputError
 from ._io import DELTA_NAMES, HISTORY_COLUMNS, load_weights, save_deltas, save_weights, write_history_csv
-from ._network import ACTIVATIONS, LOSSES, PARAM_NAMES, Layout
+from ._network import ACTIVATIONS, GRADIENT_LOSSES, LOSSES, PARAM_NAMES, Layout
 from ._rules import RULE_SHORT, RULE_TITLES, RULES, update
 from ._results import DeltaStats, History, TrainResult
 from ._scenario import Scenario, load_scenario
@@ -46,13 +46,17 @@ __all__ = [
     "DEFAULT_WEIGHT_LIMIT",
     "DELTA_NAMES",
     "GENERATED",
+    "GRADIENT_LOSSES",
     "HISTORY_COLUMNS",
     "INITS",
     "LOSSES",
+    "ORDERS",
+    "PRESETS",
     "PARAM_NAMES",
     "RULES",
     "RULE_SHORT",
     "RULE_TITLES",
+    "SHIPPED",
     "Dataset",
     "DeltaStats",
     "Divergence",
@@ -76,6 +80,7 @@ __all__ = [
     "load_scenario",
     "replay",
     "load_weights",
+    "preset",
     "read_csv",
     "save_deltas",
     "save_weights",

@@ -27,7 +27,8 @@ import math
 import numpy as np
 from numba import njit
 
-from ._network import item_loss_and_gradient
+from ._errors import InputError
+from ._network import ARTICLE, item_loss_and_gradient
 from ._rules import rule_code
 
 __all__ = ["delta_diagnostics", "gradient_steps", "largest_curvature", "stability_bound"]
@@ -132,7 +133,15 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
     vector (stable even for a ± pair); then power iteration on ``H + rho I``, whose
     eigenvalues all lie in [0, 2 rho] and whose largest is ``lambda_max + rho``.
     Returns 0 when no curvature is positive.
+
+    The ``article`` loss (code ``ARTICLE``) is refused with an InputError: its signal is the
+    gradient of no loss, so there is no Hessian whose eigenvalue this would be (the
+    central differences would measure the signal's Jacobian, which is not symmetric and whose
+    eigenvalues may be complex), and no stability bound it could be compared with.
     """
+    if loss == ARTICLE:
+        raise InputError("loss=: the article's signal is the gradient of no loss, so it has no Hessian "
+                         "and no largest curvature")
     n_in, n_h, n_out = layout.n_inputs, layout.n_hidden, layout.n_outputs
     p = np.ascontiguousarray(params, dtype=float)
     g_plus, g_minus = np.empty_like(p), np.empty_like(p)

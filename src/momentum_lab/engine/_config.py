@@ -27,11 +27,13 @@ from ._network import ACTIVATIONS, LOSSES
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
 from ._rules import RULE_TITLES, RULES
 
-__all__ = ["INITS", "MAX_RUNS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig", "config_from",
-           "load_data", "option_type", "options_of"]
+__all__ = ["INITS", "MAX_RUNS", "ORDERS", "PRESETS", "RUN_NAMES", "LaneSettings", "Option", "RunConfig",
+           "config_from", "load_data", "option_type", "options_of", "preset"]
 
 #: Ways to draw the initial weights.
-INITS = ("uniform", "glorot")
+INITS = ("uniform", "glorot", "article")
+#: Ways to draw a shuffled epoch's item order.
+ORDERS = ("numpy", "article")
 #: Runs trained side by side at most (the main run and three to compare), and their names.
 MAX_RUNS = 4
 RUN_NAMES = "ABCD"
@@ -98,6 +100,10 @@ class RunConfig:
     dataset: Any = _option(
         "iris", f"a shipped or generated set ({', '.join(DATASET_NAMES)}) or a CSV file (header row; numeric "
         "columns; the class label last)", "data", metavar="NAME|PATH")
+    test_data: str | None = _option(
+        None, "a test file (a CSV path or a shipped set's name) instead of holding out a split: the whole data "
+        "set trains (test_fraction is not used); its header must be the data set's and its labels among its "
+        "classes", "data", metavar="NAME|PATH", default_text="a held-out split")
     normalize: str = _option("zscore", "scale each input by the training split's mean and std", "data",
                              choices=NORMALIZATIONS)
     test_fraction: float = _option(0.2, f"share of each class held out for testing, {_span('test_fraction')}",
@@ -111,9 +117,13 @@ class RunConfig:
     classes: int = _option(3, f"blobs: classes, {_span('classes')}", "data", metavar="K")
     hidden: int = _option(7, f"hidden units, {_span('hidden')}", "network", metavar="N")
     activation: str = _option("tanh", "hidden activation", "network", choices=ACTIVATIONS)
-    loss: str = _option("cross-entropy", "loss per item", "network", choices=LOSSES)
-    init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot", "network",
-                        choices=INITS)
+    loss: str = _option("cross-entropy", "loss per item; article: the article program's output signal (the "
+                        "softmax Jacobian's diagonal only), which is the gradient of no loss: the error it reports "
+                        "(squared, summed over outputs, no ½) is not what its steps descend, and the stability "
+                        "readout has no curvature to measure for it", "network", choices=LOSSES)
+    init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot, from numpy; "
+                        "article: uniform ±scale drawn as the article's program draws them, from Python's "
+                        "random.Random(seed), in parameter order", "network", choices=INITS)
     init_scale: float = _option(0.01, f"uniform init: weights from U(-R, R), R {_span('init_scale')}", "network",
                                 metavar="R")
     init_weights: Any = _option(None, "start from weights in an .npz file", "network", metavar="PATH",
@@ -122,6 +132,10 @@ class RunConfig:
     seed: int = _option(0, f"seeds the initial weights and the item order, {_span('seed')}", "training",
                         metavar="N")
     shuffle: bool = _option(True, "visit the items in a new seeded order every epoch", "training")
+    order: str = _option("numpy", "how each epoch's order is drawn: numpy (a seeded stream of its own) or article "
+                         "(as the article's program: Python's random.Random(seed), the generator that draws "
+                         "the initial weights, shuffling one list in place at every epoch's start)", "training",
+                         choices=ORDERS)
     rule: str = _option("lookback", "; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()), "training",
                         choices=RULES)
     lr: float = _option(0.01, f"learning rate, {_span('lr')}", "training")
@@ -182,7 +196,7 @@ class RunConfig:
     def dataset_options(self) -> dict[str, Any]:
         """:func:`~momentum_lab.engine.load_dataset`'s keyword options."""
         return dict(normalize=self.normalize, test_fraction=self.test_fraction, data_seed=self.data_seed,
-                    samples=self.samples, noise=self.noise, classes=self.classes)
+                    samples=self.samples, noise=self.noise, classes=self.classes, test_data=self.test_data)
 
     def same_data(self, other: RunConfig) -> bool:
         """Whether ``other`` trains on the same data (the same source and data options)."""
@@ -197,7 +211,7 @@ class RunConfig:
     def input_paths(self, **more: Any) -> dict[str, Any]:
         """The run's input files, by option (for :func:`~momentum_lab.engine._atomic.check_outputs`):
         the data set unless it is a shipped or generated set's name, the initial weights, and ``more``."""
-        return input_paths(self.dataset, self.init_weights, **more)
+        return input_paths(self.dataset, self.init_weights, test_data=self.test_data, **more)
 
     def options(self) -> dict[str, Any]:
         """The fields as keyword options (``compare`` left out when empty)."""
@@ -215,12 +229,36 @@ _CHOICES = {f.name: f.metadata["option"].choices for f in fields(RunConfig)
             if "option" in f.metadata and f.metadata["option"].choices}
 
 
-def input_paths(dataset: Any = None, init_weights: Any = None, **more: Any) -> dict[str, Any]:
-    """A run's input files, by option: the data set unless it is a shipped or generated set's
-    name (or arrays, or a Dataset), the initial weights, and any ``more``."""
+def input_paths(dataset: Any = None, init_weights: Any = None, test_data: Any = None,
+                **more: Any) -> dict[str, Any]:
+    """A run's input files, by option: the data set and the test file unless they are a shipped
+    or generated set's name (or arrays, or a Dataset), the initial weights, and any ``more``."""
     named = (isinstance(dataset, str) and dataset in DATASET_NAMES) or isinstance(dataset, (tuple, Dataset))
     weights = None if isinstance(init_weights, dict) else init_weights
-    return {"dataset=": None if named else dataset, "init_weights=": weights, **more}
+    test = None if isinstance(test_data, str) and test_data in DATASET_NAMES else test_data
+    return {"dataset=": None if named else dataset, "test_data=": test, "init_weights=": weights, **more}
+
+
+#: Named runs (``momentum-lab train --preset NAME``, :func:`preset`): RunConfig fields and ``epochs``.
+#: ``article``: the article's own program (docs/tutorial.md, "The article's own run"):
+#: its 4-5-3 tanh network on its own 120/30 split of Iris, raw inputs, its signal and error, its
+#: initial weights and item orders from one ``random.Random(3)``, the look-back rule.
+PRESETS: dict[str, dict[str, Any]] = {
+    "article": {
+        "dataset": "iris-article-train", "test_data": "iris-article-test", "normalize": "none",
+        "hidden": 5, "activation": "tanh", "loss": "article", "init": "article", "init_scale": 0.01,
+        "seed": 3, "shuffle": True, "order": "article", "rule": "lookback", "lr": 0.05, "momentum": 0.75,
+        "epochs": 50,
+    },
+}
+
+
+def preset(name: str, **changes: Any) -> dict[str, Any]:
+    """The options of preset ``name`` (see :data:`PRESETS`) with ``changes`` made: keyword
+    options for :func:`~momentum_lab.engine.train` (``train(**preset("article", momentum=0.0))``)."""
+    if name not in PRESETS:
+        raise InputError(f"preset=: unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return {**PRESETS[name], **changes}
 
 
 def option_type(name: str) -> type:

@@ -35,6 +35,7 @@ from ._options import check_in_range
 __all__ = [
     "DATASET_NAMES",
     "GENERATED",
+    "SHIPPED",
     "Dataset",
     "load_dataset",
     "make_blobs",
@@ -45,7 +46,11 @@ __all__ = [
 ]
 
 GENERATED = ("xor", "circles", "spirals", "blobs")
-DATASET_NAMES = ("iris",) + GENERATED
+#: The shipped data files, by name (resources/datasets/; its README says where each came from):
+#: Iris, and the article program's own 120/30 split of it.
+SHIPPED = {"iris": "iris.csv", "iris-article-train": "iris-article-train.csv",
+           "iris-article-test": "iris-article-test.csv"}
+DATASET_NAMES = tuple(SHIPPED) + GENERATED
 
 NORMALIZATIONS = ("zscore", "none")
 
@@ -163,6 +168,7 @@ def load_dataset(
     samples: int | None = None,
     noise: float | None = None,
     classes: int = 3,
+    test_data: str | os.PathLike[str] | None = None,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Dataset:
@@ -185,6 +191,13 @@ def load_dataset(
     samples, noise, classes
         Generated sets only (``classes`` for ``"blobs"`` only); the
         defaults depend on the set. Ignored for Iris, CSV files and arrays.
+    test_data : str or os.PathLike, optional
+        A test file (a CSV path or a shipped set's name) instead of a held-out split: the
+        whole ``source`` (a file or a shipped set) is then the training set and
+        ``test_fraction`` is not used. Its header must be the training file's (the same
+        columns, named alike) and each of its labels one of the training file's classes (it
+        need not hold all of them; one row is enough); it is normalized with the training
+        set's statistics.
     cancel, progress
         CSV files (and Iris) only, passed to :func:`read_csv`: a ``threading.Event`` that
         stops the read with ``LoadCancelled`` once set, and a callable
@@ -208,6 +221,10 @@ def load_dataset(
     test_fraction = check_in_range("test_fraction", test_fraction)
     data_seed = check_in_range("data_seed", data_seed)
 
+    if test_data is not None and (isinstance(source, tuple) or source in GENERATED):
+        what = "arrays" if isinstance(source, tuple) else f"the generated set '{source}'"
+        raise InputError(f"test_data=: goes with a data set read from a file (a CSV path or a shipped set), "
+                         f"not {what}")
     if isinstance(source, tuple):
         name = "arrays"
         x, labels, feature_names = _from_arrays(source)
@@ -227,16 +244,16 @@ def load_dataset(
         feature_names = ("x1", "x2")
         class_names = tuple(f"class {k}" for k in range(int(y.max()) + 1))
     elif isinstance(source, (str, os.PathLike)):
-        if isinstance(source, str) and source == "iris":
-            name, path = "iris", resource_path("datasets", "iris.csv")
-        else:
-            name, path = os.fspath(source), source
-        x, codes, first_seen, feature_names = _read_csv(path, cancel, progress)
+        name, path = _file_of(source)
+        x, codes, first_seen, header = _read_csv(path, cancel, progress)
+        feature_names = header[:-1]
         # Classes in text order (see the module docstring); codes were in order of appearance.
         class_names = tuple(sorted(first_seen))
         rank = {label: i for i, label in enumerate(class_names)}
         y = np.array([rank[label] for label in first_seen], dtype=np.int64)[codes]
         del codes
+        if test_data is not None:
+            x, y, n_test_file = _with_test_file(x, y, test_data, (name, header, class_names), cancel, progress)
     else:
         raise InputError(
             "dataset: expected a data set name, a CSV path or an (X, y) pair, "
@@ -248,7 +265,10 @@ def load_dataset(
         raise InputError(f"{name}: {len(class_names):,} classes (distinct labels in the last column, e.g. "
                          f"'{_short(class_names[0])}'); at most {MAX_CLASSES} are trained"
                          + (f"; {hint}" if hint else ": is the class label the last column?"))
-    is_test = _stratified_split(y, len(class_names), test_fraction, data_seed)
+    if test_data is not None:  # the rows of the test file are the last ones
+        is_test = np.arange(len(y)) >= len(y) - n_test_file
+    else:
+        is_test = _stratified_split(y, len(class_names), test_fraction, data_seed)
     # x and y are this call's own arrays: their rows are reordered in place (train rows, then
     # test rows, each in source order) and normalized in place, so that no copy of the data
     # is made (a large CSV file's data set needs its arrays' size, not two or three times it).
@@ -275,6 +295,26 @@ def load_dataset(
         mean=np.asarray(mean, dtype=np.float64),
         scale=np.asarray(scale, dtype=np.float64),
     )
+
+
+def _file_of(source: str | os.PathLike[str]) -> tuple[str, str | os.PathLike[str]]:
+    """The name and path of a data file: a shipped set's by its name, otherwise the path itself."""
+    if isinstance(source, str) and source in SHIPPED:
+        return source, resource_path("datasets", SHIPPED[source])
+    return os.fspath(source), source
+
+
+def _with_test_file(x: np.ndarray, y: np.ndarray, test_data: str | os.PathLike[str],
+                    training: tuple[str, list[str], tuple[str, ...]], cancel: threading.Event | None,
+                    progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """The training rows ``x``, ``y`` with the rows of the test file after them, and how many
+    those are (its header and classes checked against ``training``: the training file's name,
+    header and classes)."""
+    if not os.fspath(test_data).strip():
+        raise InputError("test_data=: empty path")
+    _, path = _file_of(test_data)
+    x_test, codes, _, _ = _read_csv(path, cancel, progress, like=training)
+    return np.concatenate([x, x_test]), np.concatenate([y, codes.astype(np.int64)]), len(codes)
 
 
 def _split_in_place(a: np.ndarray, is_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -516,10 +556,10 @@ def read_csv(
     LoadCancelled
         When ``cancel`` was set.
     """
-    x, codes, names, feature_names = _read_csv(path, cancel, progress)
+    x, codes, names, header = _read_csv(path, cancel, progress)
     labels = np.empty(len(names), dtype=object)
     labels[:] = names
-    return x, labels[codes], feature_names
+    return x, labels[codes], header[:-1]
 
 
 class _SourceProblem(Exception):
@@ -616,9 +656,14 @@ def _read_csv(
     path: str | os.PathLike[str],
     cancel: threading.Event | None,
     progress: Callable[[int, int], None] | None,
+    like: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """Read a CSV data set: ``(x (n, d) float64, codes (n,) int32, class names in order of
-    first appearance, feature names)``; ``names[codes[i]]`` is row i's label."""
+    first appearance, the header)``; ``names[codes[i]]`` is row i's label.
+
+    ``like``: a test file of the training file ``(name, header, classes)``: its header must be
+    that header, and each label one of those classes (``codes`` index ``classes``); one row
+    and one class are enough."""
     shown = os.fspath(path)
     if not shown.strip():
         raise InputError("dataset=: empty path")
@@ -639,7 +684,9 @@ def _read_csv(
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
                 header, header_line = _header(row, shown, line), line
-                rows.start(header)
+                if like is not None:
+                    _check_like_header(header, like, shown, line)
+                rows.start(header, None if like is None else like[2])
                 break
             # The data rows: the loop every row of a large file goes through, kept lean.
             width = len(header) if header is not None else 0
@@ -693,14 +740,27 @@ def _read_csv(
         raise InputError(f"'{shown}' is empty")
     if rows.n == 0:
         raise InputError(f"'{shown}' has a header (line {header_line}) but no data rows")
-    if rows.n < 2:
+    if rows.n < 2 and like is None:
         raise InputError(f"{shown}: only 1 data row; at least 2 are needed")
     names = tuple(rows.classes)
-    if len(names) < 2:
+    if len(names) < 2 and like is None:
         raise InputError(f"{shown}: only one class ('{_short(names[0])}'); at least two are needed")
     x = np.frombuffer(rows.values, dtype=np.float64).reshape(rows.n, len(header) - 1)
     codes = np.frombuffer(rows.codes, dtype=np.int32)
-    return x, codes, names, tuple(header[:-1])
+    return x, codes, names, tuple(header)
+
+
+def _check_like_header(header: list[str], like: tuple[str, tuple[str, ...], tuple[str, ...]], shown: str,
+                       line: int) -> None:
+    """A test file's header against the training file's: the same columns, named alike."""
+    training, expected, _ = like
+    if len(header) != len(expected):
+        raise InputError(f"{shown}, line {line}: {len(header)} columns, the training file '{training}' has "
+                         f"{len(expected)} ({', '.join(_short(name) for name in expected)})")
+    for j, (name, wanted) in enumerate(zip(header, expected)):
+        if name != wanted:
+            raise InputError(f"{shown}, line {line}, column {j + 1}: '{_short(name)}' where the training file "
+                             f"'{training}' has '{_short(wanted)}'")
 
 
 def _open(path: str | os.PathLike[str], shown: str) -> tuple[BinaryIO, int]:
@@ -801,10 +861,16 @@ class _Rows:
         self.lines: list[int] = []
         self.block_rows = 1
         self._header: list[str] = []
+        self._known: tuple[str, ...] | None = None
 
-    def start(self, header: list[str]) -> None:
+    def start(self, header: list[str], known: tuple[str, ...] | None = None) -> None:
+        """Rows of ``header``'s columns follow; ``known``: the only labels allowed (a test file's,
+        the training file's classes), numbered in that order."""
         self._header = header
         self.block_rows = max(1, _BLOCK_CELLS // len(header))
+        self._known = known
+        if known is not None:
+            self.classes.update((name, i) for i, name in enumerate(known))
 
     def flush(self) -> None:
         """Convert the pending rows, or raise the InputError of the first bad cell among them."""
@@ -825,11 +891,23 @@ class _Rows:
                 or not (np.abs(np.frombuffer(values, dtype=np.float64)) <= MAX_MAGNITUDE).all()):
             self._first_problem(cells, labels)
             raise AssertionError("a bad cell that _first_problem does not name")  # pragma: no cover
+        if self._known is not None:
+            self._check_known(labels)
         self.values.extend(values)
         self.codes.extend(map(self.classes.__getitem__, labels))
         self.n += len(self.lines)
         cells.clear()
         self.lines.clear()
+
+    def _check_known(self, labels: list[str]) -> None:
+        """Refuse the first label that is not one of the known classes (a test file's)."""
+        known = self.classes
+        for r, label in enumerate(labels):
+            if label not in known:
+                header = self._header
+                raise InputError(
+                    f"{self.shown}, line {self.lines[r]}, column {len(header)} ({_short(header[-1])}): class "
+                    f"'{_short(label)}' is not one of the training file's ({', '.join(map(_short, self._known))})")
 
     def _first_problem(self, cells: list[str], labels: list[str]) -> None:
         """Raise the InputError of the first bad cell of the pending rows, in file order."""

@@ -14,6 +14,13 @@ Forward pass for one item ``x`` (shape ``(n_inputs,)``)::
     hidden  = act(x @ ih_weights + h_biases)
     outputs = softmax(hidden @ ho_weights + o_biases)
 
+The losses: ``cross-entropy`` and ``squared`` (half the summed squared error) train on their
+exact gradients. ``article`` is the article's own program: its output signal uses only the
+diagonal of the softmax's Jacobian, ``s_k = (1 - o_k) o_k (t_k - o_k)``, and it reports the
+summed squared error without the half. That signal is the gradient of no loss (not of the
+error it reports, nor of any other): the error reported is not what the steps descend, and
+there is no Hessian, so :func:`~momentum_lab.engine.largest_curvature` refuses it.
+
 The compiled functions here are the only implementation of this maths; the
 training kernel calls them, and Python may call them too (tests do).
 """
@@ -30,6 +37,7 @@ from ._errors import InputError
 
 __all__ = [
     "ACTIVATIONS",
+    "GRADIENT_LOSSES",
     "LOSSES",
     "PARAM_NAMES",
     "Layout",
@@ -43,12 +51,14 @@ __all__ = [
 #: Hidden-layer activations, in the order of their codes in compiled code.
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 #: Per-item losses, in the order of their codes in compiled code.
-LOSSES = ("cross-entropy", "squared")
+LOSSES = ("cross-entropy", "squared", "article")
+#: The losses whose training signal is their gradient (``article``'s is not: see the module's text).
+GRADIENT_LOSSES = ("cross-entropy", "squared")
 #: The four parameters, in the order they sit in the flat vector.
 PARAM_NAMES = ("ih_weights", "h_biases", "ho_weights", "o_biases")
 
 TANH, SIGMOID, RELU = 0, 1, 2
-CROSS_ENTROPY, SQUARED = 0, 1
+CROSS_ENTROPY, SQUARED, ARTICLE = 0, 1, 2
 
 
 def activation_code(name: str) -> int:
@@ -211,13 +221,17 @@ def _item_loss(logits, outputs, zmax, total, target, loss):
     for k in range(outputs.shape[0]):
         diff = outputs[k] - (1.0 if k == target else 0.0)
         total += diff * diff
-    return 0.5 * total
+    # The article's error is the sum itself (no half).
+    return total if loss == ARTICLE else 0.5 * total
 
 
 @njit(nogil=True, cache=True, inline="always")
 def _backprop(params, n_in, n_h, n_out, act, loss, xs, row, target, hidden, logits, outputs,
               d_out, d_hid, grads):
     """Gradient dE/dw of item ``xs[row]`` into ``grads`` (n_params), at the current weights.
+
+    For the ``article`` loss, the article's signal in the same (descent) form instead: the
+    negated signal, so that the rule's ``-lr * g`` is the article's ``lr * signal``.
 
     Returns ``(zmax, total)`` from the forward pass (see :func:`_forward`).
     """
@@ -232,6 +246,12 @@ def _backprop(params, n_in, n_h, n_out, act, loss, xs, row, target, hidden, logi
         for k in range(n_out):
             d_out[k] = outputs[k]
         d_out[target] -= 1.0
+    elif loss == ARTICLE:
+        # The article's output signal s_k = (1 - o_k) o_k (t_k - o_k): the diagonal of the
+        # softmax Jacobian only (the gradient of no loss), negated into the descent form.
+        for k in range(n_out):
+            t = 1.0 if k == target else 0.0
+            d_out[k] = -((1.0 - outputs[k]) * outputs[k] * (t - outputs[k]))
     else:
         # Squared error through the full softmax Jacobian
         # do_k/dz_j = o_k (delta_kj - o_j):  dE/dz_j = o_j ((o_j - t_j) - sum_k (o_k - t_k) o_k).
@@ -289,7 +309,8 @@ def item_loss_and_gradient(params, n_in, n_h, n_out, act, loss, x, target):
     -------
     loss : float
     grads : ndarray, shape (n_params,)
-        dE/dw, parallel to ``params``.
+        dE/dw, parallel to ``params`` (for the ``article`` loss, its negated signal: not the
+        gradient of the loss returned).
     """
     hidden = np.empty(n_h)
     logits = np.empty(n_out)
@@ -355,6 +376,9 @@ def _logits_block(params, n_in, n_h, n_out, act, xs, start, count, x_t, a_t, z_t
 def evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
     """Mean per-item loss and accuracy over a set; (nan, nan) when it is empty.
 
+    For the ``article`` loss, the article's error: the summed squared error of each item
+    (no half), averaged over the items.
+
     Parameters
     ----------
     xs : ndarray, shape (n_items, n_in)
@@ -391,7 +415,7 @@ def evaluate(params, n_in, n_h, n_out, act, loss, xs, ys):
                 for k in range(n_out):
                     diff = math.exp(z_t[k, b] - zmax) / norm - (1.0 if k == target else 0.0)
                     sq += diff * diff
-                total += 0.5 * sq
+                total += sq if loss == ARTICLE else 0.5 * sq
     return total / n, correct / n
 
 

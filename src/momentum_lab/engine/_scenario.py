@@ -9,11 +9,11 @@ The file (format version 1; keys are the command line's options with underscores
 
     {
       "momentum_lab_scenario": 1,
-      "dataset": "iris", "normalize": "zscore", "test_fraction": 0.2, "data_seed": 0,
+      "dataset": "iris", "test_data": null, "normalize": "zscore", "test_fraction": 0.2, "data_seed": 0,
       "samples": null, "noise": null, "classes": null,
       "hidden": 7, "activation": "tanh", "loss": "cross-entropy",
       "init": "uniform", "init_scale": null, "init_weights": null, "weight_limit": 1e6,
-      "seed": 0, "shuffle": true,
+      "seed": 0, "shuffle": true, "order": "numpy",
       "rule": "lookback", "lr": 0.01, "momentum": 0.5,
       "compare": [{"rule": "classical", "lr": 0.01, "momentum": 0.5}],
       "changes": [{"step": 2400, "run": "A", "setting": "lr", "value": 0.1}],
@@ -25,8 +25,8 @@ The file (format version 1; keys are the command line's options with underscores
 Every key but the version may be left out (its default is used). ``steps``: how far the run
 was trained (opening it replays to exactly there); ``epochs``: an epoch limit at which
 training stops; ``speed``: items a second (null or infinity: flat out). A change may give
-``"epoch": E`` instead of ``"step"`` (E epochs in, E may be a fraction). A relative ``dataset``
-or ``init_weights`` path is relative to the scenario file's folder.
+``"epoch": E`` instead of ``"step"`` (E epochs in, E may be a fraction). A relative ``dataset``,
+``test_data`` or ``init_weights`` path is relative to the scenario file's folder.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class Scenario:
             value = getattr(c, f.name)
             if f.name == "compare":
                 value = [{"rule": s.rule, "lr": s.lr, "momentum": s.momentum} for s in value]
-            elif f.name in ("dataset", "init_weights") and value is not None:
+            elif f.name in ("dataset", "test_data", "init_weights") and value is not None:
                 value = _relative(value, folder) if f.name == "init_weights" or value not in DATASET_NAMES \
                     else value
             out[f.name] = value
@@ -289,7 +289,7 @@ def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | N
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     raw_changes = _list(source, data, "changes")
-    for key in ("dataset", "init_weights"):
+    for key in ("dataset", "test_data", "init_weights"):
         value = values.get(key)
         if value is not None and (key == "init_weights" or value not in DATASET_NAMES):
             values[key] = _data_file(source, key, value, folder)

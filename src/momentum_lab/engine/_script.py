@@ -87,7 +87,8 @@ def scenario_script(scenario: Scenario, source: str | None = None) -> str:
         value = getattr(c, f.name)
         if value == getattr(defaults, f.name) and type(value) is type(getattr(defaults, f.name)):
             continue
-        if f.name == "dataset" and not (isinstance(value, str) and value in DATASET_NAMES):
+        if f.name in ("dataset", "test_data") and value is not None and not (isinstance(value, str)
+                                                                           and value in DATASET_NAMES):
             value = _path(value)
         elif f.name == "init_weights" and value is not None:
             value = _path(value)

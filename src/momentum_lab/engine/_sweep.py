@@ -273,7 +273,7 @@ def sweep(
     # aborts the process): one sweep at a time in this process, whoever calls.
     with _ONE_SWEEP_AT_A_TIME:
         run(np.empty((0, data.n_train), dtype=np.int64))  # compile, or load from the cache: not timed
-        rng = order_stream(config.seed)
+        rng = order_stream(config.seed, config.order, ly.n_params)
         began = time.perf_counter()
         done, sizer = 0, ChunkSizer(_CHUNK_SECONDS)  # in epochs of every configuration
         while done < epochs and np.any(statuses == OK):

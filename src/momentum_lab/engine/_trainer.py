@@ -14,7 +14,9 @@ decides what to keep (a whole-run history, or a bounded buffer in the GUI).
 
 from __future__ import annotations
 
+import functools
 import math
+import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,8 @@ from ._rules import rule_code
 if TYPE_CHECKING:
     from ._datasets import Dataset
 
-__all__ = ["DEFAULT_WEIGHT_LIMIT", "INITS", "Divergence", "StepReport", "Trainer"]
+__all__ = ["DEFAULT_WEIGHT_LIMIT", "INITS", "ArticleOrders", "Divergence", "StepReport", "Trainer",
+           "article_uniform"]
 
 #: A weight whose magnitude passes this stops the run as diverged.
 DEFAULT_WEIGHT_LIMIT = RunConfig.weight_limit
@@ -48,17 +51,62 @@ _STATS_CALL_BYTES = 16 << 20
 _NO_LAST = np.empty(0)
 
 
-def order_stream(seed: int) -> np.random.Generator:
-    """The random stream of a run's item orders (apart from the initial weights' stream)."""
+def article_uniform(seed: int, n_params: int, scale: float) -> np.ndarray:
+    """The article's initial weights: ``lo + (hi - lo) * rnd.random()`` for each parameter in
+    turn (the flat order: ih row by row, hidden biases, ho row by row, output biases), with
+    ``rnd = random.Random(seed)``, ``lo = -scale``, ``hi = scale``."""
+    rnd = random.Random(seed)
+    lo, hi = -scale, scale
+    return np.array([lo + (hi - lo) * rnd.random() for _ in range(n_params)])
+
+
+class ArticleOrders:
+    """The article's item orders: its one ``random.Random(seed)``, past the ``n_params`` draws of
+    the initial weights (made whatever the run's init is), shuffles one list of the item indices
+    in place at the start of every epoch; each epoch's order is that list as it then stands."""
+
+    def __init__(self, seed: int, n_params: int) -> None:
+        self._random = random.Random()
+        self._random.setstate(_after_weights(seed, n_params))
+        self._indices: list[int] = []
+
+    def draw(self, rows: int, n_items: int, shuffle: bool) -> np.ndarray:
+        if len(self._indices) != n_items:
+            self._indices = list(range(n_items))
+        block = np.empty((rows, n_items), dtype=np.int64)
+        for r in range(rows):
+            if shuffle:
+                self._random.shuffle(self._indices)
+            block[r] = self._indices
+        return block
+
+
+@functools.lru_cache(maxsize=16)
+def _after_weights(seed: int, n_params: int) -> tuple:
+    """The state of ``random.Random(seed)`` after the initial weights' ``n_params`` draws (kept:
+    a reset of a large network need not draw them again)."""
+    rnd = random.Random(seed)
+    for _ in range(n_params):
+        rnd.random()
+    return rnd.getstate()
+
+
+def order_stream(seed: int, order: str = "numpy", n_params: int = 0) -> np.random.Generator | ArticleOrders:
+    """The random stream of a run's item orders: for ``numpy``, a stream apart from the initial
+    weights'; for ``article``, the article's one generator, after the weights' draws."""
+    if order == "article":
+        return ArticleOrders(seed, n_params)
     return np.random.default_rng([seed, 2])
 
 
-def draw_orders(rng: np.random.Generator, rows: int, n_items: int, shuffle: bool) -> np.ndarray:
+def draw_orders(rng: np.random.Generator | ArticleOrders, rows: int, n_items: int, shuffle: bool) -> np.ndarray:
     """The item orders of the next ``rows`` epochs, shape (rows, n_items).
 
     Row by row, in epoch order, from one stream: the orders are the same however the
     epochs are drawn in blocks (a test checks it), so a sweep and a single run agree.
     """
+    if isinstance(rng, ArticleOrders):
+        return rng.draw(rows, n_items, shuffle)
     block = np.tile(np.arange(n_items, dtype=np.int64), (rows, 1))
     return rng.permuted(block, axis=1) if shuffle else block
 
@@ -120,8 +168,11 @@ class Trainer:
         the data are ``dataset``). See :class:`~momentum_lab.engine.RunConfig` for each option;
         ``init="uniform"`` draws every weight and bias from U(-init_scale, init_scale) (the
         article uses 0.01); ``glorot`` draws weights from U(-a, a) with a = sqrt(6 / (fan_in +
-        fan_out)) and sets biases to 0; ``init_weights`` (four named arrays, or an ``.npz``
-        path) overrides ``init``.
+        fan_out)) and sets biases to 0; ``article`` draws every weight and bias from
+        U(-init_scale, init_scale) as the article's program does (see :func:`article_uniform`);
+        ``init_weights`` (four named arrays, or an ``.npz`` path) overrides ``init``.
+        ``order="article"`` draws each epoch's order as the article's program does (see
+        :class:`ArticleOrders`), ``numpy`` from a numpy stream of its own.
     **options
         Fields of ``config`` to change (``Trainer(data, hidden=5, lr=0.1)``).
 
@@ -148,6 +199,7 @@ class Trainer:
         self.momentum = config.momentum
         self.seed = config.seed
         self.shuffle = config.shuffle
+        self.order = config.order
         self.init = init
         self.init_scale = config.init_scale
         self.weight_limit = config.weight_limit
@@ -200,7 +252,7 @@ class Trainer:
         # (see _kernel._train_steps): carried from call to call, so any chunking counts alike.
         self._last_deltas = np.zeros(n)
         self._tally = np.zeros((2, n))
-        self._order_rng = order_stream(self.seed)
+        self._order_rng = order_stream(self.seed, self.order, n)
         self._orders = np.empty((0, self.dataset.n_train), dtype=np.int64)
         self._orders_first = 0
 
@@ -341,8 +393,10 @@ class Trainer:
         return block
 
     def _draw_weights(self) -> np.ndarray:
-        rng = np.random.default_rng([self.seed, 1])
         ly = self.layout
+        if self.init == "article":
+            return article_uniform(self.seed, ly.n_params, self.init_scale)
+        rng = np.random.default_rng([self.seed, 1])
         if self.init == "uniform":
             return rng.uniform(-self.init_scale, self.init_scale, size=ly.n_params)
         flat = np.zeros(ly.n_params)
