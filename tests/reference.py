@@ -1,8 +1,9 @@
-"""A plain numpy implementation of online training: the oracle for the compiled kernel.
+"""A plain numpy implementation of online and batch training: the oracle for the compiled kernel.
 
 Written independently of the engine, in the most direct form (matrices, one
-item at a time, libm's tanh), so that agreement means something. The
-benchmark uses it as the "naive per-item numpy loop" too.
+item at a time, libm's tanh; a batch's gradient the mean of its items'), so
+that agreement means something. The benchmark uses it as the "naive per-item
+numpy loop" too.
 """
 
 from __future__ import annotations
@@ -69,11 +70,14 @@ NAMES = ("ih_weights", "h_biases", "ho_weights", "o_biases")
 
 
 def train(w0, x_train, y_train, n_classes, orders, *, act="tanh", loss="cross-entropy", rule="lookback",
-          lr=0.01, momentum=0.5, x_test=None, y_test=None, changes=None):
-    """Train online over ``orders`` (one row of item indices per epoch).
+          lr=0.01, momentum=0.5, x_test=None, y_test=None, changes=None, batch=1):
+    """Train over ``orders`` (one row of item indices per epoch), ``batch`` items an update.
 
-    ``changes`` maps a step count to new ``(lr, momentum)``, used from the
-    update after that many steps on.
+    Each epoch's order is cut into consecutive batches of ``batch`` items (the
+    last one may be smaller; ``None``: the whole epoch is one batch); an update
+    uses the mean of its items' gradients (with one item, that item's gradient).
+    ``changes`` maps a step (update) count to new ``(lr, momentum)``, used from
+    the update after that many steps on.
 
     Returns the final weights, the deltas of every step (dict of arrays with a
     leading step axis) and per-epoch (train loss, train acc, test loss, test acc).
@@ -85,11 +89,13 @@ def train(w0, x_train, y_train, n_classes, orders, *, act="tanh", loss="cross-en
     rows = []
     done = 0
     for order in orders:
-        for item in order:
+        size = len(order) if batch is None else batch
+        for first in range(0, len(order), size):
             if changes and done in changes:
                 lr, momentum = changes[done]
             done += 1
-            g = gradients(w, x_train[item], eye[y_train[item]], act, loss)
+            each = [gradients(w, x_train[item], eye[y_train[item]], act, loss) for item in order[first:first + size]]
+            g = each[0] if len(each) == 1 else {k: np.mean([e[k] for e in each], axis=0) for k in NAMES}
             for k in NAMES:
                 if rule == "lookback":
                     step = -lr * g[k]

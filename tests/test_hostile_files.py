@@ -478,7 +478,7 @@ def test_old_headers_and_long_doubles_give_no_warning(tmp_path):
     ({"steps": MAX_STEPS + 1}, ["'steps'", str(MAX_STEPS + 1)]),
     ({"steps": 1e300}, ["'steps'", "1e+300"]),
     ({"epochs": 0}, ["'epochs'", "got 0"]),
-    ({"epochs": 10**14}, ["'epochs'", "100000000000000 epochs of 120 items", "more than 1e+15 updates"]),
+    ({"epochs": 10**14}, ["'epochs'", "100000000000000 epochs of 120 updates", "more than 1e+15 updates"]),
     ({"changes": [{"step": 10**16, "setting": "lr", "value": 0.1}]}, ["'changes[0]'", "'step'", "10000000000000000"]),
     ({"changes": [{"epoch": 1e14, "setting": "lr", "value": 0.1}]}, ["'changes[0]'", "'epoch'", "100000000000000.0"]),
     ({"changes": [{"epoch": 10**400, "setting": "lr", "value": 0.1}]}, ["'changes[0]'", "'epoch'", "digits"]),

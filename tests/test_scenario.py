@@ -174,8 +174,8 @@ def test_every_run_option_is_a_scenario_key_and_round_trips(tmp_path):
     changed = RunConfig(str(tmp_path / "blobs.csv"), test_data=str(tmp_path / "test.csv"), order="article",
                         normalize="none", test_fraction=0.25, data_seed=3, samples=60, noise=0.7,
                         classes=4, hidden=3, activation="relu", loss="squared", init="glorot", init_scale=0.02,
-                        init_weights=str(weights), weight_limit=1e5, seed=9, shuffle=False, rule="nesterov",
-                        lr=0.03, momentum=0.8, compare=(LaneSettings("classical", 0.02, 0.7),))
+                        init_weights=str(weights), weight_limit=1e5, seed=9, shuffle=False, batch_size=5,
+                        rule="nesterov", lr=0.03, momentum=0.8, compare=(LaneSettings("classical", 0.02, 0.7),))
     default = RunConfig()
     assert all(getattr(changed, name) != getattr(default, name) for name in options_of())
     assert set(options_of()) | {"compare"} == {f.name for f in fields(RunConfig)}

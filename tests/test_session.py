@@ -595,7 +595,7 @@ def test_bad_counts_are_refused(data):
     with pytest.raises(InputError, match="steps="):
         Session(BASE, dataset=data, stop_at=-1)
     session = Session(BASE, dataset=data)
-    with pytest.raises(InputError, match="n_items"):
+    with pytest.raises(InputError, match="n_steps"):
         session.advance(-1)
     assert session.step == 0
 

@@ -28,6 +28,7 @@ from .engine import (
     RULES,
     RUN_NAMES,
     SWEEP_COLUMNS,
+    RANGES,
     InputError,
     LaneSettings,
     Outputs,
@@ -40,6 +41,7 @@ from .engine import (
     option_type,
     options_of,
     signals_held,
+    steps_per_epoch,
     train,
 )
 from . import _startup
@@ -124,13 +126,30 @@ def _add_run_option(group: argparse._ArgumentGroup, name: str, option) -> None:
     if kind is bool:
         more["action"] = argparse.BooleanOptionalAction
     else:
-        if kind is not str:
+        if name in RANGES and RANGES[name].named:
+            more["type"] = _number_or_name(kind, RANGES[name].named)
+        elif kind is not str:
             more["type"] = kind
         if option.metavar is not None:
             more["metavar"] = option.metavar
         if option.choices is not None:
             more["choices"] = option.choices
     group.add_argument(_flag(name), **more)
+
+
+def _number_or_name(kind: type, named: tuple[str, ...]):
+    """An option's value type that also takes the range's names (``--batch-size full``): a name as it
+    is, a number as ``kind``, anything else as the text, for RunConfig's check to refuse by name."""
+    def convert(text: str):
+        if text in named:
+            return text
+        try:
+            return kind(text)
+        except ValueError:
+            return text
+
+    convert.__name__ = kind.__name__  # (argparse names the type in its messages)
+    return convert
 
 
 def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: bool = False) -> None:
@@ -207,7 +226,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"momentum-lab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p_train = sub.add_parser("train", help="train headlessly and report",
-                             description="Train a network online (one item at a time) and report. "
+                             description="Train a network online (one item at a time; or in batches: "
+                                         "--batch-size) and report. "
                                          "Exit status: 0 done, 2 bad input, 3 diverged.")
     _add_train_options(p_train)
     p_gui = sub.add_parser("gui", help="open the window (what the bare command does where there is a display)",
@@ -532,7 +552,8 @@ def _run_scenario(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"Run {RUN_NAMES[i]} ({lane.rule}, lr {lane.lr:g}, momentum {lane.momentum:g} at the start):",
                   file=out)
         print(_summary(result), file=out)
-        if result.steps % result.dataset.n_train and not result.diverged:
+        per_epoch = steps_per_epoch(result.options["batch_size"], result.dataset.n_train)
+        if result.steps % per_epoch and not result.diverged:
             print(f"(It was saved mid-epoch, at step {result.steps:,}: the figures above are those of the "
                   "last completed epoch.)", file=out)
     _wrote(args, main, out, " of run A")
@@ -700,7 +721,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         data = load_data(config)
     for lane in range(len(config.lanes)):
         Trainer(data, config.lane(lane))
-    check_epochs_fit(epochs, data.n_train)
+    check_epochs_fit(epochs, steps_per_epoch(config.batch_size, data.n_train))
 
     if args.export is not None:
         if args.screenshot is None:

@@ -94,7 +94,8 @@ COMMANDS: tuple[Command | Separator | Submenu, ...] = (
     Command("redo", "&Redo", ("Ctrl+Shift+Z",), "Redo the change last undone", "redo_action", "edit"),
 
     Command("start", "&Start", ("Space",), "Start / pause training", "_on_toggle", "run"),
-    Command("step_item", "Step &item", ("N",), "Step: train on exactly one item", "_on_step_item", "run"),
+    Command("step_item", "Step &item", ("N",), "Step: one update (one item; with a batch size, one batch)",
+            "_on_step_item", "run"),
     Command("step_epoch", "Step &epoch", ("E",), "Step: train to the end of the epoch", "_on_step_epoch", "run"),
     Command("reset", "&Reset", ("R",), "Reset: back to the start, same seed, same initial weights", "_on_reset",
             "run"),

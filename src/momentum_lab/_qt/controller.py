@@ -35,7 +35,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
                       DeltaRing, DeltaStatsLog, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig,
-                      Scenario, activation_code, load_data, load_scenario_and_data)
+                      Scenario, activation_code, load_data, load_scenario_and_data, steps_per_epoch)
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
@@ -264,6 +264,12 @@ class RunController(QObject):
         return self._run.dataset
 
     @property
+    def steps_per_epoch(self) -> int:
+        """Updates an epoch of the run on show: ceil(training items / batch size) (a step, a
+        change's step and a delta's step count updates)."""
+        return steps_per_epoch(self._run.config.batch_size, self._run.dataset.n_train)
+
+    @property
     def plan(self) -> Plan:
         """The run's planned changes (a lesson's or a scenario's)."""
         return self._run.plan
@@ -413,7 +419,8 @@ class RunController(QObject):
         if request.on_send is not None:
             request.on_send()
         if request.replay_epochs:
-            request.plan = Plan(request.plan.changes, run_to=request.replay_epochs * request.dataset.n_train)
+            per_epoch = steps_per_epoch(request.config.batch_size, request.dataset.n_train)
+            request.plan = Plan(request.plan.changes, run_to=request.replay_epochs * per_epoch)
         self._next_id += 1
         request.run_id = self._next_id
         self._request = None
@@ -707,14 +714,14 @@ class RunController(QObject):
         there; the history so far stays on show as the original, for comparison."""
         if self.latest is None or self.busy:
             return False
-        done = self.latest.step // self.dataset.n_train
+        done = self.latest.step // self.steps_per_epoch
         if not 0 <= epoch <= done:
             self.error.emit(f"branch: the epoch must be between 0 and {done}, got {epoch}")
             return False
         original = self.history.rows.copy()
         label = f"before the branch (lr {self.start_config.lr:g}, m {self.start_config.momentum:g}"
         label += ", with its changes)" if self.changes else ")"
-        scenario = self.scenario().until(epoch * self.dataset.n_train)
+        scenario = self.scenario().until(epoch * self.steps_per_epoch)
         if self.open_scenario(scenario, f"branched at epoch {epoch}: change the settings, then Start",
                               origin=self.origin):
             self.ghost = (original, label)

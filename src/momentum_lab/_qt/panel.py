@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import ACTIVATIONS, DATASET_NAMES, LOSSES, MAX_RUNS, RANGES, RULE_SHORT, RULE_TITLES, RULES, RUN_NAMES
+from ..engine import (ACTIVATIONS, DATASET_NAMES, FULL_BATCH, LOSSES, MAX_RUNS, RANGES, RULE_SHORT, RULE_TITLES, RULES,
+                      RUN_NAMES)
 from .actions import bind_button
 from .controller import LaneSettings, RunController
 from .plots import LANE_COLOURS
@@ -43,6 +44,21 @@ def _option_box(option: str) -> QSpinBox:
     box.setRange(int(spec.low), int(spec.high))
     box.setKeyboardTracking(False)
     return box
+
+
+def _batch_box() -> QSpinBox:
+    """The batch size's box: the command line's whole numbers, and below them (0) 'full'."""
+    box = _option_box("batch_size")
+    box.setMinimum(0)
+    box.setSpecialValueText(FULL_BATCH)
+    box.setToolTip("Items whose mean gradient makes one update (a step): 1 online, full the whole training set "
+                   "(as is any number beyond it). A change starts a new run")
+    return box
+
+
+def _batch_value(size: int | str) -> int:
+    """The batch box's value for a batch size (0: full)."""
+    return 0 if size == FULL_BATCH else int(size)
 
 
 def _rule_box() -> QComboBox:
@@ -137,6 +153,7 @@ class ControlPanel(QWidget):
         self.activation.addItems(list(ACTIVATIONS))
         self.loss = QComboBox()
         self.loss.addItems(list(LOSSES))
+        self.batch = _batch_box()
         self.rule = _rule_box()
         self.lr = LearningRateSpinBox()
         self.lr.setToolTip("Learning rate: arrows step 0.001, 0.002, 0.005, 0.01, …; typed values are kept "
@@ -180,6 +197,7 @@ class ControlPanel(QWidget):
         form.addRow("Hidden units", self.hidden)
         form.addRow("Activation", self.activation)
         form.addRow("Loss", self.loss)
+        form.addRow("Batch size", self.batch)
         form.addRow("Update rule", self.rule)
         live = self.live = QGroupBox("Live settings (apply from the next step)")
         live.setToolTip("A change applies from the next step: the run goes on")
@@ -227,10 +245,11 @@ class ControlPanel(QWidget):
         self.show_limits()
         self.dataset.activated.connect(self._on_dataset)
         self.hidden.valueChanged.connect(self._on_hidden)
-        for box in (self.lr, self.momentum, self.hidden, self.seed, self.max_epochs):
+        for box in (self.lr, self.momentum, self.hidden, self.batch, self.seed, self.max_epochs):
             box.editingFinished.connect(self._on_edit_done)
         self.activation.activated.connect(self._on_activation)
         self.loss.activated.connect(self._on_loss)
+        self.batch.valueChanged.connect(self._on_batch)
         self.rule.activated.connect(self._on_rule)
         self.lr.valueChanged.connect(self._on_lr)
         self.momentum.valueChanged.connect(self._on_momentum)
@@ -260,8 +279,8 @@ class ControlPanel(QWidget):
     def show_config(self) -> None:
         """Show the controller's configuration (code, not the user, changes the widgets)."""
         cfg = self.controller.wanted_config
-        widgets = (self.dataset, self.hidden, self.activation, self.loss, self.rule, self.lr, self.momentum,
-                   self.seed)
+        widgets = (self.dataset, self.hidden, self.activation, self.loss, self.batch, self.rule, self.lr,
+                   self.momentum, self.seed)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -272,6 +291,7 @@ class ControlPanel(QWidget):
             self.hidden.setValue(cfg.hidden)
             self.activation.setCurrentText(cfg.activation)
             self.loss.setCurrentText(cfg.loss)
+            self.batch.setValue(_batch_value(cfg.batch_size))
             self.rule.setCurrentIndex(RULES.index(cfg.rule))
             self.lr.setValue(cfg.lr)
             self.momentum.setValue(cfg.momentum)
@@ -362,6 +382,11 @@ class ControlPanel(QWidget):
     @Slot(int)
     def _on_loss(self, index: int) -> None:
         self._restart(loss=self.loss.itemText(index))
+
+    @Slot(int)
+    def _on_batch(self, value: int) -> None:
+        if value != _batch_value(self.controller.wanted_config.batch_size):
+            self._restart(batch_size=FULL_BATCH if value == 0 else value)
 
     @Slot(int)
     def _on_rule(self, index: int) -> None:

@@ -591,7 +591,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         if c.latest is None:
             return
-        done = c.latest.step // c.dataset.n_train
+        done = c.latest.step // c.steps_per_epoch
         epoch, ok = QInputDialog.getInt(self, "Branch here",
                                         "Rewind to the end of epoch (the curve so far stays, grey; then change "
                                         "the settings and Start):", done, 0, done)

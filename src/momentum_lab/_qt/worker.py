@@ -298,7 +298,7 @@ class TrainingWorker(QObject):
 
     @Slot(int)
     def step_items(self, n: int) -> None:
-        """Pause, then train exactly ``n`` items (past the epoch limit if need be)."""
+        """Pause, then make exactly ``n`` updates (``n`` items online; past the epoch limit if need be)."""
         if self.session is None or self.state in ("diverged", "stopped"):
             return
         self._replay_to = 0
@@ -310,7 +310,7 @@ class TrainingWorker(QObject):
     def step_epoch(self) -> None:
         """Pause, then train to the end of the current epoch (a whole epoch from a boundary)."""
         if self.session is not None:
-            self.step_items(self.session.dataset.n_train - self.session.position)
+            self.step_items(self.session.steps_per_epoch - self.session.epoch_step)
 
     @Slot(float, int, int, int)
     def set_lr(self, value: float, lane: int = 0, run_id: int | None = None, request: int = 0) -> None:
@@ -413,7 +413,7 @@ class TrainingWorker(QObject):
         """The step training stops at: the replay's, else the epoch limit's (None: none)."""
         if self._replay_to:
             return self._replay_to
-        return self.max_epochs * self.session.dataset.n_train if self.max_epochs else None
+        return self.max_epochs * self.session.steps_per_epoch if self.max_epochs else None
 
     def _at_epoch_limit(self) -> bool:
         return bool(self.max_epochs) and self.session.epoch >= self.max_epochs

@@ -33,7 +33,7 @@ from ._io import save_arrays
 from ._lessons import LESSONS_ENV, Lesson, LessonProblem, find_lesson, load_lessons
 from ._monitor import DeltaRing, DeltaStatsLog, HistoryLog
 from ._network import activation_code, forward_batch, loss_code
-from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
+from ._options import FULL_BATCH, RANGES, check_in_range, check_learning_rate, check_momentum, steps_per_epoch
 from ._scenario import load_scenario_and_data, scenario_and_data
 from ._session import SETTINGS, ChunkSizer, Lane, check_epochs_fit
 
@@ -86,11 +86,13 @@ __all__ = [
     "save_weights",
     "scenario_script",
     "stability_bound",
+    "steps_per_epoch",
     "sweep",
     "train",
     "update",
     "write_history_csv",
     # for the command line and the window
+    "FULL_BATCH",
     "LESSONS_ENV",
     "RANGES",
     "SETTINGS",

@@ -14,7 +14,7 @@ from ._config import RunConfig, config_from, load_data
 from ._datasets import Dataset
 from ._io import DELTA_NAMES, save_arrays, write_history_csv
 from ._io import save_weights as _save_weights_file
-from ._options import check_count
+from ._options import check_count, steps_per_epoch
 from ._results import History, TrainResult
 from ._scenario import Scenario
 from ._session import MAX_STEPS, Change, Session, check_epochs_fit, run_session
@@ -36,7 +36,8 @@ def train(
     progress: Callable[[int, int, np.ndarray], None] | None = None,
     **options: Any,
 ) -> TrainResult:
-    """Train a network online and return its history, weights and (optionally) deltas.
+    """Train a network (online, or in batches: ``batch_size``) and return its history, weights and
+    (optionally) deltas.
 
     ``dataset`` is a :class:`RunConfig` (``train(config, epochs=200)``), or the data: a shipped
     or generated set's name (``iris``, ``xor``, ``circles``, ``spirals``, ``blobs``), a CSV path,
@@ -54,7 +55,9 @@ def train(
     ``changes`` are setting changes replayed at exact steps: a :class:`Change`, or ``(step, name,
     value)``, sets ``name`` (``"lr"`` or ``"momentum"``) to ``value`` from the update after
     ``step`` updates, as the window records them. ``steps`` stops after exactly that many updates
-    (mid-epoch if need be) instead of after ``epochs`` epochs. ``progress(epoch, epochs, row)`` is
+    (mid-epoch if need be) instead of after ``epochs`` epochs. A step is an update: one item
+    online, a batch of ``batch_size`` items otherwise (an epoch is
+    :func:`~momentum_lab.engine.steps_per_epoch` updates). ``progress(epoch, epochs, row)`` is
     called as epochs complete, ``row`` being the latest history row.
 
     Raises
@@ -70,13 +73,14 @@ def train(
     outputs = dict(history=history, deltas=deltas, save_weights=save_weights)
     _check_outputs(config, outputs)
     data = load_data(config)
+    per_epoch = steps_per_epoch(config.batch_size, data.n_train)
     if steps is not None:
         total = check_count(steps, "steps=", minimum=0)
-        epochs = -(-total // data.n_train)
+        epochs = -(-total // per_epoch)
         if total > MAX_STEPS:
-            check_epochs_fit(epochs, data.n_train)
+            check_epochs_fit(epochs, per_epoch)
     else:
-        total = _epochs_fit(epochs, data.n_train)
+        total = _epochs_fit(epochs, per_epoch)
     keep = record_deltas or deltas is not None
     return _run(config, data, changes, total, epochs, keep, progress, outputs, delta_stats, steps=steps)[0]
 
@@ -98,15 +102,16 @@ def replay(scenario: Scenario, *, epochs: int | None = None, dataset: Dataset | 
     outputs = dict(history=history, deltas=deltas, save_weights=save_weights)
     _check_outputs(config, outputs)
     data = dataset if dataset is not None else load_data(config)
+    per_epoch = steps_per_epoch(config.batch_size, data.n_train)
     if epochs is not None:
         epochs = check_count(epochs, "epochs=")
-        total = _epochs_fit(epochs, data.n_train)
+        total = _epochs_fit(epochs, per_epoch)
     elif scenario.steps is not None:
         total = scenario.steps
-        epochs = -(-total // data.n_train)
+        epochs = -(-total // per_epoch)
     else:
         epochs = scenario.epochs or 100
-        total = _epochs_fit(epochs, data.n_train)
+        total = _epochs_fit(epochs, per_epoch)
     keep = record_deltas or deltas is not None
     return _run(config, data, scenario.changes, total, epochs, keep, progress, outputs, delta_stats)
 
@@ -116,10 +121,10 @@ def _check_outputs(config: RunConfig, outputs: dict[str, Any]) -> None:
     check_outputs({f"{name}=": path for name, path in outputs.items()}, config.input_paths())
 
 
-def _epochs_fit(epochs: int, n_train: int) -> int:
-    """The updates of ``epochs`` epochs (refused beyond MAX_STEPS)."""
-    check_epochs_fit(epochs, n_train)
-    return epochs * n_train
+def _epochs_fit(epochs: int, per_epoch: int) -> int:
+    """The updates of ``epochs`` epochs of ``per_epoch`` updates (refused beyond MAX_STEPS)."""
+    check_epochs_fit(epochs, per_epoch)
+    return epochs * per_epoch
 
 
 def _run(config: RunConfig, data: Dataset, changes: Sequence[Any], total: int, epochs: int, keep: bool,

@@ -136,6 +136,10 @@ class RunConfig:
                          "(as the article's program: Python's random.Random(seed), the generator that draws "
                          "the initial weights, shuffling one list in place at every epoch's start)", "training",
                          choices=ORDERS)
+    batch_size: int | str = _option(
+        1, "items whose mean gradient makes one update (a step): 1 online, B a mini-batch (an epoch's last "
+        "batch may be smaller: an epoch is ceil(training items / B) updates), full the whole training set (as is "
+        f"any B beyond it); {_span('batch_size')}", "training", metavar="B|full")
     rule: str = _option("lookback", "; ".join(f"{k}: {v}" for k, v in RULE_TITLES.items()), "training",
                         choices=RULES)
     lr: float = _option(0.01, f"learning rate, {_span('lr')}", "training")

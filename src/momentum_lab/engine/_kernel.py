@@ -1,7 +1,8 @@
-"""The compiled online-training loop: the one training core.
+"""The compiled training loop: the one training core, online or in batches.
 
-:func:`train_steps` runs items one at a time (compute every gradient at the
-current weights, then update every parameter with the rule), evaluates the
+:func:`train_steps` makes one update at a time from one item (online) or from the mean
+gradient of a batch of items (compute every gradient at the current weights, then update
+every parameter with the rule), evaluates the
 network at every epoch's end, records deltas when asked, and stops at the
 first sign of divergence. Asked to, it also gathers each epoch's delta
 statistics (how often each parameter's delta flips sign, its mean size) as it
@@ -30,9 +31,9 @@ OK, NONFINITE_LOSS, NONFINITE_WEIGHT, WEIGHT_LIMIT = 0, 1, 2, 3
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
+def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit, batch,
                  x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
-    """Train online for up to ``max_steps`` items, in place.
+    """Make up to ``max_steps`` updates, in place, each from ``batch`` items.
 
     Parameters
     ----------
@@ -41,16 +42,20 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     n_in, n_h, n_out, act, loss, rule : int
         Layer sizes and the codes of activation, loss and rule.
     lr, momentum, weight_limit : float
+    batch : int
+        Items an update takes, 1 to n_train: the gradient of one item used as it is (online), or
+        the mean gradient of ``batch`` items (the epoch's last batch may be smaller). An epoch is
+        ceil(n_train / batch) updates.
     x_train : ndarray, shape (n_train, n_in);  y_train : ndarray, shape (n_train,)
     x_test : ndarray, shape (n_test, n_in);  y_test : ndarray, shape (n_test,)
     orders : ndarray, shape (n_epochs, n_train)
         Item order of each epoch still to run; row 0 is the current epoch.
     pos : int
-        How many items of row 0 are already done.
+        How many items of row 0 are already done (a multiple of ``batch``).
     max_steps : int
         Stop after this many updates (or at the end of ``orders``).
     deltas : ndarray, shape (max_steps, n_params) or (0, n_params)
-        Row s receives the deltas of this call's step s; zero rows: not recorded.
+        Row s receives the deltas of this call's update s; zero rows: not recorded.
     evals : ndarray, shape (n_epochs, 4)
         Row r receives (train loss, train accuracy, test loss, test accuracy)
         at the end of epoch row r, if reached.
@@ -62,13 +67,13 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
         of each parameter; changes in place, zeroed at each epoch's end.
     stats : ndarray, shape (>= epochs completed, 2, n_params), float32
         Row r receives (flip rate, mean |delta|) of each parameter over epoch row r, if
-        reached: the tally divided by the epoch's items.
+        reached: the tally divided by the epoch's updates.
 
     Returns
     -------
     steps : int
-        Updates done (a diverging update counts; a non-finite loss is found
-        before its update, which is then not applied nor counted).
+        Updates done (a diverging update counts; a non-finite loss of any item of a
+        batch is found before its update, which is then not applied nor counted).
     epochs : int
         Epochs completed (rows of ``evals`` written).
     pos : int
@@ -84,6 +89,9 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     d_out = np.empty(n_out)
     d_hid = np.empty(n_h)
     grads = np.empty(n_params)
+    # A batch's gradients are summed here (online, the one item's gradient is used as it is).
+    total_grads = np.empty(n_params if batch > 1 else 0)
+    per_epoch = (n_train + batch - 1) // batch  # updates in an epoch
     record = deltas.shape[0] > 0
     gather = last.shape[0] > 0
     flips = tally[0]
@@ -95,14 +103,30 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     n_rows = orders.shape[0]
     status = OK
     while row < n_rows and steps < max_steps:
-        item = orders[row, pos]
-        # Every gradient at the current weights first ...
-        zmax, total = _backprop(params, n_in, n_h, n_out, act, loss, x_train, item, y_train[item],
-                                hidden, logits, outputs, d_out, d_hid, grads)
-        # (the loss is finite exactly when zmax and total are; no log needed)
-        if not math.isfinite(zmax + total):
+        take = min(batch, n_train - pos)
+        finite = True
+        for k in range(take):
+            item = orders[row, pos + k]
+            # Every gradient at the current weights first ...
+            zmax, total = _backprop(params, n_in, n_h, n_out, act, loss, x_train, item, y_train[item],
+                                    hidden, logits, outputs, d_out, d_hid, grads)
+            # (the loss is finite exactly when zmax and total are; no log needed)
+            if not math.isfinite(zmax + total):
+                finite = False
+                break
+            if batch > 1:
+                if k == 0:
+                    for i in range(n_params):
+                        total_grads[i] = grads[i]
+                else:
+                    for i in range(n_params):
+                        total_grads[i] += grads[i]
+        if not finite:
             status = NONFINITE_LOSS
             break
+        if batch > 1:
+            for i in range(n_params):
+                grads[i] = total_grads[i] / take  # the batch's mean gradient
         # ... then every parameter's step (one loop per rule, so each is a
         # tight loop the compiler can vectorise).
         drow = steps if record else 0
@@ -130,7 +154,7 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             for i in range(n_params):
                 outside += not (abs(params[i]) <= weight_limit)
         steps += 1
-        pos += 1
+        pos += take
         if outside:
             status = WEIGHT_LIMIT
             for i in range(n_params):
@@ -146,8 +170,8 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 3] = va
             if gather:
                 for i in range(n_params):
-                    stats[row, 0, i] = flips[i] / n_train
-                    stats[row, 1, i] = sizes[i] / n_train
+                    stats[row, 0, i] = flips[i] / per_epoch
+                    stats[row, 1, i] = sizes[i] / per_epoch
                     flips[i] = 0.0
                     sizes[i] = 0.0
             row += 1
@@ -160,7 +184,7 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
     """The training kernel compiled for one network shape.
 
     Returns a function ``kernel(params, state, act, loss, rule, lr, momentum,
-    weight_limit, x_train, y_train, x_test, y_test, orders, pos, max_steps,
+    weight_limit, batch, x_train, y_train, x_test, y_test, orders, pos, max_steps,
     deltas, evals, last, tally, stats)`` with the arguments and result of
     :func:`_train_steps`.
 
@@ -172,12 +196,12 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
     source_key = _SOURCE_KEY
 
     @njit(nogil=True, cache=True)
-    def kernel(params, state, act, loss, rule, lr, momentum, weight_limit,
+    def kernel(params, state, act, loss, rule, lr, momentum, weight_limit, batch,
                x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
         if max_steps < 0:
             # Never true; it makes the source key part of the closure, and so of the cache key.
             raise ValueError(source_key)
-        return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit,
+        return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit, batch,
                             x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally,
                             stats)
 
@@ -205,10 +229,11 @@ _SOURCE_KEY = _source_key()
 def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
     """The training kernel for many configurations at once, one per core, for one network shape.
 
-    Returns ``sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, x_train,
+    Returns ``sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, batch, x_train,
     y_train, x_test, y_test, orders, evals, statuses, steps)``: configuration ``c`` trains
     ``params[c]`` and ``states[c]`` (rows of ``(n_configs, n_params)`` arrays, in place) with
-    ``lrs[c]`` and ``momenta[c]`` over the epochs of ``orders`` (the same for all), through
+    ``lrs[c]`` and ``momenta[c]`` over the epochs of ``orders`` (the same for all), ``batch``
+    items an update, through
     :func:`_train_steps` — the very loop single runs use, so a configuration's result equals a
     single run's bit for bit. ``evals[c, r]`` receives epoch ``r``'s evaluation; a
     configuration whose ``statuses[c]`` is not OK (it diverged in an earlier chunk) is skipped,
@@ -217,11 +242,12 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
     source_key = _SOURCE_KEY
 
     @njit(parallel=True, nogil=True, cache=True)
-    def sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, x_train, y_train, x_test, y_test,
+    def sweep(params, states, lrs, momenta, act, loss, rule, weight_limit, batch, x_train, y_train, x_test, y_test,
               orders, evals, statuses, steps):
         if orders.shape[0] < 0:
             raise ValueError(source_key)  # never: the source key in the cache key, as in kernel_for
         n_epochs = orders.shape[0]
+        per_epoch = (x_train.shape[0] + batch - 1) // batch
         no_deltas = np.empty((0, params.shape[1]))
         # A sweep gathers no delta statistics (a zero-length ``last``).
         no_last, no_tally, no_stats = np.empty(0), np.empty((2, 0)), np.empty((0, 2, 0), dtype=np.float32)
@@ -230,9 +256,9 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
                 continue
             ev = np.full((n_epochs, 4), np.nan)
             done, rows, pos, status = _train_steps(params[c], states[c], n_in, n_h, n_out, act, loss, rule,
-                                                   lrs[c], momenta[c], weight_limit, x_train, y_train, x_test,
-                                                   y_test, orders, 0, n_epochs * x_train.shape[0], no_deltas, ev,
-                                                   no_last, no_tally, no_stats)
+                                                   lrs[c], momenta[c], weight_limit, batch, x_train, y_train,
+                                                   x_test, y_test, orders, 0, n_epochs * per_epoch, no_deltas,
+                                                   ev, no_last, no_tally, no_stats)
             for r in range(n_epochs):
                 for k in range(4):
                     evals[c, r, k] = ev[r, k]

@@ -17,21 +17,28 @@ from dataclasses import dataclass
 
 from ._errors import InputError
 
-__all__ = ["RANGES", "OptionRange", "check_count", "check_in_range", "check_learning_rate", "check_momentum",
-           "check_positive", "check_seed"]
+__all__ = ["FULL_BATCH", "RANGES", "OptionRange", "batch_items", "check_count", "check_in_range",
+           "check_learning_rate", "check_momentum", "check_positive", "check_seed", "steps_per_epoch"]
+
+#: The batch size that means the whole training set.
+FULL_BATCH = "full"
 
 
 @dataclass(frozen=True)
 class OptionRange:
-    """The valid values of a numeric option: ``low`` to ``high``, each end open or closed."""
+    """The valid values of a numeric option: ``low`` to ``high``, each end open or closed, and
+    the texts in ``named`` (a batch size's ``"full"``)."""
 
     low: float
     high: float
     integer: bool = False
     low_open: bool = False
     high_open: bool = False
+    named: tuple[str, ...] = ()
 
-    def __contains__(self, value: float) -> bool:
+    def __contains__(self, value: float | str) -> bool:
+        if isinstance(value, str):
+            return value in self.named
         if value != value:  # NaN (math.isnan would turn a huge int into a float: OverflowError)
             return False
         above = value > self.low if self.low_open else value >= self.low
@@ -52,8 +59,9 @@ class OptionRange:
         def num(x: float) -> str:
             return str(int(x)) if self.integer else f"{x:g}"
 
+        names = "".join(f" or '{name}'" for name in self.named)
         if self.integer:
-            return f"a whole number from {num(self.low)} to {num(self.high)}"
+            return f"a whole number from {num(self.low)} to {num(self.high)}{names}"
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
         return f"a number in {left}{num(self.low)}, {num(self.high)}{right}"
@@ -74,6 +82,8 @@ RANGES: dict[str, OptionRange] = {
     "init_scale": OptionRange(0.0, 1e3, low_open=True),
     "weight_limit": OptionRange(0.0, math.inf, low_open=True, high_open=True),
     "test_fraction": OptionRange(0.0, 1.0, high_open=True),
+    # Items whose mean gradient makes one update; "full": the whole training set.
+    "batch_size": OptionRange(1, 2**31 - 1, integer=True, named=(FULL_BATCH,)),
     # Items a second; infinity is "flat out".
     "speed": OptionRange(0.0, math.inf, low_open=True),
 }
@@ -95,10 +105,13 @@ def _number(option: str, value: object) -> float:
     return float(value)
 
 
-def check_in_range(name: str, value: object, option: str | None = None) -> float | int:
-    """``value`` checked against ``RANGES[name]``: an int for whole-number options, else a float."""
+def check_in_range(name: str, value: object, option: str | None = None) -> float | int | str:
+    """``value`` checked against ``RANGES[name]``: an int for whole-number options, else a float
+    (or one of the range's named texts, as it is)."""
     spec = RANGES[name]
     option = option or f"{name}="
+    if isinstance(value, str) and value in spec.named:
+        return value
     if spec.integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
             raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
@@ -143,6 +156,19 @@ def check_count(value: object, option: str, minimum: int = 1) -> int:
     if value < minimum:
         raise InputError(f"{option}: must be at least {minimum}, got {_shown(value)}")
     return int(value)
+
+
+def batch_items(batch_size: int | str, n_train: int) -> int:
+    """The items one update averages over: ``batch_size``, or all ``n_train`` items when it is
+    ``"full"`` or larger than the training set."""
+    return n_train if batch_size == FULL_BATCH else max(1, min(int(batch_size), n_train))
+
+
+def steps_per_epoch(batch_size: int | str, n_train: int) -> int:
+    """Updates in an epoch of ``n_train`` items: ceil(n_train / B) (the last batch may be smaller).
+    The one definition of an epoch's length in updates: every step count of the engine and the
+    window (stops, epoch limits, changes given at an epoch, the delta statistics) goes through it."""
+    return -(-n_train // batch_items(batch_size, n_train))
 
 
 def check_seed(value: object, option: str = "seed=") -> int:

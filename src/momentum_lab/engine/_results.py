@@ -98,7 +98,7 @@ class DeltaStats:
         The share of the epoch's steps at which the parameter's delta d_t flipped sign:
         d_t * d_(t-1) < 0, counted across epoch boundaries too. The run's first step has no
         d_(t-1) and a zero delta has no sign: neither counts as a flip (so alternating signs
-        give (n_train - 1) / n_train in epoch 1, and 1 after it).
+        give (n - 1) / n in epoch 1, n its updates, and 1 after it).
     mean_abs : ndarray, shape (rows, n_params), float32
         The mean |d_t| over the epoch's steps.
     stride : int

@@ -13,7 +13,7 @@ The file (format version 1; keys are the command line's options with underscores
       "samples": null, "noise": null, "classes": null,
       "hidden": 7, "activation": "tanh", "loss": "cross-entropy",
       "init": "uniform", "init_scale": null, "init_weights": null, "weight_limit": 1e6,
-      "seed": 0, "shuffle": true, "order": "numpy",
+      "seed": 0, "shuffle": true, "order": "numpy", "batch_size": 1,
       "rule": "lookback", "lr": 0.01, "momentum": 0.5,
       "compare": [{"rule": "classical", "lr": 0.01, "momentum": 0.5}],
       "changes": [{"step": 2400, "run": "A", "setting": "lr", "value": 0.1}],
@@ -25,8 +25,10 @@ The file (format version 1; keys are the command line's options with underscores
 Every key but the version may be left out (its default is used). ``steps``: how far the run
 was trained (opening it replays to exactly there); ``epochs``: an epoch limit at which
 training stops; ``speed``: items a second (null or infinity: flat out). A change may give
-``"epoch": E`` instead of ``"step"`` (E epochs in, E may be a fraction). A relative ``dataset``,
-``test_data`` or ``init_weights`` path is relative to the scenario file's folder.
+``"epoch": E`` instead of ``"step"`` (E epochs in, E may be a fraction: the update where epoch E
+starts, E x ceil(training items / batch_size) updates). ``batch_size``: a whole number or
+``"full"``; a step is an update (one batch). A relative ``dataset``, ``test_data`` or
+``init_weights`` path is relative to the scenario file's folder.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from ._config import RUN_NAMES, LaneSettings, RunConfig, load_data, option_type,
 from ._datasets import DATASET_NAMES, Dataset
 from ._errors import InputError
 from ._files import file_kind, read_input
-from ._options import RANGES, check_in_range, check_learning_rate, check_momentum
+from ._options import RANGES, check_in_range, check_learning_rate, check_momentum, steps_per_epoch
 from ._rules import RULES
 from ._session import MAX_STEPS, Change, check_epochs_fit
 from ._trainer import Trainer
@@ -231,8 +233,13 @@ def _in_range(label: str, key: str, value: Any) -> Any:
 def _checked(source: str, key: str, value: Any, kind: str, nullable: bool) -> Any:
     if value is None and nullable:
         return None
+    named = RANGES[key].named if key in RANGES else ()
+    if isinstance(value, str) and value in named:
+        return value  # ("full", a batch size)
     if not _kind_ok(kind, value):
-        raise InputError(f"{source}: '{key}' must be {kind}{' or null' if nullable else ''}, got {shown(value)}")
+        words = "".join(f" or '{name}'" for name in named)
+        raise InputError(f"{source}: '{key}' must be {kind}{words}{' or null' if nullable else ''}, "
+                         f"got {shown(value)}")
     if kind in (_INT, _NUMBER):
         return _in_range(f"{source}: '{key}'", key, value)
     return value
@@ -301,24 +308,25 @@ def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | N
         dataset = load_data(config, cancel=cancel, progress=progress)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    _check_ranges(source, extra, dataset.n_train)
+    per_epoch = steps_per_epoch(config.batch_size, dataset.n_train)
+    _check_ranges(source, extra, per_epoch)
     try:  # what the run is built from: the initial weights' file and shapes, the network's size
         for lane in range(len(config.lanes)):
             Trainer(dataset, config.lane(lane))
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     n_runs = len(config.lanes)
-    changes = [_change(source, i, raw, dataset.n_train, n_runs) for i, raw in enumerate(raw_changes)]
+    changes = [_change(source, i, raw, per_epoch, n_runs) for i, raw in enumerate(raw_changes)]
     changes.sort(key=lambda ch: ch.step)
     return Scenario(config, tuple(changes), extra.get("steps"), extra.get("epochs"), extra.get("speed")), dataset
 
 
-def _check_ranges(source: str, extra: dict, n_train: int) -> None:
+def _check_ranges(source: str, extra: dict, per_epoch: int) -> None:
     """What the data set bounds: the epoch limit may not ask for more than ``MAX_STEPS`` updates.
     (Each setting's own range is checked as it is read, in :func:`_in_range`.)"""
     epochs = extra.get("epochs")
     if epochs is not None:
-        check_epochs_fit(epochs, n_train, f"{source}: 'epochs'")
+        check_epochs_fit(epochs, per_epoch, f"{source}: 'epochs'")
 
 
 def _data_file(source: str, key: str, value: str, folder: str | os.PathLike[str] | None) -> str:
@@ -361,7 +369,7 @@ def _lane(source: str, i: int, raw: Any) -> LaneSettings:
 _CHANGE_KEYS = frozenset({"step", "epoch", "run", "setting", "value"})
 
 
-def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Change:
+def _change(source: str, i: int, raw: Any, per_epoch: int, n_runs: int) -> Change:
     where = f"{source}: 'changes[{i}]'"
     if not isinstance(raw, dict) or not raw.keys() <= _CHANGE_KEYS:
         raise InputError(f"{where} must be an object with step (or epoch), run, setting and value, "
@@ -381,10 +389,10 @@ def _change(source: str, i: int, raw: Any, n_train: int, n_runs: int) -> Change:
         if (not _kind_ok(_NUMBER, epoch) or (isinstance(epoch, float) and not math.isfinite(epoch))
                 or epoch < 0):
             raise InputError(f"{where}: 'epoch' must be a number >= 0, got {shown(epoch)}")
-        if epoch > MAX_STEPS or epoch * n_train > MAX_STEPS:
+        if epoch > MAX_STEPS or epoch * per_epoch > MAX_STEPS:
             raise InputError(f"{where}: 'epoch' {shown(epoch)} is beyond any run (more than {MAX_STEPS:.0e} "
-                             f"updates of {n_train} items an epoch)")
-        step = round(epoch * n_train)
+                             f"updates, at {per_epoch} updates an epoch)")
+        step = round(epoch * per_epoch)  # the update where epoch E starts
     run = raw.get("run", "A")
     if not isinstance(run, str) or len(run) != 1 or run not in RUN_NAMES[:n_runs]:
         raise InputError(f"{where}: 'run' must be one of {', '.join(RUN_NAMES[:n_runs])} "

@@ -101,10 +101,11 @@ def checked_changes(changes: Sequence[Any], n_lanes: int = 1, option: str = "cha
     return tuple(sorted(out, key=lambda c: c.step))
 
 
-def check_epochs_fit(epochs: int, n_train: int, label: str = "epochs=") -> None:
-    """Refuse ``epochs`` epochs of ``n_train`` items when they make more than MAX_STEPS updates."""
-    if epochs * n_train > MAX_STEPS:
-        raise InputError(f"{label}: {epochs} epochs of {n_train} items is more than {MAX_STEPS:.0e} updates; "
+def check_epochs_fit(epochs: int, per_epoch: int, label: str = "epochs=") -> None:
+    """Refuse ``epochs`` epochs of ``per_epoch`` updates (see steps_per_epoch) when they make more
+    than MAX_STEPS updates."""
+    if epochs * per_epoch > MAX_STEPS:
+        raise InputError(f"{label}: {epochs} epochs of {per_epoch} updates is more than {MAX_STEPS:.0e} updates; "
                          "ask for fewer")
 
 
@@ -186,7 +187,7 @@ class Lane:
         return change
 
     def run(self, n: int) -> int:
-        """Train ``n`` items (fewer if it diverges), keeping rows and deltas as asked."""
+        """Make ``n`` updates (fewer if it diverges), keeping rows and deltas as asked."""
         t = self.trainer
         if self._mode == "all":
             report = t.run(n, self._deltas[t.step:], stats=self._gather)
@@ -331,8 +332,8 @@ class Session:
                 raise ValueError("deltas='all' needs stop_at (the buffer is made for the whole run)")
             need = stop_at * n_params * 8 * n_lanes
             if need > MAX_DELTA_BYTES:
-                d = self.dataset
-                raise InputError(f"deltas=: recording {-(-stop_at // d.n_train)} epochs x {d.n_train} items x "
+                per_epoch = self.steps_per_epoch
+                raise InputError(f"deltas=: recording {-(-stop_at // per_epoch)} epochs x {per_epoch} updates x "
                                  f"{n_params} parameters{f' x {n_lanes} runs' if n_lanes > 1 else ''} needs "
                                  f"{need / 2**30:.1f} GiB (the limit is {MAX_DELTA_BYTES / 2**30:.0f} GiB); "
                                  "record fewer epochs")
@@ -390,6 +391,16 @@ class Session:
         return self._clock.position
 
     @property
+    def steps_per_epoch(self) -> int:
+        """Updates an epoch (the same for every run: one data set, one batch size)."""
+        return self._trainers[0].steps_per_epoch
+
+    @property
+    def epoch_step(self) -> int:
+        """Updates done in the current epoch."""
+        return self._clock.epoch_step
+
+    @property
     def diverged(self) -> bool:
         """Every run has diverged."""
         return not any(lane.live for lane in self.lanes)
@@ -428,11 +439,11 @@ class Session:
             if lane.live:  # a run that has diverged trains no more: its planned changes lapse
                 lane.set(change.setting, change.value)
 
-    def advance(self, n_items: int) -> int:
-        """Train each run still going on ``n_items`` more items (fewer at :attr:`stop_at`, or if
+    def advance(self, n_steps: int) -> int:
+        """Make ``n_steps`` more updates in each run still going (fewer at :attr:`stop_at`, or if
         every run diverges), applying the schedule's changes at their steps. Returns the updates
         done, all runs together."""
-        n = check_count(n_items, "n_items", minimum=0)
+        n = check_count(n_steps, "n_steps", minimum=0)
         if self.stop_at is not None:
             n = min(n, max(0, self.stop_at - self.step))
         if n and not self._prepared:
@@ -495,10 +506,10 @@ def run_session(session: Session, progress: Any = None, epochs: int | None = Non
     chunk, ``row`` the main run's latest history row."""
     if session.stop_at is None:
         raise ValueError("run_session: the session has no stop step")
-    sizer = ChunkSizer(chunk_seconds, first=session.dataset.n_train)
+    sizer = ChunkSizer(chunk_seconds, first=session.steps_per_epoch)
     session.prepare()
     if epochs is None:
-        epochs = -(-session.stop_at // session.dataset.n_train)
+        epochs = -(-session.stop_at // session.steps_per_epoch)
     while not session.done:
         began = time.perf_counter()
         done = session.advance(sizer.items)

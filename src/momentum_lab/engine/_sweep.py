@@ -263,8 +263,8 @@ def sweep(
 
     def run(orders: np.ndarray) -> np.ndarray:
         evals = np.full((n_cfg, orders.shape[0], 4), np.nan)
-        kernel(params, states, grid_lr, grid_m, act, loss_code, rule_code, start.weight_limit, data.x_train,
-               data.y_train, data.x_test, data.y_test, orders, evals, statuses, steps)
+        kernel(params, states, grid_lr, grid_m, act, loss_code, rule_code, start.weight_limit, start.batch_size,
+               data.x_train, data.y_train, data.x_test, data.y_test, orders, evals, statuses, steps)
         return evals
 
     if progress is not None:

@@ -1,9 +1,10 @@
-"""The trainer: one network, one update rule and one data set, trained online.
+"""The trainer: one network, one update rule and one data set, trained online or in batches.
 
 A :class:`Trainer` owns the weights, the rule's state, the item order of each
-epoch and the counters. It runs the compiled kernel in chunks of any size, so
+epoch and the counters. It runs the compiled kernel in chunks of any size (in
+updates: one item each online, ``batch_size`` items each in batches), so
 the same object serves a whole run (``momentum_lab.train``), a GUI worker
-that steps a few thousand items at a time, and single-item stepping; the
+that steps a few thousand updates at a time, and single-update stepping; the
 result is identical bit for bit however the steps are chunked. Learning rate
 and momentum may change between any two steps.
 
@@ -29,7 +30,7 @@ from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
 from ._config import INITS, RunConfig, config_from
-from ._options import check_count, check_learning_rate, check_momentum
+from ._options import batch_items, check_count, check_learning_rate, check_momentum, steps_per_epoch
 from ._rules import rule_code
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ class StepReport:
 
 
 class Trainer:
-    """Online training of an inputs–hidden–softmax network.
+    """Training of an inputs–hidden–softmax network, online or in batches.
 
     Parameters
     ----------
@@ -172,7 +173,9 @@ class Trainer:
         U(-init_scale, init_scale) as the article's program does (see :func:`article_uniform`);
         ``init_weights`` (four named arrays, or an ``.npz`` path) overrides ``init``.
         ``order="article"`` draws each epoch's order as the article's program does (see
-        :class:`ArticleOrders`), ``numpy`` from a numpy stream of its own.
+        :class:`ArticleOrders`), ``numpy`` from a numpy stream of its own. ``batch_size`` items
+        make an update (their mean gradient); :attr:`batch_size` is it resolved (``"full"``, or
+        more than the training set: all of it), :attr:`steps_per_epoch` the updates an epoch.
     **options
         Fields of ``config`` to change (``Trainer(data, hidden=5, lr=0.1)``).
 
@@ -203,6 +206,8 @@ class Trainer:
         self.init = init
         self.init_scale = config.init_scale
         self.weight_limit = config.weight_limit
+        self.batch_size = batch_items(config.batch_size, dataset.n_train)
+        self.steps_per_epoch = steps_per_epoch(config.batch_size, dataset.n_train)
         if isinstance(init_weights, dict):
             self._initial = self._checked_weights(init_weights)
         elif init_weights is not None:
@@ -257,6 +262,11 @@ class Trainer:
         self._orders_first = 0
 
     @property
+    def epoch_step(self) -> int:
+        """Updates done in the epoch in progress (``position`` counts its items)."""
+        return self.position // self.batch_size
+
+    @property
     def views(self) -> dict[str, np.ndarray]:
         """The four named parameters as live views of :attr:`params`."""
         return self.layout.views(self.params)
@@ -299,21 +309,21 @@ class Trainer:
         start = time.perf_counter()
         d = self.dataset
         kernel = kernel_for(self.layout.n_inputs, self.layout.n_hidden, self.layout.n_outputs)
-        kernel(self.params, self.state, *self._codes, self._lr, self._momentum, self.weight_limit,
+        kernel(self.params, self.state, *self._codes, self._lr, self._momentum, self.weight_limit, self.batch_size,
                d.x_train, d.y_train, d.x_test, d.y_test, np.empty((0, d.n_train), dtype=np.int64), 0, 0,
                np.empty((0, self.layout.n_params)), np.empty((0, 4)), _NO_LAST, self._tally, self._stats_buffer(0))
         return time.perf_counter() - start
 
     def run(self, max_steps: int, deltas: np.ndarray | None = None, stats: bool = False) -> StepReport:
-        """Train for up to ``max_steps`` items (fewer only if the run diverges).
+        """Make up to ``max_steps`` updates (fewer only if the run diverges).
 
         Parameters
         ----------
         max_steps : int
-            Items to train on; epochs roll over as needed, and each completed
-            epoch is evaluated.
+            Updates to make (``batch_size`` items each); epochs roll over as needed, and each
+            completed epoch is evaluated.
         deltas : ndarray, shape (>= max_steps, n_params), optional
-            C-contiguous float64 buffer; row s receives the deltas of step s.
+            C-contiguous float64 buffer; row s receives the deltas of update s.
         stats : bool
             Gather each completed epoch's delta statistics (``StepReport.stats``). Ask for them
             in every call of a run, or the flips across a call without them are not counted;
@@ -342,8 +352,10 @@ class Trainer:
         gathered: list[np.ndarray] = []
         most_epochs = max(1, _STATS_CALL_BYTES // (8 * n_params))
         status = OK
+        per_epoch = self.steps_per_epoch
         while done < max_steps and status == OK:
-            need_epochs = -(-(self.position + max_steps - done) // d.n_train)
+            at = self.epoch_step
+            need_epochs = -(-(at + max_steps - done) // per_epoch)
             orders = self._orders_ahead(need_epochs)
             # Gathering statistics, this call's epochs: those it can complete, at most most_epochs.
             ends = min(orders.shape[0], need_epochs, most_epochs) if stats else orders.shape[0]
@@ -352,8 +364,8 @@ class Trainer:
             buffer = deltas[done:] if record else deltas
             steps, epochs, pos, status = kernel(
                 self.params, self.state, act, loss, rule, self._lr, self._momentum,
-                self.weight_limit, d.x_train, d.y_train, d.x_test, d.y_test, orders, self.position,
-                min(max_steps - done, ends * d.n_train - self.position), buffer, evals,
+                self.weight_limit, self.batch_size, d.x_train, d.y_train, d.x_test, d.y_test, orders, self.position,
+                min(max_steps - done, ends * per_epoch - at), buffer, evals,
                 self._last_deltas if stats else _NO_LAST, self._tally, epoch_stats)
             done += steps
             self.step += steps
@@ -445,6 +457,7 @@ class Trainer:
 
     def __repr__(self) -> str:
         ly = self.layout
+        batch = f", batch {self.batch_size}" if self.batch_size > 1 else ""
         return (f"Trainer({ly.n_inputs}-{ly.n_hidden}-{ly.n_outputs} {self.activation}, {self.loss}, "
-                f"{self.rule} lr={self._lr:g} momentum={self._momentum:g}, epoch {self.epoch}, "
+                f"{self.rule} lr={self._lr:g} momentum={self._momentum:g}{batch}, epoch {self.epoch}, "
                 f"step {self.step}{', diverged' if self.divergence else ''})")
