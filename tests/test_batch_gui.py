@@ -52,6 +52,10 @@ def test_the_batch_box_starts_a_new_run_and_an_epoch_step_is_its_updates(qtbot, 
         box.setValue(7)
     assert blocker.args == ["new run: batch size 7"]
     assert c.config.batch_size == 7 and c.steps_per_epoch == 18 and c.latest.step == 0
+    # The speed counts updates: of 7 items each now (online, an update is an item).
+    c.set_speed(100)
+    qtbot.waitUntil(lambda: w.panel.speed.label.text() == "100 updates/s", timeout=TIMEOUT)
+    c.set_speed(float("inf"))
     qtbot.keyClick(w, Qt.Key.Key_N)  # one update of 7 items
     qtbot.waitUntil(lambda: c.latest.step == 1, timeout=TIMEOUT)
     assert c.latest.position == 7

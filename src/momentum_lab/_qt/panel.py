@@ -292,6 +292,7 @@ class ControlPanel(QWidget):
             self.activation.setCurrentText(cfg.activation)
             self.loss.setCurrentText(cfg.loss)
             self.batch.setValue(_batch_value(cfg.batch_size))
+            self.speed.set_unit("item" if cfg.batch_size == 1 else "update")
             self.rule.setCurrentIndex(RULES.index(cfg.rule))
             self.lr.setValue(cfg.lr)
             self.momentum.setValue(cfg.momentum)

@@ -252,15 +252,17 @@ def _log_speed(speed: float) -> float:
     return math.log(1e12 if math.isinf(speed) else max(speed, 1e-3))
 
 
-def speed_text(speed: float) -> str:
-    """The speed exactly, in words: "1 item/s", "2.5 items/s", "10k items/s", "flat out"."""
+def speed_text(speed: float, unit: str = "item") -> str:
+    """The speed exactly, in words: "1 item/s", "2.5 items/s", "10k items/s", "flat out". The
+    window counts updates a second, an item each when training online; ``unit`` "update" says
+    so for mini-batches ("5 updates/s")."""
     if math.isinf(speed):
         return "flat out"
     if 1000 <= speed < 1e9:
         thousands = shortest(speed / 1000)
         if float(thousands) * 1000 == speed:
-            return f"{thousands}k items/s"
-    return f"{shortest(speed)} {'item/s' if speed == 1 else 'items/s'}"
+            return f"{thousands}k {unit}s/s"
+    return f"{shortest(speed)} {unit if speed == 1 else unit + 's'}/s"
 
 
 class SpeedControl(QWidget):
@@ -276,6 +278,7 @@ class SpeedControl(QWidget):
         self.slider.setPageStep(1)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.label = QLabel()
+        self.unit = "item"
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("1000k items/s"))
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -295,10 +298,16 @@ class SpeedControl(QWidget):
         with signals_blocked(self.slider):
             self.slider.setValue(index)
         self._speed = float(speed)
-        self.label.setText(speed_text(speed))
+        self.label.setText(speed_text(speed, self.unit))
+
+    def set_unit(self, unit: str) -> None:
+        """What one of the run's updates is: "item" (online) or "update" (a batch of items)."""
+        if unit != self.unit:
+            self.unit = unit
+            self.label.setText(speed_text(self._speed, unit))
 
     @Slot(int)
     def _on_slider(self, index: int) -> None:
         self._speed = float(SPEEDS[index])
-        self.label.setText(speed_text(SPEEDS[index]))
+        self.label.setText(speed_text(SPEEDS[index], self.unit))
         self.speed_changed.emit(float(SPEEDS[index]))
