@@ -318,8 +318,11 @@ def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
     full = getattr(axis, "_full_label", axis.labelText)
     on = _PRESENTATION["on"]
     room = data_width(plot) if side == "bottom" else plot.vb.height() - 8 if plot.vb.height() > 0 else math.inf
-    text, size = fitted(full, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),),
-                        room)
+    sizes = (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),)
+    # (pyqtgraph draws "text units", a space after the text when there are no units: room for it.)
+    font = QFont()
+    font.setPointSizeF(sizes[0])
+    text, size = fitted(full, sizes, room - QFontMetrics(font).horizontalAdvance(" "))
     key = (text, size, on)
     if getattr(axis, "_label_key", None) == key:
         return
