@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSizeF, Qt, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QStyle,
+    QStyleOptionComboBox,
     QVBoxLayout,
     QWidget,
 )
@@ -170,19 +172,6 @@ def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
         axis.setWidth(width)
 
 
-def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
-    """A bottom axis's labels at a 1-2-5 spacing at which they do not run into each other in the
-    axis's font (pyqtgraph spaces them by the axis's length alone: lecture mode's large labels
-    ran together in a narrow heatmap). ``span``: the range shown; ``pixels``: the axis's length."""
-    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
-    widest = metrics.horizontalAdvance(f"{-span:g}  ")
-    labels = max(2.0, min(pixels / max(widest, 1), pixels / 90))
-    step = nice_ceil(span / labels)
-    if getattr(axis, "_spacing", None) != step:
-        axis._spacing = step
-        axis.setTickSpacing(step, step)
-
-
 #: Pixels kept between two tick labels side by side.
 TICK_GAP_PX = 8
 
@@ -203,6 +192,88 @@ def thin_ticks(axis: pg.AxisItem, ticks: list[tuple[float, str]], shown: tuple[f
                 all(centre + half <= a or centre - half >= b for a, b, _ in kept):
             kept.append((centre - half, centre + half, (value, text)))
     return sorted(tick for _, _, tick in kept)
+
+
+#: The share of an axis's length at each end within which :func:`spread_ticks` puts a label.
+END_SHARE = 0.25
+#: The least distance (pixels) between two labels of :func:`spread_ticks` at a regular step, along
+#: a horizontal and a vertical axis (closer, an axis reads as a row of numbers, not a scale).
+SPREAD_PX = {False: 64, True: 26}
+
+
+def tick_extent(metrics: QFontMetrics, text: str, vertical: bool) -> float:
+    """A tick label's length along its axis as pyqtgraph lays it out: its width, or (vertical) its
+    height at 0.8 (pyqtgraph's own measure: see ``AxisItem.generateDrawSpecs``)."""
+    rect = metrics.boundingRect(QRect(0, 0, 2000, 2000), Qt.AlignmentFlag.AlignCenter, text)
+    return rect.height() * 0.8 if vertical else rect.width()
+
+
+def spread_ticks(axis: pg.AxisItem, text: Callable[[float], str] = lambda v: f"{v:g}",
+                 shown: tuple[float, float] | None = None, pixels: float | None = None) -> list[tuple[float, str]]:
+    """Tick labels for ``axis`` (showing ``shown``, by default its range, on ``pixels``, by default its
+    length) in its font: at the finest 1-2-5 step (from 0 or from half a step) at which they are whole
+    on the axis, do not run into each other and reach both ends (a label within END_SHARE of each
+    end); where no step does all that (an axis a few labels long), the labels nearest the ends of
+    the coarsest step that has such, and of the rest those that leave room; else one, the roundest.
+    pyqtgraph's own ticks ran together on a short axis, and on a narrow one kept a single label in
+    the middle (it drops those not whole on the axis)."""
+    vertical = axis.orientation in ("left", "right")
+    low, high = sorted(shown if shown is not None else axis.range)
+    if pixels is None:
+        pixels = axis.height() if vertical else axis.width()
+    if not (high > low and pixels > 0):
+        return []
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    scale = pixels / (high - low)
+
+    def boxes(values) -> list[tuple[float, float, tuple[float, str]]]:
+        """(start, end, tick) of those of ``values`` whose labels are whole on the axis."""
+        out = []
+        for value in values:
+            label = text(value)
+            centre, half = (value - low) * scale, tick_extent(metrics, label, vertical) / 2
+            if centre - half >= 0 and centre + half <= pixels:
+                out.append((centre - half, centre + half, (value, label)))
+        return out
+
+    def multiples(step: float, offset: float = 0.0):
+        return (offset + k * step for k in range(math.ceil((low - offset) / step - 1e-9),
+                                                 math.floor((high - offset) / step + 1e-9) + 1))
+
+    def reach(kept: list) -> bool:
+        return kept[0][0] <= END_SHARE * pixels and kept[-1][1] >= (1 - END_SHARE) * pixels
+
+    def apart(kept: list, gap: float) -> bool:
+        return all(b[0] - a[1] >= gap for a, b in zip(kept, kept[1:]))
+
+    single = None
+    for gap in ((4, 2) if vertical else (TICK_GAP_PX, 4)):  # (closer only where no step fits)
+        fallback = None
+        step = nice_floor((high - low) / max(pixels / 8, 2))
+        while step <= 2 * (high - low):
+            for offset in (0.0, step / 2):  # (-300, -100 where -200 and 0 do not both fit)
+                labels = boxes(multiples(step, offset))
+                if len(labels) > 1 and apart(labels, gap) and step * scale >= SPREAD_PX[vertical] and reach(labels):
+                    return [tick for _, _, tick in labels]
+            labels = boxes(multiples(step))
+            if labels:
+                single = min(labels, key=lambda b: abs(b[0] + b[1] - pixels))[2]
+            if len(labels) > 1 and reach(labels) and apart([labels[0], labels[-1]], gap):
+                kept = [labels[0], labels[-1]]
+                for box in sorted(labels[1:-1], key=lambda b: -_roundness(b[2][0] / step)):
+                    if all(box[1] + gap <= a or box[0] >= b + gap for a, b, _ in kept):
+                        kept.append(box)
+                fallback = sorted(tick for _, _, tick in kept)
+            step = nice_ceil(step * 1.5)
+        if fallback is not None:
+            return fallback
+    return [single] if single is not None else []
+
+
+def _roundness(multiple: float) -> int:
+    """How round an integer ``multiple`` of a step is: 3 for a multiple of 10, 2 of 5, 1 of 2, else 0."""
+    m = round(multiple)
+    return 3 if m % 10 == 0 else 2 if m % 5 == 0 else 1 if m % 2 == 0 else 0
 
 
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
@@ -335,6 +406,21 @@ def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
     axis.setToolTip(full if text != full else "")
 
 
+def fit_axis_words(plot: pg.PlotItem, side: str, wordings: list[str]) -> None:
+    """The label of the plot's ``side`` axis in the first of ``wordings`` (the same, ever shorter)
+    that fits whole (see :func:`fit_axis_label`), else the last shortened with "…"; the first, whole,
+    in the axis's tooltip when another is shown. Call it again when the plot's size changes."""
+    axis = plot.getAxis(side)
+    for wording in wordings:
+        if getattr(axis, "_full_label", None) != wording:
+            axis._full_label = wording
+            axis._label_key = None
+            fit_axis_label(plot, side)
+        if axis.labelText == wording:
+            break
+    axis.setToolTip(wordings[0] if axis.labelText != wordings[0] else "")
+
+
 def set_axis_label(plot: pg.PlotItem, side: str, label: str) -> None:
     """The label of the plot's ``side`` axis, fitted (see :func:`fit_axis_label`) now and whenever
     the plot's size changes."""
@@ -353,8 +439,7 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
     view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
     on = _PRESENTATION["on"]
-    title, size = fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
-                         data_width(plot), bold=on)
+    title, size = fitted_title(plot, title)
     html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
     if getattr(plot, "_title_html", None) != html:
         plot._title_html = html
@@ -363,6 +448,24 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
     if not getattr(plot, "_fits_title", False):  # fitted again whenever the plot's size changes
         plot._fits_title = True
         plot.vb.sigResized.connect(lambda *_: set_title(plot, plot._shown_title))
+
+
+def fitted_title(plot: pg.PlotItem, title: str) -> tuple[str, float]:
+    """``title`` as :func:`set_title` would show it on ``plot`` now, and its size (see fitted)."""
+    on = _PRESENTATION["on"]
+    return fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
+                  data_width(plot), bold=on)
+
+
+def show_title_words(plot: pg.PlotItem, titles: list[str]) -> None:
+    """The first of ``titles`` (the same title, ever shorter) that fits the plot whole (see
+    set_title), else the last shortened with "…"; chosen again whenever the plot's size changes."""
+    plot._title_words = titles
+    title = next((t for t in titles if fitted_title(plot, t)[0] == t), titles[-1])
+    show_title(plot, title)
+    if not getattr(plot, "_fits_title_words", False):
+        plot._fits_title_words = True
+        plot.vb.sigResized.connect(lambda *_: show_title_words(plot, plot._title_words))
 
 
 def set_presentation(on: bool) -> None:
@@ -1051,8 +1154,8 @@ class DeltaPanel(QWidget):
         # (pyqtgraph draws a right axis's label a few pixels past the axis: room for it.)
         self.colour_bar.layout.setContentsMargins(0, 0, 8, 0)
         self.heat_scaling = QComboBox()
-        self.heat_scaling.addItems(["Heatmap: one colour scale", "Heatmap: a scale per group",
-                                    "Heatmap: a scale per parameter"])
+        self.heat_scaling.addItems(list(self.HEAT_SCALE_TEXTS[0]))
+        self.heat_scaling.installEventFilter(self)  # (its texts fitted to its width: see eventFilter)
         self.heat_scaling.setToolTip("How the heatmap's colours are scaled: one scale for all deltas (the "
                                      "largest wash the rest out), or each group of parameters (or each "
                                      "parameter) to its own 97th percentile")
@@ -1094,10 +1197,26 @@ class DeltaPanel(QWidget):
         # (The lanes' labels fitted again to a new height: the layout changes in lecture mode.)
         self.trace_plot.vb.sigResized.connect(lambda *_: self._fit_traces() if self._trace_key else None)
         self.heat_plot.vb.sigResized.connect(self._on_heat_resized)
+        self._step_ticks_key: tuple | None = None
+        self.heat_plot.vb.sigXRangeChanged.connect(self._fit_heat_steps)
+        self.heat_plot.getAxis("bottom").geometryChanged.connect(self._fit_heat_steps)
+        self.colour_bar.axis.geometryChanged.connect(self._fit_bar_label)
+        self.heat_plot.vb.sigYRangeChanged.connect(self._on_heat_resized)
         self.readouts = {"trace": HoverReadout(self.trace_plot, self.describe_trace, controller),
                          "heat": HoverReadout(self.heat_plot, self.describe_heat, controller)}
         self.weights.itemSelectionChanged.connect(self._on_pick)
         self.heat_scaling.currentIndexChanged.connect(self._on_heat_scaling)
+
+    #: heat_scaling's texts, ever shorter: the longest that fit its width are shown.
+    HEAT_SCALE_TEXTS = (("Heatmap: one colour scale", "Heatmap: a scale per group", "Heatmap: a scale per parameter"),
+                        ("One colour scale", "A scale per group", "A scale per parameter"),
+                        ("One scale", "Per group", "Per parameter"))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.heat_scaling and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange,
+                                                             QEvent.Type.StyleChange, QEvent.Type.Show):
+            fit_combo_texts(self.heat_scaling, self.HEAT_SCALE_TEXTS)
+        return super().eventFilter(watched, event)
 
     @property
     def heat_scale(self) -> str:
@@ -1116,6 +1235,8 @@ class DeltaPanel(QWidget):
         starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
         return starts, ("in→hidden", "hidden bias", "hidden→out", "out bias")
 
+    #: The step axis's label, ever shorter (a narrow heatmap's).
+    STEPS_WORDINGS = ["steps before the latest", "steps back", "steps"]
     #: The groups' names where the full ones leave the heatmap too little room (lecture mode's text).
     SHORT_GROUPS = ("in→h", "h bias", "h→out", "out bias")
     #: The least width (pixels) the heatmap's image keeps.
@@ -1148,34 +1269,87 @@ class DeltaPanel(QWidget):
         self._set_group_ticks(None)
 
     def _set_group_ticks(self, scales: list[float] | None) -> None:
-        """The heatmap's groups named on its left axis, each with its full-colour value when
-        each group has its own."""
+        """The heatmap's groups named on its left axis, each with its full-colour value when each
+        group has its own: in the mode's size (a little smaller than other ticks in lecture mode: four
+        long names share the heatmap's width), shortened, then their scales put under them, where they
+        would leave the image too little of the view's width; the scales left out (said in the axis's
+        tooltip), then the smaller groups' names, where the names would run into each other in a short
+        heatmap. A name stands at its group's middle row, or as near as the others leave room for."""
         self._heat_scales = scales
         starts, names = self._groups()
         axis = self.heat_plot.getAxis("left")
-        # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
-        # four long names share the heatmap's width), shortened, then their scales put under them,
-        # where they would leave the image too little of the view's width.
         font = QFont(axis.font())
         font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
         metrics = QFontMetrics(font)
-        room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
-        for group_names, joint in ((names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")):
-            if scales is not None:
-                group_names = tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group_names, scales))
-            if self._names_width(metrics, group_names) <= room:
-                break
-        names = group_names
-        key = (tuple(starts), names, presenting())
+        # (The image at least as wide as two step labels and the room between, lecture mode's too.)
+        steps = self.heat_plot.getAxis("bottom")
+        step_label = QFontMetrics(steps.style.get("tickFont") or steps.font()).horizontalAdvance(
+            f"{-(self._steps_shown or 1000):g}")
+        image = max(self.HEAT_IMAGE_PX, 2 * step_label + 3 * TICK_GAP_PX)
+        room = self.heat_view.width() - self.colour_bar.width() - image - 18
+        length = self.heat_plot.vb.height()
+        low, high = self.heat_plot.vb.viewRange()[1]
+        middles = [(a + b - 1) / 2 for a, b in zip(starts[:-1], starts[1:])]
+        # (The y axis runs down: its range's low end at the top.)
+        wanted = [(m - low) / (high - low) * length if high > low else 0.0 for m in middles]
+        wordings = [(names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")]
+        if scales is not None:
+            wordings = [tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group, scales)) for group, joint in wordings]
+            wordings += [names, self.SHORT_GROUPS]  # (the scales in the tooltip)
+        else:
+            wordings = [group for group, _ in wordings[:2]]
+        wide = [w for w in wordings if self._names_width(metrics, w) <= room] or wordings[-1:]
+        # The fewest names dropped, then the longest wording: the first that fits.
+        shown, placed = wide[-1], None
+        keep = list(range(len(names)))
+        # (The ends' names kept longest: the axis labelled at both ends; then the larger groups.)
+        order = sorted(range(1, len(names) - 1), key=lambda k: starts[k + 1] - starts[k])
+        while placed is None:
+            for wording in wide:
+                placed = self._spread([wanted[k] for k in keep],
+                                      [tick_extent(metrics, wording[k], True) for k in keep], length)
+                if placed is not None:
+                    shown = wording
+                    break
+            if placed is None:
+                if not order or length <= 0:
+                    placed = [wanted[k] for k in keep]  # (too short for them all: as they fall)
+                    break
+                keep.remove(order.pop(0))
+        ticks = [(low + p / length * (high - low) if length > 0 else middles[k], shown[k])
+                 for k, p in zip(keep, placed)]
+        tip = ("Full colour of each group: " + ", ".join(f"{n} ±{s:.2g}" for n, s in zip(names, scales))
+               if scales is not None and "±" not in shown[0] else "")
+        key = (tuple(starts), tuple(round(v, 3) for v, _ in ticks), tuple(shown), presenting(), tip)
         if key == self._heat_ticks:
             return
         self._heat_ticks = key
-        ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
         axis.setTicks([ticks, []])
         axis.setStyle(tickFont=font)
+        axis.setToolTip(tip)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(self._names_width(metrics, names) + 18)
+        axis.setWidth(self._names_width(metrics, shown) + 18)
         refit(self.heat_plot)
+
+    #: Pixels kept between two names on the heatmap's left axis.
+    NAME_GAP_PX = 2
+
+    @classmethod
+    def _spread(cls, wanted: list[float], sizes: list[float], length: float) -> list[float] | None:
+        """Centres for labels ``sizes`` long (in order down an axis ``length`` pixels long), each
+        as near its ``wanted`` centre as the others leave it, none nearer the next than NAME_GAP_PX
+        nor past an end; None where they cannot all fit."""
+        if sum(sizes) + cls.NAME_GAP_PX * (len(sizes) - 1) > length:
+            return None
+        placed, edge = [], 0.0
+        for centre, size in zip(wanted, sizes):  # down, each clear of the one above
+            placed.append(max(centre, edge + size / 2))
+            edge = placed[-1] + size / 2 + cls.NAME_GAP_PX
+        edge = length
+        for k in reversed(range(len(placed))):  # up, each clear of the one below
+            placed[k] = min(placed[k], edge - sizes[k] / 2)
+            edge = placed[k] - sizes[k] / 2 - cls.NAME_GAP_PX
+        return placed
 
     @staticmethod
     def _names_width(metrics: QFontMetrics, names: tuple[str, ...]) -> int:
@@ -1193,7 +1367,8 @@ class DeltaPanel(QWidget):
         self._build_traces()
         self._heat_ticks = None
         self._trace_key = None
-        self._bar_shown = None
+        if getattr(self, "_bar_shown", None) is not None:
+            self._show_bar(self._bar_shown)  # (its ticks and label in the mode's size)
 
     def _build_traces(self) -> None:
         """A trace per picked parameter; runs side by side: the first picked one in each run."""
@@ -1206,14 +1381,15 @@ class DeltaPanel(QWidget):
         self._traced_lanes = lanes
         if lanes > 1 and rows:
             name = self.weights.item(rows[0]).text().split("  ")[0]
-            title = f"Deltas of {name}, one lane per run"
+            titles = [f"Deltas of {name}, one lane per run", f"Deltas of {name} by run", f"{name} by run"]
             picks = [(rows[0], lane, RUN_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
         else:
-            title = "Deltas, picked"
+            titles = ["Deltas, picked"]
             picks = [(row, 0, self.weights.item(row).text().split("  ")[0], PALETTE[k % len(PALETTE)])
                      for k, row in enumerate(rows)]
-        show_title(self.trace_plot, title)
-        show_title(self.heat_plot, run_a(self.controller, "Deltas, all"))
+        show_title_words(self.trace_plot, titles)
+        show_title_words(self.heat_plot, ["Deltas, all (run A)", "Deltas (run A)", "Run A"] if self.controller.comparing
+                         else ["Deltas, all", "Deltas"])
         for row, lane, name, colour in picks:
             # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
             curve = self.trace_plot.plot(pen=pg.mkPen(colour, width=pen_width(1.5)), antialias=False)
@@ -1315,6 +1491,7 @@ class DeltaPanel(QWidget):
         if not switch_empty(self, empty):
             return
         blank_axes(self.heat_plot, empty, ("bottom",))
+        self._step_ticks_key = None  # (its labels again: see _fit_heat_steps)
         blank_axes(self.trace_plot, empty, ("bottom",))
         if empty:
             self.trace_plot.getAxis("left").setTicks([[], []])
@@ -1388,6 +1565,7 @@ class DeltaPanel(QWidget):
                 curve.setData(xy[0], xy[1] + self.lane_centre(curve.lane) if self.lanes_shown > 1 else xy[1],
                               connect="finite")
         self._draw_heatmap(steps, rows)
+        self._fit_heat_steps()
         flat_out = len(gaps) > 0
         self.caption.setText(
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
@@ -1395,11 +1573,24 @@ class DeltaPanel(QWidget):
             + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
 
     def _on_heat_resized(self, *_) -> None:
-        """The narrow heatmap's step labels apart (see space_ticks), its rows' names fitted."""
-        if self._steps_shown:
-            space_ticks(self.heat_plot.getAxis("bottom"), self._steps_shown, self.heat_plot.vb.width())
+        """The narrow heatmap's step labels spread (see spread_ticks), its rows' names fitted."""
+        self._fit_heat_steps()
+        self._fit_bar_label()
+        fit_axis_words(self.heat_plot, "bottom", self.STEPS_WORDINGS)
         if self._heat_ticks is not None:
             self._set_group_ticks(self._heat_scales)
+
+    def _fit_heat_steps(self, *_) -> None:
+        """The heatmap's step labels, whole, apart and at both ends (see spread_ticks), when its range,
+        length or text size change."""
+        axis = self.heat_plot.getAxis("bottom")
+        if self._empty or not self._steps_shown:
+            return
+        font = axis.style.get("tickFont") or axis.font()
+        key = (tuple(axis.range), axis.width(), font.pointSizeF())
+        if key != self._step_ticks_key:
+            self._step_ticks_key = key
+            axis.setTicks([spread_ticks(axis), []])
 
     def _parameter(self, row: int) -> str:
         item = self.weights.item(row)
@@ -1469,15 +1660,51 @@ class DeltaPanel(QWidget):
         self.image.setImage(image, autoLevels=False, levels=levels)
         self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
         if getattr(self, "_bar_shown", None) != bar:
-            self._bar_shown = bar
-            self.colour_bar.setLevels(levels)
-            lo, hi = levels
-            # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
-            ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
-            self.colour_bar.axis.setTicks([ticks, []])
-            style = {"font-size": f"{PRESENTATION_LABEL_PT}pt"} if presenting() else {}
-            self.colour_bar.axis.setLabel(bar[0], color="#111", **style)
-            fit_axis_width(self.colour_bar.axis, [text for _, text in ticks])
+            self._show_bar(bar)
+
+    def _show_bar(self, bar: tuple[str, tuple[float, float]]) -> None:
+        """The colour bar's levels, ticks and label: ``bar`` is (label, levels)."""
+        self._bar_shown = bar
+        levels = bar[1]
+        self.colour_bar.setLevels(levels)
+        lo, hi = levels
+        # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
+        ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
+        self.colour_bar.axis.setTicks([ticks, []])
+        self._bar_ticks = [text for _, text in ticks]
+        self._bar_label_key = None
+        self._fit_bar_label()
+
+    #: The colour bar's labels, each with its shorter wordings (for a short heatmap).
+    BAR_LABELS = {"delta": ("delta",), "× the row's scale": ("× the row's scale", "× row's scale", "× scale")}
+
+    def _fit_bar_label(self) -> None:
+        """The colour bar's label in the mode's size where it fits the bar's length, else smaller, else
+        in fewer words, else none (a bar a few lines long): the whole label in the bar's tooltip."""
+        bar = getattr(self, "_bar_shown", None)
+        if bar is None:
+            return
+        axis = self.colour_bar.axis
+        full = bar[0]
+        on = presenting()
+        margin = 2 * axis.label.document().documentMargin() + 2
+        room = axis.height() - margin if axis.height() > 0 else math.inf
+        text, size = "", None
+        for wording in self.BAR_LABELS.get(full, (full,)):
+            shown, size = fitted(wording, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else
+                                 (QFont().pointSizeF(),), room)
+            if shown == wording:
+                text = wording
+                break
+        key = (text, size, on)
+        if getattr(self, "_bar_label_key", None) == key:
+            return
+        self._bar_label_key = key
+        style = {"font-size": f"{size:g}pt"} if on else {}
+        axis.setLabel(text, color="#000" if on else "#111", **style)
+        axis.showLabel(bool(text))
+        axis.setToolTip("" if text == full else f"Colours: {full}")
+        fit_axis_width(axis, self._bar_ticks)  # (the label's room too, or none)
 
 
 class NetworkView(pg.PlotWidget):
@@ -1698,6 +1925,31 @@ def _wrapped(text: str, metrics: QFontMetrics, width: float) -> str:
         else:
             lines.append(word)
     return "\n".join(lines)
+
+
+def combo_field(box: QComboBox) -> int:
+    """The width of a combo box's text field (the style's own measure, less the pixel the style
+    leaves each side of the text)."""
+    option = QStyleOptionComboBox()
+    option.initFrom(box)
+    option.editable = False
+    option.frame = box.hasFrame()
+    field = box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                       QStyle.SubControl.SC_ComboBoxEditField, box)
+    return field.width() - 2
+
+
+def fit_combo_texts(box: QComboBox, wordings: tuple[tuple[str, ...], ...]) -> None:
+    """The combo box's items in the first of ``wordings`` (each a text per item, ever shorter) whose
+    every text fits its field (else the last); a shortened item's whole text its tooltip."""
+    room = combo_field(box)
+    metrics = box.fontMetrics()
+    texts = next((w for w in wordings if max(map(metrics.horizontalAdvance, w)) <= room), wordings[-1])
+    for index, text in enumerate(texts):
+        if box.itemText(index) != text:
+            box.setItemText(index, text)
+            box.setItemData(index, wordings[0][index] if text != wordings[0][index] else None,
+                            Qt.ItemDataRole.ToolTipRole)
 
 
 def _abbreviate(name: str, letters: int | None) -> str:
