@@ -1196,6 +1196,8 @@ class DeltaPanel(QWidget):
         self._newest = 0
         # (The lanes' labels fitted again to a new height: the layout changes in lecture mode.)
         self.trace_plot.vb.sigResized.connect(lambda *_: self._fit_traces() if self._trace_key else None)
+        self.trace_plot.vb.geometryChanged.connect(self._place_lane_names)
+        self.trace_plot.vb.sigYRangeChanged.connect(self._place_lane_names)
         self.heat_plot.vb.sigResized.connect(self._on_heat_resized)
         self._step_ticks_key: tuple | None = None
         self.heat_plot.vb.sigXRangeChanged.connect(self._fit_heat_steps)
@@ -1409,59 +1411,101 @@ class DeltaPanel(QWidget):
         return -lane * self.LANE_GAP * (self._trace_limit.value or 1.0)
 
     def _fit_traces(self) -> None:
-        """The trace plot's y range, ticks and lanes, when the limit, lanes or x range change."""
+        """The trace plot's y range, ticks and lanes, when the limit, lanes, x range or size change.
+
+        Each lane's ± half limit labelled (the lanes share one scale), its 0 a tick; where lecture
+        mode's large text leaves too little height for all of them, first the top lane's + and the
+        bottom lane's - labels, then those that do not run into labels kept before them. The lanes'
+        names stand right of the data (over it, they hid the traces' start)."""
         limit = self._trace_limit.value or 1.0
         n = self.lanes_shown
         plot = self.trace_plot
-        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()))
+        titles = tuple(self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
+                       for lane in range(n)) if n > 1 else ()
+        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()), titles,
+               self.trace_view.width())
         if key == self._trace_key:
             return
         self._trace_key = key
         for item in self._lane_items:
-            plot.removeItem(item)
+            if getattr(item, "lane", None) is None:
+                plot.removeItem(item)
+            else:  # (a name: a child of the plot, beside its view box)
+                item.setParentItem(None)
+                if item.scene() is not None:
+                    item.scene().removeItem(item)
         self._lane_items = []
         bottom = self.lane_centre(n - 1) - limit
         plot.setYRange(bottom, limit, padding=0.02)
-        # Labels this far apart (in units of the limit) at least, or they run into each other.
         axis = plot.getAxis("left")
-        label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
-        apart = label_px / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
+        metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+        # Labels this far apart (pixels) at least, or they run into each other.
+        label_px = tick_extent(metrics, "0", True) + 2
+        per_limit = max(plot.vb.height(), 1.0) / ((limit - bottom) * 1.04 / limit)  # (pixels a limit)
         major, minor = [], []
+        if n == 1:
+            values = (1, 0.5, 0, -0.5, -1) if label_px <= per_limit / 2 else (1, 0, -1)
+            major += [(v * limit, f"{v * limit:g}") for v in values]
+        else:
+            wanted = [(0, 1), (n - 1, -1), (0, -1), (n - 1, 1)] + [(k, sign) for k in range(1, n - 1)
+                                                                     for sign in (1, -1)]
+            for lane, sign in wanted:
+                value = self.lane_centre(lane) + sign * limit / 2
+                clear = all(abs(value - other) / limit * per_limit >= label_px for other, _ in major)
+                (major if clear else minor).append((value, f"{sign * limit / 2:g}"))
+            minor += [(self.lane_centre(lane), "") for lane in range(n)]
         for lane in range(n):
             centre = self.lane_centre(lane)
-            if n == 1:
-                values = (1, 0.5, 0, -0.5, -1) if apart <= 0.5 else (1, 0, -1)
-                major += [(centre + v * limit, f"{v * limit:g}") for v in values]
-            else:
-                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick;
-                # a short lane (lecture mode's large text) labels its + half only.
-                major.append((centre + limit / 2, f"{limit / 2:g}"))
-                (major if apart <= 1 else minor).append((centre - limit / 2, f"{-limit / 2:g}"))
-                minor.append((centre, ""))
             line = pg.InfiniteLine(pos=centre, angle=0, pen=pg.mkPen("#888", width=1))
             plot.addItem(line, ignoreBounds=True)
             self._lane_items.append(line)
-            if n > 1:
-                if lane:
-                    edge = pg.InfiniteLine(pos=centre + self.LANE_GAP * limit / 2, angle=0,
-                                           pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
-                    plot.addItem(edge, ignoreBounds=True)
-                    self._lane_items.append(edge)
-                title = self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
-                name = plot_text(title, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0),
-                                 fill=pg.mkBrush(255, 255, 255, 190))
-                # (Never past the plot's right side: shortened with "…" in a narrow plot.)
-                metrics = QFontMetrics(name.textItem.font())
-                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - metrics.horizontalAdvance(title)))
-                if metrics.horizontalAdvance(title) > room > 0:
-                    name.setText(metrics.elidedText(title, Qt.TextElideMode.ElideRight, room))
-                name.setPos(-(self._steps_shown or 1.0), centre + limit)
-                name.setZValue(20)
-                name.lane = lane
-                plot.addItem(name, ignoreBounds=True)
-                self._lane_items.append(name)
-        axis.setTicks([major, [(v, "") for v, _ in minor]])
+            if lane:
+                edge = pg.InfiniteLine(pos=centre + self.LANE_GAP * limit / 2, angle=0,
+                                       pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
+                plot.addItem(edge, ignoreBounds=True)
+                self._lane_items.append(edge)
+        axis.setTicks([sorted(major), [(v, "") for v, _ in minor]])
         fit_axis_width(axis, [text for _, text in major])
+        self._name_lanes(titles)
+
+    #: The lanes' names take at most this share of the trace view's width (else shorter ones).
+    LANE_NAMES_SHARE = 0.24
+
+    def _name_lanes(self, titles: tuple[str, ...]) -> None:
+        """Each lane's run named in its colour right of the data, level with its zero line: its
+        title ("A look-back, lr 0.01, m 0.5"), else its letter and rule, else its letter, the longest
+        that leave the data most of the width."""
+        plot = self.trace_plot
+        right = plot.getAxis("right")
+        if not titles:
+            plot.hideAxis("right")
+            return
+        room = self.LANE_NAMES_SHARE * self.trace_view.width()
+        for names in (titles, tuple(t.split(",")[0] for t in titles), tuple(RUN_NAMES[:len(titles)])):
+            items = [plot_text(name, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0.5))
+                     for lane, name in enumerate(names)]
+            widest = max(item.boundingRect().width() for item in items)
+            if widest <= room:
+                break
+        # (An axis of no values and no line: the room the names stand in, in the plot's layout.)
+        plot.showAxis("right")
+        right.setStyle(showValues=False, tickLength=0)
+        right.setPen(pg.mkPen(None))
+        right.setWidth(int(widest) + 2)
+        for lane, item in enumerate(items):
+            item.setParentItem(plot)
+            item.lane = lane
+            self._lane_items.append(item)
+        self._place_lane_names()
+
+    def _place_lane_names(self, *_) -> None:
+        """The lanes' names level with their zero lines, right of the view box."""
+        vb = self.trace_plot.vb
+        right = vb.geometry().right()
+        for item in self._lane_items:
+            if getattr(item, "lane", None) is not None:
+                centre = vb.mapToParent(vb.mapFromView(QPointF(0, self.lane_centre(item.lane))))
+                item.setPos(right + 1, centre.y())
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
     DIAGNOSE_EVERY = 15
