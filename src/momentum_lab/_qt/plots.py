@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -2048,7 +2049,7 @@ class DecisionRegions(QWidget):
             self.entries = list(entries)
             self._items = []
             font = QFont()
-            font.setPointSizeF(PRESENTATION_TICK_PT if presenting() else 9.0)
+            font.setPointSizeF(mode_pt(LABEL_PT, PRESENTATION_LEGEND_PT))
             self._font = font
             side = QFontMetrics(font).ascent() * 0.8
             for text, colour, kind in self.entries:
@@ -2078,32 +2079,69 @@ class DecisionRegions(QWidget):
             super().resizeEvent(event)
             self._flow()
 
-        def _flow(self) -> None:
+        #: Whether the note (an entry of kind "note") is shown: not where it would leave the data too
+        #: little room (see DecisionRegions._fit_legend); the legend's tooltip gives it then.
+        note_shown = True
+
+        def show_note(self, on: bool) -> None:
+            if on != self.note_shown:
+                self.note_shown = on
+                self._flow()
+
+        def height_for(self, note: bool, width: float | None = None) -> float:
+            """The legend's height at ``width`` (by default its own), with or without its note."""
+            return self._flow(note, place=False, width=width)
+
+        def columns(self) -> list[float]:
+            """Widths of the legend as a column: its widest entry but the note (which wraps), and
+            that or the last two entries side by side ("train", "test"), whichever is wider."""
+            metrics = QFontMetrics(getattr(self, "_font", QFont()))
+            side = metrics.ascent() * 0.8
+            widths = [side + 4 + metrics.horizontalAdvance(text) for text, _, kind in self.entries if kind != "note"]
+            if not widths:
+                return [0.0]
+            return sorted({max(widths) + 2, max(max(widths), sum(widths[-2:]) + self.GAP) + 2})
+
+        def _flow(self, note: bool | None = None, place: bool = True, width: float | None = None) -> float:
             """Entries left to right, a new row when the next would pass the right edge; an entry
-            wider than the legend on lines of their own ("2 other inputs" over "at their mean")."""
+            wider than the legend on lines of their own ("2 other inputs" over "at their mean").
+            Returns the height; with ``place``, puts the entries there and takes that height."""
+            note = self.note_shown if note is None else note
             metrics = QFontMetrics(getattr(self, "_font", QFont()))
             line = metrics.height() + 3
             side = metrics.ascent() * 0.8
-            width = max(self.size().width(), 1.0)
+            row = metrics.lineSpacing()
+            width = max(self.size().width() if width is None else width, 1.0)
             x = y = 0.0
-            for (text, _, _), (mark, label) in zip(self.entries, self._items):
+            shown = 0
+            notes = []
+            for (text, _, kind), (mark, label) in zip(self.entries, self._items):
+                if kind == "note" and not note:
+                    label.setVisible(False)
+                    notes.append(text)
+                    continue
+                shown += 1
                 indent = side + 4 if mark is not None else 0
-                label.setText(_wrapped(text, metrics, width - indent))
-                size = indent + label.boundingRect().width()
+                wrapped = _wrapped(text, metrics, width - indent)
+                lines = wrapped.split("\n")
+                size = indent + max(map(metrics.horizontalAdvance, lines))
                 if x > 0 and x + size > width:
                     x, y = 0.0, y + line
-                if mark is not None:
-                    mark.setPos(x, y + (line - side) / 2)
-                    x += indent
-                lines = label.text().count("\n") + 1
-                row = label.boundingRect().height() / lines
-                label.setPos(x, y + (line - row) / 2)
-                x += label.boundingRect().width() + self.GAP
-                y += (lines - 1) * row  # (what follows goes under a wrapped entry's last line)
-            height = (y + line + 2) if self._items else 0.0
-            if abs(self.maximumHeight() - height) > 0.5:
-                self.setMinimumHeight(height)
-                self.setMaximumHeight(height)
+                if place:
+                    label.setVisible(True)
+                    label.setText(wrapped)
+                    if mark is not None:
+                        mark.setPos(x, y + (line - side) / 2)
+                    label.setPos(x + indent, y + (line - label.boundingRect().height() / len(lines)) / 2)
+                x += size + self.GAP
+                y += (len(lines) - 1) * row  # (what follows goes under a wrapped entry's last line)
+            height = (y + line + 2) if shown else 0.0
+            if place:
+                self.setToolTip("\n".join(notes))
+                if abs(self.maximumHeight() - height) > 0.5:
+                    self.setMinimumHeight(height)
+                    self.setMaximumHeight(height)
+            return height
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -2120,7 +2158,7 @@ class DecisionRegions(QWidget):
         # The legend: a row of the plot's own layout under the x axis (so it never covers the data,
         # is exactly the plot's width, and is in the plot's exported picture).
         self.legend = self.Legend()
-        self.plot.layout.addItem(self.legend, 4, 1)
+        self._place_legend(0.0, True)
         self.x_input = QComboBox()
         self.y_input = QComboBox()
         for combo, axis in ((self.x_input, "x"), (self.y_input, "y")):
@@ -2129,20 +2167,25 @@ class DecisionRegions(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(2)
             combo.setMinimumWidth(40)  # (narrow: the dock keeps its minimum width)
-        row = QHBoxLayout()
+        # The combo boxes side by side, or one under the other where side by side they would cut
+        # their inputs' names (see _arrange_inputs).
+        row = QGridLayout()
         row.setContentsMargins(2, 0, 2, 2)
-        row.setSpacing(3)
+        row.setHorizontalSpacing(3)
+        row.setVerticalSpacing(2)
+        self._input_labels = []
         for text, combo in (("x:", self.x_input), ("y:", self.y_input)):
             label = QLabel(text)
             label.setBuddy(combo)
-            row.addWidget(label)
-            row.addWidget(combo, 1)
+            self._input_labels.append(label)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         box.addWidget(self.view, 1)
         box.addLayout(row)
         self._row = row
+        self._stacked: bool | None = None
+        self._arrange_inputs(False)
         self._fit_minimum()
         self.colours: list[QColor] = []  # each class's colour: its markers, swatch and region tint
         self.pick: tuple[int, int] = (0, 0)
@@ -2153,6 +2196,115 @@ class DecisionRegions(QWidget):
         self.readout = HoverReadout(self.plot, self.describe, controller)
         self.x_input.currentIndexChanged.connect(lambda index: self._on_input(0, index))
         self.y_input.currentIndexChanged.connect(lambda index: self._on_input(1, index))
+        self._fit_key: tuple | None = None
+        self.plot.vb.sigResized.connect(self._fit_axes)
+        self.plot.vb.sigRangeChanged.connect(self._fit_axes)
+
+    def _arrange_inputs(self, stacked: bool) -> None:
+        """The combo boxes side by side, or (``stacked``) one under the other."""
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        for k, (label, combo) in enumerate(zip(self._input_labels, (self.x_input, self.y_input))):
+            row, column = (k, 0) if stacked else (0, 2 * k)
+            for widget, at in ((label, column), (combo, column + 1)):
+                self._row.removeWidget(widget)
+                self._row.addWidget(widget, row, at)
+        for column in range(4):
+            self._row.setColumnStretch(column, 1 if column in ((1,) if stacked else (1, 3)) else 0)
+        self._fit_minimum()
+
+    def _fit_inputs(self) -> None:
+        """The combo boxes side by side where both show their inputs' names whole there, else one
+        under the other (lecture mode's "petal_length" needed 126 px and had 65)."""
+        spacing = self._row.horizontalSpacing()
+        needs = [label.sizeHint().width() + spacing + combo.width() - combo_field(combo)
+                 + combo.fontMetrics().horizontalAdvance(combo.currentText())
+                 for label, combo in zip(self._input_labels, (self.x_input, self.y_input))]
+        margins = self._row.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        self._arrange_inputs(sum(needs) + spacing > room)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_inputs()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_inputs()
+
+    def _fit_axes(self, *_) -> None:
+        """The axes' tick labels whole, apart and at both ends (see spread_ticks), and their labels
+        (the inputs' names) fitted by words (see _fit_name), when the plot's size, range or text
+        size change."""
+        vb = self.plot.vb
+        axes = {side: self.plot.getAxis(side) for side in ("bottom", "left")}
+        key = (vb.width(), vb.height(), tuple(map(tuple, vb.viewRange())), presenting(),
+               tuple(getattr(a, "_name", None) for a in axes.values()),
+               tuple((a.style.get("tickFont") or a.font()).pointSizeF() for a in axes.values()))
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        self._fit_legend()
+        for (side, axis), shown, pixels in zip(axes.items(), vb.viewRange(), (vb.width(), vb.height())):
+            axis.setTicks([spread_ticks(axis, shown=tuple(shown), pixels=pixels), []])
+            self._fit_name(side)
+
+    def _fit_legend(self) -> None:
+        """The legend under the plot, with its note ("2 other inputs at their mean") where the data
+        keep room for two and a half rows of tick labels with it, else without; beside the plot, a column,
+        where under it the data would keep less and beside it they keep that and a width of
+        LEGEND_SIDE_PX (a short, wide dock); else under it without its note. (Without its note,
+        the legend's tooltip gives it, and the combo boxes' tooltips say it too.)"""
+        legend, plot = self.legend, self.plot
+        axis, bottom = plot.getAxis("left"), plot.getAxis("bottom")
+        least = 2.5 * (tick_extent(QFontMetrics(axis.style.get("tickFont") or axis.font()), "0", True) + 2)
+        title = plot.titleLabel.height() if plot.titleLabel.isVisible() else 0.0
+        high, wide = self.view.height() - title, self.view.width() - 4
+        choices = [(0.0, True), (0.0, False)]  # (the legend's width beside the data, or 0: under; its note)
+        choices += [(column, note) for column in legend.columns() for note in (True, False)]
+        for column, note in choices + [(0.0, False)]:
+            if not column and high - bottom.height() - legend.height_for(note, wide) >= least:
+                break
+            # (Beside: the data keep a width of LEGEND_SIDE_PX; the legend, as high as they and the x axis.)
+            if column and wide - axis.width() - column - self.LEGEND_GAP_PX - 4 >= self.LEGEND_SIDE_PX and \
+                    high - bottom.height() >= least and legend.height_for(note, column) <= high:
+                break
+        self._place_legend(column, note)
+
+    #: Qt's largest widget size (QWIDGETSIZE_MAX): no maximum.
+    NO_MAXIMUM = (1 << 24) - 1
+    #: Pixels between the data and the legend beside them.
+    LEGEND_GAP_PX = 6
+    #: The least width (pixels) the data keep with the legend beside them.
+    LEGEND_SIDE_PX = 120
+
+    def _place_legend(self, column: float, note: bool) -> None:
+        """The legend under the plot (``column`` 0: the whole plot's width) or beside it, ``column``
+        wide, level with the data and the x axis; with its note or not."""
+        legend = self.legend
+        if column != getattr(self, "_legend_column", None):
+            self._legend_column = column
+            if legend.parentLayoutItem() is self.plot.layout:
+                self.plot.layout.removeItem(legend)
+            legend.setMinimumWidth(column)
+            legend.setMaximumWidth(column or self.NO_MAXIMUM)
+            # (Beside the data: a gap between them and the swatches.)
+            self.plot.layout.setColumnSpacing(2, self.LEGEND_GAP_PX if column else 0)
+            if column:
+                self.plot.layout.addItem(legend, 2, 3, 2, 1)
+            else:
+                self.plot.layout.addItem(legend, 4, 0, 1, 2)  # (under the left axis too: more room)
+        legend.show_note(note)
+
+    def _fit_name(self, side: str) -> None:
+        """The ``side`` axis's label, its input's name: whole where it fits, else its words shortened
+        ("pet_wid"), else cut with "…" (see fit_axis_words)."""
+        name = getattr(self.plot.getAxis(side), "_name", None)
+        if name is not None:
+            # (Then the whole name cut, "petal_w…": it reads better than "pe_wi".)
+            fit_axis_words(self.plot, side, [name, _abbreviate(name, 3), name])
 
     def _fit_minimum(self) -> None:
         """The plot and the combo boxes together no taller than another plot's minimum (the
@@ -2270,6 +2422,10 @@ class DecisionRegions(QWidget):
         i, j = self.pick
         names = d.feature_names
         style_plot(self.plot, "Decision regions", names[i], names[j])
+        self.plot.getAxis("bottom")._name, self.plot.getAxis("left")._name = names[i], names[j]
+        self._fit_key = None
+        self._fit_axes()
+        self._fit_inputs()
         self._fit_minimum()
         self.colours = [pg.mkColor(PALETTE[k % len(PALETTE)]) for k in range(d.n_classes)]
         self.train_points.setData(pos=d.x_train[:, [i, j]], brush=[pg.mkBrush(self.colours[k]) for k in d.y_train])
@@ -2290,6 +2446,7 @@ class DecisionRegions(QWidget):
             entries.append((f"{others} other input{'s' if others > 1 else ''} at "
                             f"{'their' if others > 1 else 'its'} mean", None, "note"))
         self.legend.set_entries(entries)
+        self._fit_legend()
 
     def describe(self, point: QPointF) -> str | None:
         """The hover readout: the two inputs at the mouse and the class the network predicts there
@@ -2324,7 +2481,8 @@ class DecisionRegions(QWidget):
             self._show_plane(d)
         i, j = self.pick
         lo, hi = self._bounds(d)
-        show_title(self.plot, run_a(c, "Decision regions"))
+        show_title_words(self.plot, ["Decision regions (run A)", "Regions (run A)", "Run A"] if c.comparing
+                         else ["Decision regions", "Regions"])
         n = self.grid_size(c.layout.n_params)
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
         grid = np.tile(d.x_train.mean(axis=0), (gx.size, 1))
