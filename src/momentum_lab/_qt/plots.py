@@ -238,8 +238,10 @@ def spread_ticks(axis: pg.AxisItem, text: Callable[[float], str] = lambda v: f"{
         return out
 
     def multiples(step: float, offset: float = 0.0):
-        return (offset + k * step for k in range(math.ceil((low - offset) / step - 1e-9),
-                                                 math.floor((high - offset) / step + 1e-9) + 1))
+        # (Rounded to the step's own digits: 0.1 * 3 is 0.30000000000000004, -0.5 + 0.5 may be 2e-16.)
+        digits = max(0, 12 - math.floor(math.log10(step)))
+        return (round(offset + k * step, digits) + 0.0 for k in range(math.ceil((low - offset) / step - 1e-9),
+                                                                     math.floor((high - offset) / step + 1e-9) + 1))
 
     def reach(kept: list) -> bool:
         return kept[0][0] <= END_SHARE * pixels and kept[-1][1] >= (1 - END_SHARE) * pixels
@@ -1335,7 +1337,7 @@ class DeltaPanel(QWidget):
         refit(self.heat_plot)
 
     #: Pixels kept between two names on the heatmap's left axis.
-    NAME_GAP_PX = 2
+    NAME_GAP_PX = 6
 
     @classmethod
     def _spread(cls, wanted: list[float], sizes: list[float], length: float) -> list[float] | None:
