@@ -166,6 +166,9 @@ def test_each_runs_deltas_in_a_lane_of_its_own_all_visible(qtbot, open_window):
 
 def test_the_heatmap_scales_each_group_with_a_colour_bar(qtbot, open_window):
     w = open_window(size=(1600, 1000))
+    # (On screen: its rows' names are fitted to the room it has there; a tab behind has a stale size.)
+    w.views.show("heatmap")
+    qtbot.waitUntil(lambda: w.views.shown("heatmap"), timeout=TIMEOUT)
     run_epochs(qtbot, w, 5)
     panel = w.delta_panel
     starts, _ = panel._groups()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSizeF, Qt, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,11 +23,14 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QStyle,
+    QStyleOptionComboBox,
     QVBoxLayout,
     QWidget,
 )
@@ -170,19 +173,6 @@ def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
         axis.setWidth(width)
 
 
-def space_ticks(axis: pg.AxisItem, span: float, pixels: float) -> None:
-    """A bottom axis's labels at a 1-2-5 spacing at which they do not run into each other in the
-    axis's font (pyqtgraph spaces them by the axis's length alone: lecture mode's large labels
-    ran together in a narrow heatmap). ``span``: the range shown; ``pixels``: the axis's length."""
-    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
-    widest = metrics.horizontalAdvance(f"{-span:g}  ")
-    labels = max(2.0, min(pixels / max(widest, 1), pixels / 90))
-    step = nice_ceil(span / labels)
-    if getattr(axis, "_spacing", None) != step:
-        axis._spacing = step
-        axis.setTickSpacing(step, step)
-
-
 #: Pixels kept between two tick labels side by side.
 TICK_GAP_PX = 8
 
@@ -203,6 +193,90 @@ def thin_ticks(axis: pg.AxisItem, ticks: list[tuple[float, str]], shown: tuple[f
                 all(centre + half <= a or centre - half >= b for a, b, _ in kept):
             kept.append((centre - half, centre + half, (value, text)))
     return sorted(tick for _, _, tick in kept)
+
+
+#: The share of an axis's length at each end within which :func:`spread_ticks` puts a label.
+END_SHARE = 0.25
+#: The least distance (pixels) between two labels of :func:`spread_ticks` at a regular step, along
+#: a horizontal and a vertical axis (closer, an axis reads as a row of numbers, not a scale).
+SPREAD_PX = {False: 64, True: 26}
+
+
+def tick_extent(metrics: QFontMetrics, text: str, vertical: bool) -> float:
+    """A tick label's length along its axis as pyqtgraph lays it out: its width, or (vertical) its
+    height at 0.8 (pyqtgraph's own measure: see ``AxisItem.generateDrawSpecs``)."""
+    rect = metrics.boundingRect(QRect(0, 0, 2000, 2000), Qt.AlignmentFlag.AlignCenter, text)
+    return rect.height() * 0.8 if vertical else rect.width()
+
+
+def spread_ticks(axis: pg.AxisItem, text: Callable[[float], str] = lambda v: f"{v:g}",
+                 shown: tuple[float, float] | None = None, pixels: float | None = None) -> list[tuple[float, str]]:
+    """Tick labels for ``axis`` (showing ``shown``, by default its range, on ``pixels``, by default its
+    length) in its font: at the finest 1-2-5 step (from 0 or from half a step) at which they are whole
+    on the axis, do not run into each other and reach both ends (a label within END_SHARE of each
+    end); where no step does all that (an axis a few labels long), the labels nearest the ends of
+    the coarsest step that has such, and of the rest those that leave room; else one, the roundest.
+    pyqtgraph's own ticks ran together on a short axis, and on a narrow one kept a single label in
+    the middle (it drops those not whole on the axis)."""
+    vertical = axis.orientation in ("left", "right")
+    low, high = sorted(shown if shown is not None else axis.range)
+    if pixels is None:
+        pixels = axis.height() if vertical else axis.width()
+    if not (high > low and pixels > 0):
+        return []
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    scale = pixels / (high - low)
+
+    def boxes(values) -> list[tuple[float, float, tuple[float, str]]]:
+        """(start, end, tick) of those of ``values`` whose labels are whole on the axis."""
+        out = []
+        for value in values:
+            label = text(value)
+            centre, half = (value - low) * scale, tick_extent(metrics, label, vertical) / 2
+            if centre - half >= 0 and centre + half <= pixels:
+                out.append((centre - half, centre + half, (value, label)))
+        return out
+
+    def multiples(step: float, offset: float = 0.0):
+        # (Rounded to the step's own digits: 0.1 * 3 is 0.30000000000000004, -0.5 + 0.5 may be 2e-16.)
+        digits = max(0, 12 - math.floor(math.log10(step)))
+        return (round(offset + k * step, digits) + 0.0 for k in range(math.ceil((low - offset) / step - 1e-9),
+                                                                     math.floor((high - offset) / step + 1e-9) + 1))
+
+    def reach(kept: list) -> bool:
+        return kept[0][0] <= END_SHARE * pixels and kept[-1][1] >= (1 - END_SHARE) * pixels
+
+    def apart(kept: list, gap: float) -> bool:
+        return all(b[0] - a[1] >= gap for a, b in zip(kept, kept[1:]))
+
+    single = None
+    for gap in ((4, 2) if vertical else (TICK_GAP_PX, 4)):  # (closer only where no step fits)
+        fallback = None
+        step = nice_floor((high - low) / max(pixels / 8, 2))
+        while step <= 2 * (high - low):
+            for offset in (0.0, step / 2):  # (-300, -100 where -200 and 0 do not both fit)
+                labels = boxes(multiples(step, offset))
+                if len(labels) > 1 and apart(labels, gap) and step * scale >= SPREAD_PX[vertical] and reach(labels):
+                    return [tick for _, _, tick in labels]
+            labels = boxes(multiples(step))
+            if labels:
+                single = min(labels, key=lambda b: abs(b[0] + b[1] - pixels))[2]
+            if len(labels) > 1 and reach(labels) and apart([labels[0], labels[-1]], gap):
+                kept = [labels[0], labels[-1]]
+                for box in sorted(labels[1:-1], key=lambda b: -_roundness(b[2][0] / step)):
+                    if all(box[1] + gap <= a or box[0] >= b + gap for a, b, _ in kept):
+                        kept.append(box)
+                fallback = sorted(tick for _, _, tick in kept)
+            step = nice_ceil(step * 1.5)
+        if fallback is not None:
+            return fallback
+    return [single] if single is not None else []
+
+
+def _roundness(multiple: float) -> int:
+    """How round an integer ``multiple`` of a step is: 3 for a multiple of 10, 2 of 5, 1 of 2, else 0."""
+    m = round(multiple)
+    return 3 if m % 10 == 0 else 2 if m % 5 == 0 else 1 if m % 2 == 0 else 0
 
 
 # Small enough that the window fits a 1024-pixel-wide screen: splitters never shrink a child
@@ -318,8 +392,11 @@ def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
     full = getattr(axis, "_full_label", axis.labelText)
     on = _PRESENTATION["on"]
     room = data_width(plot) if side == "bottom" else plot.vb.height() - 8 if plot.vb.height() > 0 else math.inf
-    text, size = fitted(full, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),),
-                        room)
+    sizes = (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else (QFont().pointSizeF(),)
+    # (pyqtgraph draws "text units", a space after the text when there are no units: room for it.)
+    font = QFont()
+    font.setPointSizeF(sizes[0])
+    text, size = fitted(full, sizes, room - QFontMetrics(font).horizontalAdvance(" "))
     key = (text, size, on)
     if getattr(axis, "_label_key", None) == key:
         return
@@ -330,6 +407,21 @@ def fit_axis_label(plot: pg.PlotItem, side: str) -> None:
     axis.setLabel(text, **style)
     axis.resizeEvent()  # (pyqtgraph centres a label only when its axis is resized: a new size sat off centre)
     axis.setToolTip(full if text != full else "")
+
+
+def fit_axis_words(plot: pg.PlotItem, side: str, wordings: list[str]) -> None:
+    """The label of the plot's ``side`` axis in the first of ``wordings`` (the same, ever shorter)
+    that fits whole (see :func:`fit_axis_label`), else the last shortened with "…"; the first, whole,
+    in the axis's tooltip when another is shown. Call it again when the plot's size changes."""
+    axis = plot.getAxis(side)
+    for wording in wordings:
+        if getattr(axis, "_full_label", None) != wording:
+            axis._full_label = wording
+            axis._label_key = None
+            fit_axis_label(plot, side)
+        if axis.labelText == wording:
+            break
+    axis.setToolTip(wordings[0] if axis.labelText != wordings[0] else "")
 
 
 def set_axis_label(plot: pg.PlotItem, side: str, label: str) -> None:
@@ -350,8 +442,7 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
     view has its right side cut, colour bar and ticks with it)."""
     plot._shown_title = title
     on = _PRESENTATION["on"]
-    title, size = fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
-                         data_width(plot), bold=on)
+    title, size = fitted_title(plot, title)
     html = f"<span style='font-size:{size}pt; font-weight:{'bold' if on else 'normal'}'>{title}</span>"
     if getattr(plot, "_title_html", None) != html:
         plot._title_html = html
@@ -360,6 +451,24 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
     if not getattr(plot, "_fits_title", False):  # fitted again whenever the plot's size changes
         plot._fits_title = True
         plot.vb.sigResized.connect(lambda *_: set_title(plot, plot._shown_title))
+
+
+def fitted_title(plot: pg.PlotItem, title: str) -> tuple[str, float]:
+    """``title`` as :func:`set_title` would show it on ``plot`` now, and its size (see fitted)."""
+    on = _PRESENTATION["on"]
+    return fitted(title, (PRESENTATION_TITLE_PT, PRESENTATION_ROWS_PT, TITLE_PT) if on else (TITLE_PT,),
+                  data_width(plot), bold=on)
+
+
+def show_title_words(plot: pg.PlotItem, titles: list[str]) -> None:
+    """The first of ``titles`` (the same title, ever shorter) that fits the plot whole (see
+    set_title), else the last shortened with "…"; chosen again whenever the plot's size changes."""
+    plot._title_words = titles
+    title = next((t for t in titles if fitted_title(plot, t)[0] == t), titles[-1])
+    show_title(plot, title)
+    if not getattr(plot, "_fits_title_words", False):
+        plot._fits_title_words = True
+        plot.vb.sigResized.connect(lambda *_: show_title_words(plot, plot._title_words))
 
 
 def set_presentation(on: bool) -> None:
@@ -1048,8 +1157,8 @@ class DeltaPanel(QWidget):
         # (pyqtgraph draws a right axis's label a few pixels past the axis: room for it.)
         self.colour_bar.layout.setContentsMargins(0, 0, 8, 0)
         self.heat_scaling = QComboBox()
-        self.heat_scaling.addItems(["Heatmap: one colour scale", "Heatmap: a scale per group",
-                                    "Heatmap: a scale per parameter"])
+        self.heat_scaling.addItems(list(self.HEAT_SCALE_TEXTS[0]))
+        self.heat_scaling.installEventFilter(self)  # (its texts fitted to its width: see eventFilter)
         self.heat_scaling.setToolTip("How the heatmap's colours are scaled: one scale for all deltas (the "
                                      "largest wash the rest out), or each group of parameters (or each "
                                      "parameter) to its own 97th percentile")
@@ -1090,11 +1199,29 @@ class DeltaPanel(QWidget):
         self._newest = 0
         # (The lanes' labels fitted again to a new height: the layout changes in lecture mode.)
         self.trace_plot.vb.sigResized.connect(lambda *_: self._fit_traces() if self._trace_key else None)
+        self.trace_plot.vb.geometryChanged.connect(self._place_lane_names)
+        self.trace_plot.vb.sigYRangeChanged.connect(self._place_lane_names)
         self.heat_plot.vb.sigResized.connect(self._on_heat_resized)
+        self._step_ticks_key: tuple | None = None
+        self.heat_plot.vb.sigXRangeChanged.connect(self._fit_heat_steps)
+        self.heat_plot.getAxis("bottom").geometryChanged.connect(self._fit_heat_steps)
+        self.colour_bar.axis.geometryChanged.connect(self._fit_bar_label)
+        self.heat_plot.vb.sigYRangeChanged.connect(self._on_heat_resized)
         self.readouts = {"trace": HoverReadout(self.trace_plot, self.describe_trace, controller),
                          "heat": HoverReadout(self.heat_plot, self.describe_heat, controller)}
         self.weights.itemSelectionChanged.connect(self._on_pick)
         self.heat_scaling.currentIndexChanged.connect(self._on_heat_scaling)
+
+    #: heat_scaling's texts, ever shorter: the longest that fit its width are shown.
+    HEAT_SCALE_TEXTS = (("Heatmap: one colour scale", "Heatmap: a scale per group", "Heatmap: a scale per parameter"),
+                        ("One colour scale", "A scale per group", "A scale per parameter"),
+                        ("One scale", "Per group", "Per parameter"))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.heat_scaling and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange,
+                                                             QEvent.Type.StyleChange, QEvent.Type.Show):
+            fit_combo_texts(self.heat_scaling, self.HEAT_SCALE_TEXTS)
+        return super().eventFilter(watched, event)
 
     @property
     def heat_scale(self) -> str:
@@ -1113,6 +1240,8 @@ class DeltaPanel(QWidget):
         starts = np.cumsum([0] + [int(np.prod(s)) for s in layout.shapes.values()])
         return starts, ("in→hidden", "hidden bias", "hidden→out", "out bias")
 
+    #: The step axis's label, ever shorter (a narrow heatmap's).
+    STEPS_WORDINGS = ["steps before the latest", "steps back", "steps"]
     #: The groups' names where the full ones leave the heatmap too little room (lecture mode's text).
     SHORT_GROUPS = ("in→h", "h bias", "h→out", "out bias")
     #: The least width (pixels) the heatmap's image keeps.
@@ -1145,34 +1274,87 @@ class DeltaPanel(QWidget):
         self._set_group_ticks(None)
 
     def _set_group_ticks(self, scales: list[float] | None) -> None:
-        """The heatmap's groups named on its left axis, each with its full-colour value when
-        each group has its own."""
+        """The heatmap's groups named on its left axis, each with its full-colour value when each
+        group has its own: in the mode's size (a little smaller than other ticks in lecture mode: four
+        long names share the heatmap's width), shortened, then their scales put under them, where they
+        would leave the image too little of the view's width; the scales left out (said in the axis's
+        tooltip), then the smaller groups' names, where the names would run into each other in a short
+        heatmap. A name stands at its group's middle row, or as near as the others leave room for."""
         self._heat_scales = scales
         starts, names = self._groups()
         axis = self.heat_plot.getAxis("left")
-        # The rows' names in the mode's size (a little smaller than other ticks in lecture mode:
-        # four long names share the heatmap's width), shortened, then their scales put under them,
-        # where they would leave the image too little of the view's width.
         font = QFont(axis.font())
         font.setPointSizeF(mode_pt(font.pointSizeF(), PRESENTATION_ROWS_PT))
         metrics = QFontMetrics(font)
-        room = self.heat_view.width() - self.colour_bar.width() - self.HEAT_IMAGE_PX - 18
-        for group_names, joint in ((names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")):
-            if scales is not None:
-                group_names = tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group_names, scales))
-            if self._names_width(metrics, group_names) <= room:
-                break
-        names = group_names
-        key = (tuple(starts), names, presenting())
+        # (The image at least as wide as two step labels and the room between, lecture mode's too.)
+        steps = self.heat_plot.getAxis("bottom")
+        step_label = QFontMetrics(steps.style.get("tickFont") or steps.font()).horizontalAdvance(
+            f"{-(self._steps_shown or 1000):g}")
+        image = max(self.HEAT_IMAGE_PX, 2 * step_label + 3 * TICK_GAP_PX)
+        room = self.heat_view.width() - self.colour_bar.width() - image - 18
+        length = self.heat_plot.vb.height()
+        low, high = self.heat_plot.vb.viewRange()[1]
+        middles = [(a + b - 1) / 2 for a, b in zip(starts[:-1], starts[1:])]
+        # (The y axis runs down: its range's low end at the top.)
+        wanted = [(m - low) / (high - low) * length if high > low else 0.0 for m in middles]
+        wordings = [(names, " "), (self.SHORT_GROUPS, " "), (self.SHORT_GROUPS, "\n")]
+        if scales is not None:
+            wordings = [tuple(f"{n}{joint}±{s:.2g}" for n, s in zip(group, scales)) for group, joint in wordings]
+            wordings += [names, self.SHORT_GROUPS]  # (the scales in the tooltip)
+        else:
+            wordings = [group for group, _ in wordings[:2]]
+        wide = [w for w in wordings if self._names_width(metrics, w) <= room] or wordings[-1:]
+        # The fewest names dropped, then the longest wording: the first that fits.
+        shown, placed = wide[-1], None
+        keep = list(range(len(names)))
+        # (The ends' names kept longest: the axis labelled at both ends; then the larger groups.)
+        order = sorted(range(1, len(names) - 1), key=lambda k: starts[k + 1] - starts[k])
+        while placed is None:
+            for wording in wide:
+                placed = self._spread([wanted[k] for k in keep],
+                                      [tick_extent(metrics, wording[k], True) for k in keep], length)
+                if placed is not None:
+                    shown = wording
+                    break
+            if placed is None:
+                if not order or length <= 0:
+                    placed = [wanted[k] for k in keep]  # (too short for them all: as they fall)
+                    break
+                keep.remove(order.pop(0))
+        ticks = [(low + p / length * (high - low) if length > 0 else middles[k], shown[k])
+                 for k, p in zip(keep, placed)]
+        tip = ("Full colour of each group: " + ", ".join(f"{n} ±{s:.2g}" for n, s in zip(names, scales))
+               if scales is not None and "±" not in shown[0] else "")
+        key = (tuple(starts), tuple(round(v, 3) for v, _ in ticks), tuple(shown), presenting(), tip)
         if key == self._heat_ticks:
             return
         self._heat_ticks = key
-        ticks = [((a + b - 1) / 2, n) for a, b, n in zip(starts[:-1], starts[1:], names)]
         axis.setTicks([ticks, []])
         axis.setStyle(tickFont=font)
+        axis.setToolTip(tip)
         # pyqtgraph widens an axis for its labels only after drawing them once; say it now.
-        axis.setWidth(self._names_width(metrics, names) + 18)
+        axis.setWidth(self._names_width(metrics, shown) + 18)
         refit(self.heat_plot)
+
+    #: Pixels kept between two names on the heatmap's left axis.
+    NAME_GAP_PX = 6
+
+    @classmethod
+    def _spread(cls, wanted: list[float], sizes: list[float], length: float) -> list[float] | None:
+        """Centres for labels ``sizes`` long (in order down an axis ``length`` pixels long), each
+        as near its ``wanted`` centre as the others leave it, none nearer the next than NAME_GAP_PX
+        nor past an end; None where they cannot all fit."""
+        if sum(sizes) + cls.NAME_GAP_PX * (len(sizes) - 1) > length:
+            return None
+        placed, edge = [], 0.0
+        for centre, size in zip(wanted, sizes):  # down, each clear of the one above
+            placed.append(max(centre, edge + size / 2))
+            edge = placed[-1] + size / 2 + cls.NAME_GAP_PX
+        edge = length
+        for k in reversed(range(len(placed))):  # up, each clear of the one below
+            placed[k] = min(placed[k], edge - sizes[k] / 2)
+            edge = placed[k] - sizes[k] / 2 - cls.NAME_GAP_PX
+        return placed
 
     @staticmethod
     def _names_width(metrics: QFontMetrics, names: tuple[str, ...]) -> int:
@@ -1190,7 +1372,8 @@ class DeltaPanel(QWidget):
         self._build_traces()
         self._heat_ticks = None
         self._trace_key = None
-        self._bar_shown = None
+        if getattr(self, "_bar_shown", None) is not None:
+            self._show_bar(self._bar_shown)  # (its ticks and label in the mode's size)
 
     def _build_traces(self) -> None:
         """A trace per picked parameter; runs side by side: the first picked one in each run."""
@@ -1203,14 +1386,15 @@ class DeltaPanel(QWidget):
         self._traced_lanes = lanes
         if lanes > 1 and rows:
             name = self.weights.item(rows[0]).text().split("  ")[0]
-            title = f"Deltas of {name}, one lane per run"
+            titles = [f"Deltas of {name}, one lane per run", f"Deltas of {name} by run", f"{name} by run"]
             picks = [(rows[0], lane, RUN_NAMES[lane], LANE_COLOURS[lane]) for lane in range(lanes)]
         else:
-            title = "Deltas, picked"
+            titles = ["Deltas, picked"]
             picks = [(row, 0, self.weights.item(row).text().split("  ")[0], PALETTE[k % len(PALETTE)])
                      for k, row in enumerate(rows)]
-        show_title(self.trace_plot, title)
-        show_title(self.heat_plot, run_a(self.controller, "Deltas, all"))
+        show_title_words(self.trace_plot, titles)
+        show_title_words(self.heat_plot, ["Deltas, all (run A)", "Deltas (run A)", "Run A"] if self.controller.comparing
+                         else ["Deltas, all", "Deltas"])
         for row, lane, name, colour in picks:
             # No antialiasing: 2,000-point traces antialiased cost ~16 ms a frame each.
             curve = self.trace_plot.plot(pen=pg.mkPen(colour, width=pen_width(1.5)), antialias=False)
@@ -1230,59 +1414,101 @@ class DeltaPanel(QWidget):
         return -lane * self.LANE_GAP * (self._trace_limit.value or 1.0)
 
     def _fit_traces(self) -> None:
-        """The trace plot's y range, ticks and lanes, when the limit, lanes or x range change."""
+        """The trace plot's y range, ticks and lanes, when the limit, lanes, x range or size change.
+
+        Each lane's ± half limit labelled (the lanes share one scale), its 0 a tick; where lecture
+        mode's large text leaves too little height for all of them, first the top lane's + and the
+        bottom lane's - labels, then those that do not run into labels kept before them. The lanes'
+        names stand right of the data (over it, they hid the traces' start)."""
         limit = self._trace_limit.value or 1.0
         n = self.lanes_shown
         plot = self.trace_plot
-        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()))
+        titles = tuple(self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
+                       for lane in range(n)) if n > 1 else ()
+        key = (limit, n, self._steps_shown, presenting(), round(plot.vb.height()), round(plot.vb.width()), titles,
+               self.trace_view.width())
         if key == self._trace_key:
             return
         self._trace_key = key
         for item in self._lane_items:
-            plot.removeItem(item)
+            if getattr(item, "lane", None) is None:
+                plot.removeItem(item)
+            else:  # (a name: a child of the plot, beside its view box)
+                item.setParentItem(None)
+                if item.scene() is not None:
+                    item.scene().removeItem(item)
         self._lane_items = []
         bottom = self.lane_centre(n - 1) - limit
         plot.setYRange(bottom, limit, padding=0.02)
-        # Labels this far apart (in units of the limit) at least, or they run into each other.
         axis = plot.getAxis("left")
-        label_px = QFontMetrics(axis.style.get("tickFont") or axis.font()).height() + 2
-        apart = label_px / max(plot.vb.height(), 1.0) * (limit - bottom) * 1.04 / limit
+        metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+        # Labels this far apart (pixels) at least, or they run into each other.
+        label_px = tick_extent(metrics, "0", True) + 2
+        per_limit = max(plot.vb.height(), 1.0) / ((limit - bottom) * 1.04 / limit)  # (pixels a limit)
         major, minor = [], []
+        if n == 1:
+            values = (1, 0.5, 0, -0.5, -1) if label_px <= per_limit / 2 else (1, 0, -1)
+            major += [(v * limit, f"{v * limit:g}") for v in values]
+        else:
+            wanted = [(0, 1), (n - 1, -1), (0, -1), (n - 1, 1)] + [(k, sign) for k in range(1, n - 1)
+                                                                     for sign in (1, -1)]
+            for lane, sign in wanted:
+                value = self.lane_centre(lane) + sign * limit / 2
+                clear = all(abs(value - other) / limit * per_limit >= label_px for other, _ in major)
+                (major if clear else minor).append((value, f"{sign * limit / 2:g}"))
+            minor += [(self.lane_centre(lane), "") for lane in range(n)]
         for lane in range(n):
             centre = self.lane_centre(lane)
-            if n == 1:
-                values = (1, 0.5, 0, -0.5, -1) if apart <= 0.5 else (1, 0, -1)
-                major += [(centre + v * limit, f"{v * limit:g}") for v in values]
-            else:
-                # Each lane's own ±half limit labelled (the lanes share one scale), its 0 a tick;
-                # a short lane (lecture mode's large text) labels its + half only.
-                major.append((centre + limit / 2, f"{limit / 2:g}"))
-                (major if apart <= 1 else minor).append((centre - limit / 2, f"{-limit / 2:g}"))
-                minor.append((centre, ""))
             line = pg.InfiniteLine(pos=centre, angle=0, pen=pg.mkPen("#888", width=1))
             plot.addItem(line, ignoreBounds=True)
             self._lane_items.append(line)
-            if n > 1:
-                if lane:
-                    edge = pg.InfiniteLine(pos=centre + self.LANE_GAP * limit / 2, angle=0,
-                                           pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
-                    plot.addItem(edge, ignoreBounds=True)
-                    self._lane_items.append(edge)
-                title = self.controller.lane_title(lane) if lane < len(self.controller.lanes) else RUN_NAMES[lane]
-                name = plot_text(title, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0),
-                                 fill=pg.mkBrush(255, 255, 255, 190))
-                # (Never past the plot's right side: shortened with "…" in a narrow plot.)
-                metrics = QFontMetrics(name.textItem.font())
-                room = int(plot.vb.width() - 12 - (name.boundingRect().width() - metrics.horizontalAdvance(title)))
-                if metrics.horizontalAdvance(title) > room > 0:
-                    name.setText(metrics.elidedText(title, Qt.TextElideMode.ElideRight, room))
-                name.setPos(-(self._steps_shown or 1.0), centre + limit)
-                name.setZValue(20)
-                name.lane = lane
-                plot.addItem(name, ignoreBounds=True)
-                self._lane_items.append(name)
-        axis.setTicks([major, [(v, "") for v, _ in minor]])
+            if lane:
+                edge = pg.InfiniteLine(pos=centre + self.LANE_GAP * limit / 2, angle=0,
+                                       pen=pg.mkPen("#bbb", width=1, style=Qt.PenStyle.DotLine))
+                plot.addItem(edge, ignoreBounds=True)
+                self._lane_items.append(edge)
+        axis.setTicks([sorted(major), [(v, "") for v, _ in minor]])
         fit_axis_width(axis, [text for _, text in major])
+        self._name_lanes(titles)
+
+    #: The lanes' names take at most this share of the trace view's width (else shorter ones).
+    LANE_NAMES_SHARE = 0.24
+
+    def _name_lanes(self, titles: tuple[str, ...]) -> None:
+        """Each lane's run named in its colour right of the data, level with its zero line: its
+        title ("A look-back, lr 0.01, m 0.5"), else its letter and rule, else its letter, the longest
+        that leave the data most of the width."""
+        plot = self.trace_plot
+        right = plot.getAxis("right")
+        if not titles:
+            plot.hideAxis("right")
+            return
+        room = self.LANE_NAMES_SHARE * self.trace_view.width()
+        for names in (titles, tuple(t.split(",")[0] for t in titles), tuple(RUN_NAMES[:len(titles)])):
+            items = [plot_text(name, lecture_pt=PRESENTATION_ROWS_PT, color=LANE_COLOURS[lane], anchor=(0, 0.5))
+                     for lane, name in enumerate(names)]
+            widest = max(item.boundingRect().width() for item in items)
+            if widest <= room:
+                break
+        # (An axis of no values and no line: the room the names stand in, in the plot's layout.)
+        plot.showAxis("right")
+        right.setStyle(showValues=False, tickLength=0)
+        right.setPen(pg.mkPen(None))
+        right.setWidth(int(widest) + 2)
+        for lane, item in enumerate(items):
+            item.setParentItem(plot)
+            item.lane = lane
+            self._lane_items.append(item)
+        self._place_lane_names()
+
+    def _place_lane_names(self, *_) -> None:
+        """The lanes' names level with their zero lines, right of the view box."""
+        vb = self.trace_plot.vb
+        right = vb.geometry().right()
+        for item in self._lane_items:
+            if getattr(item, "lane", None) is not None:
+                centre = vb.mapToParent(vb.mapFromView(QPointF(0, self.lane_centre(item.lane))))
+                item.setPos(right + 1, centre.y())
 
     # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
     DIAGNOSE_EVERY = 15
@@ -1312,6 +1538,7 @@ class DeltaPanel(QWidget):
         if not switch_empty(self, empty):
             return
         blank_axes(self.heat_plot, empty, ("bottom",))
+        self._step_ticks_key = None  # (its labels again: see _fit_heat_steps)
         blank_axes(self.trace_plot, empty, ("bottom",))
         if empty:
             self.trace_plot.getAxis("left").setTicks([[], []])
@@ -1385,6 +1612,7 @@ class DeltaPanel(QWidget):
                 curve.setData(xy[0], xy[1] + self.lane_centre(curve.lane) if self.lanes_shown > 1 else xy[1],
                               connect="finite")
         self._draw_heatmap(steps, rows)
+        self._fit_heat_steps()
         flat_out = len(gaps) > 0
         self.caption.setText(
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
@@ -1392,11 +1620,24 @@ class DeltaPanel(QWidget):
             + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
 
     def _on_heat_resized(self, *_) -> None:
-        """The narrow heatmap's step labels apart (see space_ticks), its rows' names fitted."""
-        if self._steps_shown:
-            space_ticks(self.heat_plot.getAxis("bottom"), self._steps_shown, self.heat_plot.vb.width())
+        """The narrow heatmap's step labels spread (see spread_ticks), its rows' names fitted."""
+        self._fit_heat_steps()
+        self._fit_bar_label()
+        fit_axis_words(self.heat_plot, "bottom", self.STEPS_WORDINGS)
         if self._heat_ticks is not None:
             self._set_group_ticks(self._heat_scales)
+
+    def _fit_heat_steps(self, *_) -> None:
+        """The heatmap's step labels, whole, apart and at both ends (see spread_ticks), when its range,
+        length or text size change."""
+        axis = self.heat_plot.getAxis("bottom")
+        if self._empty or not self._steps_shown:
+            return
+        font = axis.style.get("tickFont") or axis.font()
+        key = (tuple(axis.range), axis.width(), font.pointSizeF())
+        if key != self._step_ticks_key:
+            self._step_ticks_key = key
+            axis.setTicks([spread_ticks(axis), []])
 
     def _parameter(self, row: int) -> str:
         item = self.weights.item(row)
@@ -1466,15 +1707,51 @@ class DeltaPanel(QWidget):
         self.image.setImage(image, autoLevels=False, levels=levels)
         self.image.setRect(-float(len(steps)) + 0.5, -0.5, float(len(steps)), float(rows.shape[1]))
         if getattr(self, "_bar_shown", None) != bar:
-            self._bar_shown = bar
-            self.colour_bar.setLevels(levels)
-            lo, hi = levels
-            # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
-            ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
-            self.colour_bar.axis.setTicks([ticks, []])
-            style = {"font-size": f"{PRESENTATION_LABEL_PT}pt"} if presenting() else {}
-            self.colour_bar.axis.setLabel(bar[0], color="#111", **style)
-            fit_axis_width(self.colour_bar.axis, [text for _, text in ticks])
+            self._show_bar(bar)
+
+    def _show_bar(self, bar: tuple[str, tuple[float, float]]) -> None:
+        """The colour bar's levels, ticks and label: ``bar`` is (label, levels)."""
+        self._bar_shown = bar
+        levels = bar[1]
+        self.colour_bar.setLevels(levels)
+        lo, hi = levels
+        # (Lecture mode's large "-0.5" left the heatmap's image no width in a narrow dock.)
+        ticks = [(v, f"{v:g}") for v in ((lo, 0.0, hi) if presenting() else (lo, lo / 2, 0.0, hi / 2, hi))]
+        self.colour_bar.axis.setTicks([ticks, []])
+        self._bar_ticks = [text for _, text in ticks]
+        self._bar_label_key = None
+        self._fit_bar_label()
+
+    #: The colour bar's labels, each with its shorter wordings (for a short heatmap).
+    BAR_LABELS = {"delta": ("delta",), "× the row's scale": ("× the row's scale", "× row's scale", "× scale")}
+
+    def _fit_bar_label(self) -> None:
+        """The colour bar's label in the mode's size where it fits the bar's length, else smaller, else
+        in fewer words, else none (a bar a few lines long): the whole label in the bar's tooltip."""
+        bar = getattr(self, "_bar_shown", None)
+        if bar is None:
+            return
+        axis = self.colour_bar.axis
+        full = bar[0]
+        on = presenting()
+        margin = 2 * axis.label.document().documentMargin() + 2
+        room = axis.height() - margin if axis.height() > 0 else math.inf
+        text, size = "", None
+        for wording in self.BAR_LABELS.get(full, (full,)):
+            shown, size = fitted(wording, (PRESENTATION_LABEL_PT, PRESENTATION_ROWS_PT) if on else
+                                 (QFont().pointSizeF(),), room)
+            if shown == wording:
+                text = wording
+                break
+        key = (text, size, on)
+        if getattr(self, "_bar_label_key", None) == key:
+            return
+        self._bar_label_key = key
+        style = {"font-size": f"{size:g}pt"} if on else {}
+        axis.setLabel(text, color="#000" if on else "#111", **style)
+        axis.showLabel(bool(text))
+        axis.setToolTip("" if text == full else f"Colours: {full}")
+        fit_axis_width(axis, self._bar_ticks)  # (the label's room too, or none)
 
 
 class NetworkView(pg.PlotWidget):
@@ -1697,6 +1974,31 @@ def _wrapped(text: str, metrics: QFontMetrics, width: float) -> str:
     return "\n".join(lines)
 
 
+def combo_field(box: QComboBox) -> int:
+    """The width of a combo box's text field (the style's own measure, less the pixel the style
+    leaves each side of the text)."""
+    option = QStyleOptionComboBox()
+    option.initFrom(box)
+    option.editable = False
+    option.frame = box.hasFrame()
+    field = box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                       QStyle.SubControl.SC_ComboBoxEditField, box)
+    return field.width() - 2
+
+
+def fit_combo_texts(box: QComboBox, wordings: tuple[tuple[str, ...], ...]) -> None:
+    """The combo box's items in the first of ``wordings`` (each a text per item, ever shorter) whose
+    every text fits its field (else the last); a shortened item's whole text its tooltip."""
+    room = combo_field(box)
+    metrics = box.fontMetrics()
+    texts = next((w for w in wordings if max(map(metrics.horizontalAdvance, w)) <= room), wordings[-1])
+    for index, text in enumerate(texts):
+        if box.itemText(index) != text:
+            box.setItemText(index, text)
+            box.setItemData(index, wordings[0][index] if text != wordings[0][index] else None,
+                            Qt.ItemDataRole.ToolTipRole)
+
+
 def _abbreviate(name: str, letters: int | None) -> str:
     """``name`` with each of its words ("_", "-" or " " apart) cut to ``letters`` letters (None: whole):
     "sepal_length" at 3 is "sep_len"; a name of one word stays whole (cut with "…", it reads better)."""
@@ -1749,7 +2051,7 @@ class DecisionRegions(QWidget):
             self.entries = list(entries)
             self._items = []
             font = QFont()
-            font.setPointSizeF(PRESENTATION_TICK_PT if presenting() else 9.0)
+            font.setPointSizeF(mode_pt(LABEL_PT, PRESENTATION_LEGEND_PT))
             self._font = font
             side = QFontMetrics(font).ascent() * 0.8
             for text, colour, kind in self.entries:
@@ -1779,32 +2081,69 @@ class DecisionRegions(QWidget):
             super().resizeEvent(event)
             self._flow()
 
-        def _flow(self) -> None:
+        #: Whether the note (an entry of kind "note") is shown: not where it would leave the data too
+        #: little room (see DecisionRegions._fit_legend); the legend's tooltip gives it then.
+        note_shown = True
+
+        def show_note(self, on: bool) -> None:
+            if on != self.note_shown:
+                self.note_shown = on
+                self._flow()
+
+        def height_for(self, note: bool, width: float | None = None) -> float:
+            """The legend's height at ``width`` (by default its own), with or without its note."""
+            return self._flow(note, place=False, width=width)
+
+        def columns(self) -> list[float]:
+            """Widths of the legend as a column: its widest entry but the note (which wraps), and
+            that or the last two entries side by side ("train", "test"), whichever is wider."""
+            metrics = QFontMetrics(getattr(self, "_font", QFont()))
+            side = metrics.ascent() * 0.8
+            widths = [side + 4 + metrics.horizontalAdvance(text) for text, _, kind in self.entries if kind != "note"]
+            if not widths:
+                return [0.0]
+            return sorted({max(widths) + 2, max(max(widths), sum(widths[-2:]) + self.GAP) + 2})
+
+        def _flow(self, note: bool | None = None, place: bool = True, width: float | None = None) -> float:
             """Entries left to right, a new row when the next would pass the right edge; an entry
-            wider than the legend on lines of their own ("2 other inputs" over "at their mean")."""
+            wider than the legend on lines of their own ("2 other inputs" over "at their mean").
+            Returns the height; with ``place``, puts the entries there and takes that height."""
+            note = self.note_shown if note is None else note
             metrics = QFontMetrics(getattr(self, "_font", QFont()))
             line = metrics.height() + 3
             side = metrics.ascent() * 0.8
-            width = max(self.size().width(), 1.0)
+            row = metrics.lineSpacing()
+            width = max(self.size().width() if width is None else width, 1.0)
             x = y = 0.0
-            for (text, _, _), (mark, label) in zip(self.entries, self._items):
+            shown = 0
+            notes = []
+            for (text, _, kind), (mark, label) in zip(self.entries, self._items):
+                if kind == "note" and not note:
+                    label.setVisible(False)
+                    notes.append(text)
+                    continue
+                shown += 1
                 indent = side + 4 if mark is not None else 0
-                label.setText(_wrapped(text, metrics, width - indent))
-                size = indent + label.boundingRect().width()
+                wrapped = _wrapped(text, metrics, width - indent)
+                lines = wrapped.split("\n")
+                size = indent + max(map(metrics.horizontalAdvance, lines))
                 if x > 0 and x + size > width:
                     x, y = 0.0, y + line
-                if mark is not None:
-                    mark.setPos(x, y + (line - side) / 2)
-                    x += indent
-                lines = label.text().count("\n") + 1
-                row = label.boundingRect().height() / lines
-                label.setPos(x, y + (line - row) / 2)
-                x += label.boundingRect().width() + self.GAP
-                y += (lines - 1) * row  # (what follows goes under a wrapped entry's last line)
-            height = (y + line + 2) if self._items else 0.0
-            if abs(self.maximumHeight() - height) > 0.5:
-                self.setMinimumHeight(height)
-                self.setMaximumHeight(height)
+                if place:
+                    label.setVisible(True)
+                    label.setText(wrapped)
+                    if mark is not None:
+                        mark.setPos(x, y + (line - side) / 2)
+                    label.setPos(x + indent, y + (line - label.boundingRect().height() / len(lines)) / 2)
+                x += size + self.GAP
+                y += (len(lines) - 1) * row  # (what follows goes under a wrapped entry's last line)
+            height = (y + line + 2) if shown else 0.0
+            if place:
+                self.setToolTip("\n".join(notes))
+                if abs(self.maximumHeight() - height) > 0.5:
+                    self.setMinimumHeight(height)
+                    self.setMaximumHeight(height)
+            return height
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1821,7 +2160,7 @@ class DecisionRegions(QWidget):
         # The legend: a row of the plot's own layout under the x axis (so it never covers the data,
         # is exactly the plot's width, and is in the plot's exported picture).
         self.legend = self.Legend()
-        self.plot.layout.addItem(self.legend, 4, 1)
+        self._place_legend(0.0, True)
         self.x_input = QComboBox()
         self.y_input = QComboBox()
         for combo, axis in ((self.x_input, "x"), (self.y_input, "y")):
@@ -1830,20 +2169,25 @@ class DecisionRegions(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(2)
             combo.setMinimumWidth(40)  # (narrow: the dock keeps its minimum width)
-        row = QHBoxLayout()
+        # The combo boxes side by side, or one under the other where side by side they would cut
+        # their inputs' names (see _arrange_inputs).
+        row = QGridLayout()
         row.setContentsMargins(2, 0, 2, 2)
-        row.setSpacing(3)
+        row.setHorizontalSpacing(3)
+        row.setVerticalSpacing(2)
+        self._input_labels = []
         for text, combo in (("x:", self.x_input), ("y:", self.y_input)):
             label = QLabel(text)
             label.setBuddy(combo)
-            row.addWidget(label)
-            row.addWidget(combo, 1)
+            self._input_labels.append(label)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         box.addWidget(self.view, 1)
         box.addLayout(row)
         self._row = row
+        self._stacked: bool | None = None
+        self._arrange_inputs(False)
         self._fit_minimum()
         self.colours: list[QColor] = []  # each class's colour: its markers, swatch and region tint
         self.pick: tuple[int, int] = (0, 0)
@@ -1854,6 +2198,115 @@ class DecisionRegions(QWidget):
         self.readout = HoverReadout(self.plot, self.describe, controller)
         self.x_input.currentIndexChanged.connect(lambda index: self._on_input(0, index))
         self.y_input.currentIndexChanged.connect(lambda index: self._on_input(1, index))
+        self._fit_key: tuple | None = None
+        self.plot.vb.sigResized.connect(self._fit_axes)
+        self.plot.vb.sigRangeChanged.connect(self._fit_axes)
+
+    def _arrange_inputs(self, stacked: bool) -> None:
+        """The combo boxes side by side, or (``stacked``) one under the other."""
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        for k, (label, combo) in enumerate(zip(self._input_labels, (self.x_input, self.y_input))):
+            row, column = (k, 0) if stacked else (0, 2 * k)
+            for widget, at in ((label, column), (combo, column + 1)):
+                self._row.removeWidget(widget)
+                self._row.addWidget(widget, row, at)
+        for column in range(4):
+            self._row.setColumnStretch(column, 1 if column in ((1,) if stacked else (1, 3)) else 0)
+        self._fit_minimum()
+
+    def _fit_inputs(self) -> None:
+        """The combo boxes side by side where both show their inputs' names whole there, else one
+        under the other (lecture mode's "petal_length" needed 126 px and had 65)."""
+        spacing = self._row.horizontalSpacing()
+        needs = [label.sizeHint().width() + spacing + combo.width() - combo_field(combo)
+                 + combo.fontMetrics().horizontalAdvance(combo.currentText())
+                 for label, combo in zip(self._input_labels, (self.x_input, self.y_input))]
+        margins = self._row.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        self._arrange_inputs(sum(needs) + spacing > room)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_inputs()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_inputs()
+
+    def _fit_axes(self, *_) -> None:
+        """The axes' tick labels whole, apart and at both ends (see spread_ticks), and their labels
+        (the inputs' names) fitted by words (see _fit_name), when the plot's size, range or text
+        size change."""
+        vb = self.plot.vb
+        axes = {side: self.plot.getAxis(side) for side in ("bottom", "left")}
+        key = (vb.width(), vb.height(), tuple(map(tuple, vb.viewRange())), presenting(),
+               tuple(getattr(a, "_name", None) for a in axes.values()),
+               tuple((a.style.get("tickFont") or a.font()).pointSizeF() for a in axes.values()))
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        self._fit_legend()
+        for (side, axis), shown, pixels in zip(axes.items(), vb.viewRange(), (vb.width(), vb.height())):
+            axis.setTicks([spread_ticks(axis, shown=tuple(shown), pixels=pixels), []])
+            self._fit_name(side)
+
+    def _fit_legend(self) -> None:
+        """The legend under the plot, with its note ("2 other inputs at their mean") where the data
+        keep room for two and a half rows of tick labels with it, else without; beside the plot, a column,
+        where under it the data would keep less and beside it they keep that and a width of
+        LEGEND_SIDE_PX (a short, wide dock); else under it without its note. (Without its note,
+        the legend's tooltip gives it, and the combo boxes' tooltips say it too.)"""
+        legend, plot = self.legend, self.plot
+        axis, bottom = plot.getAxis("left"), plot.getAxis("bottom")
+        least = 2.5 * (tick_extent(QFontMetrics(axis.style.get("tickFont") or axis.font()), "0", True) + 2)
+        title = plot.titleLabel.height() if plot.titleLabel.isVisible() else 0.0
+        high, wide = self.view.height() - title, self.view.width() - 4
+        choices = [(0.0, True), (0.0, False)]  # (the legend's width beside the data, or 0: under; its note)
+        choices += [(column, note) for column in legend.columns() for note in (True, False)]
+        for column, note in choices + [(0.0, False)]:
+            if not column and high - bottom.height() - legend.height_for(note, wide) >= least:
+                break
+            # (Beside: the data keep a width of LEGEND_SIDE_PX; the legend, as high as they and the x axis.)
+            if column and wide - axis.width() - column - self.LEGEND_GAP_PX - 4 >= self.LEGEND_SIDE_PX and \
+                    high - bottom.height() >= least and legend.height_for(note, column) <= high:
+                break
+        self._place_legend(column, note)
+
+    #: Qt's largest widget size (QWIDGETSIZE_MAX): no maximum.
+    NO_MAXIMUM = (1 << 24) - 1
+    #: Pixels between the data and the legend beside them.
+    LEGEND_GAP_PX = 6
+    #: The least width (pixels) the data keep with the legend beside them.
+    LEGEND_SIDE_PX = 120
+
+    def _place_legend(self, column: float, note: bool) -> None:
+        """The legend under the plot (``column`` 0: the whole plot's width) or beside it, ``column``
+        wide, level with the data and the x axis; with its note or not."""
+        legend = self.legend
+        if column != getattr(self, "_legend_column", None):
+            self._legend_column = column
+            if legend.parentLayoutItem() is self.plot.layout:
+                self.plot.layout.removeItem(legend)
+            legend.setMinimumWidth(column)
+            legend.setMaximumWidth(column or self.NO_MAXIMUM)
+            # (Beside the data: a gap between them and the swatches.)
+            self.plot.layout.setColumnSpacing(2, self.LEGEND_GAP_PX if column else 0)
+            if column:
+                self.plot.layout.addItem(legend, 2, 3, 2, 1)
+            else:
+                self.plot.layout.addItem(legend, 4, 0, 1, 2)  # (under the left axis too: more room)
+        legend.show_note(note)
+
+    def _fit_name(self, side: str) -> None:
+        """The ``side`` axis's label, its input's name: whole where it fits, else its words shortened
+        ("pet_wid"), else cut with "…" (see fit_axis_words)."""
+        name = getattr(self.plot.getAxis(side), "_name", None)
+        if name is not None:
+            # (Then the whole name cut, "petal_w…": it reads better than "pe_wi".)
+            fit_axis_words(self.plot, side, [name, _abbreviate(name, 3), name])
 
     def _fit_minimum(self) -> None:
         """The plot and the combo boxes together no taller than another plot's minimum (the
@@ -1971,6 +2424,10 @@ class DecisionRegions(QWidget):
         i, j = self.pick
         names = d.feature_names
         style_plot(self.plot, "Decision regions", names[i], names[j])
+        self.plot.getAxis("bottom")._name, self.plot.getAxis("left")._name = names[i], names[j]
+        self._fit_key = None
+        self._fit_axes()
+        self._fit_inputs()
         self._fit_minimum()
         self.colours = [pg.mkColor(PALETTE[k % len(PALETTE)]) for k in range(d.n_classes)]
         self.train_points.setData(pos=d.x_train[:, [i, j]], brush=[pg.mkBrush(self.colours[k]) for k in d.y_train])
@@ -1991,6 +2448,7 @@ class DecisionRegions(QWidget):
             entries.append((f"{others} other input{'s' if others > 1 else ''} at "
                             f"{'their' if others > 1 else 'its'} mean", None, "note"))
         self.legend.set_entries(entries)
+        self._fit_legend()
 
     def describe(self, point: QPointF) -> str | None:
         """The hover readout: the two inputs at the mouse and the class the network predicts there
@@ -2025,7 +2483,8 @@ class DecisionRegions(QWidget):
             self._show_plane(d)
         i, j = self.pick
         lo, hi = self._bounds(d)
-        show_title(self.plot, run_a(c, "Decision regions"))
+        show_title_words(self.plot, ["Decision regions (run A)", "Regions (run A)", "Run A"] if c.comparing
+                         else ["Decision regions", "Regions"])
         n = self.grid_size(c.layout.n_params)
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
         grid = np.tile(d.x_train.mean(axis=0), (gx.size, 1))
