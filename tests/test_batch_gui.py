@@ -83,3 +83,22 @@ def test_full_is_the_box_below_one_and_the_epoch_limit_counts_its_updates(qtbot,
     with qtbot.waitSignal(c.run_started, timeout=TIMEOUT):
         box.setValue(0)
     assert c.config.batch_size == "full" and box.text() == "full"
+
+
+def test_a_change_marker_stands_at_the_epoch_of_its_update(qtbot, window):
+    """With batches of 8, 15 updates make an Iris epoch: an lr change after 2 epochs is marked at
+    epoch 2 (at update 30 / 120 items an epoch it stood at epoch 0.25)."""
+    w = window(RunConfig(batch_size=8))
+    c = w.controller
+    assert c.steps_per_epoch == 15
+    c.set_max_epochs(2)
+    c.set_speed(float("inf"))
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        c.start()
+    c.set_lr(0.05)
+    c.set_max_epochs(3)
+    with qtbot.waitSignal(c.state_changed, timeout=TIMEOUT, check_params_cb=lambda s: s == "finished"):
+        c.start()
+    w.refresh()
+    qtbot.waitUntil(lambda: len(w.curves._mark_items) > 0, timeout=TIMEOUT)
+    assert {line.value() for line in w.curves._mark_items} == {2.0}

@@ -985,10 +985,10 @@ class ErrorCurves(QWidget):
         for item in self._mark_items:
             item.getViewBox().removeItem(item) if item.getViewBox() else None
         self._mark_items = []
-        n_train = self.controller.dataset.n_train
+        per_epoch = self.controller.steps_per_epoch  # (a mark's step counts updates)
         for plot in (self.loss_plot, self.acc_plot):
             for mark in marks:
-                line = pg.InfiniteLine(pos=mark.step / n_train, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
+                line = pg.InfiniteLine(pos=mark.step / per_epoch, angle=90, pen=pg.mkPen(MARK, width=pen_width(1.5),
                                                                               style=Qt.PenStyle.DashLine))
                 plot.addItem(line, ignoreBounds=True)
                 self._mark_items.append(line)
@@ -1045,10 +1045,10 @@ class ErrorCurves(QWidget):
         marks = self._drawn_marks
         if not marks or vb.width() <= 0:
             return
-        n_train = self.controller.dataset.n_train
+        per_epoch = self.controller.steps_per_epoch
 
         def x_of(mark) -> float:
-            return vb.mapFromView(QPointF(mark.step / n_train, 0)).x()
+            return vb.mapFromView(QPointF(mark.step / per_epoch, 0)).x()
 
         font = QFont(self.font())
         if presenting():
