@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 from numba import njit
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ._network import item_loss_and_gradient
 from ._rules import rule_code
@@ -113,6 +114,10 @@ def stability_bound(rule: str, momentum: float) -> float:
     return (2 + 2 * m) / (1 + 2 * m)
 
 
+# Parameters up to this many: the whole Hessian from n products, and numpy's eigvalsh.
+_DENSE_BELOW = 24
+
+
 @njit(nogil=True, cache=True)
 def _mean_gradient(params, n_in, n_h, n_out, act, loss, xs, ys, out):
     out[:] = 0.0
@@ -126,42 +131,36 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
     """The largest (most positive) eigenvalue of the mean training loss's Hessian.
 
     Hessian-vector products come from central differences of the mean gradient (two passes
-    over the data each). Plain power iteration finds the eigenvalue of largest magnitude,
-    and near a saddle (small weights, say) the spectrum is about symmetric, ±rho, where its
-    estimate wanders. So: first rho, the largest magnitude, from how much H stretches a
-    vector (stable even for a ± pair); then power iteration on ``H + rho I``, whose
-    eigenvalues all lie in [0, 2 rho] and whose largest is ``lambda_max + rho``.
-    Returns 0 when no curvature is positive.
+    over the data each); the eigenvalue from ARPACK's Lanczos solver
+    (``scipy.sparse.linalg.eigsh(..., k=1, which="LA")``), which finds the algebraically
+    largest eigenvalue even where the negative end of the spectrum is larger in magnitude (a
+    saddle: small weights; a network trained some way), where power iteration wandered or
+    came out low. ``iterations``: restarts of the solver at the most; a solver that has not
+    converged by then gives its best estimate. Returns 0 when no curvature is positive.
     """
     n_in, n_h, n_out = layout.n_inputs, layout.n_hidden, layout.n_outputs
     p = np.ascontiguousarray(params, dtype=float)
+    xs = np.ascontiguousarray(xs, dtype=float)
+    ys = np.ascontiguousarray(ys, dtype=np.int64)
     g_plus, g_minus = np.empty_like(p), np.empty_like(p)
     eps = 1e-4 * max(1.0, float(np.linalg.norm(p))) / math.sqrt(p.size)
 
     def hessian_times(v: np.ndarray) -> np.ndarray:
+        v = np.ravel(v)
         _mean_gradient(p + eps * v, n_in, n_h, n_out, act, loss, xs, ys, g_plus)
         _mean_gradient(p - eps * v, n_in, n_h, n_out, act, loss, xs, ys, g_minus)
         return (g_plus - g_minus) / (2 * eps)
 
-    rng = np.random.default_rng(seed)
-    v = rng.normal(size=p.size)
-    v /= np.linalg.norm(v)
-    rho = 0.0
-    for _ in range(iterations):
-        hv = hessian_times(v)
-        rho = float(np.linalg.norm(hv))
-        if rho == 0:
-            return 0.0
-        v = hv / rho
-    value = 0.0
-    for _ in range(iterations):
-        hv = hessian_times(v) + rho * v
-        value = float(v @ hv)
-        norm = float(np.linalg.norm(hv))
-        if norm > 0:
-            v = hv / norm
-        else:  # v lies where H is -rho (a saturated network: exactly), null for H + rho I: leave it
-            v = rng.normal(size=p.size)
-            v /= np.linalg.norm(v)
-    return max(value - rho, 0.0)
-
+    n = p.size
+    if n <= _DENSE_BELOW:  # ARPACK needs k < n - 1 and is no faster here: the whole Hessian
+        hessian = np.array([hessian_times(e) for e in np.eye(n)])
+        top = float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1])
+    else:
+        operator = LinearOperator((n, n), matvec=hessian_times, dtype=float)
+        start = np.random.default_rng(seed).normal(size=n)
+        try:
+            top = float(eigsh(operator, k=1, which="LA", v0=start, maxiter=max(1, int(iterations)),
+                              tol=1e-5, return_eigenvectors=False)[0])
+        except ArpackNoConvergence as exc:
+            top = float(exc.eigenvalues[0]) if len(exc.eigenvalues) else math.nan
+    return max(top, 0.0) if math.isfinite(top) else math.nan
