@@ -6,7 +6,8 @@ line, the Python API, the GUI worker and sweeps alike.
 
 from __future__ import annotations
 
-from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
+from ._analysis import (CAUTION, StabilityLatch, batch_sharpness, delta_diagnostics, gradient_steps, largest_curvature,
+                        loss_trend, loss_trends, stability_bound, stability_level, stability_value, step_gain)
 from ._api import replay, train
 from ._config import INITS, MAX_RUNS, RUN_NAMES, LaneSettings, RunConfig
 from ._datasets import DATASET_NAMES, GENERATED, Dataset, load_dataset, read_csv
@@ -68,10 +69,15 @@ __all__ = [
     "SweepResult",
     "TrainResult",
     "Trainer",
+    "CAUTION",
+    "StabilityLatch",
+    "batch_sharpness",
     "delta_diagnostics",
     "gradient_steps",
     "largest_curvature",
     "load_data",
+    "loss_trend",
+    "loss_trends",
     "load_dataset",
     "load_scenario",
     "replay",
@@ -81,6 +87,9 @@ __all__ = [
     "save_weights",
     "scenario_script",
     "stability_bound",
+    "stability_level",
+    "stability_value",
+    "step_gain",
     "sweep",
     "train",
     "update",
