@@ -155,7 +155,7 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
         _mean_gradient(p - eps * v, n_in, n_h, n_out, act, loss, xs, ys, g_minus)
         return (g_plus - g_minus) / (2 * eps)
 
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh  # (0.2 s to import: when used)
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh  # (0.2 s to import: when used)
 
     n = p.size
     if n <= _DENSE_BELOW:  # ARPACK needs k < n - 1 and is no faster here: the whole Hessian
@@ -169,6 +169,8 @@ def largest_curvature(params: np.ndarray, layout, act: int, loss: int, xs: np.nd
                               tol=1e-5, return_eigenvectors=False)[0])
         except ArpackNoConvergence as exc:
             top = float(exc.eigenvalues[0]) if len(exc.eigenvalues) else math.nan
+        except ArpackError:  # "starting vector is zero": H v = 0 (saturated units: nothing curves)
+            top = 0.0 if not np.any(hessian_times(start)) else math.nan
     return max(top, 0.0) if math.isfinite(top) else math.nan
 
 

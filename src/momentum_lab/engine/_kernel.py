@@ -68,11 +68,12 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     sharp : ndarray, shape (n_train,) or (0,)
         Each training item's latest curvature along its own gradient (see
         ``_analysis.item_sharpness``); changes in place. At each epoch's end the items due are
-        measured again, from ``cursor[0]`` on, cyclically, each once in ``per_epoch`` epochs,
-        and the mean of ``sharp`` is the epoch's batch sharpness. Zero length: not measured.
-    cursor : ndarray of int64, shape (2,)
-        The next item to measure, and the share of one carried from epoch to epoch (times
-        ``per_epoch``); change in place.
+        measured again, from ``cursor[0]`` on, cyclically, each once in ``per_epoch`` epochs
+        (and all of them at the run's epochs 1, 2, 4, 8, ...), and the mean of ``sharp`` is the
+        epoch's batch sharpness. Zero length: not measured.
+    cursor : ndarray of int64, shape (3,)
+        The next item to measure, the share of one carried from epoch to epoch (times
+        ``per_epoch``), and the epochs completed in the run; change in place.
 
     Returns
     -------
@@ -156,10 +157,14 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 2] = vl
             evals[row, 3] = va
             if measure:
-                # n_train items in ``per_epoch`` epochs: this epoch's share, carried in cursor[1].
+                # n_train items in ``per_epoch`` epochs: this epoch's share, carried in cursor[1];
+                # all of them at epochs 1, 2, 4, 8, ... (early on the weights move fast).
                 cursor[1] += n_train
                 count = cursor[1] // per_epoch
                 cursor[1] -= count * per_epoch
+                cursor[2] += 1
+                if cursor[2] & (cursor[2] - 1) == 0:
+                    count = n_train
                 if count:  # (a call, not inlined: inlined, it made the training loop slower)
                     remeasure(params, n_in, n_h, n_out, act, loss, x_train, y_train, sharp, cursor, count)
                 evals[row, 4] = nan_mean(sharp)
@@ -248,7 +253,7 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
         # A sweep gathers no delta statistics (a zero-length ``last``).
         no_last, no_tally, no_stats = np.empty(0), np.empty((2, 0)), np.empty((0, 2, 0), dtype=np.float32)
         # ... nor any sharpness (a zero-length ``sharp``).
-        no_sharp, no_cursor = np.empty(0), np.zeros(2, dtype=np.int64)
+        no_sharp, no_cursor = np.empty(0), np.zeros(3, dtype=np.int64)
         for c in prange(lrs.shape[0]):
             if statuses[c] != OK:
                 continue

@@ -48,8 +48,9 @@ _STATS_CALL_BYTES = 16 << 20
 # The kernel's "gather no delta statistics" (a zero-length previous-deltas array).
 _NO_LAST = np.empty(0)
 #: The history's stability column measures every training item's curvature along its gradient
-#: again once in this many epochs (a share of the items at each epoch's end): about 3 % of the
-#: training time (three gradients an item against one; see benchmarks/bench_train.py).
+#: again once in this many epochs (a share of the items at each epoch's end), and all of them at
+#: epochs 1, 2, 4, 8, ...: about 3 % of the training time (three gradients an item against one;
+#: see benchmarks/bench_train.py).
 SHARPNESS_EPOCHS = 100
 
 
@@ -212,7 +213,7 @@ class Trainer:
         # (all measured at the first need), the next item to measure, and the loss trend's
         # latest epoch losses, best and first (see _analysis.loss_trends).
         self._sharp = np.full(self.dataset.n_train, np.nan)
-        self._sharp_cursor = np.zeros(2, dtype=np.int64)
+        self._sharp_cursor = np.zeros(3, dtype=np.int64)
         self._sharp_ready = False
         self._trend: tuple[np.ndarray, float, float] | None = None
 
@@ -261,7 +262,8 @@ class Trainer:
     def sharpness(self) -> float:
         """The batch sharpness the history's stability column uses: the mean over training items
         of each one's curvature along its gradient, each measured within the last
-        ``SHARPNESS_EPOCHS`` epochs (all of them at the first call)."""
+        ``SHARPNESS_EPOCHS`` epochs and since the last power of two (all of them at the first
+        call)."""
         if not self._sharp_ready:
             d, ly = self.dataset, self.layout
             sharpness_of(self.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, self._codes[0], self._codes[1],
