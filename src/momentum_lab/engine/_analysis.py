@@ -265,15 +265,23 @@ def sharpness_of(params, n_in, n_h, n_out, act, loss, xs, ys, rows, out):
 
 @njit(nogil=True, cache=True)
 def remeasure(params, n_in, n_h, n_out, act, loss, xs, ys, sharp, cursor, count):
-    """Measure the next ``count`` items from ``cursor[0]`` on again (cyclically) into ``sharp``
-    (see :func:`sharpness_of`); return the mean of ``sharp`` (the training kernel's batch
-    sharpness at an epoch's end)."""
-    n = xs.shape[0]
-    rows = np.empty(min(count, n), dtype=np.int64)
-    for j in range(rows.shape[0]):
-        rows[j] = (cursor[0] + j) % n
-    cursor[0] = (cursor[0] + rows.shape[0]) % n
-    return sharpness_of(params, n_in, n_h, n_out, act, loss, xs, ys, rows, sharp)
+    """Measure the next ``count`` slots of ``sharp`` from ``cursor[0]`` on again (cyclically,
+    ``cursor[0]`` moves on): slot j holds the curvature along its gradient of item
+    ``j * n_items // len(sharp)``, evenly spread over the set (see :func:`item_sharpness`).
+    Returns the mean of ``sharp`` (the training kernel's batch sharpness at an epoch's end)."""
+    n_p = params.shape[0]
+    n, slots = xs.shape[0], sharp.shape[0]
+    hidden, d_hid = np.empty(n_h), np.empty(n_h)
+    logits, outputs, d_out = np.empty(n_out), np.empty(n_out), np.empty(n_out)
+    g, g_plus, g_minus, shifted = np.empty(n_p), np.empty(n_p), np.empty(n_p), np.empty(n_p)
+    h = sharpness_step(params)
+    for _ in range(min(count, slots)):
+        j = cursor[0]
+        r = j * n // slots
+        sharp[j] = item_sharpness(params, n_in, n_h, n_out, act, loss, xs, r, ys[r], hidden, logits, outputs,
+                                  d_out, d_hid, g, g_plus, g_minus, shifted, h)
+        cursor[0] = (j + 1) % slots
+    return nan_mean(sharp)
 
 
 @njit(nogil=True, cache=True, inline="always")

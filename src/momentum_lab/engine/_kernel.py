@@ -65,12 +65,12 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     stats : ndarray, shape (>= epochs completed, 2, n_params), float32
         Row r receives (flip rate, mean |delta|) of each parameter over epoch row r, if
         reached: the tally divided by the epoch's items.
-    sharp : ndarray, shape (n_train,) or (0,)
-        Each training item's latest curvature along its own gradient (see
-        ``_analysis.item_sharpness``); changes in place. At each epoch's end the items due are
-        measured again, from ``cursor[0]`` on, cyclically, each once in ``per_epoch`` epochs
-        (and all of them at the run's epochs 1, 2, 4, 8, ...), and the mean of ``sharp`` is the
-        epoch's batch sharpness. Zero length: not measured.
+    sharp : ndarray, shape (n_slots,) or (0,)
+        The latest curvature along its own gradient of n_slots training items spread evenly over
+        the set (see ``_analysis.remeasure``); changes in place. At each epoch's end the slots
+        due are measured again, from ``cursor[0]`` on, cyclically, each once in ``per_epoch``
+        epochs (and all of them at the run's epochs 1, 2, 4, 8, ...), and the mean of ``sharp``
+        is the epoch's batch sharpness. Zero length: not measured.
     cursor : ndarray of int64, shape (3,)
         The next item to measure, the share of one carried from epoch to epoch (times
         ``per_epoch``), and the epochs completed in the run; change in place.
@@ -157,14 +157,15 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 2] = vl
             evals[row, 3] = va
             if measure:
-                # n_train items in ``per_epoch`` epochs: this epoch's share, carried in cursor[1];
+                # every slot once in ``per_epoch`` epochs: this epoch's share, carried in cursor[1];
                 # all of them at epochs 1, 2, 4, 8, ... (early on the weights move fast).
-                cursor[1] += n_train
+                slots = sharp.shape[0]
+                cursor[1] += slots
                 count = cursor[1] // per_epoch
                 cursor[1] -= count * per_epoch
                 cursor[2] += 1
                 if cursor[2] & (cursor[2] - 1) == 0:
-                    count = n_train
+                    count = slots
                 if count:  # (a call, not inlined: inlined, it made the training loop slower)
                     remeasure(params, n_in, n_h, n_out, act, loss, x_train, y_train, sharp, cursor, count)
                 evals[row, 4] = nan_mean(sharp)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._errors import InputError
 from ._files import size_text
-from ._analysis import TREND_EPOCHS, loss_trends, nan_mean, sharpness_of, stability_value
+from ._analysis import TREND_EPOCHS, loss_trends, nan_mean, remeasure, stability_value
 from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
@@ -52,6 +52,9 @@ _NO_LAST = np.empty(0)
 #: epochs 1, 2, 4, 8, ...: about 3 % of the training time (three gradients an item against one;
 #: see benchmarks/bench_train.py).
 SHARPNESS_EPOCHS = 100
+#: ... on at most this many items x parameters (items spread evenly over the set), so that the
+#: first measure and one at a power of two take a bounded time (a large network: fewer items).
+SHARPNESS_BUDGET = 20_000_000
 
 
 def order_stream(seed: int) -> np.random.Generator:
@@ -212,7 +215,8 @@ class Trainer:
         # The stability column's state: each training item's latest curvature along its gradient
         # (all measured at the first need), the next item to measure, and the loss trend's
         # latest epoch losses, best and first (see _analysis.loss_trends).
-        self._sharp = np.full(self.dataset.n_train, np.nan)
+        slots = min(self.dataset.n_train, max(10, SHARPNESS_BUDGET // n))
+        self._sharp = np.full(slots, np.nan)
         self._sharp_cursor = np.zeros(3, dtype=np.int64)
         self._sharp_ready = False
         self._trend: tuple[np.ndarray, float, float] | None = None
@@ -261,13 +265,14 @@ class Trainer:
 
     def sharpness(self) -> float:
         """The batch sharpness the history's stability column uses: the mean over training items
-        of each one's curvature along its gradient, each measured within the last
+        (all, or ``SHARPNESS_BUDGET // n_params`` of them spread evenly over the set) of each
+        one's curvature along its gradient, each measured within the last
         ``SHARPNESS_EPOCHS`` epochs and since the last power of two (all of them at the first
         call)."""
         if not self._sharp_ready:
             d, ly = self.dataset, self.layout
-            sharpness_of(self.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, self._codes[0], self._codes[1],
-                         d.x_train, d.y_train, np.arange(d.n_train, dtype=np.int64), self._sharp)
+            remeasure(self.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, self._codes[0], self._codes[1],
+                      d.x_train, d.y_train, self._sharp, self._sharp_cursor, self._sharp.shape[0])
             self._sharp_ready = True
         return float(nan_mean(self._sharp))
 
