@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -9,15 +11,21 @@ import momentum_lab as ml
 from momentum_lab.engine import (
     RULES,
     Layout,
+    StabilityLatch,
     Trainer,
     delta_diagnostics,
     gradient_steps,
+    batch_sharpness,
     largest_curvature,
     load_dataset,
+    loss_trend,
+    loss_trends,
     stability_bound,
+    stability_level,
+    stability_value,
     update,
 )
-from momentum_lab.engine._network import item_loss_and_gradient
+from momentum_lab.engine._network import item_loss_and_gradient, loss_code
 
 
 def test_pure_oscillation_and_steady_decay():
@@ -94,11 +102,13 @@ def test_the_bounds_differ_as_the_issue_says():
     assert stability_bound("lookback", 0.0) == 2.0
 
 
-def _full_hessian_max(params, layout, x, y):
+def _full_hessian_max(params, layout, x, y, loss=0):
+    """Every eigenvalue of the mean loss's Hessian, built column by column from central
+    differences of the gradient (item by item, through the one-item function)."""
     n_in, n_h, n_out = layout.n_inputs, layout.n_hidden, layout.n_outputs
 
     def mean_grad(p):
-        return np.mean([item_loss_and_gradient(p, n_in, n_h, n_out, 0, 0, x[i], y[i])[1] for i in range(len(x))],
+        return np.mean([item_loss_and_gradient(p, n_in, n_h, n_out, 0, loss, x[i], y[i])[1] for i in range(len(x))],
                        axis=0)
 
     eps = 1e-5
@@ -127,3 +137,115 @@ def test_largest_curvature_is_the_most_positive_even_when_a_negative_one_dominat
     assert abs(eigenvalues.min()) > 0.99 * eigenvalues.max() > 0  # the case the shift is for
     got = largest_curvature(t.params, t.layout, 0, 0, data.x_train, data.y_train, iterations=300)
     assert got == pytest.approx(eigenvalues.max(), rel=1e-3)
+
+
+@pytest.mark.parametrize(("loss", "lr", "epochs"), [
+    ("cross-entropy", 1.0, 5),   # spectrum [-0.61, 0.00125]: power iteration said 0
+    ("cross-entropy", 5.0, 1),   # [-0.98, 0.034]: it said 0.0018
+    ("squared", 5.0, 1),         # [-0.0126, 0.0025]: it said 0.00019
+    ("squared", 1.0, 50),
+    ("cross-entropy", 0.1, 50),
+])
+def test_largest_curvature_along_real_runs(loss, lr, epochs):
+    """Iris trained some way, where the negative end of the spectrum often dominates: the solver
+    finds the most positive eigenvalue of the full Hessian."""
+    data = load_dataset("iris")
+    t = Trainer(data, loss=loss, lr=lr)
+    t.run(epochs * data.n_train)
+    code = loss_code(loss)
+    eigenvalues = _full_hessian_max(t.params, t.layout, data.x_train, data.y_train, loss=code)
+    got = largest_curvature(t.params, t.layout, 0, code, data.x_train, data.y_train, iterations=20)
+    assert got == pytest.approx(eigenvalues.max(), rel=1e-3)
+
+
+
+# -- the online stability readout --------------------------------------------------------------------
+
+
+def _item_hessian(params, layout, x, y, loss=0, eps=1e-5):
+    """One item's full Hessian, from central differences of its gradient (symmetrised)."""
+    n_in, n_h, n_out = layout.n_inputs, layout.n_hidden, layout.n_outputs
+
+    def grad(p):
+        return item_loss_and_gradient(p, n_in, n_h, n_out, 0, loss, x, y)[1]
+
+    h = np.array([(grad(params + eps * e) - grad(params - eps * e)) / (2 * eps) for e in np.eye(layout.n_params)])
+    return (h + h.T) / 2, grad(params)
+
+
+@pytest.mark.parametrize("loss", ["cross-entropy", "squared"])
+def test_batch_sharpness_is_each_items_curvature_along_its_gradient(loss):
+    """A tiny network: g_i' H_i g_i / |g_i|^2 from each item's full Hessian, averaged."""
+    rng = np.random.default_rng(5)
+    x = np.ascontiguousarray(rng.normal(size=(12, 2)))
+    y = (x[:, 0] > x[:, 1]).astype(np.int64)
+    layout = Layout(2, 3, 2)
+    params = rng.normal(scale=1.2, size=layout.n_params)
+    code = loss_code(loss)
+    expected = []
+    for i in range(len(x)):
+        hessian, g = _item_hessian(params, layout, x[i], int(y[i]), code)
+        expected.append(g @ hessian @ g / (g @ g))
+    assert batch_sharpness(params, layout, 0, code, x, y) == pytest.approx(np.mean(expected), rel=1e-5)
+    assert batch_sharpness(params, layout, 0, code, x, y, rows=[3, 7]) == pytest.approx(
+        np.mean([expected[3], expected[7]]), rel=1e-5)
+
+
+def test_the_readout_worked_by_hand():
+    """r = lr * gain * BS / 2: look-back's gain 1 + m, heavy-ball's and Nesterov's 1 / (1 - m)."""
+    assert stability_value("lookback", 0.4, 0.5, 2.0) == pytest.approx(0.4 * 1.5 * 2.0 / 2)  # 0.6: amber
+    assert stability_value("classical", 0.4, 0.5, 2.0) == pytest.approx(0.4 * 2.0 * 2.0 / 2)  # 0.8
+    assert stability_value("nesterov", 0.1, 0.9, 2.0) == pytest.approx(0.1 * 10 * 2.0 / 2)  # 1.0
+    assert stability_value("lookback", 1.0, 0.0, 2.0) == pytest.approx(1.0)  # plain SGD's lr * BS < 2
+    assert [stability_level(v) for v in (0.3, 0.6, 1.2, math.nan)] == ["stable", "caution", "unstable", ""]
+    # A loss that has climbed takes over: at least the trend, whatever the curvature says.
+    assert stability_value("lookback", 0.4, 0.5, 2.0, trend=3.0) == 3.0
+    assert stability_value("lookback", 0.4, 0.5, 2.0, trend=0.9) == pytest.approx(0.6)
+    # The whole set a batch: the full-batch quadratic bound, lr * lambda against the rule's.
+    full = stability_value("classical", 0.5, 0.5, 2.0, batch_size=100, n_items=100, curvature=3.0)
+    assert full == pytest.approx(0.5 * 3.0 / stability_bound("classical", 0.5))
+    # Between: the nearer one on a log scale (online below sqrt(n), here 10).
+    assert stability_value("classical", 0.4, 0.5, 2.0, batch_size=9, n_items=100, curvature=3.0) == pytest.approx(0.8)
+    assert stability_value("classical", 0.5, 0.5, 2.0, batch_size=10, n_items=100, curvature=3.0) == pytest.approx(full)
+
+
+def test_the_loss_trend_flags_a_climb_not_a_fall():
+    falling = [1.1, 0.6, 0.3, 0.2, 0.15, 0.1, 0.09, 0.08]
+    assert np.nanmax(loss_trends(falling)) < 0.5
+    # The best before the latest five epochs is 0.1: their median 0.5 is 2.5 times twice it.
+    climbing = [1.1, 0.3, 0.1, 0.1, 0.1, 0.1, 0.4, 0.5, 0.6, 0.5, 0.7]
+    assert loss_trend(climbing) == pytest.approx(0.5 / 0.2)
+    assert loss_trends(climbing)[-1] == pytest.approx(loss_trend(climbing))
+    # Carried in parts, the same values.
+    np.testing.assert_allclose(loss_trends(climbing[6:], climbing[:6]), loss_trends(climbing)[6:])
+    # Near zero loss a wobble is no alarm: the floor is a tenth of the first loss.
+    assert loss_trend([1.0, 0.01, 1e-4, 1e-4, 1e-4, 1e-4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]) == pytest.approx(0.01)
+    assert loss_trend([1.0, 0.5, 0.4, 0.3, 0.2, 0.1, math.nan]) == math.inf
+
+
+def test_the_latch_holds_the_maximum_until_a_setting_changes():
+    latch = StabilityLatch()
+    assert latch.update("lookback", 0.1, 0.5, 0.7) == 0.7
+    assert latch.update("lookback", 0.1, 0.5, 0.2) == 0.7
+    assert latch.update("lookback", 0.1, 0.5, math.nan) == 0.7
+    assert latch.update("lookback", 0.2, 0.5, 0.3) == 0.3  # a new lr: again from the new value
+    assert latch.update("classical", 0.2, 0.5, 0.1) == 0.1
+
+
+def test_the_history_has_the_readout_at_each_epoch():
+    """Row 0 at the initial weights; each row the readout for the next step's settings, from the
+    batch sharpness of all items (each remeasured within SHARPNESS_EPOCHS epochs)."""
+    data = load_dataset("iris")
+    result = ml.train(data, epochs=12, lr=0.1, momentum=0.5, rule="classical")
+    column = result.history["stability"]
+    assert len(column) == 13 and np.all(np.isfinite(column))
+    t = Trainer(data, lr=0.1, momentum=0.5, rule="classical")
+    bs0 = batch_sharpness(t.params, t.layout, 0, 0, data.x_train, data.y_train)
+    assert column[0] == pytest.approx(0.1 * 2.0 * bs0 / 2)
+    t.run(12 * data.n_train)
+    # After 12 epochs a part of the items was measured again, the rest is older: near, not equal.
+    bs = batch_sharpness(t.params, t.layout, 0, 0, data.x_train, data.y_train)
+    assert column[-1] == pytest.approx(0.1 * 2.0 * bs / 2, rel=0.5)
+    # Iris at lr 50 thrashes (loss 100 or so): the curvature collapses, the trend takes over.
+    hot = ml.train(data, epochs=30, lr=50.0)
+    assert hot.history["train_loss"][-1] > 20 and hot.history["stability"][-1] > 10

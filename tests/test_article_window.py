@@ -39,7 +39,9 @@ def test_the_menu_command_opens_the_articles_run_and_it_matches_the_program(qtbo
         np.testing.assert_array_equal(rows[:, 0], np.arange(51))
         np.testing.assert_allclose(rows[1:, 1], [r[0] for r in article.run(momentum)], rtol=0, atol=1e-12)
     w._show_status()
-    assert w.status_labels["stability"].text() == "λ: none (article loss)"
+    # The online readout needs no Hessian (the signal's curvature along itself): the article's
+    # settings are well inside.
+    assert w.status_labels["stability"].text().startswith("stable: r ")
 
 
 def test_another_data_set_chosen_after_the_articles_run_drops_its_test_file(qtbot, open_window, dialogs):

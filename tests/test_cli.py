@@ -23,7 +23,7 @@ import momentum_lab as ml
 from momentum_lab.cli import main
 from momentum_lab.engine._atomic import atomic_write
 
-HEADER = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,momentum"
+HEADER = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,momentum,stability"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WEIGHT_SHAPES = {"ih_weights": (4, 7), "h_biases": (7,), "ho_weights": (7, 3), "o_biases": (3,)}
 DELTA_FOR = {"ih_weights": "ih_deltas", "h_biases": "h_bias_deltas", "ho_weights": "ho_deltas",
@@ -97,7 +97,7 @@ def test_train_writes_history_weights_deltas_and_plot(tmp_path):
     # History: the README's header, rows for epochs 0..5, the run's settings in every row.
     assert h.read_text(encoding="utf-8").splitlines()[0] == HEADER
     header, rows = read_history(h)
-    assert rows.shape == (6, 7)
+    assert rows.shape == (6, 8)
     assert rows[:, 0].tolist() == [0, 1, 2, 3, 4, 5]
     assert np.all(rows[:, 5] == 0.01) and np.all(rows[:, 6] == 0.5)
     assert np.all(np.isfinite(rows[:, 1:5]))
@@ -188,7 +188,10 @@ def test_saved_weights_load_back_exactly(tmp_path):
     assert run("train", "--epochs", 1, "--init-weights", w, "--history", h2, "-q").code == 0
     _, first = read_history(h1)
     _, second = read_history(h2)
-    np.testing.assert_array_equal(second[0, 1:], first[-1, 1:])
+    np.testing.assert_array_equal(second[0, 1:7], first[-1, 1:7])
+    # (The readout: the second run measures every item's curvature at its row 0; the first run's
+    # last row holds them as measured at epoch 4 and after, some of them older.)
+    assert second[0, 7] == pytest.approx(first[-1, 7], rel=0.5)
     assert second[0, 0] == 0
 
 

@@ -10,7 +10,7 @@ from momentum_lab.engine._monitor import DeltaRing, HistoryLog
 
 
 def rows_for(epochs):
-    return np.array([[e, 1.0 / (e + 1), 0.5, np.nan, np.nan, 0.01, 0.5] for e in epochs])
+    return np.array([[e, 1.0 / (e + 1), 0.5, np.nan, np.nan, 0.01, 0.5, 0.2] for e in epochs])
 
 
 def test_history_keeps_everything_until_full():
@@ -65,3 +65,9 @@ def test_delta_ring_keeps_the_latest_rows_in_order():
 def test_setting_change_label():
     assert Change(12, "lr", 0.1, previous=0.01).label() == "lr 0.01 → 0.1"
     assert Change(12, "lr", 0.1, 1, previous=0.01).label(named=True) == "B: lr 0.01 → 0.1"
+
+
+def test_history_keeps_the_stability_column():
+    h = HistoryLog(capacity=16)
+    h.extend(rows_for(range(3)))
+    np.testing.assert_array_equal(h.column("stability"), [0.2, 0.2, 0.2])

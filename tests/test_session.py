@@ -40,7 +40,7 @@ class Reference:
 
     def __init__(self, dataset, config, total: int | None = None, deltas: bool = False) -> None:
         self.t = Trainer(dataset, config)
-        self.rows = [self.t.history_row()[None, :]]
+        self.rows = [self.t.history_row(stability=True)[None, :]]
         self.deltas = np.empty((total, self.t.layout.n_params)) if deltas else None
 
     def run(self, k: int) -> "Reference":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from momentum_lab.engine import InputError, LaneSettings, RunConfig, Trainer, load_dataset
+import math
+
+from momentum_lab.engine import (InputError, LaneSettings, RunConfig, Trainer, activation_code, batch_sharpness,
+                                 load_dataset, loss_code, stability_value)
 from momentum_lab._qt.worker import TrainingWorker
 
 LANE_KEYS = ("rule", "lr", "momentum")
@@ -45,7 +48,7 @@ def test_configure_sends_the_initial_state(worker, iris):
     configure(worker, 3, iris, {"seed": 1})
     (b,) = worker.batches
     assert (b.run_id, b.state, b.step, b.epoch) == (3, "paused", 0, 0)
-    assert b.rows.shape == (1, 7) and b.rows[0, 0] == 0
+    assert b.rows.shape == (1, 8) and b.rows[0, 0] == 0
     np.testing.assert_array_equal(b.params, Trainer(iris, seed=1).params)
 
 
@@ -244,3 +247,58 @@ def test_when_every_run_has_diverged_the_batch_stands_at_the_furthest_step(worke
     a, b = (lane.trainer for lane in worker.lanes)
     assert a.divergence is not None and b.divergence is not None and a.step < b.step
     assert worker.batches[-1].state == "diverged" and worker.batches[-1].step == b.step
+
+
+def _sharpness_now(worker):
+    t = worker.trainer
+    d = t.dataset
+    return batch_sharpness(t.params, t.layout, activation_code(t.activation), loss_code(t.loss), d.x_train[:500],
+                           d.y_train[:500])
+
+
+def test_the_readout_is_the_online_one_for_the_settings_in_force(worker, iris):
+    """r = lr * gain * BS / 2 at the weights now, measured at a pause; the sharpness sent too."""
+    configure(worker, 1, iris, {"rule": "classical", "lr": 0.02, "momentum": 0.5})
+    worker.step_items(240)
+    b = worker.batches[-1]
+    bs = _sharpness_now(worker)
+    assert b.sharpness == pytest.approx(bs)
+    assert b.stability == pytest.approx(0.02 * 2.0 * bs / 2)
+    assert b.stability < 0.5
+
+
+def test_a_jump_of_lr_into_instability_is_flagged_at_the_change(worker, iris):
+    """Flagged in the batch of the change, before a single step at the new rate (the loss cannot
+    show it yet); the readout is latched, and starts again at the next change."""
+    configure(worker, 1, iris, {"rule": "classical", "lr": 0.02, "momentum": 0.9})
+    worker.step_items(600)
+    before = worker.batches[-1]
+    assert before.stability < 0.5
+    worker.set_lr(2.0)
+    b = worker.batches[-1]
+    assert b.step == before.step and b.lr == 2.0  # not a step taken yet
+    # (The sharpness measured at the change, at the weights of step 600: the one before may date
+    # from an earlier step, measured about once a second.)
+    assert b.stability == pytest.approx(stability_value("classical", 2.0, 0.9, b.sharpness), rel=1e-12)
+    assert b.stability > 1 and b.stability > 50 * before.stability
+    # Latched: a lower measure at the same settings does not lower it.
+    high = b.stability
+    worker._latches[0].update("classical", 2.0, 0.9, 0.1)
+    worker._flush()
+    assert worker.batches[-1].stability == high
+    worker.set_lr(0.01)
+    assert worker.batches[-1].stability < 0.5
+
+
+def test_a_run_that_thrashes_is_not_called_stable(worker, iris):
+    """Iris at lr 50: the loss thrashes at 60 and more, the units saturate and every curvature
+    collapses; the loss trend takes over, and the readout says unstable."""
+    configure(worker, 1, iris, {"lr": 50.0, "momentum": 0.5})
+    worker.step_items(40 * iris.n_train)
+    b = worker.batches[-1]
+    if b.divergence is None:
+        assert b.now[1] > 10  # the loss now
+        assert b.stability > 1
+        assert stability_value("lookback", 50.0, 0.5, b.sharpness) < b.stability  # the curvature alone says less
+    else:
+        assert math.isnan(b.stability)

@@ -83,6 +83,18 @@ class LaneBuffers:
         #: The run's last measured curvature λ (finite, positive), NaN before the first: kept
         #: once the run has diverged and cannot be measured any more.
         self.measured = math.nan
+        #: The run's last stability readout (latched; see LaneReport.stability), kept likewise.
+        self.measured_stability = math.nan
+
+    def stability(self) -> tuple[float, bool]:
+        """The stability readout r on show, and whether it is the last one before the run
+        diverged (NaN before the first measure)."""
+        report = self.latest
+        if report is None:
+            return math.nan, False
+        if math.isfinite(report.stability) or report.stability == math.inf:
+            return report.stability, False
+        return (self.measured_stability, True) if report.divergence is not None else (math.nan, False)
 
     def curvature(self) -> tuple[float, bool]:
         """λ for the stability readouts, and whether it is the last one measured before the run
@@ -782,6 +794,8 @@ class RunController(QObject):
             lane.latest = report
             if math.isfinite(report.curvature) and report.curvature > 0:
                 lane.measured = report.curvature
+            if not math.isnan(report.stability):
+                lane.measured_stability = report.stability
             lane.history.extend(report.rows)
             lane.delta_stats.extend(report.delta_stats)
             if report.deltas.shape[0]:

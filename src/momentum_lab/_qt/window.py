@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 import pyqtgraph as pg  # (after PySide6)
 
 from .._resources import doc_path
-from ..engine import (DATASET_NAMES, GRADIENT_LOSSES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson,
+from ..engine import (DATASET_NAMES, RULE_SHORT, RUN_NAMES, Dataset, InputError, Lesson,
                       LessonProblem, Scenario,
                       Trainer, check_in_range, flag_spelling, load_lessons, open_input, scenario_and_data,
-                      stability_bound)
+                      stability_level)
 from .actions import SHORTCUTS, build_actions, build_menus, shortcut_table
 from .controller import RunConfig, RunController
 from .explore import StabilityMap, SweepController, SweepPanel
@@ -204,11 +204,13 @@ class MainWindow(QMainWindow):
         self.status_labels = {name: QLabel() for name in ("state", "progress", "speed", "stability", "loss",
                                                           "accuracy")}
         self.status_labels["stability"].setToolTip(
-            "lr × λ, λ the largest curvature of the training loss now, against the largest value at which "
-            "this rule at this momentum is stable on a quadratic (see the README); none for the article loss, "
-            "whose signal is the gradient of no loss (it has no Hessian)")
+            "r = lr × gain × BS / 2, online training's stability readout: the rule's steady step (gain: look-back "
+            "1 + m, heavy-ball and Nesterov 1 / (1 − m)) times the batch sharpness BS (each item's curvature "
+            "along its own gradient, averaged), against plain SGD's 2. Unstable above 1, near the edge above "
+            "0.5; the largest since lr or momentum last changed; a loss that has climbed to over twice its "
+            "best takes over (see the README). The article loss too: its signal's curvature along itself")
         widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
-                  "stability": "⚠ lr×λ 0.000 > stable 0.000",
+                  "stability": "⚠ near the edge: r 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.000e+00", "accuracy": "test accuracy 100.0%"}
         # While data are read in the background: Cancel (or Esc) stops it; the run on show stays.
         self.cancel_load_button = QPushButton("Cancel")
@@ -929,22 +931,20 @@ class MainWindow(QMainWindow):
                                        else f"train accuracy {row[2]:.1%}")
 
     def _stability_text(self, b) -> str:
-        """'lr×λ 0.43 < stable 1.11', or a red warning when the settings lie outside (a run that
-        diverged: at its last λ, so that the warning stays on show when the run has ended)."""
-        curvature, _ = self.controller.lanes[0].curvature()
-        if self.controller.config.loss not in GRADIENT_LOSSES:
-            self.status_labels["stability"].setStyleSheet("")
-            return "λ: none (article loss)"  # (no Hessian: see the label's tip)
-        if not math.isfinite(curvature):
-            self.status_labels["stability"].setStyleSheet("")
+        """'stable: r 0.12', '⚠ near the edge: r 0.7' (amber) or '⚠ unstable: r 1.8' (red), r the
+        online readout latched since the last change (a run that diverged: its last one, so that
+        the warning stays on show when the run has ended)."""
+        value, _ = self.controller.lanes[0].stability()
+        label = self.status_labels["stability"]
+        level = "unstable" if b.divergence is not None else stability_level(value)
+        label.setStyleSheet({"unstable": "QLabel { color: #B00020; font-weight: bold; }",
+                             "caution": "QLabel { color: #A15C00; font-weight: bold; }"}.get(level, ""))
+        if not level:
             return ""
-        value = b.lr * curvature
-        bound = stability_bound(self.controller.config.rule, b.momentum)
-        outside = value >= bound
-        self.status_labels["stability"].setStyleSheet("QLabel { color: #B00020; font-weight: bold; }"
-                                                      if outside else "")
-        return (f"⚠ lr×λ {value:.3g} > stable {bound:.3g}" if outside else
-                f"lr×λ {value:.3g} < stable {bound:.3g}")
+        text = {"stable": "stable", "caution": "⚠ near the edge", "unstable": "⚠ unstable"}[level]
+        if b.divergence is not None:
+            return f"{text}: diverged" + (f" (r {value:.3g})" if value == value else "")
+        return f"{text}: r {value:.3g}"
 
     # -- events ------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..engine import (GRADIENT_LOSSES, Change, ChunkSizer, Divergence, InputError, Lane, RunConfig, Session,
-                      Trainer, activation_code, forward_batch, largest_curvature, loss_code)
+                      StabilityLatch, Trainer, activation_code, batch_sharpness, forward_batch, largest_curvature,
+                      loss_code)
 
 __all__ = ["Batch", "FLAT_OUT", "LaneReport", "Plan", "TrainingWorker"]
 
@@ -67,6 +68,14 @@ class LaneReport:
     curvature : float
         The largest curvature of the training loss at the current weights, refreshed about
         once a second; NaN until first measured (and after a divergence).
+    sharpness : float
+        The batch sharpness (each item's curvature along its own gradient, averaged) at the
+        current weights, measured with ``curvature``.
+    stability : float
+        The stability readout (``engine.stability_value``: above 1 unstable, above 0.5 near
+        the edge) for the settings in force, latched at its largest since the last change of
+        lr or momentum, the loss trend taking over when the loss has climbed; NaN until first
+        measured, and after a divergence.
     start : tuple of float
         (lr, momentum) the run was built with: where a replay of it starts.
     """
@@ -84,6 +93,8 @@ class LaneReport:
     now: np.ndarray | None = None
     curvature: float = math.nan
     start: tuple[float, float] = (math.nan, math.nan)
+    sharpness: float = math.nan
+    stability: float = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -343,21 +354,39 @@ class TrainingWorker(QObject):
     # -- internals ------------------------------------------------------------------------------
 
     @staticmethod
-    def _measure_curvature(t: Trainer) -> float:
+    def _sample(t: Trainer) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+        """The training items the curvatures are measured on, and the codes; None once diverged."""
         if t.divergence is not None or not np.all(np.isfinite(t.params)):
-            return math.nan
-        if t.loss not in GRADIENT_LOSSES:
-            return math.nan  # the article's signal: the gradient of no loss, so no Hessian to measure
-        # On a sample of at most 500 training items: a few ms, about once a second (fewer for a
-        # large network; see _flush for how often it is measured then).
+            return None
+        # At most 500 items: a few ms, about once a second (fewer for a large network; see _flush
+        # for how often it is measured then).
         n = max(10, min(500, _CURVATURE_BUDGET // t.layout.n_params))
-        xs, ys = t.dataset.x_train[:n], t.dataset.y_train[:n]
-        return largest_curvature(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
-                                 xs, ys, iterations=20)
+        return t.dataset.x_train[:n], t.dataset.y_train[:n], activation_code(t.activation), loss_code(t.loss)
+
+    @classmethod
+    def _measure_sharpness(cls, t: Trainer) -> float:
+        """The batch sharpness at the run's weights now (NaN once diverged)."""
+        sample = cls._sample(t)
+        return math.nan if sample is None else batch_sharpness(t.params, t.layout, sample[2], sample[3], *sample[:2])
+
+    @classmethod
+    def _measure_curvature(cls, t: Trainer) -> tuple[float, float]:
+        """(largest curvature, batch sharpness) at the run's weights now (NaN, NaN once diverged)."""
+        sample = cls._sample(t)
+        if sample is None:
+            return math.nan, math.nan
+        xs, ys, act, loss = sample
+        # (The article's signal is the gradient of no loss: no Hessian, so no λ; its curvature
+        # along itself, the sharpness, is measured all the same.)
+        curvature = (largest_curvature(t.params, t.layout, act, loss, xs, ys, iterations=20)
+                     if t.loss in GRADIENT_LOSSES else math.nan)
+        return curvature, batch_sharpness(t.params, t.layout, act, loss, xs, ys)
 
     def _reset_pending(self) -> None:
         now = time.perf_counter()
-        self._curvature = [math.nan] * len(self.lanes)
+        self._curvature = [(math.nan, math.nan)] * len(self.lanes)
+        # Each run's readout, held at its largest since its settings last changed.
+        self._latches = [StabilityLatch() for _ in self.lanes]
         self._last_batch_time = now
         self._last_batch_step = 0
         self._anchor = (now, 0)
@@ -467,10 +496,20 @@ class TrainingWorker(QObject):
 
     def _report(self, lane: Lane, measure: bool) -> LaneReport:
         t = lane.trainer
+        latch = self._latches[lane.index]
         if measure:
             began = time.perf_counter()
             self._curvature[lane.index] = self._measure_curvature(t)
             self._curvature_cost += time.perf_counter() - began
+        elif latch.settings != (t.rule, t.lr, t.momentum):
+            # New settings and no measure due (a slow one waits): the sharpness alone, a fraction of
+            # a millisecond for a small network, so that the readout judges the new settings at once.
+            self._curvature[lane.index] = (self._curvature[lane.index][0], self._measure_sharpness(t))
+        curvature, sharpness = self._curvature[lane.index]
+        if measure or latch.settings != (t.rule, t.lr, t.momentum):
+            latch.update(t.rule, t.lr, t.momentum, t.stability_now(sharpness) if sharpness == sharpness else math.nan)
+        # The latched value, while the settings it was measured for are in force (NaN once diverged).
+        stability = latch.value if latch.settings == (t.rule, t.lr, t.momentum) and t.divergence is None else math.nan
         first, deltas = lane.new_deltas()
         now_row = t.history_row()
         now_row[0] = t.epoch + t.position / t.dataset.n_train
@@ -478,7 +517,8 @@ class TrainingWorker(QObject):
             rule=t.rule, rows=lane.new_rows(), deltas=deltas, delta_first_step=first,
             delta_stats=lane.new_delta_stats(), params=t.params.copy(),
             lr=t.lr, momentum=t.momentum, divergence=t.divergence, changes=tuple(lane.new_changes()),
-            now=now_row, curvature=self._curvature[lane.index], start=(lane.start.lr, lane.start.momentum))
+            now=now_row, curvature=curvature, start=(lane.start.lr, lane.start.momentum), sharpness=sharpness,
+            stability=stability)
 
     def _flush(self) -> None:
         """Send what has gathered since the last batch."""

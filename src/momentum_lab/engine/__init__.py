@@ -6,7 +6,8 @@ line, the Python API, the GUI worker and sweeps alike.
 
 from __future__ import annotations
 
-from ._analysis import delta_diagnostics, gradient_steps, largest_curvature, stability_bound
+from ._analysis import (CAUTION, StabilityLatch, batch_sharpness, delta_diagnostics, gradient_steps, largest_curvature,
+                        loss_trend, loss_trends, stability_bound, stability_level, stability_value, step_gain)
 from ._api import replay, train
 from ._config import INITS, MAX_RUNS, ORDERS, PRESETS, RUN_NAMES, LaneSettings, RunConfig, preset
 from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
@@ -72,10 +73,15 @@ __all__ = [
     "SweepResult",
     "TrainResult",
     "Trainer",
+    "CAUTION",
+    "StabilityLatch",
+    "batch_sharpness",
     "delta_diagnostics",
     "gradient_steps",
     "largest_curvature",
     "load_data",
+    "loss_trend",
+    "loss_trends",
     "load_dataset",
     "load_scenario",
     "replay",
@@ -86,6 +92,9 @@ __all__ = [
     "save_weights",
     "scenario_script",
     "stability_bound",
+    "stability_level",
+    "stability_value",
+    "step_gain",
     "steps_per_epoch",
     "sweep",
     "train",

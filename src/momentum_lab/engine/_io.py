@@ -26,7 +26,10 @@ __all__ = ["DELTA_NAMES", "HISTORY_COLUMNS", "load_weights", "save_arrays", "sav
            "write_history_csv"]
 
 #: The columns of a history row, as written to the history CSV.
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "momentum")
+#: ``stability``: the readout at the epoch's end for the next step's settings (see
+#: ``_analysis.stability_value``: above 1 unstable, above 0.5 take care).
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "momentum",
+                   "stability")
 #: Names of the recorded deltas in a deltas file, parallel to PARAM_NAMES.
 DELTA_NAMES = ("ih_deltas", "h_bias_deltas", "ho_deltas", "o_bias_deltas")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
+from ._analysis import nan_mean, remeasure
 from ._network import _backprop, evaluate
 from ._rules import CLASSICAL, LOOKBACK, classical_step, lookback_step, nesterov_step
 
@@ -32,7 +33,8 @@ OK, NONFINITE_LOSS, NONFINITE_WEIGHT, WEIGHT_LIMIT = 0, 1, 2, 3
 
 @njit(nogil=True, cache=True, inline="always")
 def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit, batch,
-                 x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
+                 x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats,
+                 sharp, cursor, every):
     """Make up to ``max_steps`` updates, in place, each from ``batch`` items.
 
     Parameters
@@ -56,9 +58,9 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
         Stop after this many updates (or at the end of ``orders``).
     deltas : ndarray, shape (max_steps, n_params) or (0, n_params)
         Row s receives the deltas of this call's update s; zero rows: not recorded.
-    evals : ndarray, shape (n_epochs, 4)
-        Row r receives (train loss, train accuracy, test loss, test accuracy)
-        at the end of epoch row r, if reached.
+    evals : ndarray, shape (n_epochs, 5)
+        Row r receives (train loss, train accuracy, test loss, test accuracy, batch sharpness)
+        at the end of epoch row r, if reached (the sharpness NaN without ``sharp``).
     last : ndarray, shape (n_params,) or (0,)
         The previous step's deltas (zeros before a run's first step); changes in place. Zero
         length: no delta statistics are gathered (``tally`` and ``stats`` are not used).
@@ -68,6 +70,15 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     stats : ndarray, shape (>= epochs completed, 2, n_params), float32
         Row r receives (flip rate, mean |delta|) of each parameter over epoch row r, if
         reached: the tally divided by the epoch's updates.
+    sharp : ndarray, shape (n_slots,) or (0,)
+        The latest curvature along its own gradient of n_slots training items spread evenly over
+        the set (see ``_analysis.remeasure``); changes in place. At each epoch's end the slots
+        due are measured again, from ``cursor[0]`` on, cyclically, each once in ``every``
+        epochs (and all of them at the run's epochs 1, 2, 4, 8, ...), and the mean of ``sharp``
+        is the epoch's batch sharpness. Zero length: not measured.
+    cursor : ndarray of int64, shape (3,)
+        The next item to measure, the share of one carried from epoch to epoch (times
+        ``every``), and the epochs completed in the run; change in place.
 
     Returns
     -------
@@ -94,6 +105,7 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
     per_epoch = (n_train + batch - 1) // batch  # updates in an epoch
     record = deltas.shape[0] > 0
     gather = last.shape[0] > 0
+    measure = sharp.shape[0] > 0
     flips = tally[0]
     sizes = tally[1]
     # Without recording, each step's deltas go to one scratch row.
@@ -168,6 +180,21 @@ def _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum,
             evals[row, 1] = ta
             evals[row, 2] = vl
             evals[row, 3] = va
+            if measure:
+                # every slot once in ``every`` epochs: this epoch's share, carried in cursor[1];
+                # all of them at epochs 1, 2, 4, 8, ... (early on the weights move fast).
+                slots = sharp.shape[0]
+                cursor[1] += slots
+                count = cursor[1] // every
+                cursor[1] -= count * every
+                cursor[2] += 1
+                if cursor[2] & (cursor[2] - 1) == 0:
+                    count = slots
+                if count:  # (a call, not inlined: inlined, it made the training loop slower)
+                    remeasure(params, n_in, n_h, n_out, act, loss, x_train, y_train, sharp, cursor, count)
+                evals[row, 4] = nan_mean(sharp)
+            else:
+                evals[row, 4] = math.nan
             if gather:
                 for i in range(n_params):
                     stats[row, 0, i] = flips[i] / per_epoch
@@ -185,7 +212,7 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
 
     Returns a function ``kernel(params, state, act, loss, rule, lr, momentum,
     weight_limit, batch, x_train, y_train, x_test, y_test, orders, pos, max_steps,
-    deltas, evals, last, tally, stats)`` with the arguments and result of
+    deltas, evals, last, tally, stats, sharp, cursor, every)`` with the arguments and result of
     :func:`_train_steps`.
 
     With the layer sizes fixed at compile time the compiler unrolls the small
@@ -197,13 +224,14 @@ def kernel_for(n_in: int, n_h: int, n_out: int):
 
     @njit(nogil=True, cache=True)
     def kernel(params, state, act, loss, rule, lr, momentum, weight_limit, batch,
-               x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats):
+               x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally, stats,
+               sharp, cursor, every):
         if max_steps < 0:
             # Never true; it makes the source key part of the closure, and so of the cache key.
             raise ValueError(source_key)
         return _train_steps(params, state, n_in, n_h, n_out, act, loss, rule, lr, momentum, weight_limit, batch,
                             x_train, y_train, x_test, y_test, orders, pos, max_steps, deltas, evals, last, tally,
-                            stats)
+                            stats, sharp, cursor, every)
 
     return kernel
 
@@ -212,12 +240,12 @@ def _source_key() -> str:
     """A digest of the files compiled into the kernel.
 
     numba keys a cached function on its own file only, but the kernel carries
-    compiled copies of functions from _network.py and _rules.py too; without
+    compiled copies of functions from _network.py, _rules.py and _analysis.py too; without
     this, editing those files would leave the old maths in the cached kernel.
     """
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("_kernel.py", "_network.py", "_rules.py"):
+    for name in ("_kernel.py", "_network.py", "_rules.py", "_analysis.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -251,14 +279,16 @@ def sweep_kernel_for(n_in: int, n_h: int, n_out: int):
         no_deltas = np.empty((0, params.shape[1]))
         # A sweep gathers no delta statistics (a zero-length ``last``).
         no_last, no_tally, no_stats = np.empty(0), np.empty((2, 0)), np.empty((0, 2, 0), dtype=np.float32)
+        # ... nor any sharpness (a zero-length ``sharp``).
+        no_sharp, no_cursor = np.empty(0), np.zeros(3, dtype=np.int64)
         for c in prange(lrs.shape[0]):
             if statuses[c] != OK:
                 continue
-            ev = np.full((n_epochs, 4), np.nan)
+            ev = np.full((n_epochs, 5), np.nan)
             done, rows, pos, status = _train_steps(params[c], states[c], n_in, n_h, n_out, act, loss, rule,
                                                    lrs[c], momenta[c], weight_limit, batch, x_train, y_train,
                                                    x_test, y_test, orders, 0, n_epochs * per_epoch, no_deltas,
-                                                   ev, no_last, no_tally, no_stats)
+                                                   ev, no_last, no_tally, no_stats, no_sharp, no_cursor, 1)
             for r in range(n_epochs):
                 for k in range(4):
                     evals[c, r, k] = ev[r, k]

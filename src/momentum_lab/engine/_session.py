@@ -142,7 +142,7 @@ class Lane:
         #: Every change applied to this run, in step order.
         self.applied: list[Change] = []
         self._keep_history = keep_history
-        self._rows: list[np.ndarray] = [trainer.history_row()[None, :]]
+        self._rows: list[np.ndarray] = [trainer.history_row(stability=True)[None, :]]
         self._rows_taken = 0
         self._changes_taken = 0
         n_params = trainer.layout.n_params

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._errors import InputError
 from ._files import size_text
+from ._analysis import TREND_EPOCHS, loss_trends, nan_mean, remeasure, stability_value
 from ._io import HISTORY_COLUMNS, load_weights
 from ._kernel import NONFINITE_LOSS, NONFINITE_WEIGHT, OK, WEIGHT_LIMIT, kernel_for
 from ._network import PARAM_NAMES, Layout, activation_code, evaluate, forward_batch, loss_code
@@ -50,6 +51,14 @@ _ORDER_BLOCK_ITEMS = 1 << 20
 _STATS_CALL_BYTES = 16 << 20
 # The kernel's "gather no delta statistics" (a zero-length previous-deltas array).
 _NO_LAST = np.empty(0)
+#: The history's stability column measures every training item's curvature along its gradient
+#: again once in this many epochs (a share of the items at each epoch's end), and all of them at
+#: epochs 1, 2, 4, 8, ...: about 3 % of the training time (three gradients an item against one;
+#: see benchmarks/bench_train.py).
+SHARPNESS_EPOCHS = 100
+#: ... on at most this many items x parameters (items spread evenly over the set), so that the
+#: first measure and one at a power of two take a bounded time (a large network: fewer items).
+SHARPNESS_BUDGET = 20_000_000
 
 
 def article_uniform(seed: int, n_params: int, scale: float) -> np.ndarray:
@@ -260,6 +269,14 @@ class Trainer:
         self._order_rng = order_stream(self.seed, self.order, n)
         self._orders = np.empty((0, self.dataset.n_train), dtype=np.int64)
         self._orders_first = 0
+        # The stability column's state: each training item's latest curvature along its gradient
+        # (all measured at the first need), the next item to measure, and the loss trend's
+        # latest epoch losses, best and first (see _analysis.loss_trends).
+        slots = min(self.dataset.n_train, max(10, SHARPNESS_BUDGET // n))
+        self._sharp = np.full(slots, np.nan)
+        self._sharp_cursor = np.zeros(3, dtype=np.int64)
+        self._sharp_ready = False
+        self._trend: tuple[np.ndarray, float, float] | None = None
 
     @property
     def epoch_step(self) -> int:
@@ -288,9 +305,46 @@ class Trainer:
         vl, va = evaluate(self.params, n_in, n_h, n_out, a, l_, d.x_test, d.y_test)
         return tl, ta, vl, va
 
-    def history_row(self) -> np.ndarray:
-        """A history row for the current weights, e.g. epoch 0 before training."""
-        return np.array([self.epoch, *self.evaluate(), self.lr, self.momentum])
+    def history_row(self, stability: bool = False) -> np.ndarray:
+        """A history row for the current weights, e.g. epoch 0 before training; its stability
+        column (the readout for the next step's settings) NaN unless ``stability`` (it costs three
+        gradients an item the first time)."""
+        row = np.array([self.epoch, *self.evaluate(), self.lr, self.momentum, math.nan])
+        if stability:
+            before, best, first = self._trend_state()
+            trend = loss_trends(row[1:2], before, best, first)[0]
+            row[7] = stability_value(self.rule, self._lr, self._momentum, self.sharpness(), trend)
+        return row
+
+    def stability_now(self, sharpness: float | None = None) -> float:
+        """The stability readout for the settings now in force at the current weights, with
+        ``sharpness`` (default: the history's, :meth:`sharpness`) and the loss trend as of the
+        last epoch completed (see ``engine.stability_value``)."""
+        before, best, first = self._trend_state()
+        trend = loss_trends(before[-1:], before[:-1], best, first)[0]
+        return stability_value(self.rule, self._lr, self._momentum,
+                               self.sharpness() if sharpness is None else sharpness, trend)
+
+    def sharpness(self) -> float:
+        """The batch sharpness the history's stability column uses: the mean over training items
+        (all, or ``SHARPNESS_BUDGET // n_params`` of them spread evenly over the set) of each
+        one's curvature along its gradient, each measured within the last
+        ``SHARPNESS_EPOCHS`` epochs and since the last power of two (all of them at the first
+        call)."""
+        if not self._sharp_ready:
+            d, ly = self.dataset, self.layout
+            remeasure(self.params, ly.n_inputs, ly.n_hidden, ly.n_outputs, self._codes[0], self._codes[1],
+                      d.x_train, d.y_train, self._sharp, self._sharp_cursor, self._sharp.shape[0])
+            self._sharp_ready = True
+        return float(nan_mean(self._sharp))
+
+    def _trend_state(self) -> tuple[np.ndarray, float, float]:
+        """(latest epoch losses, the best of those before them, the first) of the loss trend, from
+        the initial weights' loss (it is made before the first step)."""
+        if self._trend is None:
+            first = self.evaluate()[0] if self.step == 0 else math.nan
+            self._trend = (np.array([first]), math.inf, first)
+        return self._trend
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Output probabilities, shape (n_items, n_outputs), for normalized inputs ``x``."""
@@ -311,7 +365,8 @@ class Trainer:
         kernel = kernel_for(self.layout.n_inputs, self.layout.n_hidden, self.layout.n_outputs)
         kernel(self.params, self.state, *self._codes, self._lr, self._momentum, self.weight_limit, self.batch_size,
                d.x_train, d.y_train, d.x_test, d.y_test, np.empty((0, d.n_train), dtype=np.int64), 0, 0,
-               np.empty((0, self.layout.n_params)), np.empty((0, 4)), _NO_LAST, self._tally, self._stats_buffer(0))
+               np.empty((0, self.layout.n_params)), np.empty((0, 5)), _NO_LAST, self._tally, self._stats_buffer(0),
+               self._sharp, self._sharp_cursor, SHARPNESS_EPOCHS)
         return time.perf_counter() - start
 
     def run(self, max_steps: int, deltas: np.ndarray | None = None, stats: bool = False) -> StepReport:
@@ -351,6 +406,8 @@ class Trainer:
         rows: list[np.ndarray] = []
         gathered: list[np.ndarray] = []
         most_epochs = max(1, _STATS_CALL_BYTES // (8 * n_params))
+        self.sharpness()  # every item's, at the first call
+        self._trend_state()  # from the initial weights' loss
         status = OK
         per_epoch = self.steps_per_epoch
         while done < max_steps and status == OK:
@@ -359,22 +416,24 @@ class Trainer:
             orders = self._orders_ahead(need_epochs)
             # Gathering statistics, this call's epochs: those it can complete, at most most_epochs.
             ends = min(orders.shape[0], need_epochs, most_epochs) if stats else orders.shape[0]
-            evals = np.empty((orders.shape[0], 4))
+            evals = np.empty((orders.shape[0], 5))
             epoch_stats = self._stats_buffer(ends if stats else 0)
             buffer = deltas[done:] if record else deltas
             steps, epochs, pos, status = kernel(
                 self.params, self.state, act, loss, rule, self._lr, self._momentum,
                 self.weight_limit, self.batch_size, d.x_train, d.y_train, d.x_test, d.y_test, orders, self.position,
                 min(max_steps - done, ends * per_epoch - at), buffer, evals,
-                self._last_deltas if stats else _NO_LAST, self._tally, epoch_stats)
+                self._last_deltas if stats else _NO_LAST, self._tally, epoch_stats, self._sharp, self._sharp_cursor,
+                SHARPNESS_EPOCHS)
             done += steps
             self.step += steps
             if epochs:
                 block = np.empty((epochs, len(HISTORY_COLUMNS)))
                 block[:, 0] = np.arange(self.epoch + 1, self.epoch + epochs + 1)
-                block[:, 1:5] = evals[:epochs]
+                block[:, 1:5] = evals[:epochs, :4]
                 block[:, 5] = self._lr
                 block[:, 6] = self._momentum
+                block[:, 7] = self._stability_column(evals[:epochs, 0], evals[:epochs, 4])
                 rows.append(block)
                 if stats:
                     gathered.append(epoch_stats[:epochs])
@@ -387,6 +446,17 @@ class Trainer:
         return StepReport(done, out, self.divergence, kept)
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _stability_column(self, losses: np.ndarray, sharpness: np.ndarray) -> np.ndarray:
+        """The readout at the end of each of these epochs (their training losses and batch
+        sharpness), for the settings in force; the loss trend carried on."""
+        before, best, first = self._trend_state()
+        trends = loss_trends(losses, before, best, first)
+        joined = np.concatenate([before, losses])
+        keep = TREND_EPOCHS
+        older = joined[:-keep] if joined.size > keep else joined[:0]
+        self._trend = (joined[-keep:], float(np.fmin.reduce(older, initial=best)), first)
+        return stability_value(self.rule, self._lr, self._momentum, sharpness, trends)
 
     def _stats_buffer(self, epochs: int) -> np.ndarray:
         """Room for ``epochs`` epochs' delta statistics (see StepReport.stats)."""
