@@ -262,3 +262,23 @@ def test_grid_labels():
     assert grid_labels([0.001, 0.00215443469003, 0.00464158883361]) == ["0.001", "0.00215", "0.00464"]
     # Neighbours alike at three digits: as many as tell them apart.
     assert grid_labels([0.1, 0.100012345, 0.100023456]) == ["0.1", "0.10001", "0.10002"]
+
+
+def test_the_delta_summarys_plots_export_with_their_legend(qtbot, open_window, tmp_path):
+    """On screen the summary's legend is a line of text above its plots; an exported plot carries
+    it in a corner (else the PNG's curves were unnamed), and the plot is as before after."""
+    w = open_window(size=(1600, 1000))
+    w.show_view("summary")
+    run_to_limit(qtbot, w.controller, 3)
+    w.refresh()
+    for stem in ("delta-flips", "delta-size"):
+        item = plots_of(w)[stem][1]
+        export_plot(item, tmp_path / f"{stem}.png")
+        title = (item.titleLabel.isVisible(), item.titleLabel.text)
+        items_after = list(item.vb.childItems())
+        assert (item.titleLabel.isVisible(), item.titleLabel.text) == title  # (the screen's, back)
+        with_legend = pixels(tmp_path / f"{stem}.png")
+        item.export_extras = None  # (the same plot without it)
+        export_plot(item, tmp_path / f"{stem}-bare.png")
+        assert not (with_legend == pixels(tmp_path / f"{stem}-bare.png")).all()
+        assert item.vb.childItems() == items_after  # (nothing left behind)

@@ -13,6 +13,7 @@ import math
 
 import pytest
 from PySide6.QtCore import QSize
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -42,8 +43,8 @@ def app_as_run_gui_styles_it():
     import pyqtgraph as pg
 
     app = QApplication.instance()
-    font = app.font()
-    before = (font, {key: pg.getConfigOption(key) for key in ("antialias", "background", "foreground")})
+    font = QFont(app.font())  # (a copy: the one put back below must be the font of before)
+    before = (QFont(font), {key: pg.getConfigOption(key) for key in ("antialias", "background", "foreground")})
     font.setPointSizeF(max(font.pointSizeF(), 10.5))
     app.setFont(font)
     pg.setConfigOptions(antialias=True, background="w", foreground="#111")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -280,8 +280,11 @@ def plot_image(item: pg.PlotItem, min_width: int = MIN_EXPORT_WIDTH):
     # plot's "A" button left out; no resolution scale, the image's pixel ratio does the enlarging.
     exporter = ImageExporter(item)
     painter = QPainter(image)
+    # What a view adds to its plots' images only (the delta summary: its legend, on screen a line
+    # of text above the plots).
+    extras = getattr(item, "export_extras", None)
     try:
-        with _pens_widened(item, scale):
+        with _pens_widened(item, scale), extras() if extras is not None else nullcontext():
             exporter.setExportMode(True, {"antialias": True, "background": background, "painter": painter,
                                           "resolutionScale": 1.0})
             try:

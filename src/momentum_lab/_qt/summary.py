@@ -23,11 +23,13 @@ decimated to the plot's width (peak downsampling), not antialiased.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QPointF, Qt, Slot
 from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QGridLayout, QLabel, QListWidget, QToolButton,
                                QVBoxLayout, QWidget)
@@ -35,7 +37,8 @@ from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QGridLayout, QLabel, QL
 from ..engine import RUN_NAMES
 from .controller import RunController
 from .plots import (LABEL_PT, LANE_COLOURS, MIN_PLOT_SIZE, NO_STEPS, PALETTE, PRESENTATION_LEGEND_PT,
-                    PRESENTATION_ROWS_PT, TICK_GAP_PX, TITLE_PT, EmptyNote, blank_axes, data_width, fit_axis_width,
+                    PRESENTATION_ROWS_PT, TICK_GAP_PX, TITLE_PT, EmptyNote, blank_axes,
+                    data_width, fit_axis_width,
                     fitted, mode_pt, nice_ceil, pen_width, presenting, set_axis_label, set_title, show_title,
                     snug_ceil, style_plot, switch_empty, thin_ticks)
 
@@ -163,6 +166,43 @@ class DeltaSummary(QWidget):
 
     MAX_PICKS = 6
 
+    @contextlib.contextmanager
+    def _exported(self, name: str) -> Iterator[None]:
+        """Plot ``name`` as its export shows it: with its legend (on screen a line of text above
+        the plots, which a plot's image does not hold) in the corner of the plot where it covers
+        the fewest of the curves' points."""
+        plot = self.plots[name]
+        legend = pg.LegendItem(labelTextColor="#111", brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen("#999"),
+                               colCount=2, verSpacing=-6)
+        for colour, dashed, heavy, text in self._legend_entries[0]:
+            pen = pg.mkPen(colour, width=2.5 if heavy else 1.5,
+                           style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+            legend.addItem(pg.PlotDataItem([0.0, 1.0], [0.0, 0.0], pen=pen), text)
+        legend.setParentItem(plot.vb)
+        points = []
+        for curve in plot.listDataItems():
+            x, y = curve.getData()
+            if x is not None and len(x) > 1 and curve.isVisible():
+                # (Along the lines, not only at their corners: ten points a segment.)
+                t = np.linspace(0.0, 1.0, 10, endpoint=False)
+                xs = (x[:-1, None] + np.diff(x)[:, None] * t).ravel()
+                ys = (y[:-1, None] + np.diff(y)[:, None] * t).ravel()
+                points += [plot.vb.mapViewToScene(QPointF(a, b)) for a, b in zip(xs, ys) if a == a and b == b]
+
+        def covered(corner: tuple[int, int]) -> int:
+            offset = (8 if corner[0] == 0 else -8, 8 if corner[1] == 0 else -8)
+            legend.anchor(itemPos=corner, parentPos=corner, offset=offset)
+            rect = legend.sceneBoundingRect()
+            return sum(rect.contains(point) for point in points)
+
+        corners = [(1, 0), (0, 0), (1, 1), (0, 1)]
+        counts = [covered(corner) for corner in corners]
+        covered(corners[counts.index(min(counts))])
+        try:
+            yield
+        finally:
+            plot.scene().removeItem(legend)
+
     def __init__(self, controller: RunController, picks: QListWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -172,6 +212,8 @@ class DeltaSummary(QWidget):
         self.flip_plot = self.flip_view.getPlotItem()
         self.size_plot = self.size_view.getPlotItem()
         self.plots = {"flips": self.flip_plot, "size": self.size_plot}
+        for name, plot in self.plots.items():  # (see export.plot_image)
+            plot.export_extras = lambda name=name: self._exported(name)
         style_plot(self.flip_plot, TITLES["flips"][0], "", LEFT_LABELS["flips"][0])
         style_plot(self.size_plot, TITLES["size"][0], "epoch", LEFT_LABELS["size"][0])
         self.size_plot.setLogMode(y=True)
