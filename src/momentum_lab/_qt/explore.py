@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -32,12 +33,66 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import (LANE_COLOURS, HoverReadout, fit_axis_width, pen_width, plot_text, presenting, rule_name, show_title,
-                    style_plot, thin_ticks)
+from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, data_width,
+                    fit_axis_width, fitted, pen_width, plot_text, presenting, rule_name, set_axis_label, show_title, style_plot, thin_ticks)
 from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
+
+
+def _text_width(text: str, pt: float) -> float:
+    font = QFont()
+    font.setPointSizeF(pt)
+    return QFontMetricsF(font).horizontalAdvance(text)
+
+
+def fit_phrasing(plot: pg.PlotItem, side: str, phrasings: tuple[str, ...]) -> None:
+    """The ``side`` axis ("left" or "bottom") labelled with the first of ``phrasings`` (longest
+    first, shortened by words: "momentum", "m") that fit_axis_label draws whole along it, the
+    whole first one in the axis's tooltip when a shorter one is on show; the last, elided by
+    fit_axis_label, where none is whole."""
+    axis = plot.getAxis(side)
+    length = plot.vb.height() if side == "left" else data_width(plot)
+    smallest = PRESENTATION_ROWS_PT if presenting() else QFont().pointSizeF()
+    for text in phrasings:
+        if text != phrasings[-1] and _text_width(text, smallest) > length:
+            continue  # (not whole at any size fit_axis_label tries)
+        if getattr(axis, "_full_label", None) != text:
+            set_axis_label(plot, side, text)
+        # (What is drawn: fit_axis_label's own measure left "momentum" 2 px longer than its axis.)
+        if axis.label.boundingRect().width() <= length:
+            break
+    tip = phrasings[0] if axis.labelText != phrasings[0] else ""
+    if axis.toolTip() != tip:
+        axis.setToolTip(tip)
+
+
+def fit_title(plot: pg.PlotItem, phrasings: tuple[str, ...]) -> None:
+    """The first of ``phrasings`` (longest first, shortened by words) that fits the plot's width
+    at the smallest size set_title tries, as its title (the last elided where none fits); the
+    whole first one in the title's tooltip when a shorter one is on show."""
+    room = data_width(plot)
+    title = next((t for t in phrasings if fitted(t, (TITLE_PT,), room, bold=presenting())[0] == t), phrasings[-1])
+    show_title(plot, title)
+    tip = phrasings[0] if title != phrasings[0] else ""
+    if plot.titleLabel.toolTip() != tip:
+        plot.titleLabel.setToolTip(tip)
+
+
+def fit_left_ticks(plot: pg.PlotItem, steps: tuple[float, ...] = (0.2, 0.5, 1.0)) -> None:
+    """The left axis of a 0..1 range labelled at the finest of ``steps`` whose labels, in the
+    axis's font, stand apart in the view box's height (pyqtgraph's own spacing ran 0.8 into 1.0
+    in a 65 px plot)."""
+    axis = plot.getAxis("left")
+    height = QFontMetricsF(axis.style.get("tickFont") or axis.font()).height()
+    room = plot.vb.height() / max(plot.vb.viewRange()[1][1] - plot.vb.viewRange()[1][0], 1e-9)
+    step = next((s for s in steps if s * room >= height + 2), steps[-1])
+    key = (step, height)
+    if getattr(axis, "_fitted_ticks", None) != key:
+        axis._fitted_ticks = key
+        n = round(1 / step)
+        axis.setTicks([[(i * step, f"{i * step:.1f}") for i in range(n + 1)], []])
 
 
 @dataclass(frozen=True)
@@ -433,6 +488,11 @@ class StabilityMap(pg.PlotWidget):
         self.plot.setRange(xRange=(self.LOW, self.HIGH), yRange=(0, 1), padding=0.02)
         self._ticks_for = None  # (axis length, text size) the ticks were thinned for
         self._note_for = None  # (the note's text, its room) it was wrapped for
+        self._rule = None  # (the rule shown shaded)
+        self._at: dict[int, tuple[float, float]] = {}  # each run's point on show (lane index: x, momentum)
+        self._names: dict[int, tuple[str, str]] = {}  # each run's name there, and its short form
+        self._note_texts: tuple[str, ...] = ("",)  # the note, and its short form
+        self._note_corner = (0, 0)  # (the view box's corner the note is in: the one that covers least)
         m = np.linspace(0.0, 0.999, 400)
         self.edges = {}
         for rule in RULES:
@@ -446,8 +506,6 @@ class StabilityMap(pg.PlotWidget):
         self.labels = {rule: plot_text(rule_name(rule), anchor=(0, 0.5)) for rule in RULES}
         for item in self.labels.values():
             self.plot.addItem(item)
-        self._place_labels()
-        self.plot.vb.sigResized.connect(self._place_labels)
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
         self.plot.addItem(self.points)
@@ -459,54 +517,140 @@ class StabilityMap(pg.PlotWidget):
         self.note.setParentItem(self.plot.vb)
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
         self.note.setZValue(12)  # (over the edges: wrapped, it reaches them in a narrow dock)
-        self.plot.vb.sigResized.connect(self._wrap_note)
-        self._rule = None
+        self.plot.vb.sigResized.connect(self._on_resized)
+        self._on_resized()
         self.readout = HoverReadout(self.plot, self.describe, controller)
 
     #: The x axis's ticks, most important first (those that would run together are left out).
     TICKS = (1, 0.01, 100, 0.1, 10, 0.001, 2, 4)
+    #: Where the axis is too short for more than one of those: a tick near each end instead.
+    END_TICKS = (0.01, 10, 0.1)
+
+    #: The axes' labels, shortened by words where the plot is small.
+    X_LABELS = ("lr × λ (largest curvature)", "lr × λ")
+    Y_LABELS = ("momentum", "m")
 
     def _thin_ticks(self) -> None:
-        """The x axis's ticks that fit its length in its text size (see thin_ticks)."""
+        """The axes' ticks that fit their lengths in their text size (see thin_ticks and
+        fit_left_ticks), and their labels' phrasing (see fit_phrasing)."""
+        fit_left_ticks(self.plot)
+        fit_phrasing(self.plot, "left", self.Y_LABELS)
+        fit_phrasing(self.plot, "bottom", self.X_LABELS)
         axis = self.plot.getAxis("bottom")
         key = (round(self.plot.vb.width()), (axis.style.get("tickFont") or axis.font()).pointSizeF())
         if key == self._ticks_for:
             return
         self._ticks_for = key
-        ticks = [(math.log10(v), f"{v:g}") for v in self.TICKS]
-        axis.setTicks([thin_ticks(axis, ticks, self.plot.vb.viewRange()[0], self.plot.vb.width()), []])
+        shown, width = self.plot.vb.viewRange()[0], self.plot.vb.width()
+        ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.TICKS], shown, width)
+        if len(ticks) < 2:  # (a short axis: one label near its middle read as one-sided) the ends' first
+            ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.END_TICKS], shown, width) or ticks
+        axis.setTicks([ticks, []])
 
     @Slot()
-    def _wrap_note(self, *_) -> None:
+    def _on_resized(self, *_) -> None:
+        self._fit_title()
+        self._thin_ticks()
+        self._wrap_note()
+        self._arrange()
+
+    def _wrap_note(self) -> None:
         """The note on lines no wider than the plot (lecture mode's "inside the stable region" was
-        cut in a narrow dock)."""
-        item, room = self.note.item, max(self.plot.vb.width() - 12, 40.0)
-        key = (item.toHtml(), room)
+        cut in a narrow dock); where it would take more than a third of the plot's height, its
+        short form (the figures are in the status bar and the points' readouts)."""
+        vb = self.plot.vb
+        room = max(vb.width() - 12, 40.0)
+        key = (self._note_texts, room, vb.height(), presenting())
         if key == self._note_for:
             return
-        item.setTextWidth(-1)
-        if item.boundingRect().width() > room:
-            item.setTextWidth(room)
+        self._note_for = key
+        item = self.note.item
+        for text in self._note_texts:
+            if text != self.note.text:
+                self.note.setText(text)
+            item.setTextWidth(-1)
+            if item.boundingRect().width() > room:
+                item.setTextWidth(room)
+            if item.boundingRect().height() <= vb.height() / 3:
+                break  # (else the next, shorter, form; the last where none is that low)
         self.note.updateMin()
         # (Outside a layout a widget never shrinks by itself, and the label centres its text in it.)
         self.note.resize(self.note.minimumSize())
-        self._note_for = key
 
     #: Where each rule's edge is named: at this momentum.
     LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
 
-    @Slot()
-    def _place_labels(self, *_) -> None:
-        """Each rule's name right of its edge, or left of it where it would pass the plot's right
-        side (lecture mode's larger names in a narrow dock)."""
-        self._thin_ticks()
-        pixel = self.plot.vb.viewPixelSize()[0] or 0.0
-        for rule, item in self.labels.items():
+    def _arrange(self) -> None:
+        """Every text of the map inside its view box, none over another or over a run's point: the
+        note at the plot's top left or bottom left, whichever covers fewer points (at the top,
+        lesson 6's warning covered runs A and B at momentum 0.9); each run's name by its point
+        (above right, else above left, below right, below left; over the note where it has no
+        other place); each rule's name right of its edge, or left of it (the shaded rule's
+        first). A name with no clear place is not shown."""
+        vb = self.plot.vb
+        if vb.width() <= 0:
+            return
+        mark = self.MARK_PX
+        taken = [QRectF(vb.mapFromView(QPointF(x, m)) - QPointF(mark, mark), QSizeF(2 * mark, 2 * mark))
+                 for x, m in self._at.values()]
+        size = self.note.boundingRect().size()
+        # (On the left, in the stable region: a short "stable" on the right read as naming the unstable side.)
+        corners = {corner: QRectF(QPointF(6, 4 if corner[1] == 0 else vb.height() - 4 - size.height()), size)
+                   for corner in ((0, 0), (0, 1))}
+        corner = min(corners, key=lambda c: _covered(corners[c], taken))  # (the top, on a tie)
+        if corner != self._note_corner:
+            self._note_corner = corner
+            self.note.anchor(itemPos=corner, parentPos=corner, offset=(6, 4 if corner[1] == 0 else -4))
+        note = corners[corner]
+        # The runs' names whole; where one of them finds no place, "A", not "A (diverged)".
+        for short in (False, True):
+            placed = self._place_names(short, taken, note)
+            if all(rect is not None for rect in placed.values()):
+                break
+        taken += [rect for rect in placed.values() if rect is not None]
+        taken.append(note)
+        gap = 0.04 / (vb.viewPixelSize()[0] or 1.0)  # (px: 0.04 of a decade)
+        for rule in sorted(self.labels, key=lambda rule: rule != self._rule):
+            item = self.labels[rule]
             m = self.LABEL_AT[rule]
             x = math.log10(stability_bound(rule, m))
-            fits = x + 0.04 + item.boundingRect().width() * pixel <= self.HIGH
-            item.setAnchor((0, 0.5) if fits else (1, 0.5))
-            item.setPos(x + 0.04 if fits else x - 0.04, m)
+            item.setPos(x, m)
+            across = gap / max(item.boundingRect().width(), 1.0)
+            anchor = _place_text(vb, item, QPointF(x, m), [(-across, 0.5), (1 + across, 0.5)], taken, clamp=True)
+            item.setVisible(anchor is not None)
+            if anchor is not None:
+                item.setAnchor(anchor)
+                taken.append(_text_rect(vb, item, QPointF(x, m), anchor))
+
+    def _place_names(self, short: bool, taken: list[QRectF], note: QRectF) -> dict[int, QRectF | None]:
+        """Each run's name (or its ``short`` form) by its point, clear of ``taken``, of the
+        ``note`` where it can be, and of the names before it: where each stands (view-box pixels),
+        None for a name not shown."""
+        vb, mark = self.plot.vb, self.MARK_PX
+        taken = list(taken)
+        placed: dict[int, QRectF | None] = {}
+        for index, (x, m) in self._at.items():
+            label = self.point_labels[index]
+            shown = self._names[index][1 if short else 0]
+            if label.toPlainText() != shown:
+                label.setText(shown)
+            box = label.boundingRect()
+            # Beside the point's mark, clear of it: above right, above left, below right, below left.
+            across, up = (mark + 1) / box.width(), 2 / box.height()
+            anchors = [(-across, 1 + up), (1 + across, 1 + up), (-across, -up), (1 + across, -up)]
+            anchor = _place_text(vb, label, QPointF(x, m), anchors, taken + [note], clamp=True)
+            if anchor is None:
+                anchor = _place_text(vb, label, QPointF(x, m), anchors, taken, clamp=True)
+            label.setVisible(anchor is not None)
+            placed[index] = None
+            if anchor is not None:
+                label.setAnchor(anchor)
+                placed[index] = _text_rect(vb, label, QPointF(x, m), anchor)
+                taken.append(placed[index])
+        return placed
+
+    #: Half the size (px) of a run's mark, kept clear of every text.
+    MARK_PX = 6
 
     #: The mouse this close (pixels) to a run's point reads that run.
     POINT_PX = 12
@@ -521,10 +665,9 @@ class StabilityMap(pg.PlotWidget):
         px, py = self.plot.vb.viewPixelSize()
         for index, lane in enumerate(c.lanes):
             report = lane.latest
-            label = self.point_labels[index]
-            if report is None or not label.isVisible():
+            if report is None or index not in self._at:
                 continue
-            x, m = label.pos().x(), label.pos().y()
+            x, m = self._at[index]
             if math.hypot((x - point.x()) / (px or 1), (m - point.y()) / (py or 1)) <= self.POINT_PX:
                 value, bound = report.lr * report.curvature, stability_bound(report.rule, report.momentum)
                 name = f"run {RUN_NAMES[index]}" if c.comparing else "the run"
@@ -544,6 +687,14 @@ class StabilityMap(pg.PlotWidget):
         where = "stable" if value < bound else "unstable: oscillation grows"
         return f"{rule_name(rule)} rule: {where} (its edge at lr × λ {bound:.3g})"
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # (lecture mode on or off: the window's style sheet)
+            self.setMinimumSize(*(self.LECTURE_MIN if presenting() else MIN_PLOT_SIZE))
+
+    #: The least size (px) in lecture mode
+    LECTURE_MIN = (220, 150)
+
     def _show_rule(self, rule: str) -> None:
         if rule == self._rule:
             return
@@ -553,21 +704,27 @@ class StabilityMap(pg.PlotWidget):
             edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=pen_width(3 if chosen else 1.2),
                                  style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
             self.labels[name].setColor("#006E50" if chosen else "#777")
-        self._place_labels()  # (lecture mode may have changed their size)
+        self._arrange()  # (lecture mode may have changed their size)
         self.region.setCurves(self.left, self.edges[rule])
-        show_title(self.plot, f"Stability map: {RULE_SHORT[rule]} (shaded: stable)")
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The title, shortened by words where the plot is narrow (see fit_title)."""
+        if self._rule is not None:
+            short = RULE_SHORT[self._rule]
+            fit_title(self.plot, (f"Stability map: {short} (shaded: stable)", f"{short}, shaded: stable", short,
+                                  rule_name(self._rule)))
 
     def refresh(self) -> None:
         c = self.controller
         self._show_rule(c.config.rule)
         self._thin_ticks()  # (again in lecture mode: larger text)
         spots, outside, unknown = [], [], []
+        self._at, self._names = {}, {}
         for index, lane in enumerate(c.lanes):
             report = lane.latest
-            label = self.point_labels[index]
             curvature, before_divergence = lane.curvature()
             if report is None or not math.isfinite(curvature):
-                label.hide()
                 if report is not None:
                     unknown.append(RUN_NAMES[index])
                 continue
@@ -580,25 +737,70 @@ class StabilityMap(pg.PlotWidget):
                           "pen": pg.mkPen("#E00000" if beyond else "w", width=3 if beyond else 1.5),
                           "symbol": "x" if beyond else "o"})
             name = RUN_NAMES[index] if c.comparing else "now"
-            label.setText(f"{name} (diverged)" if before_divergence else name)
-            label.setPos(x, report.momentum)
-            # Right of the point, or left of it where it would pass the plot's right side.
-            fits = x + label.boundingRect().width() * 1.3 * (self.plot.vb.viewPixelSize()[0] or 0.0) <= self.HIGH
-            label.setAnchor((-0.3, 1.1) if fits else (1.3, 1.1))
-            label.show()
+            self._at[index] = (x, report.momentum)
+            self._names[index] = (f"{name} (diverged)" if before_divergence else name, name)
+            self.point_labels[index].setPos(x, report.momentum)
             if beyond:
                 outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}"
                                + (", diverged" if before_divergence else ""))
-        for label in self.point_labels[len(c.lanes):]:
-            label.hide()
+        for index, label in enumerate(self.point_labels):
+            if index not in self._at:
+                label.hide()
         self.points.setData(spots)
         if outside:
-            text = ("<span style='color:#B00020; font-weight:bold'>⚠ outside the stable region ("
-                    + "; ".join(outside) + "): expect growing oscillation</span>")
+            warning = "<span style='color:#B00020; font-weight:bold'>⚠ {}</span>"
+            texts = (warning.format("outside the stable region (" + "; ".join(outside) + "): expect growing "
+                                    "oscillation"), warning.format("outside the stable region"), warning.format("unstable"))
         elif unknown and not spots:
-            text = "<span style='color:#333'>λ not measured yet (it is, about once a second)</span>"
+            texts = ("<span style='color:#333'>λ not measured yet (it is, about once a second)</span>",
+                     "<span style='color:#333'>λ not measured yet</span>")
         else:
-            text = "<span style='color:#333'>inside the stable region</span>"
-        if text != self.note.text:
-            self.note.setText(text)
+            texts = ("<span style='color:#333'>inside the stable region</span>", "<span style='color:#333'>stable</span>")
+        self._note_texts = texts
         self._wrap_note()  # (also after lecture mode resized the text)
+        self._arrange()
+
+
+def _text_rect(vb: pg.ViewBox, item: pg.TextItem, at: QPointF, anchor: tuple[float, float],
+               glyphs: bool = True) -> QRectF:
+    """Where ``item`` (a text item at ``at``, data coordinates) stands in ``vb``'s pixels with
+    ``anchor``: its glyphs (its box less its document's margin), or its whole box."""
+    point = vb.mapFromView(at)
+    box = item.boundingRect()
+    rect = QRectF(point.x() - anchor[0] * box.width(), point.y() - anchor[1] * box.height(), box.width(), box.height())
+    margin = item.textItem.document().documentMargin() if glyphs else 0.0
+    return rect.adjusted(margin, margin, -margin, -margin)
+
+
+def _place_text(vb: pg.ViewBox, item: pg.TextItem, at: QPointF, anchors, taken: list[QRectF],
+                clamp: bool = False) -> tuple[float, float] | None:
+    """The first of ``anchors`` that puts ``item`` (at ``at``) inside ``vb`` with its glyphs clear
+    of the ``taken`` rectangles (pixels); else, with ``clamp``, the first moved just inside the
+    view box, if that is clear; else None (the text does not fit)."""
+    inside = vb.rect()
+    margin = item.textItem.document().documentMargin()
+    for anchor in anchors:
+        rect = _text_rect(vb, item, at, anchor, glyphs=False)
+        glyphs = rect.adjusted(margin, margin, -margin, -margin)
+        if inside.contains(rect) and not any(glyphs.intersects(other) for other in taken):
+            return anchor
+    box = item.boundingRect()
+    if not clamp or box.width() > inside.width() or box.height() > inside.height():
+        return None
+    point = vb.mapFromView(at)
+    for anchor in anchors:
+        rect = _text_rect(vb, item, at, anchor, glyphs=False)
+        rect.moveTo(min(max(rect.left(), inside.left()), inside.right() - rect.width()),
+                    min(max(rect.top(), inside.top()), inside.bottom() - rect.height()))
+        if not any(rect.adjusted(margin, margin, -margin, -margin).intersects(other) for other in taken):
+            return ((point.x() - rect.left()) / box.width(), (point.y() - rect.top()) / box.height())
+    return None
+
+
+def _covered(rect: QRectF, others: list[QRectF]) -> float:
+    """The area (px²) of ``rect`` that ``others`` cover."""
+    total = 0.0
+    for other in others:
+        common = rect.intersected(other)
+        total += common.width() * common.height()
+    return total
