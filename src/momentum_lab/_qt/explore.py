@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, data_width,
+from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, blank_axes, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, data_width,
                     fit_axis_width, fitted, pen_width, plot_text, presenting, rule_name, set_axis_label, show_title, style_plot, thin_ticks)
 from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
@@ -78,6 +78,15 @@ def fit_title(plot: pg.PlotItem, phrasings: tuple[str, ...]) -> None:
     tip = phrasings[0] if title != phrasings[0] else ""
     if plot.titleLabel.toolTip() != tip:
         plot.titleLabel.setToolTip(tip)
+
+
+def end_ticks(labels: list[str], every: int) -> list[tuple[float, str]]:
+    """A sweep axis's ticks at every ``every``-th cell's centre from the first, the last of them
+    moved to the last cell (no closer than ``every`` cells to the one before it)."""
+    shown = list(range(0, len(labels), max(1, every)))
+    if len(shown) > 1:
+        shown[-1] = len(labels) - 1
+    return [(i + 0.5, labels[i]) for i in shown]
 
 
 def fit_left_ticks(plot: pg.PlotItem, steps: tuple[float, ...] = (0.2, 0.5, 1.0)) -> None:
@@ -252,10 +261,11 @@ class SweepPanel(QWidget):
         self.m_min.setValue(0.0)
         self.m_max.setValue(0.95)
         self.lr_n, self.m_n = QSpinBox(), QSpinBox()
-        for box, value in ((self.lr_n, 16), (self.m_n, 12)):
+        for box, value, what in ((self.lr_n, 16, "learning rates (log-spaced)"), (self.m_n, 12, "momenta")):
             box.setRange(1, 60)
             box.setValue(value)
-            box.setSuffix(" values")
+            box.setSuffix(self.COUNT_SUFFIX)
+            box.setToolTip(f"How many {what} the grid has")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100_000)
         self.epochs.setValue(50)
@@ -272,11 +282,7 @@ class SweepPanel(QWidget):
             self.measure.addItem(title, key)
         self.measure.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.measure.setMinimumContentsLength(14)
-        for box in (self.lr_min, self.lr_max, self.m_min, self.m_max, self.lr_n, self.m_n, self.epochs, self.target,
-                    self.measure):
-            # Narrower than their text wants if need be: lecture mode's large text made the grid
-            # wider than its dock, and the sweep's plot was cut.
-            box.setMinimumWidth(40)
+        self.measure.setMinimumWidth(40)  # (narrower than its longest title if need be: the room is the dock's)
         self.run_button = QPushButton("Run sweep")
         self.run_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.run_button.setToolTip("Train every learning rate x momentum of the grid from run A's initial "
@@ -289,44 +295,36 @@ class SweepPanel(QWidget):
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.view.setMinimumHeight(120)
         self.plot = self.view.getPlotItem()
-        style_plot(self.plot, "Sweep: click a cell to replay it", "learning rate (log-spaced)", "momentum")
+        style_plot(self.plot, "Sweep: click a cell to replay it", self.X_LABELS[0], self.Y_LABELS[0])
+        blank_axes(self.plot, True)  # (until a sweep has run: pyqtgraph's own 0..1 told of no grid)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
+        self._titles = ("Sweep: click a cell to replay it", "Sweep: click a cell", "Sweep")  # (longest first)
         self.marker = pg.PlotCurveItem(pen=pg.mkPen("#E00000", width=3))
         self.marker.setZValue(5)
         self.caption = QLabel("Set a grid and press Run sweep.")
         self.caption.setWordWrap(True)
         self._items: list = []
 
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel("lr"), 0, 0)
-        grid.addWidget(self.lr_min, 0, 1)
-        grid.addWidget(self.lr_max, 0, 2)
-        grid.addWidget(self.lr_n, 0, 3)
-        grid.addWidget(QLabel("m"), 1, 0)
-        grid.addWidget(self.m_min, 1, 1)
-        grid.addWidget(self.m_max, 1, 2)
-        grid.addWidget(self.m_n, 1, 3)
-        # (Three columns of fields, the measure on a row of its own: in one row with the epochs and
-        # the target, it made the panel 724 px wide in lecture mode, and the view area scrolled.)
-        grid.addWidget(self.epochs, 2, 1)
-        target_row = QHBoxLayout()
-        target_row.addWidget(QLabel("target"))
-        target_row.addWidget(self.target, 1)
-        grid.addLayout(target_row, 2, 2, 1, 2)
-        grid.addWidget(self.measure, 3, 1, 1, 3)
-        # (The button and the progress bar in a row of their own: in the fields' columns, their
-        # least widths made the panel wider than a 260 px dock in lecture mode.)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.progress, 1)
-        grid.addLayout(run_row, 4, 0, 1, 4)
+        self.run_button.setMinimumWidth(40)
+        # The fields' grid: three columns of fields where they fit whole, else two (see _fit_fields).
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self._labels = {name: QLabel(name) for name in ("lr", "m", "grid", "×", "target")}
+        self._labels["grid"].setToolTip("How many learning rates × momenta the sweep trains")
+        self._wide: bool | None = None  # (three columns of fields; None: not laid out yet)
+        self._fit_pending = False
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
-        box.addLayout(grid)
+        box.addLayout(self.grid)
         box.addWidget(self.view, 1)
         box.addWidget(self.caption)
+        self._lay_out(True)
+        for field in self._fields():
+            if isinstance(field, QComboBox):
+                field.currentTextChanged.connect(self._ask_fit)
+            else:
+                field.lineEdit().textChanged.connect(self._ask_fit)
 
         self.readout = HoverReadout(self.plot, self.describe, controller)
         self._drawn_for = None  # (plot width, height, lecture mode) the cells' labels were spaced for
@@ -337,6 +335,130 @@ class SweepPanel(QWidget):
         sweeps.progress.connect(self._on_progress)
         sweeps.finished.connect(self._on_finished)
         sweeps.stopped.connect(self._on_stopped)
+
+    #: The axes' labels, shortened by words where the plot is small.
+    X_LABELS = ("learning rate (log-spaced)", "learning rate", "lr")
+    Y_LABELS = ("momentum", "m")
+
+    #: The count fields' suffix, where the three columns have room for it.
+    COUNT_SUFFIX = " values"
+
+    def _fields(self) -> tuple:
+        return (self.lr_min, self.lr_max, self.lr_n, self.m_min, self.m_max, self.m_n, self.epochs, self.target,
+                self.measure)
+
+    def _lay_out(self, wide: bool) -> None:
+        """The fields in three columns, each range's count beside it ("16 values"), or, where those
+        are not whole in the panel's width (lecture mode's large text in a 230–290 px dock), in two:
+        the ranges, then the grid's size ("grid 16 × 12"), the epochs and the target on rows of their
+        own."""
+        grid, labels = self.grid, self._labels
+        while grid.count():  # (the other arrangement's places taken out: the widgets stay the panel's)
+            row = grid.takeAt(0).layout()
+            if row is not None:
+                while row.count():
+                    row.takeAt(0)
+                row.deleteLater()
+        for row, (name, low, high, count) in enumerate((("lr", self.lr_min, self.lr_max, self.lr_n),
+                                                        ("m", self.m_min, self.m_max, self.m_n))):
+            grid.addWidget(labels[name], row, 0)
+            grid.addWidget(low, row, 1)
+            grid.addWidget(high, row, 2)
+            if wide:
+                grid.addWidget(count, row, 3)
+        target_row = QHBoxLayout()
+        if wide:  # (beside the epochs, not in their columns: the epochs' width widened the ranges' first)
+            target_row.addWidget(self.epochs, 1)
+        target_row.addWidget(labels["target"])
+        target_row.addWidget(self.target, 1)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_button)
+        run_row.addWidget(self.progress, 1)
+        if wide:
+            # (The measure on a row of its own: in one row with the epochs and the target, it made
+            # the panel 724 px wide in lecture mode, and the view area scrolled.)
+            grid.addLayout(target_row, 2, 1, 1, 3)
+            grid.addWidget(self.measure, 3, 1, 1, 3)
+            # (The button and the progress bar in a row of their own: in the fields' columns, their
+            # least widths made the panel wider than a 260 px dock in lecture mode.)
+            grid.addLayout(run_row, 4, 0, 1, 4)
+        else:
+            counts = QHBoxLayout()
+            counts.addWidget(labels["grid"])
+            counts.addWidget(self.lr_n, 1)
+            counts.addWidget(labels["×"])
+            counts.addWidget(self.m_n, 1)
+            grid.addLayout(counts, 2, 0, 1, 3)
+            grid.addWidget(self.epochs, 3, 0, 1, 3)
+            grid.addLayout(target_row, 4, 0, 1, 3)
+            grid.addWidget(self.measure, 5, 0, 1, 3)
+            grid.addLayout(run_row, 6, 0, 1, 3)
+        labels["grid"].setVisible(not wide)
+        labels["×"].setVisible(not wide)
+        for count in (self.lr_n, self.m_n):
+            count.setSuffix(self.COUNT_SUFFIX if wide else "")
+        self._wide = wide
+
+    def _needs(self, field, suffix: str | None = None) -> int:
+        """The width (px) at which ``field`` shows its whole text (``suffix`` in place of its own)."""
+        if isinstance(field, QComboBox):
+            return field.minimumSizeHint().width()
+        text = field.text() if suffix is None else field.text().removesuffix(field.suffix()) + suffix
+        # (The spin box's arrows and QLineEdit's own margins: 24 px in every style tried.)
+        return field.fontMetrics().horizontalAdvance(text) + 26
+
+    def _room(self) -> int:
+        """The width the panel has: its scroll area's (it is never narrower than its fields)."""
+        parent = self.parentWidget()
+        scrolled = parent is not None and parent.objectName() == "qt_scrollarea_viewport"
+        return parent.width() if scrolled else self.width()
+
+    @Slot()
+    def _ask_fit(self, *_) -> None:
+        if not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self._fit_fields)
+
+    @Slot()
+    def _fit_fields(self) -> None:
+        """The arrangement whose fields show their whole text in the panel's width (three columns
+        where they fit), each field at least as wide as its text."""
+        self._fit_pending = False
+        gap = self.grid.horizontalSpacing() if self.grid.horizontalSpacing() >= 0 else 6
+        label = max(self._labels[name].sizeHint().width() for name in ("lr", "m"))
+        need = {field: self._needs(field) for field in self._fields()}
+        counts = max(self._needs(box, self.COUNT_SUFFIX) for box in (self.lr_n, self.m_n))
+        low, high = max(need[self.lr_min], need[self.m_min]), max(need[self.lr_max], need[self.m_max])
+        target = self._labels["target"].sizeHint().width() + gap + need[self.target]
+        wide = label + gap + max(2 * gap + low + high + counts, need[self.epochs] + gap + target) + 4 <= self._room()
+        if wide != self._wide:
+            self._lay_out(wide)
+            need[self.lr_n], need[self.m_n] = self._needs(self.lr_n), self._needs(self.m_n)
+        for field, width in need.items():
+            if not isinstance(field, QComboBox) and field.minimumWidth() != width:
+                field.setMinimumWidth(width)
+        # As tall as its rows need at this width: its scroll area measured the wrapped caption at
+        # another width and squeezed the fields' rows into what was left (lecture mode, after a sweep).
+        box = self.layout()
+        margins = box.contentsMargins()
+        height = (self.grid.sizeHint().height() + self.view.minimumHeight() + 2 * max(box.spacing(), 0)
+                  + self.caption.heightForWidth(self._room() - margins.left() - margins.right())
+                  + margins.top() + margins.bottom())
+        if self.minimumHeight() != height:
+            self.setMinimumHeight(height)
+
+    def event(self, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ParentChange and self.parentWidget() is not None:
+            self.parentWidget().installEventFilter(self)  # (a scroll area's viewport: its width is the room)
+        elif event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.Resize,
+                              QEvent.Type.Show, QEvent.Type.LayoutRequest):  # (the last: a new caption)
+            self._ask_fit()
+        return super().event(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self._ask_fit()
+        return False
 
     def request(self) -> SweepRequest:
         """The grid on show, for the main run's current configuration."""
@@ -384,7 +506,11 @@ class SweepPanel(QWidget):
 
     @Slot()
     def _on_resized(self, *_) -> None:
-        """The cells' labels spaced again for a new size or text size (they would run together)."""
+        """The cells' labels spaced again for a new size or text size (they would run together),
+        the axes' labels phrased for it."""
+        fit_title(self.plot, self._titles)
+        for side, phrasings in (("bottom", self.X_LABELS), ("left", self.Y_LABELS)):
+            fit_phrasing(self.plot, side, phrasings)
         if self._drawn_for is not None and self._drawn_for != self._size_key():
             self.draw()
 
@@ -402,14 +528,22 @@ class SweepPanel(QWidget):
         measure = self.measure.currentData()
         # Every k-th cell labelled, k the least that keeps the labels apart at this size and text size.
         vb = self.plot.vb
+        # (Down the left axis: labels as far apart as pyqtgraph's boxes of them (0.8 of a line) and
+        # a gap, which gives "0" and "0.95" of three momenta room on lecture mode's shortest plot.)
+        left = self.plot.getAxis("left")
+        line = QFontMetricsF(left.style.get("tickFont") or left.font()).height()
         every = (label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
-                 label_every(self.plot.getAxis("left"), grid_labels(result.momenta), vb.height() / len(result.momenta),
-                              False)) if vb.width() > 0 else None
+                 max(1, math.ceil((0.8 * line + 4) / max(vb.height() / len(result.momenta), 1e-9))))\
+            if vb.width() > 0 else None
         self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure, every)
+        if every is not None:  # (the last cell labelled too: "0" alone on a short axis read as one-sided)
+            for side, values, k in (("bottom", result.lrs, every[0]), ("left", result.momenta, every[1])):
+                self.plot.getAxis(side).setTicks([end_ticks(grid_labels(values), k)])
         # (A left axis as wide as its labels in this text size: "0.7125" ran into "momentum".)
         fit_axis_width(self.plot.getAxis("left"), grid_labels(result.momenta))
         title, log = SWEEP_MEASURES[measure]
-        show_title(self.plot, f"{title} (click a cell: replay)")
+        self._titles = (f"{title} (click a cell: replay)", title)
+        self._on_resized()
         shown = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.3g}")
         diverged = int(np.isfinite(result.diverged_at_epoch).sum())
         try:
