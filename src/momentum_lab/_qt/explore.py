@@ -7,6 +7,7 @@ heatmap loads that configuration into the main run and replays it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Callable
@@ -33,8 +34,9 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, blank_axes, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, data_width,
-                    fit_axis_width, fitted, pen_width, plot_text, presenting, rule_name, set_axis_label, show_title, style_plot, thin_ticks)
+from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, blank_axes, data_width,
+                    fit_axis_width, fitted, pen_width, plot_text, presenting, rule_name, set_axis_label, show_title,
+                    style_plot, thin_ticks)
 from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
@@ -60,8 +62,8 @@ def fit_phrasing(plot: pg.PlotItem, side: str, phrasings: tuple[str, ...]) -> No
             continue  # (not whole at any size fit_axis_label tries)
         if getattr(axis, "_full_label", None) != text:
             set_axis_label(plot, side, text)
-        # (What is drawn: fit_axis_label's own measure left "momentum" 2 px longer than its axis.)
-        if axis.label.boundingRect().width() <= length:
+        # (What is drawn, whole: fit_axis_label's own measure left "momentum" 2 px longer than its axis.)
+        if axis.labelText == text and axis.label.boundingRect().width() <= length:
             break
     tip = phrasings[0] if axis.labelText != phrasings[0] else ""
     if axis.toolTip() != tip:
@@ -399,13 +401,15 @@ class SweepPanel(QWidget):
             count.setSuffix(self.COUNT_SUFFIX if wide else "")
         self._wide = wide
 
-    def _needs(self, field, suffix: str | None = None) -> int:
-        """The width (px) at which ``field`` shows its whole text (``suffix`` in place of its own)."""
+    def _needs(self, field, suffix: str | None = None, hint: bool = False) -> int:
+        """The width (px) at which ``field`` shows its whole text (``suffix`` in place of its own);
+        with ``hint``, at least its least size hint too (the lr fields': a six-decimal rate)."""
         if isinstance(field, QComboBox):
             return field.minimumSizeHint().width()
         text = field.text() if suffix is None else field.text().removesuffix(field.suffix()) + suffix
         # (The spin box's arrows and QLineEdit's own margins: 24 px in every style tried.)
-        return field.fontMetrics().horizontalAdvance(text) + 26
+        width = field.fontMetrics().horizontalAdvance(text) + 26
+        return max(width, field.minimumSizeHint().width()) if hint else width
 
     def _room(self) -> int:
         """The width the panel has: its scroll area's (it is never narrower than its fields)."""
@@ -426,14 +430,26 @@ class SweepPanel(QWidget):
         self._fit_pending = False
         gap = self.grid.horizontalSpacing() if self.grid.horizontalSpacing() >= 0 else 6
         label = max(self._labels[name].sizeHint().width() for name in ("lr", "m"))
-        need = {field: self._needs(field) for field in self._fields()}
-        counts = max(self._needs(box, self.COUNT_SUFFIX) for box in (self.lr_n, self.m_n))
-        low, high = max(need[self.lr_min], need[self.m_min]), max(need[self.lr_max], need[self.m_max])
-        target = self._labels["target"].sizeHint().width() + gap + need[self.target]
-        wide = label + gap + max(2 * gap + low + high + counts, need[self.epochs] + gap + target) + 4 <= self._room()
+        room = self._room()
+
+        def fits(need: dict, counts: int, wide: bool) -> bool:
+            low, high = max(need[self.lr_min], need[self.m_min]), max(need[self.lr_max], need[self.m_max])
+            if not wide:
+                return label + 2 * gap + low + high + 4 <= room
+            target = self._labels["target"].sizeHint().width() + gap + need[self.target]
+            return label + gap + max(2 * gap + low + high + counts, need[self.epochs] + gap + target) + 4 <= room
+
+        # Each field at its least size hint where the room allows, else at its text's width; three
+        # columns before two.
+        for hint in (True, False):
+            need = {field: self._needs(field, hint=hint) for field in self._fields()}
+            counts = max(self._needs(box, self.COUNT_SUFFIX, hint) for box in (self.lr_n, self.m_n))
+            wide = fits(need, counts, True)
+            if wide or fits(need, counts, False):
+                break
         if wide != self._wide:
             self._lay_out(wide)
-            need[self.lr_n], need[self.m_n] = self._needs(self.lr_n), self._needs(self.m_n)
+        need[self.lr_n], need[self.m_n] = self._needs(self.lr_n, hint=hint), self._needs(self.m_n, hint=hint)
         for field, width in need.items():
             if not isinstance(field, QComboBox) and field.minimumWidth() != width:
                 field.setMinimumWidth(width)
@@ -532,9 +548,11 @@ class SweepPanel(QWidget):
         # a gap, which gives "0" and "0.95" of three momenta room on lecture mode's shortest plot.)
         left = self.plot.getAxis("left")
         line = QFontMetricsF(left.style.get("tickFont") or left.font()).height()
-        every = (label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs), True),
-                 max(1, math.ceil((0.8 * line + 4) / max(vb.height() / len(result.momenta), 1e-9))))\
-            if vb.width() > 0 else None
+        every = None
+        if vb.width() > 0:
+            every = (label_every(self.plot.getAxis("bottom"), grid_labels(result.lrs), vb.width() / len(result.lrs),
+                                 True),
+                     max(1, math.ceil((0.8 * line + 4) / max(vb.height() / len(result.momenta), 1e-9))))
         self._items, (_, (low, high), label) = draw_sweep(self.plot, result, measure, every)
         if every is not None:  # (the last cell labelled too: "0" alone on a short axis read as one-sided)
             for side, values, k in (("bottom", result.lrs, every[0]), ("left", result.momenta, every[1])):
@@ -621,7 +639,7 @@ class StabilityMap(pg.PlotWidget):
         self.plot.hideButtons()
         self.plot.setRange(xRange=(self.LOW, self.HIGH), yRange=(0, 1), padding=0.02)
         self._ticks_for = None  # (axis length, text size) the ticks were thinned for
-        self._note_for = None  # (the note's text, its room) it was wrapped for
+        self._note_for = None  # (the note's text, its room, the mode) it was wrapped for
         self._rule = None  # (the rule shown shaded)
         self._at: dict[int, tuple[float, float]] = {}  # each run's point on show (lane index: x, momentum)
         self._names: dict[int, tuple[str, str]] = {}  # each run's name there, and its short form
@@ -685,64 +703,68 @@ class StabilityMap(pg.PlotWidget):
     def _on_resized(self, *_) -> None:
         self._fit_title()
         self._thin_ticks()
-        self._wrap_note()
         self._arrange()
 
-    def _wrap_note(self) -> None:
-        """The note on lines no wider than the plot (lecture mode's "inside the stable region" was
-        cut in a narrow dock); where it would take more than a third of the plot's height, its
-        short form (the figures are in the status bar and the points' readouts)."""
-        vb = self.plot.vb
-        room = max(vb.width() - 12, 40.0)
-        key = (self._note_texts, room, vb.height(), presenting())
+    def _set_note(self, text: str) -> None:
+        """The note ``text`` on lines no wider than the plot (lecture mode's "inside the stable
+        region" was cut in a narrow dock)."""
+        room = max(self.plot.vb.width() - 12, 40.0)
+        key = (text, room, presenting())  # (lecture mode's size sets the text again, unwrapped)
         if key == self._note_for:
             return
         self._note_for = key
+        if text != self.note.text:
+            self.note.setText(text)
         item = self.note.item
-        for text in self._note_texts:
-            if text != self.note.text:
-                self.note.setText(text)
-            item.setTextWidth(-1)
-            if item.boundingRect().width() > room:
-                item.setTextWidth(room)
-            if item.boundingRect().height() <= vb.height() / 3:
-                break  # (else the next, shorter, form; the last where none is that low)
+        item.setTextWidth(-1)
+        if item.boundingRect().width() > room:
+            item.setTextWidth(room)
         self.note.updateMin()
         # (Outside a layout a widget never shrinks by itself, and the label centres its text in it.)
         self.note.resize(self.note.minimumSize())
+
+    def _note_forms(self) -> tuple[str, ...]:
+        """The note's forms to try, the longest first that takes at most a third of the plot's
+        height (the figures are in the status bar and the points' readouts) and the shorter."""
+        texts = self._note_texts
+        for i, text in enumerate(texts):
+            self._set_note(text)
+            if self.note.boundingRect().height() <= self.plot.vb.height() / 3:
+                return texts[i:]
+        return texts[-1:]
 
     #: Where each rule's edge is named: at this momentum.
     LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
 
     def _arrange(self) -> None:
         """Every text of the map inside its view box, none over another or over a run's point: the
-        note at the plot's top left or bottom left, whichever covers fewer points (at the top,
-        lesson 6's warning covered runs A and B at momentum 0.9); each run's name by its point
-        (above right, else above left, below right, below left; over the note where it has no
-        other place); each rule's name right of its edge, or left of it (the shaded rule's
-        first). A name with no clear place is not shown."""
+        note at the plot's top left or bottom left (at the top, lesson 6's warning covered runs A
+        and B at momentum 0.9), shorter or left out where the runs' names need its room; each
+        run's name by its point (above right, else above left, below right, below left); each
+        rule's name right of its edge, or left of it (the shaded rule's first), not shown where
+        it has no clear place."""
         vb = self.plot.vb
         if vb.width() <= 0:
             return
         mark = self.MARK_PX
         taken = [QRectF(vb.mapFromView(QPointF(x, m)) - QPointF(mark, mark), QSizeF(2 * mark, 2 * mark))
                  for x, m in self._at.values()]
-        size = self.note.boundingRect().size()
-        # (On the left, in the stable region: a short "stable" on the right read as naming the unstable side.)
-        corners = {corner: QRectF(QPointF(6, 4 if corner[1] == 0 else vb.height() - 4 - size.height()), size)
-                   for corner in ((0, 0), (0, 1))}
-        corner = min(corners, key=lambda c: _covered(corners[c], taken))  # (the top, on a tie)
-        if corner != self._note_corner:
-            self._note_corner = corner
-            self.note.anchor(itemPos=corner, parentPos=corner, offset=(6, 4 if corner[1] == 0 else -4))
-        note = corners[corner]
-        # The runs' names whole; where one of them finds no place, "A", not "A (diverged)".
-        for short in (False, True):
-            placed = self._place_names(short, taken, note)
-            if all(rect is not None for rect in placed.values()):
+        # The note in its longest form, at the plot's top left or bottom left (the one covering fewer
+        # points first), that leaves every run's name a place of its own (whole, else "A" for
+        # "A (diverged)"); else none (its warning is in the status bar too).
+        for text, corner in itertools.product(self._note_forms(), self._note_corners(taken)):
+            note = self._place_note(text, corner)
+            placed = self._place_names(False, taken, note)
+            if any(rect is None or rect.intersects(note) for rect in placed.values()):
+                placed = self._place_names(True, taken, note)
+            if all(rect is not None and not rect.intersects(note) for rect in placed.values()):
                 break
-        taken += [rect for rect in placed.values() if rect is not None]
-        taken.append(note)
+        else:
+            note = self._place_note("", (0, 0))
+            placed = self._place_names(False, taken, note)
+            if any(rect is None for rect in placed.values()):
+                placed = self._place_names(True, taken, note)
+        taken += [rect for rect in placed.values() if rect is not None] + [note]
         gap = 0.04 / (vb.viewPixelSize()[0] or 1.0)  # (px: 0.04 of a decade)
         for rule in sorted(self.labels, key=lambda rule: rule != self._rule):
             item = self.labels[rule]
@@ -755,6 +777,27 @@ class StabilityMap(pg.PlotWidget):
             if anchor is not None:
                 item.setAnchor(anchor)
                 taken.append(_text_rect(vb, item, QPointF(x, m), anchor))
+
+    def _note_corners(self, taken: list[QRectF]) -> list[tuple[int, int]]:
+        """The view box's top left and bottom left (on the left, in the stable region: a short
+        "stable" on the right read as naming the unstable side), the one where the note covers
+        less of ``taken`` first (the top on a tie)."""
+        height, size = self.plot.vb.height(), self.note.boundingRect().size()
+        rects = {corner: QRectF(QPointF(6, 4 if corner[1] == 0 else height - 4 - size.height()), size)
+                 for corner in ((0, 0), (0, 1))}
+        return sorted(rects, key=lambda corner: _covered(rects[corner], taken))
+
+    def _place_note(self, text: str, corner: tuple[int, int]) -> QRectF:
+        """The note as ``text`` (none: "") in the view box's ``corner``: where it stands (view-box pixels)."""
+        self.note.setVisible(bool(text))
+        if not text:
+            return QRectF()
+        self._set_note(text)
+        if corner != self._note_corner:
+            self._note_corner = corner
+            self.note.anchor(itemPos=corner, parentPos=corner, offset=(6, 4 if corner[1] == 0 else -4))
+        size = self.note.boundingRect().size()
+        return QRectF(QPointF(6, 4 if corner[1] == 0 else self.plot.vb.height() - 4 - size.height()), size)
 
     def _place_names(self, short: bool, taken: list[QRectF], note: QRectF) -> dict[int, QRectF | None]:
         """Each run's name (or its ``short`` form) by its point, clear of ``taken``, of the
@@ -826,7 +869,8 @@ class StabilityMap(pg.PlotWidget):
         if event.type() == QEvent.Type.FontChange:  # (lecture mode on or off: the window's style sheet)
             self.setMinimumSize(*(self.LECTURE_MIN if presenting() else MIN_PLOT_SIZE))
 
-    #: The least size (px) in lecture mode
+    #: The least size (px) in lecture mode: room for its axes' labels and the runs' names (a
+    #: narrow column of Everything gave it 140×163 px at 1280×720).
     LECTURE_MIN = (220, 150)
 
     def _show_rule(self, rule: str) -> None:
@@ -884,14 +928,15 @@ class StabilityMap(pg.PlotWidget):
         if outside:
             warning = "<span style='color:#B00020; font-weight:bold'>⚠ {}</span>"
             texts = (warning.format("outside the stable region (" + "; ".join(outside) + "): expect growing "
-                                    "oscillation"), warning.format("outside the stable region"), warning.format("unstable"))
+                                    "oscillation"),
+                     warning.format("outside the stable region"), warning.format("unstable"))
         elif unknown and not spots:
             texts = ("<span style='color:#333'>λ not measured yet (it is, about once a second)</span>",
                      "<span style='color:#333'>λ not measured yet</span>")
         else:
-            texts = ("<span style='color:#333'>inside the stable region</span>", "<span style='color:#333'>stable</span>")
+            texts = ("<span style='color:#333'>inside the stable region</span>",
+                     "<span style='color:#333'>stable</span>")
         self._note_texts = texts
-        self._wrap_note()  # (also after lecture mode resized the text)
         self._arrange()
 
 
