@@ -3,17 +3,22 @@ brought up big, arranged by a named layout, or kept as the user's own layout."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPointF, QRectF, QSettings, QSizeF, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QTextDocument
-from PySide6.QtWidgets import QTabBar
+from PySide6.QtWidgets import QAbstractSpinBox, QTabBar
 
-from momentum_lab._qt.controller import RunConfig, RunController
+from momentum_lab._qt.controller import LaneSettings, RunConfig, RunController
 from momentum_lab._qt.views import CELL, LAYOUTS, VIEWS, arrangement, fold
 from momentum_lab._qt.window import MainWindow
 
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+
+#: Three runs, their points apart on the map (A and C at small lr × λ, B at a large one).
+COMPARED_THREE = RunConfig(compare=(LaneSettings("classical", 0.5, 0.9), LaneSettings("nesterov", 0.005, 0.3)))
 
 
 def area(widget) -> int:
@@ -369,9 +374,15 @@ def test_lecture_mode_fits_the_status_bar_the_readout_and_the_lesson_at_every_si
     qtbot.waitUntil(lambda: w.dockWidgetArea(lesson) == Qt.DockWidgetArea.LeftDockWidgetArea, timeout=TIMEOUT)
 
 
+@pytest.mark.parametrize("mode", ["normal", "lecture"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_sweep_shows_every_field_without_scroll_bars(qtbot, open_window, size):
+def test_the_sweep_shows_every_field_without_scroll_bars(qtbot, open_window, size, mode):
+    """Every field of the sweep whole, none scrolled out of view (issue 12: in lecture mode too,
+    where the Lecture layout gives the sweep a 266 px column at 1280×720)."""
     w = open_window(size=size)
+    if mode == "lecture":
+        w.set_lecture_mode(True)
+        qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
     w.show_view("sweep")
     tab = w.sweep_tab
     bars = (tab.horizontalScrollBar(), tab.verticalScrollBar())
@@ -383,8 +394,68 @@ def test_the_sweep_shows_every_field_without_scroll_bars(qtbot, open_window, siz
     for field in (panel.lr_min, panel.lr_max, panel.lr_n, panel.m_min, panel.m_max, panel.m_n, panel.epochs,
                   panel.target, panel.measure, panel.run_button):
         assert tab.viewport().rect().contains(field.mapTo(tab.viewport(), field.rect().bottomRight()))
-        assert field.width() >= field.minimumSizeHint().width()
+        if mode == "normal":  # (in lecture mode two lr fields at their least hints are wider than the column)
+            assert field.width() >= field.minimumSizeHint().width()
+        if isinstance(field, QAbstractSpinBox):  # its whole text in its line edit (less QLineEdit's 2 px a side)
+            edit = field.lineEdit()
+            assert edit.fontMetrics().horizontalAdvance(field.text()) <= edit.contentsRect().width() - 4, \
+                (mode, field.text(), edit.width())
     assert panel.view.height() >= 120
+
+
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+def test_the_stability_maps_texts_stay_inside_and_apart_in_a_small_map(qtbot, open_window, lecture):
+    """Issue 12: in a map as small as a side dock makes it, the runs' names, the rules' names and
+    the note stand inside the view box, none over another or over a run's point, and each run
+    keeps its name; the axes are labelled at both ends, their labels shortened by words."""
+    from layout_walk import tick_labels
+    from momentum_lab._qt.explore import StabilityMap
+    from momentum_lab._qt.plots import present_plot, set_presentation
+
+    w = open_window(COMPARED_THREE)
+    c = w.controller
+    qtbot.waitUntil(lambda: len(c.lanes) == 3 and not c.busy, timeout=TIMEOUT)
+    c.step_items(40)
+    qtbot.waitUntil(lambda: all(math.isfinite(lane.curvature()[0]) for lane in c.lanes), timeout=TIMEOUT)
+    set_presentation(lecture)
+    try:
+        m = StabilityMap(c)
+        qtbot.addWidget(m)
+        present_plot(m.plot)
+        m.resize(*((220, 150) if lecture else (180, 140)))
+        m.show()
+        qtbot.waitExposed(m)
+        m.refresh()
+        m.grab()
+        vb = m.plot.vb
+        inside = vb.sceneBoundingRect().adjusted(-1, -1, 1, 1)
+        texts = [item for item in list(m.labels.values()) + m.point_labels if item.isVisible()]
+        assert sum(label.isVisible() for label in m.point_labels) == 3  # (A, B, C)
+        rects = []
+        for item in texts:
+            margin = item.textItem.document().documentMargin()
+            rect = item.sceneBoundingRect()
+            assert inside.contains(rect), (item.toPlainText(), rect, inside)
+            rects.append((item.toPlainText(), rect.adjusted(margin, margin, -margin, -margin)))
+        if m.note.isVisible():
+            rects.append(("note", m.note.sceneBoundingRect()))
+            assert inside.contains(rects[-1][1])
+        for x, y in ((spot["x"], spot["y"]) for spot in m.points.data):
+            rects.append(("point", QRectF(vb.mapViewToScene(QPointF(x, y)) - QPointF(5, 5), QSizeF(10, 10))))
+        for i, (a, ra) in enumerate(rects):
+            for b, rb in rects[i + 1:]:
+                assert not ra.intersects(rb) or {a, b} == {"point"}, (a, b)
+        for side in ("left", "bottom"):  # a label at each end of both axes
+            axis = m.plot.getAxis(side)
+            texts = [text for _, text in tick_labels(axis)]
+            assert len(texts) >= 2, (side, texts)
+        left = m.plot.getAxis("left")
+        assert (left.labelText, left.toolTip()) in (("momentum", ""), ("m", "momentum"))
+        assert left.label.boundingRect().width() <= left.height()
+        if lecture:
+            assert left.labelText == "m"
+    finally:
+        set_presentation(False)
 
 
 def test_lesson_6s_evidence_stays_on_show_when_its_run_has_ended(qtbot, open_window):
