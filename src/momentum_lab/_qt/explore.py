@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,52 +34,12 @@ from PySide6.QtWidgets import (
 
 from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
 from .controller import RunConfig, RunController
-from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, PRESENTATION_ROWS_PT, TITLE_PT, HoverReadout, blank_axes, data_width,
-                    fit_axis_width, fitted, pen_width, plot_text, presenting, rule_name, set_axis_label, show_title,
-                    style_plot, thin_ticks)
+from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, HoverReadout, blank_axes, fit_axis_width, fit_axis_words, pen_width,
+                    plot_text, presenting, rule_name, show_title_words, style_plot, thin_ticks)
 from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
-
-
-def _text_width(text: str, pt: float) -> float:
-    font = QFont()
-    font.setPointSizeF(pt)
-    return QFontMetricsF(font).horizontalAdvance(text)
-
-
-def fit_phrasing(plot: pg.PlotItem, side: str, phrasings: tuple[str, ...]) -> None:
-    """The ``side`` axis ("left" or "bottom") labelled with the first of ``phrasings`` (longest
-    first, shortened by words: "momentum", "m") that fit_axis_label draws whole along it, the
-    whole first one in the axis's tooltip when a shorter one is on show; the last, elided by
-    fit_axis_label, where none is whole."""
-    axis = plot.getAxis(side)
-    length = plot.vb.height() if side == "left" else data_width(plot)
-    smallest = PRESENTATION_ROWS_PT if presenting() else QFont().pointSizeF()
-    for text in phrasings:
-        if text != phrasings[-1] and _text_width(text, smallest) > length:
-            continue  # (not whole at any size fit_axis_label tries)
-        if getattr(axis, "_full_label", None) != text:
-            set_axis_label(plot, side, text)
-        # (What is drawn, whole: fit_axis_label's own measure left "momentum" 2 px longer than its axis.)
-        if axis.labelText == text and axis.label.boundingRect().width() <= length:
-            break
-    tip = phrasings[0] if axis.labelText != phrasings[0] else ""
-    if axis.toolTip() != tip:
-        axis.setToolTip(tip)
-
-
-def fit_title(plot: pg.PlotItem, phrasings: tuple[str, ...]) -> None:
-    """The first of ``phrasings`` (longest first, shortened by words) that fits the plot's width
-    at the smallest size set_title tries, as its title (the last elided where none fits); the
-    whole first one in the title's tooltip when a shorter one is on show."""
-    room = data_width(plot)
-    title = next((t for t in phrasings if fitted(t, (TITLE_PT,), room, bold=presenting())[0] == t), phrasings[-1])
-    show_title(plot, title)
-    tip = phrasings[0] if title != phrasings[0] else ""
-    if plot.titleLabel.toolTip() != tip:
-        plot.titleLabel.setToolTip(tip)
 
 
 def end_ticks(labels: list[str], every: int) -> list[tuple[float, str]]:
@@ -301,7 +261,7 @@ class SweepPanel(QWidget):
         blank_axes(self.plot, True)  # (until a sweep has run: pyqtgraph's own 0..1 told of no grid)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self._titles = ("Sweep: click a cell to replay it", "Sweep: click a cell", "Sweep")  # (longest first)
+        show_title_words(self.plot, ["Sweep: click a cell to replay it", "Sweep: click a cell", "Sweep"])
         self.marker = pg.PlotCurveItem(pen=pg.mkPen("#E00000", width=3))
         self.marker.setZValue(5)
         self.caption = QLabel("Set a grid and press Run sweep.")
@@ -524,9 +484,8 @@ class SweepPanel(QWidget):
     def _on_resized(self, *_) -> None:
         """The cells' labels spaced again for a new size or text size (they would run together),
         the axes' labels phrased for it."""
-        fit_title(self.plot, self._titles)
-        for side, phrasings in (("bottom", self.X_LABELS), ("left", self.Y_LABELS)):
-            fit_phrasing(self.plot, side, phrasings)
+        for side, wordings in (("bottom", self.X_LABELS), ("left", self.Y_LABELS)):
+            fit_axis_words(self.plot, side, list(wordings))
         if self._drawn_for is not None and self._drawn_for != self._size_key():
             self.draw()
 
@@ -560,7 +519,7 @@ class SweepPanel(QWidget):
         # (A left axis as wide as its labels in this text size: "0.7125" ran into "momentum".)
         fit_axis_width(self.plot.getAxis("left"), grid_labels(result.momenta))
         title, log = SWEEP_MEASURES[measure]
-        self._titles = (f"{title} (click a cell: replay)", title)
+        show_title_words(self.plot, [f"{title} (click a cell: replay)", title])
         self._on_resized()
         shown = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.3g}")
         diverged = int(np.isfinite(result.diverged_at_epoch).sum())
@@ -686,8 +645,8 @@ class StabilityMap(pg.PlotWidget):
         """The axes' ticks that fit their lengths in their text size (see thin_ticks and
         fit_left_ticks), and their labels' phrasing (see fit_phrasing)."""
         fit_left_ticks(self.plot)
-        fit_phrasing(self.plot, "left", self.Y_LABELS)
-        fit_phrasing(self.plot, "bottom", self.X_LABELS)
+        fit_axis_words(self.plot, "left", list(self.Y_LABELS))
+        fit_axis_words(self.plot, "bottom", list(self.X_LABELS))
         axis = self.plot.getAxis("bottom")
         key = (round(self.plot.vb.width()), (axis.style.get("tickFont") or axis.font()).pointSizeF())
         if key == self._ticks_for:
@@ -701,7 +660,6 @@ class StabilityMap(pg.PlotWidget):
 
     @Slot()
     def _on_resized(self, *_) -> None:
-        self._fit_title()
         self._thin_ticks()
         self._arrange()
 
@@ -887,11 +845,11 @@ class StabilityMap(pg.PlotWidget):
         self._fit_title()
 
     def _fit_title(self) -> None:
-        """The title, shortened by words where the plot is narrow (see fit_title)."""
+        """The title, shortened by words where the plot is narrow (see show_title_words)."""
         if self._rule is not None:
             short = RULE_SHORT[self._rule]
-            fit_title(self.plot, (f"Stability map: {short} (shaded: stable)", f"{short}, shaded: stable", short,
-                                  rule_name(self._rule)))
+            show_title_words(self.plot, [f"Stability map: {short} (shaded: stable)", f"{short}, shaded: stable", short,
+                                         rule_name(self._rule)])
 
     def refresh(self) -> None:
         c = self.controller
