@@ -61,8 +61,7 @@ _QT_PARTS = ("qt_scrollarea_viewport", "qt_scrollarea_hcontainer", "qt_scrollare
 #: Everything's columns at 1280×720), where lecture text, two-decimal ticks and the sweep's
 #: fields do not all fit; the issue's note lists them. A finding anywhere else fails the test, and
 #: so does one of these checks on the core two, the controls, the status bar or the lesson text.
-KNOWN_OPEN = {
-}
+KNOWN_OPEN: set[tuple[str, str]] = set()
 
 
 def known_open(finding: str) -> bool:
