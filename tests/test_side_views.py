@@ -102,9 +102,10 @@ def test_the_heatmap_at_its_narrowest_labels_its_steps_at_both_ends_and_names_it
     run_epochs(qtbot, w, 2)
     w.set_lecture_mode(True)
     qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
-    w.apply_layout("Everything")
-    settle(w)
     panel = w.delta_panel
+    w.views.show("heatmap")  # (beside the core two: about 270 px wide)
+    qtbot.waitUntil(lambda: w.views.shown("heatmap") and 0 < panel.heat_view.width() < 330, timeout=TIMEOUT)
+    settle(w)
     assert panel.heat_view.width() < 330  # (the narrow column: what this test is about)
     assert_spread(panel.heat_plot.getAxis("bottom"))
     names = tick_labels(panel.heat_plot.getAxis("left"))
@@ -132,9 +133,12 @@ def test_the_regions_inputs_go_one_under_the_other_where_side_by_side_they_would
     settle(w)
     r = w.regions
     assert r.x_input.y() == r.y_input.y()  # room enough: side by side
+    # Lecture mode at 1280×720: the view beside the core two is about 270 px wide.
+    w.resize(1280, 720)
     w.set_lecture_mode(True)
     qtbot.waitUntil(lambda: w.views.layout == "Lecture", timeout=TIMEOUT)
-    w.apply_layout("Everything")
+    w.views.show("regions")
+    qtbot.waitUntil(lambda: w.views.shown("regions") and r.width() < 300, timeout=TIMEOUT)
     settle(w)
     assert r.y_input.y() > r.x_input.y()
     for box in (r.x_input, r.y_input):
