@@ -245,17 +245,11 @@ def test_a_new_run_whose_data_fail_to_read_leaves_nothing_to_undo(qtbot, open_wi
 
 def test_a_sweep_cell_replayed_is_one_undo_step(qtbot, open_window):
     """Clicking a sweep cell replaces the run on show: Ctrl+Z gives it back, from its start."""
-    from test_gui import click_cell
+    from test_gui import click_cell, run_sweep
 
     w = open_window(size=(1400, 900))
     c = w.controller
-    w.show_view("sweep")
-    panel = w.sweep_panel
-    panel.lr_n.setValue(2)
-    panel.m_n.setValue(2)
-    panel.epochs.setValue(2)
-    with qtbot.waitSignal(w.sweeps.finished, timeout=60_000):
-        panel.run_button.click()
+    panel = run_sweep(qtbot, w, 2, 2, 2)
     before = (c.config.lr, c.config.momentum)
     click_cell(qtbot, panel, 1, 1)
     lr, m = w.sweeps.result.lrs[1], w.sweeps.result.momenta[1]

@@ -648,6 +648,19 @@ def click_cell(qtbot, panel, i: int, j: int) -> None:
     qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=panel.view.mapFromScene(scene_point))
 
 
+def run_sweep(qtbot, w, lr_n: int, m_n: int, epochs: int):
+    """The window's sweep panel in front, set to a grid of ``lr_n`` × ``m_n`` for ``epochs``
+    epochs, run to its end; returns the panel."""
+    w.views.show("sweep")
+    panel = w.sweep_panel
+    panel.lr_n.setValue(lr_n)
+    panel.m_n.setValue(m_n)
+    panel.epochs.setValue(epochs)
+    with qtbot.waitSignal(w.sweeps.finished, timeout=60_000):
+        panel.run_button.click()
+    return panel
+
+
 def test_a_sweep_in_the_window_and_a_click_replays_its_cell(qtbot, open_window, dialogs):
     from momentum_lab.engine import sweep
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QMouseEvent
 from momentum_lab._qt.controller import LaneSettings, RunConfig
 from momentum_lab.engine import RULE_SHORT, stability_bound
 from reference import forward
-from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
+from test_gui import TIMEOUT, dialogs, kernels_ready, open_window, run_sweep  # noqa: F401 (fixtures)
 from test_plots_truth import run_epochs
 
 TWO_RUNS = RunConfig(compare=(LaneSettings("classical", 0.02, 0.8),))
@@ -238,13 +238,7 @@ def test_the_delta_readout_names_the_run_when_runs_are_compared(qtbot, open_wind
 
 def test_the_sweep_readout_tells_lr_momentum_and_value_and_a_new_sweep_clears_it(qtbot, open_window):
     w = open_window(size=(1400, 900))
-    w.views.show("sweep")
-    panel = w.sweep_panel
-    panel.lr_n.setValue(3)
-    panel.m_n.setValue(4)
-    panel.epochs.setValue(3)
-    with qtbot.waitSignal(w.sweeps.finished, timeout=60_000):
-        panel.run_button.click()
+    panel = run_sweep(qtbot, w, 3, 4, 3)
     result = w.sweeps.result
     move_to(panel.plot, 1.5, 2.5)
     assert shown(panel.readout) == (f"lr {result.lrs[1]:.4g}, momentum {result.momenta[2]:.4g}\n"
