@@ -171,3 +171,23 @@ def test_the_regions_legend_moves_beside_the_data_in_a_short_wide_dock(qtbot, op
                 assert view.contains(label.sceneBoundingRect()), text
             else:
                 assert kind == "note" and text in r.legend.toolTip()
+
+
+@pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
+def test_the_error_axis_widens_for_long_tick_labels_clear_of_its_label(qtbot, open_window, lecture):
+    """Lesson 6's run A diverges to about 1e12 on a linear axis: "1.5e+12" ran under "mean loss"."""
+    w = open_window(size=(1280, 720))
+    c = w.controller
+    assert w.open_lesson("divergence-stability-map")
+    qtbot.waitUntil(lambda: len(c.lanes) == 2 and not c.busy and c.latest is not None, timeout=TIMEOUT)
+    w.set_lecture_mode(lecture)
+    c.set_speed(float("inf"))
+    c.set_max_epochs(5)
+    c.start()
+    qtbot.waitUntil(lambda: c.state in ("finished", "diverged"), timeout=TIMEOUT)
+    settle(w)
+    axis = w.curves.loss_plot.getAxis("left")
+    labels = tick_labels(axis)
+    assert any("e+1" in text for _, text in labels), labels  # (the long ones: what this is about)
+    label = axis.label.mapRectToParent(axis.label.boundingRect())
+    assert all(rect.left() >= label.right() - 1 for rect, _ in labels), (label, labels)

@@ -173,6 +173,19 @@ def fit_axis_width(axis: pg.AxisItem, strings: list[str]) -> None:
         axis.setWidth(width)
 
 
+def widen_for_ticks(axis: pg.AxisItem) -> None:
+    """A left axis made wider (never narrower) where the tick labels of its range now need more
+    room than it has (see fit_axis_width): the same ticks pyqtgraph draws."""
+    low, high = axis.range
+    strings: list[str] = []
+    for spacing, values in axis.tickValues(low, high, max(axis.height(), 1)):
+        strings += axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    width = axis.width()
+    fit_axis_width(axis, strings)
+    if axis.width() < width:
+        axis.setWidth(int(width))
+
+
 #: Pixels kept between two tick labels side by side.
 TICK_GAP_PX = 8
 
@@ -763,6 +776,8 @@ class ErrorCurves(QWidget):
         self._legend_key: tuple | None = None
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.getAxis("left").setWidth(62)
+        # (Wider for long tick labels: a diverged run's "5e+11" ran under the axis label.)
+        self.loss_plot.vb.sigYRangeChanged.connect(lambda *_: widen_for_ticks(self.loss_plot.getAxis("left")))
         self.readouts = {key: HoverReadout(plot, self.describe, controller)
                          for key, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot))}
         self._mark_items: list[pg.InfiniteLine] = []

@@ -943,7 +943,8 @@ class MainWindow(QMainWindow):
             return ""
         text = {"stable": "stable", "caution": "⚠ near the edge", "unstable": "⚠ unstable"}[level]
         if b.divergence is not None:
-            return f"{text}: diverged" + (f" (r {value:.3g})" if value == value else "")
+            # (Not the last r before: measured on weights on their way out, it may look stable.)
+            return f"{text}: diverged"
         return f"{text}: r {value:.3g}"
 
     # -- events ------------------------------------------------------------------------------
