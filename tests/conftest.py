@@ -29,6 +29,26 @@ def rng():
 
 
 @pytest.fixture(autouse=True)
+def app_style_kept():
+    """The application's font and pyqtgraph's colours as each test found them: ``gui.run_gui``
+    (a ``gui --screenshot`` test, say) sets them for good, and a test after it built its windows
+    in a larger font (the walk and a side view's test passed alone and failed after test_gui)."""
+    widgets = sys.modules.get("PySide6.QtWidgets")  # (no Qt imported for the engine's tests)
+    app = widgets.QApplication.instance() if widgets is not None else None
+    if app is None:
+        yield
+        return
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFont
+
+    font = QFont(app.font())
+    options = {key: pg.getConfigOption(key) for key in ("antialias", "background", "foreground")}
+    yield
+    app.setFont(font)
+    pg.setConfigOptions(**options)
+
+
+@pytest.fixture(autouse=True)
 def no_dangling_qthreads(request, monkeypatch):
     """Fail a test that leaves a QThread running ("QThread: Destroyed while thread is still running"
     aborts the process later, far from its cause).

@@ -103,7 +103,7 @@ def run_gui_and_look(monkeypatch, settings_path, look, size=(900, 600), **option
     timer = QTimer()
     timer.timeout.connect(poll)
     timer.start(50)
-    try:
+    try:  # (run_gui styles the application for good: conftest's app_style_kept puts it back)
         code = gui.run_gui(RunConfig(), remember=True, restore_options=True, size=size, **options)
     finally:
         timer.stop()

@@ -294,6 +294,9 @@ class ViewArea(QObject):
             titles = {bar.tabText(i) for i in range(bar.count())}
             over = [d.geometry() for d in window.findChildren(QDockWidget)
                     if d.isVisible() and not d.isFloating() and d.windowTitle() not in titles]
+            # (Nor over the status bar or the menu bar: a bar was left at the bottom, over the
+            # status bar's fields, in lecture mode with lesson 6 at 1280×720.)
+            over += [strip.geometry() for strip in (window.statusBar(), window.menuBar()) if strip.isVisible()]
             if central is not None and g.intersects(central.geometry()) or any(g.intersects(r) for r in over):
                 bar.hide()
 
