@@ -57,6 +57,9 @@ CELL = {False: (250, 190), True: (330, 240)}
 COLUMN_CHROME = 8
 #: The height of a group's dock title and tab bar.
 GROUP_CHROME = 48
+#: The share of its bound q / (1 + q) (see LAYOUTS) a folded layout's area takes: Explore's,
+#: 0.42 of 0.5, margin left for the core's titles and the lecture readout.
+SHARE_OF_BOUND = 0.84
 # The share of the room a view brought up big takes.
 BIG_SHARE = 0.62
 # The share of the room the area takes with a dock kept below its views (lecture mode's lesson
@@ -92,7 +95,7 @@ def arrangement(name: str, width: int, height: int, lecture: bool):
         return groups, share, columns, closed
     q = fit_columns * fit_rows / 2
     views = [view for group in groups for view in group]
-    return fold(views, fit_columns * fit_rows), min(share, round(0.84 * q / (1 + q), 2)), fit_columns, closed
+    return fold(views, fit_columns * fit_rows), min(share, round(SHARE_OF_BOUND * q / (1 + q), 2)), fit_columns, closed
 
 
 class ViewArea(QObject):
