@@ -380,7 +380,7 @@ class TrainingWorker(QObject):
         # along itself, the sharpness, is measured all the same.)
         curvature = (largest_curvature(t.params, t.layout, act, loss, xs, ys, iterations=20)
                      if t.loss in GRADIENT_LOSSES else math.nan)
-        return curvature, batch_sharpness(t.params, t.layout, act, loss, xs, ys)
+        return curvature, cls._measure_sharpness(t)
 
     def _reset_pending(self) -> None:
         now = time.perf_counter()
