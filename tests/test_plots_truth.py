@@ -191,3 +191,47 @@ def test_the_heatmap_scales_each_group_with_a_colour_bar(qtbot, open_window):
     w.refresh()
     ticks = [text for _, text in panel.heat_plot.getAxis("left")._tickLevels[0]]
     assert all("±" in t for t in ticks)
+
+
+def test_envelope_keeps_each_columns_extremes_the_last_point_and_gaps():
+    from momentum_lab._qt.plots import envelope
+
+    rng = np.random.default_rng(3)
+    x = np.arange(10_001.0)
+    y = rng.normal(size=x.size)
+    y[4000:4100] = np.nan  # (a gap wider than a column)
+    ex, ey = envelope(x, y, (0.0, 10_000.0), 500)
+    assert len(ex) <= 2 * 500 + 2 and np.all(np.diff(ex) >= 0)
+    assert (ex[-1], ey[-1]) == (x[-1], y[-1])
+    # Each column's highest and lowest point are among those kept, at their own x.
+    kept = dict(zip(ex, ey))
+    for start in range(0, 10_000, 20):
+        column = y[start:start + 20]
+        if np.isfinite(column).any():
+            i, j = start + np.nanargmax(column), start + np.nanargmin(column)
+            assert kept[x[i]] == y[i] and kept[x[j]] == y[j]
+    assert np.isnan(ey[(ex > 4020) & (ex < 4080)]).all()  # the gap stays a gap
+    # Few points, or a range that holds few: as they are, clipped to the range and a point beyond.
+    ex, ey = envelope(x[:300], y[:300], (0.0, 300.0), 500)
+    assert np.array_equal(ex, x[:300]) and np.array_equal(ey, y[:300], equal_nan=True)
+    ex, _ = envelope(x, y, (9000.0, 9500.0), 500)
+    assert (ex[0], ex[-1]) == (8999.0, 9501.0) and len(ex) == 503
+
+
+def test_a_long_run_s_curves_are_thinned_to_the_plot_s_width_and_again_when_zoomed(qtbot, open_window):
+    w = open_window(size=(1280, 720))
+    c = w.controller
+    run_epochs(qtbot, w, 2000)
+    curve = w.curves.curves[("loss", "train", 0)]
+    rows = c.history.rows
+    width = round(w.curves.loss_plot.vb.width())
+    x, y = curve.getOriginalDataset()  # (getData: log10 of the losses, on the log scale)
+    assert len(x) <= 2 * width + 3 < len(rows)
+    # What is drawn is the whole run's extremes and its latest value.
+    assert (x[-1], y[-1]) == (rows[-1, 0], rows[-1, 1])
+    assert y.max() == rows[:, 1].max() and y.min() == rows[:, 1].min()
+    # Zoomed to 100 epochs (as a mouse wheel does): every epoch there drawn, without a new step.
+    w.curves.loss_plot.setXRange(500, 600, padding=0)
+    qtbot.waitUntil(lambda: 100 <= len(curve.getOriginalDataset()[0]) <= 110, timeout=TIMEOUT)
+    x, y = curve.getOriginalDataset()
+    assert np.array_equal(y, rows[(rows[:, 0] >= x[0]) & (rows[:, 0] <= x[-1]), 1])

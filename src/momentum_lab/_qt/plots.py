@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSizeF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -706,6 +706,35 @@ def nearest_index(values: np.ndarray, x: float) -> int:
     return i
 
 
+def envelope(x: np.ndarray, y: np.ndarray, shown: tuple[float, float], columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points of the line (``x`` increasing, ``y``) that draw it as it looks ``columns``
+    pixels wide across the x range ``shown``: the points in view (and one either side), and where
+    more than two fall to a pixel column, each column's lowest and highest point in their order
+    (its last point as it is). Thousands of epochs a curve cost tens of ms a frame to hand to
+    pyqtgraph and to stroke; a column's extremes draw the same pixels. A column whose points are
+    all NaN stays a gap.
+    """
+    n = len(x)
+    if n:
+        lo = max(int(np.searchsorted(x, shown[0])) - 1, 0)
+        hi = min(int(np.searchsorted(x, shown[1], side="right")) + 1, n)
+        if lo > 0 or hi < n:
+            x, y, n = x[lo:hi], y[lo:hi], hi - lo
+    columns = max(int(columns), 1)
+    if n <= 2 * columns + 2:
+        return x, y
+    k = -(-(n - 1) // columns)  # points a column (the last point is kept apart)
+    body = (n - 1) // k * k
+    bx, by = x[:body].reshape(-1, k), y[:body].reshape(-1, k)
+    gap = np.isnan(by)
+    lowest = np.argmin(np.where(gap, np.inf, by), axis=1)
+    highest = np.argmax(np.where(gap, -np.inf, by), axis=1)
+    rows = np.arange(bx.shape[0])[:, None]
+    order = np.sort(np.stack([lowest, highest], axis=1), axis=1)
+    return (np.concatenate([bx[rows, order].ravel(), x[body:]]),
+            np.concatenate([by[rows, order].ravel(), y[body:]]))
+
+
 def rule_name(rule: str) -> str:
     """A rule's short name without its note: "look-back"."""
     return RULE_SHORT[rule].split(" (")[0]
@@ -759,9 +788,9 @@ class ErrorCurves(QWidget):
             for lane in range(MAX_RUNS):
                 for side in ("train", "test"):
                     # Not antialiased: thousands of antialiased points cost tens of ms a frame.
+                    # Thinned to the range shown by envelope() (pyqtgraph's own clipping and
+                    # downsampling would redo it on every move of the x axis, for every curve).
                     curve = plot.plot(antialias=False)
-                    curve.setDownsampling(auto=True, method="peak")
-                    curve.setClipToView(True)  # fine now that ranges are set by hand
                     curve.setZValue(-lane)  # run A on top
                     self.curves[(key, side, lane)] = curve
         # A branch's original (see RunController.branch): its train curves, grey, behind the rest.
@@ -796,6 +825,12 @@ class ErrorCurves(QWidget):
         self.follow_latest.toggled.connect(self._on_follow)
         self.loss_plot.vb.sigResized.connect(self._on_resized)
         self.loss_plot.vb.sigXRangeChanged.connect(self._place_mark_labels)
+        self._plots = {"loss": self.loss_plot, "accuracy": self.acc_plot}
+        self._thinned: dict[str, tuple] = {}  # what each plot's curves were thinned for (see _thin_key)
+        self._rethin_asked = False
+        for plot in self._plots.values():
+            plot.vb.sigXRangeChanged.connect(self._on_x_shown)
+            plot.vb.sigResized.connect(self._on_x_shown)
 
     @Slot(bool)
     def _on_log_scale(self, on: bool) -> None:
@@ -910,23 +945,26 @@ class ErrorCurves(QWidget):
         c = self.controller
         # Before the first step (a run's first report is its start): no made-up axes, a note.
         self._show_empty(c.latest is None or c.latest.step == 0)
-        every = []
-        for lane in range(len(self.controller.lanes)):
-            rows = self._lane_rows(lane)
-            every.append(rows)
+        every = [self._lane_rows(lane) for lane in range(len(self.controller.lanes))]
+        ghost = self.controller.ghost
+        rows = np.vstack(every + ([ghost[0]] if ghost is not None else []))
+        if not self._empty:
+            self._fit_ranges(rows[:, 0], rows)  # (first: the curves are thinned to the range shown)
+        self._thinned = {key: self._thin_key(key) for key in self._plots}
+        for lane, rows in enumerate(every):
             epochs = rows[:, 0]
-            for key, columns in (("loss", ("train_loss", "test_loss")),
-                                 ("accuracy", ("train_accuracy", "test_accuracy"))):
-                for side, column in zip(("train", "test"), columns):
+            for key, columns_of in (("loss", ("train_loss", "test_loss")),
+                                    ("accuracy", ("train_accuracy", "test_accuracy"))):
+                for side, column in zip(("train", "test"), columns_of):
                     values = rows[:, HISTORY_COLUMNS.index(column)]
                     curve = self.curves[(key, side, lane)]
                     if len(values) and np.isfinite(values).any():
                         if key == "loss" and self.log_scale.isChecked():
                             values = np.where(values > 0, values, np.nan)
-                        curve.setData(epochs, values, connect="finite")
+                        shown, columns = self._thinned[key]
+                        curve.setData(*envelope(epochs, values, shown, columns), connect="finite")
                     else:
                         curve.setData([], [])
-        ghost = self.controller.ghost
         # Drawn once per branch (or log-scale switch): it does not change while the run goes on.
         ghost_key = (id(ghost[0]) if ghost is not None else None, self.log_scale.isChecked())
         for key, column in (("loss", "train_loss"), ("accuracy", "train_accuracy")):
@@ -941,12 +979,28 @@ class ErrorCurves(QWidget):
                 values = np.where(values > 0, values, np.nan)
             curve.setData(ghost[0][:, 0], values, connect="finite")
         self._ghost_drawn = ghost_key
-        if ghost is not None:
-            every.append(ghost[0])
-        rows = np.vstack(every)
-        if not self._empty:
-            self._fit_ranges(rows[:, 0], rows)
         self._draw_marks()
+
+    def _thin_key(self, key: str) -> tuple[tuple[float, float], int]:
+        """The x range plot ``key`` shows and its width in pixels: what its curves are thinned
+        for (see :func:`envelope`)."""
+        vb = self._plots[key].vb
+        left, right = vb.viewRange()[0]
+        return (left, right), round(vb.width())
+
+    @Slot()
+    def _on_x_shown(self, *_) -> None:
+        """A plot's x range or width changed (a zoom, a drag, a resize): its curves thinned again
+        once the event is over, if what they were thinned for is not what is shown."""
+        if not self._rethin_asked:
+            self._rethin_asked = True
+            QTimer.singleShot(0, self, self._rethin)
+
+    @Slot()
+    def _rethin(self) -> None:
+        self._rethin_asked = False
+        if any(self._thinned.get(key) != self._thin_key(key) for key in self._plots):
+            self.refresh()
 
     def _wanted_x(self, newest: float) -> tuple[float, float]:
         """From 0 (or, following, the latest follow_epochs) to a few per cent past the newest epoch."""
