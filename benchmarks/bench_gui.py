@@ -161,8 +161,9 @@ class Bench:
         late_ms = [v * 1e3 for v in self.lateness]
         refresh_ms = [v * 1e3 for v in self.refresh_times]
         # A "redraw" is every plot redrawn: the rate of the least often redrawn main group
-        # (error curves, deltas); the slow views (network, the tab's decision regions) are shown apart.
-        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "network", "tab")}
+        # (error curves, deltas); the slow views (network, decision regions, the other side views)
+        # are shown apart.
+        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "network", "regions", "side")}
         redraws = min(rates["curves"], rates["deltas"])
         updates = (self.step1 - self.step0) / elapsed
         p99 = pct(late_ms, 99)
@@ -176,7 +177,7 @@ class Bench:
               f"p50 {pct(late_ms, 50):6.2f} ms   p99 {p99:6.2f} ms   max {worst:6.2f} ms")
         print(f"  redraws: {redraws:5.1f} /s of every plot (error curves {rates['curves']:.1f} /s, deltas "
               f"{rates['deltas']:.1f} /s; network {rates['network']:.1f} /s, decision regions "
-              f"{rates['tab']:.1f} /s); "
+              f"{rates['regions']:.1f} /s, stability map and summary {rates['side']:.1f} /s); "
               f"batches received {self.batches / elapsed:.1f} /s")
         print(f"  one group's refresh: {np.mean(refresh_ms) if refresh_ms else float('nan'):6.2f} ms   "
               f"p99 {pct(refresh_ms, 99):6.2f} ms   max {max(refresh_ms, default=float('nan')):6.2f} ms "

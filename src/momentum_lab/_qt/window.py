@@ -72,10 +72,12 @@ LECTURE_READOUT_PT = 24
 REDRAW_HZ = 40
 # The clock redraws one group of views per tick, so that no single paint blocks the GUI
 # thread for long: each main group five times per cycle, the slow views once, apart.
-SCHEDULE = ("curves", "deltas") * 3 + ("network",) + ("curves", "deltas") * 2 + ("tab",)
-# (The network and the view in the tabs (decision regions or stability map) change slowly to
-# the eye and cost most to draw: many pens, a forward pass over a grid. Once a SCHEDULE cycle
-# each, on ticks of their own, so that no tick paints both.)
+SCHEDULE = (("curves", "deltas") * 2 + ("network",) + ("curves", "deltas") * 2 + ("regions",)
+            + ("curves", "deltas") + ("side",))
+# (The network, the decision regions and the other side views (the stability map, the delta
+# summary) change slowly to the eye and cost most to draw: many pens, a forward pass over a
+# grid, a whole run's epochs. Once a SCHEDULE cycle each, on ticks of their own, so that no
+# tick draws two of them: together they took 30-60 ms, a stall the eye sees.)
 
 
 class MainWindow(QMainWindow):
@@ -892,21 +894,25 @@ class MainWindow(QMainWindow):
             self._show_status()
         elif group == "deltas":
             self.delta_panel.refresh()
+        # (Views out of sight are drawn when they come into sight: refresh() then.)
         elif group == "network":
             if self.views.shown("network"):
                 self.network.refresh()
-        else:  # (views out of sight are drawn when they come into sight: refresh() then)
+        elif group == "regions":
             if self.views.shown("regions"):
                 self.regions.refresh()
+        else:
             if self.views.shown("stability"):
                 self.stability.refresh()
-            # (Cheap out of sight too: exports and screenshots find it drawn; see summary.py.)
-            self.summary.refresh()
+            if self.views.shown("summary"):
+                self.summary.refresh()
 
     def refresh(self) -> None:
-        """Redraw every view now from the controller's buffers."""
-        for group in ("curves", "deltas", "network", "tab"):
+        """Redraw every view now from the controller's buffers (the delta summary out of sight
+        too: exports and screenshots find it drawn)."""
+        for group in dict.fromkeys(SCHEDULE):
             self._redraw(group)
+        self.summary.refresh()
 
     def _show_status(self) -> None:
         c = self.controller
