@@ -235,3 +235,20 @@ def test_a_long_run_s_curves_are_thinned_to_the_plot_s_width_and_again_when_zoom
     qtbot.waitUntil(lambda: 100 <= len(curve.getOriginalDataset()[0]) <= 110, timeout=TIMEOUT)
     x, y = curve.getOriginalDataset()
     assert np.array_equal(y, rows[(rows[:, 0] >= x[0]) & (rows[:, 0] <= x[-1]), 1])
+
+
+def test_the_heatmap_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbot, open_window):
+    w = open_window(size=(1600, 1000))
+    c = w.controller
+    w.views.show("network")  # (the heatmap's tab behind it)
+    qtbot.waitUntil(lambda: not w.views.shown("heatmap"), timeout=TIMEOUT)
+    c.step_items(5)
+    qtbot.waitUntil(lambda: c.latest.step == 5, timeout=TIMEOUT)
+    drawn = w.delta_panel.image.image
+    before = None if drawn is None else drawn.shape
+    w._redraw("deltas")  # the clock's redraw: the traces, not the heatmap out of sight
+    assert len(w.delta_panel.traces[0].getData()[0]) == 5
+    assert (None if w.delta_panel.image.image is None else w.delta_panel.image.image.shape) == before
+    w.views.show("heatmap")
+    qtbot.waitUntil(lambda: w.delta_panel.image.image is not None
+                    and w.delta_panel.image.image.shape[1] == 5, timeout=TIMEOUT)

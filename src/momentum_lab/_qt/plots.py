@@ -1210,6 +1210,8 @@ class DeltaPanel(QWidget):
         self.traces: list[pg.PlotDataItem] = []
         self._lane_items: list = []  # zero lines and run names of the lanes
         self.heat_view = pg.PlotWidget()
+        self._heat_stale = False  # (left out by refresh since the latest deltas came)
+        self._heat_text = ""  # (the caption's words on the heatmap's colours, as last drawn)
         self.heat_plot = self.heat_view.getPlotItem()
         style_plot(self.heat_plot, "Deltas, all", "steps before the latest", "")
         self.heat_plot.invertY(True)
@@ -1291,6 +1293,13 @@ class DeltaPanel(QWidget):
                                                              QEvent.Type.StyleChange, QEvent.Type.Show):
             fit_combo_texts(self.heat_scaling, self.HEAT_SCALE_TEXTS)
         return super().eventFilter(watched, event)
+
+    def draw_stale_heatmap(self) -> None:
+        """The heatmap from the latest deltas, if refresh left it out since they came."""
+        if self._heat_stale and self._kept:
+            self._heat_stale = False
+            self._draw_heatmap(*self._kept[0])
+            self._fit_heat_steps()
 
     @property
     def heat_scale(self) -> str:
@@ -1614,7 +1623,9 @@ class DeltaPanel(QWidget):
             self._trace_key = None
         self.colour_bar.setVisible(not empty)
 
-    def refresh(self) -> None:
+    def refresh(self, heatmap: bool = True) -> None:
+        """Draw the latest deltas, and the heatmap if ``heatmap`` (the window leaves it out of
+        sight and draws it as it comes into sight: see draw_stale_heatmap)."""
         self._rebuild_list()
         if len(self.controller.lanes) != self._traced_lanes:
             self._build_traces()
@@ -1680,13 +1691,15 @@ class DeltaPanel(QWidget):
                 # Each run in its own lane: its deltas about its lane's zero line.
                 curve.setData(xy[0], xy[1] + self.lane_centre(curve.lane) if self.lanes_shown > 1 else xy[1],
                               connect="finite")
-        self._draw_heatmap(steps, rows)
-        self._fit_heat_steps()
+        self._heat_stale = not heatmap
+        if heatmap:
+            self._draw_heatmap(steps, rows)
+            self._fit_heat_steps()
         flat_out = len(gaps) > 0
         self.caption.setText(
             f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
             + (" (flat out: the steps just before each redraw)" if flat_out else "")
-            + ".  Heatmap: red +, blue −, " + self._heat_text + ".")
+            + (".  Heatmap: red +, blue −, " + self._heat_text if self._heat_text else "") + ".")
 
     def _on_heat_resized(self, *_) -> None:
         """The narrow heatmap's step labels spread (see spread_ticks), its rows' names fitted."""

@@ -187,6 +187,9 @@ class MainWindow(QMainWindow):
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
                                      "sweep": self.sweep_tab, "summary": self.summary}, room=self._room,
                               lecture=presenting)
+        # (The clock leaves the heatmap out of sight: drawn as its tab is chosen.)
+        self.views.docks["heatmap"].visibilityChanged.connect(
+            lambda on: on and self.delta_panel.draw_stale_heatmap())
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
@@ -887,13 +890,14 @@ class MainWindow(QMainWindow):
         if self._drawn[group] != self.controller.revision:
             self._redraw(group)
 
-    def _redraw(self, group: str) -> None:
+    def _redraw(self, group: str, everything: bool = False) -> None:
+        """Redraw view ``group`` (see SCHEDULE): its views on screen, or ``everything``."""
         self._drawn[group] = self.controller.revision
         if group == "curves":
             self.curves.refresh()
             self._show_status()
         elif group == "deltas":
-            self.delta_panel.refresh()
+            self.delta_panel.refresh(heatmap=everything or self.views.shown("heatmap"))
         # (Views out of sight are drawn when they come into sight: refresh() then.)
         elif group == "network":
             if self.views.shown("network"):
@@ -911,7 +915,7 @@ class MainWindow(QMainWindow):
         """Redraw every view now from the controller's buffers (the delta summary out of sight
         too: exports and screenshots find it drawn)."""
         for group in dict.fromkeys(SCHEDULE):
-            self._redraw(group)
+            self._redraw(group, everything=True)
         self.summary.refresh()
 
     def _show_status(self) -> None:
