@@ -252,3 +252,20 @@ def test_the_heatmap_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbo
     w.views.show("heatmap")
     qtbot.waitUntil(lambda: w.delta_panel.image.image is not None
                     and w.delta_panel.image.image.shape[1] == 5, timeout=TIMEOUT)
+
+
+def test_the_accuracy_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbot, open_window):
+    w = open_window(size=(1600, 1000))
+    c = w.controller
+    w.views.show("network")  # (the accuracy's tab behind it, in Explore)
+    qtbot.waitUntil(lambda: not w.views.shown("accuracy"), timeout=TIMEOUT)
+    c.step_items(3 * c.dataset.n_train)
+    qtbot.waitUntil(lambda: c.latest.step == 3 * c.dataset.n_train, timeout=TIMEOUT)
+    loss, accuracy = (w.curves.curves[(key, "train", 0)] for key in ("loss", "accuracy"))
+    w._redraw("curves")  # the clock's redraw
+    assert len(loss.getOriginalDataset()[0]) == 4
+    assert accuracy.getOriginalDataset()[0] is None or len(accuracy.getOriginalDataset()[0]) < 4
+    w.views.show("accuracy")
+    qtbot.waitUntil(lambda: accuracy.getOriginalDataset()[0] is not None
+                    and len(accuracy.getOriginalDataset()[0]) == 4, timeout=TIMEOUT)
+    np.testing.assert_array_equal(accuracy.getOriginalDataset()[1], c.history.rows[:, 2])

@@ -826,7 +826,9 @@ class ErrorCurves(QWidget):
         self.loss_plot.vb.sigResized.connect(self._on_resized)
         self.loss_plot.vb.sigXRangeChanged.connect(self._place_mark_labels)
         self._plots = {"loss": self.loss_plot, "accuracy": self.acc_plot}
-        self._thinned: dict[str, tuple] = {}  # what each plot's curves were thinned for (see _thin_key)
+        # What each plot's curves were thinned for (see _thin_key; None: not drawn since new data).
+        self._thinned: dict[str, tuple | None] = {}
+        self.accuracy_shown = True  # (see show_accuracy)
         self._rethin_asked = False
         for plot in self._plots.values():
             plot.vb.sigXRangeChanged.connect(self._on_x_shown)
@@ -939,7 +941,17 @@ class ErrorCurves(QWidget):
             axis.setTicks([[], []])
         self._loss_range = None  # its ticks again (see _fit_ranges)
 
-    def refresh(self) -> None:
+    def show_accuracy(self, on: bool) -> None:
+        """Whether the accuracy plot is on screen: out of sight, refresh leaves its curves as
+        they are (eight of sixteen with four runs); they are drawn as it comes into sight."""
+        self.accuracy_shown = on
+        if on and self._thinned.get("accuracy") is None:
+            self.refresh()
+
+    def refresh(self, everything: bool = False) -> None:
+        """Draw the runs' curves (the accuracy plot's while it is on screen, see show_accuracy,
+        or for ``everything``)."""
+        accuracy = self.accuracy_shown or everything
         self._check_run()
         self._style_curves()
         c = self.controller
@@ -950,11 +962,11 @@ class ErrorCurves(QWidget):
         rows = np.vstack(every + ([ghost[0]] if ghost is not None else []))
         if not self._empty:
             self._fit_ranges(rows[:, 0], rows)  # (first: the curves are thinned to the range shown)
-        self._thinned = {key: self._thin_key(key) for key in self._plots}
+        self._thinned = {key: self._thin_key(key) if key == "loss" or accuracy else None for key in self._plots}
+        plots = (("loss", ("train_loss", "test_loss")), ("accuracy", ("train_accuracy", "test_accuracy")))
         for lane, rows in enumerate(every):
             epochs = rows[:, 0]
-            for key, columns_of in (("loss", ("train_loss", "test_loss")),
-                                    ("accuracy", ("train_accuracy", "test_accuracy"))):
+            for key, columns_of in plots if accuracy else plots[:1]:
                 for side, column in zip(("train", "test"), columns_of):
                     values = rows[:, HISTORY_COLUMNS.index(column)]
                     curve = self.curves[(key, side, lane)]
@@ -999,7 +1011,7 @@ class ErrorCurves(QWidget):
     @Slot()
     def _rethin(self) -> None:
         self._rethin_asked = False
-        if any(self._thinned.get(key) != self._thin_key(key) for key in self._plots):
+        if any(self._thinned.get(key) not in (None, self._thin_key(key)) for key in self._plots):
             self.refresh()
 
     def _wanted_x(self, newest: float) -> tuple[float, float]:

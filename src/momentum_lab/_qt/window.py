@@ -187,7 +187,8 @@ class MainWindow(QMainWindow):
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
                                      "sweep": self.sweep_tab, "summary": self.summary}, room=self._room,
                               lecture=presenting)
-        # (The clock leaves the heatmap out of sight: drawn as its tab is chosen.)
+        # (The clock leaves the heatmap and the accuracy out of sight: drawn as their tab is chosen.)
+        self.views.docks["accuracy"].visibilityChanged.connect(self.curves.show_accuracy)
         self.views.docks["heatmap"].visibilityChanged.connect(
             lambda on: on and self.delta_panel.draw_stale_heatmap())
         self.views.docks["stability"].setToolTip(
@@ -894,7 +895,7 @@ class MainWindow(QMainWindow):
         """Redraw view ``group`` (see SCHEDULE): its views on screen, or ``everything``."""
         self._drawn[group] = self.controller.revision
         if group == "curves":
-            self.curves.refresh()
+            self.curves.refresh(everything)
             self._show_status()
         elif group == "deltas":
             self.delta_panel.refresh(heatmap=everything or self.views.shown("heatmap"))
