@@ -269,3 +269,16 @@ def test_the_accuracy_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtb
     qtbot.waitUntil(lambda: accuracy.getOriginalDataset()[0] is not None
                     and len(accuracy.getOriginalDataset()[0]) == 4, timeout=TIMEOUT)
     np.testing.assert_array_equal(accuracy.getOriginalDataset()[1], c.history.rows[:, 2])
+
+
+def test_a_refresh_that_moves_the_axes_settles_their_transforms_before_the_paint(qtbot, open_window):
+    """(Left to the paint, as pyqtgraph does, the items' bounds change as they paint and ask for
+    a second paint: the error curves and the deltas were painted twice a redraw.)"""
+    w = open_window(size=(1280, 720))
+    run_epochs(qtbot, w, 10)
+    run_epochs(qtbot, w, 200)  # (the x axes move: 0-10 → 0-210)
+    for plot in (w.curves.loss_plot, w.delta_panel.trace_plot, w.delta_panel.heat_plot):
+        vb = plot.vb
+        left, right = vb.viewRange()[0]
+        scale = vb.childGroup.transform().m11()  # (what the next paint will use, as it stands)
+        assert abs(scale * (right - left) - vb.width()) < 1e-6 * vb.width()

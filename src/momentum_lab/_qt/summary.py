@@ -40,7 +40,7 @@ from .plots import (LABEL_PT, LANE_COLOURS, MIN_PLOT_SIZE, NO_STEPS, PALETTE, PR
                     PRESENTATION_ROWS_PT, TICK_GAP_PX, TITLE_PT, EmptyNote, blank_axes,
                     data_width, fit_axis_width,
                     fitted, mode_pt, nice_ceil, pen_width, presenting, set_axis_label, set_title, show_title,
-                    snug_ceil, style_plot, switch_empty, thin_ticks)
+                    settle_ranges, snug_ceil, style_plot, switch_empty, thin_ticks)
 
 __all__ = ["DeltaSummary"]
 
@@ -435,6 +435,7 @@ class DeltaSummary(QWidget):
         self._fit_x(max(int(log.epoch[-1]) for log in logs if len(log)))
         if largest > 0:
             self._fit_size(smallest, largest)
+        settle_ranges(*self.plots.values())
         self._caption(logs)
 
     def _fit_x(self, newest: int) -> None:
