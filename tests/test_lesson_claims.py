@@ -489,3 +489,113 @@ def test_8_the_accuracies_are_as_the_watch_text_says():
     assert "112 of the 120 training items (93.3 %) and 29 of the 30" in " ".join(lesson("article").watch.split())
     assert (a.history["train_accuracy"][-1] * 120, a.history["test_accuracy"][-1] * 30) == (112, 29)
     assert (b.history["train_accuracy"][-1] * 120, b.history["test_accuracy"][-1] * 30) == (115, 30)
+
+
+# -- 9. full-batch-bound -------------------------------------------------------------------------
+
+NINE, TEN = "full-batch-bound", "online-readout"
+
+
+@cache
+def full_batch_readouts(name: str) -> tuple[np.ndarray, ...]:
+    """Each run's readout at the start of each update (an epoch, at full batch), as the window
+    measures it there: lr × λ over the rule's bound, λ on at most 500 items, 20 iterations."""
+    sc = lesson(name).scenario
+    session = ml.Session(sc.config)
+    out = [np.full(sc.epochs + 1, np.nan) for _ in session.lanes]
+    for step in range(sc.epochs + 1):
+        for k, lane in enumerate(session.lanes):
+            t = lane.trainer
+            if t.divergence is None:
+                out[k][step] = t.stability_now(sharpness(t), curvature(t))
+        if step < sc.epochs:
+            session.advance(1)
+    return tuple(out)
+
+
+def test_9_settings_are_as_the_do_text_says():
+    sc = lesson(NINE).scenario
+    a, b = runs(NINE)
+    assert sc.config.batch_size == "full" and a.dataset.n_train == 120 and sc.config.activation == "tanh"
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [
+        ("classical", 1.0, 0.9), ("classical", 10.0, 0.9)]
+    assert sc.epochs == 300 and sc.speed == 20 and a.steps == 300  # one update an epoch, 15 s
+    assert sc.changes == ()
+
+
+def test_9_a_reads_about_0_25_and_never_above_0_47():
+    ra, _ = full_batch_readouts(NINE)
+    t = Trainer(runs(NINE)[0].dataset, lesson(NINE).scenario.config)
+    assert ra[0] == pytest.approx(1.0 * curvature(t) / stability_bound("classical", 0.9), rel=1e-12)
+    assert about(ra[0], 0.25, 2) and np.nanmax(ra) < 0.47  # green: under 0.5 at every update
+
+
+def test_9_a_falls_to_0_31_0_06_and_0_004_rising_only_by_ripples_between_18_and_51():
+    a = loss(NINE)
+    assert about(a[0], 1.1, 1) and about(a[10], 0.31, 2) and about(a[20], 0.06, 2) and about(a[300], 0.004, 3)
+    rises = np.flatnonzero(np.diff(a) > 0) + 1
+    assert rises.size and rises.min() >= 18 and rises.max() <= 51
+    assert np.diff(a).max() < 0.01
+
+
+def test_9_b_reads_about_2_5_falls_faster_at_first_then_thrashes():
+    _, rb = full_batch_readouts(NINE)
+    assert about(rb[0], 2.5, 1) and rb[0] > 1  # red from the start
+    a, b = loss(NINE), loss(NINE, 1)
+    assert np.all(b[1:4] < a[1:4])  # "at first B even falls faster"
+    assert about(b[2], 0.64, 2) and about(a[2], 1.1, 1)
+    assert about(b[4], 5.4, 1) and b[4] > 5 * b[3]  # the leap
+    assert about(b[4:].min(), 0.15, 2) and about(b[4:].max(), 16, 0)
+    assert rises(b[4:]) > 50  # up and down, not settling
+    assert about(b[300], 0.75, 2) and runs(NINE)[1].divergence is None
+
+
+def test_9_why_lambda_is_a_little_under_1_and_the_bound_is_3_8():
+    t = Trainer(runs(NINE)[0].dataset, lesson(NINE).scenario.config)
+    assert 0.9 < curvature(t) < 1.0 and about(stability_bound("classical", 0.9), 3.8, 1)
+    ra, rb = full_batch_readouts(NINE)
+    assert about(ra[0], 0.25, 2) and about(rb[0] / stability_bound("classical", 0.9) * 3.8, 2.5, 1)
+
+
+# -- 10. online-readout --------------------------------------------------------------------------
+
+
+def test_10_settings_are_lesson_9s_online():
+    sc, nine = lesson(TEN).scenario, lesson(NINE).scenario
+    assert sc.config.batch_size == 1 and sc.epochs == 30 and sc.speed == 360  # 10 s
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [
+        ("classical", 1.0, 0.9), ("classical", 0.03, 0.9)]
+    assert sc.config.lanes[0] == nine.config.lanes[0]
+    from dataclasses import replace
+    assert replace(sc.config, compare=()) == replace(nine.config, compare=(), batch_size=1)
+
+
+def test_10_a_reads_1_67_before_the_first_item_and_stays_red():
+    (ra, _), _ = readouts(TEN)
+    assert f"{ra[0]:.3g}" == "1.67"
+    # Latched: the largest since the settings last changed (they never do), so red to the end.
+    assert np.all(np.fmax.accumulate(ra) > 1) and runs(TEN)[0].divergence is None
+
+
+def test_10_a_never_learns_6_2_34_above_1_1_up_to_40_and_9_6():
+    a = loss(TEN)
+    assert about(a[1], 6.2, 1) and about(a[2], 34, 0) and about(a[30], 9.6, 1)
+    assert np.all(a[1:] > a[0]) and about(a[0], 1.1, 1) and about(a.max(), 40, 0)
+
+
+def test_10_b_stays_green_under_0_35_and_its_error_is_as_told():
+    _, (rb, _) = readouts(TEN)
+    assert np.nanmax(rb) < 0.35 and np.nanmax(rb) > 0.3  # "never above 0.35"
+    b = loss(TEN, 1)
+    assert about(b[2], 0.11, 2) and about(b[4], 0.31, 2) and about(b[30], 0.13, 2)
+    rest = np.delete(b[3:], 1)  # after epoch 2, but for epoch 4
+    assert about(rest.min(), 0.05, 2) and about(rest.max(), 0.15, 2)
+    assert runs(TEN)[1].divergence is None
+
+
+def test_10_why_bs_about_0_33_edge_at_lr_0_6_and_the_full_batch_bound_still_says_0_25():
+    t = Trainer(runs(TEN)[0].dataset, lesson(TEN).scenario.config)
+    bs = sharpness(t)
+    assert step_gain("classical", 0.9) == pytest.approx(10)
+    assert about(bs, 0.33, 2) and about(2 / (10 * bs), 0.6, 1)
+    assert about(1.0 * curvature(t) / stability_bound("classical", 0.9), 0.25, 2)

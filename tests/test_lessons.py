@@ -9,7 +9,7 @@ import pytest
 
 import momentum_lab as ml
 from momentum_lab._resources import resource_path
-from momentum_lab.engine import InputError, Trainer, batch_sharpness, load_dataset
+from momentum_lab.engine import InputError, Trainer, batch_sharpness, load_dataset, steps_per_epoch
 from momentum_lab.engine._lessons import (
     LESSONS_ENV,
     find_lesson,
@@ -30,6 +30,9 @@ EXPECTED = [
     "lookback-vs-classical",
     "divergence-stability-map",
     "from-trial-and-error-to-a-sweep",
+    "article",
+    "full-batch-bound",
+    "online-readout",
 ]
 
 
@@ -94,7 +97,7 @@ def test_each_shipped_lesson_loads_and_fits_a_class(path):
     assert sc.epochs is not None and sc.steps is None
     if sc.speed is not None:  # a timed lesson runs well under two minutes in the window
         n_train = load_dataset(sc.config.dataset, **sc.config.dataset_options()).n_train
-        assert sc.epochs * n_train / sc.speed <= 90
+        assert sc.epochs * steps_per_epoch(sc.config.batch_size, n_train) / sc.speed <= 90  # (updates a second)
     assert len(replay(sc)) == 1 + len(sc.config.compare)
 
 
