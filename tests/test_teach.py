@@ -71,6 +71,20 @@ def test_every_shipped_lesson_opens_and_runs_a_few_epochs_in_the_window(qtbot, o
     assert dialogs == []
 
 
+@pytest.mark.parametrize(("name", "shown"), [("full-batch-bound", "stable: r 0.251"),
+                                              ("online-readout", "⚠ unstable: r 1.67")])
+def test_lessons_9_and_10_open_on_the_readout_their_texts_quote(qtbot, open_window, dialogs, name, shown):
+    """The same heavy-ball settings before the first update: at full batch the status bar judges
+    them by the quadratic bound (lr × λ / 3.8), online by the batch sharpness."""
+    w = open_window()
+    c = w.controller
+    assert w.open_lesson(name)
+    wait_ready(qtbot, c)
+    qtbot.waitUntil(lambda: c.lanes[0].stability()[0] == c.lanes[0].stability()[0], timeout=TIMEOUT)  # measured
+    w.refresh()
+    assert c.latest.step == 0 and w.status_labels["stability"].text() == shown
+
+
 def test_next_previous_and_reset_this_lesson(qtbot, open_window, dialogs):
     w = open_window()
     c = w.controller
