@@ -209,6 +209,17 @@ def test_the_readout_worked_by_hand():
     assert stability_value("classical", 0.5, 0.5, 2.0, batch_size=10, n_items=100, curvature=3.0) == pytest.approx(full)
 
 
+def test_a_trainers_readout_is_the_one_of_its_batch_size():
+    """Trainer.stability_now: online from the sharpness; a batch of the whole set from the largest
+    curvature against the rule's quadratic bound (NaN without a curvature)."""
+    data = ml.load_dataset("iris")
+    online = ml.Trainer(data, rule="classical", lr=1.0, momentum=0.9)
+    assert online.stability_now(2.0, curvature=3.0) == pytest.approx(1.0 * 10 * 2.0 / 2)
+    full = ml.Trainer(data, rule="classical", lr=1.0, momentum=0.9, batch_size="full")
+    assert full.stability_now(2.0, curvature=3.0) == pytest.approx(3.0 / stability_bound("classical", 0.9))
+    assert math.isnan(full.stability_now(2.0))
+
+
 def test_the_loss_trend_flags_a_climb_not_a_fall():
     falling = [1.1, 0.6, 0.3, 0.2, 0.15, 0.1, 0.09, 0.08]
     assert np.nanmax(loss_trends(falling)) < 0.5

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from momentum_lab.cli import main
@@ -532,22 +532,52 @@ def test_the_stability_readout_of_iris_at_lr_50_is_not_stable(qtbot, open_window
     assert not text.startswith("stable") and text.startswith("⚠ unstable")
 
 
-def test_oscillating_weights_are_tinted_in_the_list(qtbot, open_window, dialogs):
-    w = open_window(RunConfig(lr=2.0, momentum=0.0))
-    c = w.controller
-    c.step_items(600)
-    qtbot.waitUntil(lambda: c.latest.step == 600, timeout=TIMEOUT)
-    w.refresh()
-    items = [w.delta_panel.weights.item(i) for i in range(w.delta_panel.weights.count())]
-    tinted = [it for it in items if it.background().color().green() < 235]
-    assert tinted, "some weight's deltas keep flipping sign at lr 2"
-    assert all("flips sign" in it.toolTip() for it in tinted)
-    calm = open_window(RunConfig(lr=0.001, momentum=0.0))
-    calm.controller.step_items(600)
-    qtbot.waitUntil(lambda: calm.controller.latest.step == 600, timeout=TIMEOUT)
-    calm.refresh()
-    lw = calm.delta_panel.weights
-    assert len([i for i in range(lw.count()) if lw.item(i).background().color().green() < 235]) < len(tinted)
+def _list_rows(qtbot, window, items: int):
+    """The parameter list's rows after ``items`` steps, with each row's sign-flip rate as the list
+    computed it (from the deltas the window holds)."""
+    from momentum_lab.engine import delta_diagnostics, gradient_steps
+
+    c = window.controller
+    c.step_items(items)
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.step == items, timeout=TIMEOUT)
+    window.refresh()
+    steps, rows = c.deltas.latest()
+    cfg = c.config
+    rates = delta_diagnostics(rows, gradient_steps(rows, cfg.rule, cfg.momentum))["sign_flip_rate"]
+    lw = window.delta_panel.weights
+    return [lw.item(i) for i in range(lw.count())], rates
+
+
+def test_the_sign_flip_tint_is_a_neutral_hue_that_says_it_is_no_warning(qtbot, open_window, dialogs):
+    """The list's tint grows with the flip rate, in a pale grey-teal (no warning red); its tooltip
+    says what a high rate means. A converged run is tinted more than one that thrashes: the
+    saturated units of a thrashing run hardly change sign."""
+    from momentum_lab._qt.plots import FLIP_MEANING, FLIP_TINT, flip_tint
+
+    settled = open_window(RunConfig(lr=0.02, momentum=0.5))
+    items, rates = _list_rows(qtbot, settled, 24 * 120)  # 24 epochs: the error is about 0.06
+    assert len(items) == len(rates) == 59
+    for item, rate in zip(items, rates):
+        colour = item.background().color()
+        assert colour == flip_tint(rate)
+        assert colour.red() <= colour.green() and colour.red() <= colour.blue()  # no red in it
+        if np.isfinite(rate):
+            assert f"changes sign {rate:.0%} of the time, {FLIP_MEANING}" in item.toolTip()
+            assert "not a stability warning" in item.toolTip()
+    # The hue is the same for every rate: only its strength grows with the rate.
+    assert flip_tint(0.0) == QColor("white") and flip_tint(0.5) == FLIP_TINT == flip_tint(0.9)
+    order = np.argsort(np.nan_to_num(rates))
+    lightness = [items[i].background().color().lightness() for i in order]
+    assert lightness == sorted(lightness, reverse=True)
+    assert np.nanmedian(rates) > 0.2  # a settled look-back run jitters
+
+    def strength(item):
+        return 255 - item.background().color().red()
+
+    thrashing = open_window(RunConfig(lr=50.0, momentum=0.5))
+    t_items, t_rates = _list_rows(qtbot, thrashing, 40 * 120)
+    assert thrashing.controller.latest.now[1] > 10  # its loss: it thrashes
+    assert np.mean([strength(i) for i in t_items]) < 0.5 * np.mean([strength(i) for i in items])
 
 
 # -- runs side by side ------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import momentum_lab as ml
-from momentum_lab.engine import (Trainer, delta_diagnostics, gradient_steps, largest_curvature, load_dataset,
-                                 load_lessons, stability_bound)
+from momentum_lab.engine import (Trainer, batch_sharpness, delta_diagnostics, gradient_steps, largest_curvature,
+                                 load_dataset, load_lessons, stability_bound, step_gain)
 from momentum_lab.engine._lessons import LESSONS_ENV
 from momentum_lab.engine._network import activation_code, loss_code
 
@@ -296,17 +296,103 @@ def test_5_c_starts_a_little_later_then_is_hard_to_tell_from_a():
 
 # -- 6. divergence-stability-map -----------------------------------------------------------------
 
+SIX = "divergence-stability-map"
+JUMP6 = 360  # 3 epochs of 120 items
+
 
 @cache
-def trainer_at(lr: float | None, steps: int):
-    sc = lesson("divergence-stability-map").scenario
-    c = sc.config
+def readouts(name: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Each run's (readout, train loss) before each of its updates, as the window measures the
+    readout (the settings in force, the batch sharpness on at most 500 training items, the loss
+    trend): step s is the state after s updates, with the changes due at s applied. NaN once the
+    run has diverged. The window measures about once a second and at each change; measuring at
+    every item covers whatever it happens to catch."""
+    sc = lesson(name).scenario
+    session = ml.Session(sc.config, changes=sc.changes)
+    total = sc.epochs * session.steps_per_epoch
+    out = [(np.full(total + 1, np.nan), np.full(total + 1, np.nan)) for _ in session.lanes]
+    for step in range(total + 1):
+        for k, lane in enumerate(session.lanes):
+            t = lane.trainer
+            if t.divergence is None:
+                d = t.dataset
+                bs = batch_sharpness(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
+                                     d.x_train[:500], d.y_train[:500])
+                out[k][0][step] = t.stability_now(bs)
+                out[k][1][step] = t.evaluate()[0]
+        if step < total:
+            session.advance(1)
+    return tuple(out)
+
+
+def test_6_settings_are_as_the_do_text_says():
+    sc = lesson(SIX).scenario
+    assert sc.config.activation == "relu" and sc.speed == 20 and sc.epochs == 5
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [("lookback", 0.05, 0.9)] * 2
+    assert sorted((ch.lane, ch.step, ch.setting, ch.value) for ch in sc.changes) == [
+        (0, JUMP6, "lr", 3.0), (1, JUMP6, "lr", 0.2)]
+
+
+def test_6_for_three_epochs_both_learn_alike_and_read_green():
+    (ra, la), (rb, lb) = readouts(SIX)
+    np.testing.assert_array_equal(la[: JUMP6 + 1], lb[: JUMP6 + 1])
+    assert np.all(ra[:JUMP6] < 0.5) and np.all(rb[:JUMP6] < 0.5)  # "well under 0.5", whenever measured
+    # "About 0.07 at the end of epoch 3": the settings of before, at the weights of the jump.
+    t = trainer_at(JUMP6)
+    assert about(t.stability_now(sharpness(t)), 0.07, 2)
+
+
+def test_6_at_the_jump_a_reads_about_4_while_its_error_is_still_0_17():
+    (ra, la), _ = readouts(SIX)
+    assert about(ra[JUMP6], 4, 0) and ra[JUMP6] > 1
+    assert about(la[JUMP6], 0.17, 2) and la[JUMP6] == loss(SIX)[3]  # as low as it was: epoch 3's
+    # The map marks A red at the same moment: its readout, and the full-batch reference too.
+    t = trainer_at(JUMP6)
+    assert 3.0 * curvature(t) > stability_bound("lookback", 0.9)
+
+
+def test_6_a_climbs_above_1_after_two_items_near_100_after_four_and_runs_away_after_23():
+    (ra, la), _ = readouts(SIX)
+    assert la[JUMP6 + 1] < 1 < la[JUMP6 + 2]
+    assert 50 < la[JUMP6 + 4] < 150  # "near 100"
+    a = runs(SIX)[0]
+    assert a.divergence is not None and a.divergence.step - JUMP6 == 23
+    assert 1 < 23 / lesson(SIX).scenario.speed < 1.5  # "just over a second"
+    # It reads red at every item up to its end: whenever the window measures, it warns.
+    alive = ra[JUMP6 : a.divergence.step - 1]
+    assert np.all(alive > 1)
+
+
+def test_6_b_reads_about_0_26_never_0_4_and_trains_to_the_end():
+    _, (rb, lb) = readouts(SIX)
+    assert about(rb[JUMP6], 0.26, 2)
+    assert np.nanmax(rb[JUMP6:]) < 0.4
+    b = runs(SIX)[1]
+    assert b.divergence is None and b.steps == 600 and len(b.history["train_loss"]) == 6
+
+
+def test_6_b_jumps_about_some_ten_times_as_much_and_ends_at_0_27():
+    _, (rb, lb) = readouts(SIX)
+    before = np.abs(np.diff(lb[JUMP6 - 120 : JUMP6 + 1])).mean()
+    after = np.abs(np.diff(lb[JUMP6 : JUMP6 + 121])).mean()
+    assert 7 <= after / before <= 14  # "some ten times as much"
+    curve = loss(SIX, 1)
+    assert about(curve[5], 0.27, 2) and curve[5] > curve[3] and about(curve[3], 0.17, 2)
+
+
+@cache
+def trainer_at(steps: int) -> Trainer:
+    """Run A (= B) of lesson 6 after ``steps`` updates at its starting settings."""
+    c = lesson(SIX).scenario.config
     t = Trainer(load_dataset(c.dataset, **c.dataset_options()), c)
-    t.run(min(steps, 360))
-    if lr is not None and steps > 360:
-        t.lr = lr
-        t.run(steps - 360)
+    t.run(steps)
     return t
+
+
+def sharpness(t: Trainer) -> float:
+    d = t.dataset
+    return batch_sharpness(t.params, t.layout, activation_code(t.activation), loss_code(t.loss),
+                           d.x_train[:500], d.y_train[:500])
 
 
 def curvature(t: Trainer) -> float:
@@ -315,62 +401,13 @@ def curvature(t: Trainer) -> float:
                              d.x_train[:500], d.y_train[:500], iterations=20)
 
 
-BOUND = stability_bound("lookback", 0.9)
-
-
-def test_6_settings_are_as_the_do_text_says():
-    sc = lesson("divergence-stability-map").scenario
-    assert sc.config.activation == "relu" and sc.speed == 20
-    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [("lookback", 0.05, 0.9)] * 2
-    assert sorted((ch.lane, ch.step, ch.value) for ch in sc.changes) == [(0, 360, 2.0), (1, 360, 0.3)]
-
-
-def test_6_for_three_epochs_both_points_sit_at_0_03_to_0_06():
-    for step in range(20, 361, 20):  # the window measures about once a second: every 20 items
-        assert 0.025 <= 0.05 * curvature(trainer_at(None, step)) <= 0.06
-
-
-def test_6_at_the_jump_a_about_2_beyond_1_11_and_b_about_0_3_inside():
-    lam = curvature(trainer_at(None, 360))
-    assert about(BOUND, 1.11, 2)
-    assert about(2.0 * lam, 2.0, 1) and 2.0 * lam > BOUND
-    assert about(0.3 * lam, 0.3, 2) and 0.3 * lam < BOUND
-
-
-def test_6_a_climbs_within_a_few_items_and_runs_away_some_35_items_later():
-    a, b = runs("divergence-stability-map")
-    t = Trainer(trainer_at(None, 360).dataset, lesson("divergence-stability-map").scenario.config)
-    t.run(360)
-    at_jump = t.evaluate()[0]
-    t.lr = 2.0
-    climbing = []
-    for _ in range(3):
-        t.run(1)
-        climbing.append(t.evaluate()[0])
-    assert all(x > at_jump for x in climbing) and climbing[-1] > 3 * at_jump
-    assert a.divergence is not None and a.divergence.epoch == 4
-    later = a.divergence.step - 360
-    assert 30 <= later <= 40 and later / 20 < 2  # "some 35 items (under two seconds)"
-
-
-def test_6_b_stays_inside_its_error_jumps_and_ends_higher_and_it_keeps_training():
-    _, b = runs("divergence-stability-map")
-    assert b.divergence is None and b.steps == 600
-    for step in range(380, 601, 20):
-        assert 0.3 * curvature(trainer_at(0.3, step)) < BOUND
-    curve = b.history["train_loss"]
-    assert about(curve[3], 0.17, 2) and about(curve[5], 0.6, 1)
-    # Item to item, its error (the live point) moves far more after the jump than before.
-    t = Trainer(trainer_at(None, 360).dataset, lesson("divergence-stability-map").scenario.config)
-    t.run(240)
-    seen = []
-    for step in range(240, 480):
-        if step == 360:
-            t.lr = 0.3
-        t.run(1)
-        seen.append(t.evaluate()[0])
-    seen = np.array(seen)
-    assert np.abs(np.diff(seen[120:])).mean() > 5 * np.abs(np.diff(seen[:120])).mean()
+def test_6_why_the_numbers_of_the_readout():
+    t = trainer_at(JUMP6)
+    bs = sharpness(t)
+    assert about(bs, 1.4, 1) and step_gain("lookback", 0.9) == pytest.approx(1.9)
+    for lr, quoted, digits in ((0.05, 0.07, 2), (0.2, 0.26, 2), (3.0, 4, 0)):
+        assert about(lr * 1.9 * bs / 2, quoted, digits)
+    assert about(stability_bound("lookback", 0.9), 1.11, 2) and about(curvature(t), 1.0, 1)
 
 
 # -- 7. from-trial-and-error-to-a-sweep ----------------------------------------------------------
@@ -452,3 +489,113 @@ def test_8_the_accuracies_are_as_the_watch_text_says():
     assert "112 of the 120 training items (93.3 %) and 29 of the 30" in " ".join(lesson("article").watch.split())
     assert (a.history["train_accuracy"][-1] * 120, a.history["test_accuracy"][-1] * 30) == (112, 29)
     assert (b.history["train_accuracy"][-1] * 120, b.history["test_accuracy"][-1] * 30) == (115, 30)
+
+
+# -- 9. full-batch-bound -------------------------------------------------------------------------
+
+NINE, TEN = "full-batch-bound", "online-readout"
+
+
+@cache
+def full_batch_readouts(name: str) -> tuple[np.ndarray, ...]:
+    """Each run's readout at the start of each update (an epoch, at full batch), as the window
+    measures it there: lr × λ over the rule's bound, λ on at most 500 items, 20 iterations."""
+    sc = lesson(name).scenario
+    session = ml.Session(sc.config)
+    out = [np.full(sc.epochs + 1, np.nan) for _ in session.lanes]
+    for step in range(sc.epochs + 1):
+        for k, lane in enumerate(session.lanes):
+            t = lane.trainer
+            if t.divergence is None:
+                out[k][step] = t.stability_now(sharpness(t), curvature(t))
+        if step < sc.epochs:
+            session.advance(1)
+    return tuple(out)
+
+
+def test_9_settings_are_as_the_do_text_says():
+    sc = lesson(NINE).scenario
+    a, b = runs(NINE)
+    assert sc.config.batch_size == "full" and a.dataset.n_train == 120 and sc.config.activation == "tanh"
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [
+        ("classical", 1.0, 0.9), ("classical", 10.0, 0.9)]
+    assert sc.epochs == 300 and sc.speed == 20 and a.steps == 300  # one update an epoch, 15 s
+    assert sc.changes == ()
+
+
+def test_9_a_reads_about_0_25_and_never_above_0_47():
+    ra, _ = full_batch_readouts(NINE)
+    t = Trainer(runs(NINE)[0].dataset, lesson(NINE).scenario.config)
+    assert ra[0] == pytest.approx(1.0 * curvature(t) / stability_bound("classical", 0.9), rel=1e-12)
+    assert about(ra[0], 0.25, 2) and np.nanmax(ra) < 0.47  # green: under 0.5 at every update
+
+
+def test_9_a_falls_to_0_31_0_06_and_0_004_rising_only_by_ripples_between_18_and_51():
+    a = loss(NINE)
+    assert about(a[0], 1.1, 1) and about(a[10], 0.31, 2) and about(a[20], 0.06, 2) and about(a[300], 0.004, 3)
+    rises = np.flatnonzero(np.diff(a) > 0) + 1
+    assert rises.size and rises.min() >= 18 and rises.max() <= 51
+    assert np.diff(a).max() < 0.01
+
+
+def test_9_b_reads_about_2_5_falls_faster_at_first_then_thrashes():
+    _, rb = full_batch_readouts(NINE)
+    assert about(rb[0], 2.5, 1) and rb[0] > 1  # red from the start
+    a, b = loss(NINE), loss(NINE, 1)
+    assert np.all(b[1:4] < a[1:4])  # "at first B even falls faster"
+    assert about(b[2], 0.64, 2) and about(a[2], 1.1, 1)
+    assert about(b[4], 5.4, 1) and b[4] > 5 * b[3]  # the leap
+    assert about(b[4:].min(), 0.15, 2) and about(b[4:].max(), 16, 0)
+    assert rises(b[4:]) > 50  # up and down, not settling
+    assert about(b[300], 0.75, 2) and runs(NINE)[1].divergence is None
+
+
+def test_9_why_lambda_is_a_little_under_1_and_the_bound_is_3_8():
+    t = Trainer(runs(NINE)[0].dataset, lesson(NINE).scenario.config)
+    assert 0.9 < curvature(t) < 1.0 and about(stability_bound("classical", 0.9), 3.8, 1)
+    ra, rb = full_batch_readouts(NINE)
+    assert about(ra[0], 0.25, 2) and about(rb[0] / stability_bound("classical", 0.9) * 3.8, 2.5, 1)
+
+
+# -- 10. online-readout --------------------------------------------------------------------------
+
+
+def test_10_settings_are_lesson_9s_online():
+    sc, nine = lesson(TEN).scenario, lesson(NINE).scenario
+    assert sc.config.batch_size == 1 and sc.epochs == 30 and sc.speed == 360  # 10 s
+    assert [(lane.rule, lane.lr, lane.momentum) for lane in sc.config.lanes] == [
+        ("classical", 1.0, 0.9), ("classical", 0.03, 0.9)]
+    assert sc.config.lanes[0] == nine.config.lanes[0]
+    from dataclasses import replace
+    assert replace(sc.config, compare=()) == replace(nine.config, compare=(), batch_size=1)
+
+
+def test_10_a_reads_1_67_before_the_first_item_and_stays_red():
+    (ra, _), _ = readouts(TEN)
+    assert f"{ra[0]:.3g}" == "1.67"
+    # Latched: the largest since the settings last changed (they never do), so red to the end.
+    assert np.all(np.fmax.accumulate(ra) > 1) and runs(TEN)[0].divergence is None
+
+
+def test_10_a_never_learns_6_2_34_above_1_1_up_to_40_and_9_6():
+    a = loss(TEN)
+    assert about(a[1], 6.2, 1) and about(a[2], 34, 0) and about(a[30], 9.6, 1)
+    assert np.all(a[1:] > a[0]) and about(a[0], 1.1, 1) and about(a.max(), 40, 0)
+
+
+def test_10_b_stays_green_under_0_35_and_its_error_is_as_told():
+    _, (rb, _) = readouts(TEN)
+    assert np.nanmax(rb) < 0.35 and np.nanmax(rb) > 0.3  # "never above 0.35"
+    b = loss(TEN, 1)
+    assert about(b[2], 0.11, 2) and about(b[4], 0.31, 2) and about(b[30], 0.13, 2)
+    rest = np.delete(b[3:], 1)  # after epoch 2, but for epoch 4
+    assert about(rest.min(), 0.05, 2) and about(rest.max(), 0.15, 2)
+    assert runs(TEN)[1].divergence is None
+
+
+def test_10_why_bs_about_0_33_edge_at_lr_0_6_and_the_full_batch_bound_still_says_0_25():
+    t = Trainer(runs(TEN)[0].dataset, lesson(TEN).scenario.config)
+    bs = sharpness(t)
+    assert step_gain("classical", 0.9) == pytest.approx(10)
+    assert about(bs, 0.33, 2) and about(2 / (10 * bs), 0.6, 1)
+    assert about(1.0 * curvature(t) / stability_bound("classical", 0.9), 0.25, 2)

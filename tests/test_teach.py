@@ -71,6 +71,38 @@ def test_every_shipped_lesson_opens_and_runs_a_few_epochs_in_the_window(qtbot, o
     assert dialogs == []
 
 
+@pytest.mark.parametrize(("name", "shown"), [("full-batch-bound", "stable: r 0.251"),
+                                              ("online-readout", "⚠ unstable: r 1.67")])
+def test_lessons_9_and_10_open_on_the_readout_their_texts_quote(qtbot, open_window, dialogs, name, shown):
+    """The same heavy-ball settings before the first update: at full batch the status bar judges
+    them by the quadratic bound (lr × λ / 3.8), online by the batch sharpness."""
+    w = open_window()
+    c = w.controller
+    assert w.open_lesson(name)
+    wait_ready(qtbot, c)
+    qtbot.waitUntil(lambda: c.lanes[0].stability()[0] == c.lanes[0].stability()[0], timeout=TIMEOUT)  # measured
+    w.refresh()
+    assert c.latest.step == 0 and w.status_labels["stability"].text() == shown
+
+
+def test_lesson_6s_readout_turns_red_at_the_jump_while_the_error_is_still_0_17(qtbot, open_window, dialogs):
+    """Stepped to the end of epoch 3, where the lesson raises A's lr to 3: the status bar reads
+    about 4, red, before a step at the new rate, beside a training loss of 0.17."""
+    w = open_window()
+    c = w.controller
+    assert w.open_lesson("divergence-stability-map")
+    wait_ready(qtbot, c)
+    c.step_items(360)
+    qtbot.waitUntil(lambda: c.latest.step == 360 and c.latest.lr == 3.0, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.lanes[0].stability()[0] > 1, timeout=TIMEOUT)
+    w.refresh()
+    text = w.status_labels["stability"].text()
+    assert text.startswith("⚠ unstable: r ") and round(float(text.split("r ")[1])) == 4
+    assert "color: #B00020" in w.status_labels["stability"].styleSheet()  # red
+    assert w.status_labels["loss"].text() == "train loss 0.1702"
+    assert c.lanes[1].stability()[0] < 0.5  # B's, on the map
+
+
 def test_next_previous_and_reset_this_lesson(qtbot, open_window, dialogs):
     w = open_window()
     c = w.controller

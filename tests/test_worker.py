@@ -8,7 +8,7 @@ import pytest
 import math
 
 from momentum_lab.engine import (InputError, LaneSettings, RunConfig, Trainer, activation_code, batch_sharpness,
-                                 load_dataset, loss_code, stability_value)
+                                 load_dataset, loss_code, stability_bound, stability_value)
 from momentum_lab._qt.worker import TrainingWorker
 
 LANE_KEYS = ("rule", "lr", "momentum")
@@ -265,6 +265,18 @@ def test_the_readout_is_the_online_one_for_the_settings_in_force(worker, iris):
     assert b.sharpness == pytest.approx(bs)
     assert b.stability == pytest.approx(0.02 * 2.0 * bs / 2)
     assert b.stability < 0.5
+
+
+def test_at_full_batch_the_readout_is_the_quadratic_bound(worker, iris):
+    """A batch of the whole set: r = lr * lambda / the rule's bound (lambda sent beside it), not the
+    online readout, which would call heavy-ball at lr 1, m 0.9 unstable here (lesson 9's run A)."""
+    configure(worker, 1, iris, {"rule": "classical", "lr": 1.0, "momentum": 0.9, "batch_size": "full"})
+    b = worker.batches[-1]  # measured at the initial weights (paused)
+    assert b.stability == pytest.approx(1.0 * b.curvature / stability_bound("classical", 0.9), rel=1e-12)
+    assert 0 < b.stability < 0.5
+    assert stability_value("classical", 1.0, 0.9, b.sharpness) > 1
+    worker.set_lr(10.0)  # over the bound: flagged at the change
+    assert worker.batches[-1].stability > 1
 
 
 def test_a_jump_of_lr_into_instability_is_flagged_at_the_change(worker, iris):

@@ -1203,6 +1203,25 @@ class ErrorCurves(QWidget):
         return "\n".join(long), "\n".join(compact)
 
 
+
+#: What the parameter list's sign-flip tint says (its tooltips, the README's words).
+FLIP_MEANING = ("high while a weight jitters around a settled value; it is not a stability warning: "
+                "see the stability readout")
+#: The tint at full strength: a pale grey-teal, no warning colour (and neither of the heatmap's
+#: red + and blue -).
+FLIP_TINT = QColor(168, 205, 200)
+#: A flip rate of this or more tints a row fully (0.5: the sign of the next delta is a coin toss).
+FLIP_FULL = 0.5
+
+
+def flip_tint(rate: float) -> QColor:
+    """A parameter row's background for its deltas' sign-flip rate: white at 0 (a weight still on
+    its way, every step the same sign), towards :data:`FLIP_TINT` as the rate rises to
+    :data:`FLIP_FULL`; white for NaN (no change)."""
+    share = min(max(rate, 0.0), FLIP_FULL) / FLIP_FULL if rate == rate else 0.0
+    return QColor(*(round(255 + (end - 255) * share) for end in FLIP_TINT.getRgb()[:3]))
+
+
 class DeltaPanel(QWidget):
     """Every parameter's recent deltas as a heatmap, and the picked ones as traces.
 
@@ -1609,11 +1628,14 @@ class DeltaPanel(QWidget):
                 centre = vb.mapToParent(vb.mapFromView(QPointF(0, self.lane_centre(item.lane))))
                 item.setPos(right + 1, centre.y())
 
-    # The list's oscillation tint is redrawn on every this-many-th refresh (about twice a second).
+    # The list's sign-flip tint is redrawn on every this-many-th refresh (about twice a second).
     DIAGNOSE_EVERY = 15
 
     def _diagnose(self, steps: np.ndarray, rows: np.ndarray) -> None:
-        """Tint each parameter by how often its deltas flip sign; the tooltip says more."""
+        """Tint each parameter by how often its deltas change sign (:func:`flip_tint`); the tooltip
+        says more. A high rate is a weight jittering about a settled value, not instability (a run
+        that thrashes saturates its units, and their deltas hardly flip: Iris at lr 50 flips under
+        1 % of its steps, a converged look-back run some 30 %)."""
         gaps = np.flatnonzero(np.diff(steps) > 1)
         start = gaps[-1] + 1 if gaps.size else 0  # the latest unbroken run of steps
         d = rows[start:]
@@ -1625,11 +1647,10 @@ class DeltaPanel(QWidget):
         for i in range(min(self.weights.count(), d.shape[1])):
             item = self.weights.item(i)
             rate = diag["sign_flip_rate"][i]
-            tint = 0 if not np.isfinite(rate) else int(150 * max(0.0, rate - 0.25) / 0.75)
-            item.setBackground(QColor(255, 255 - tint, 255 - tint))
+            item.setBackground(flip_tint(rate))
             item.setToolTip(
-                f"Over the latest {d.shape[0]:,} steps: the delta flips sign {rate:.0%} of the time; "
-                f"the actual change is {diag['effective_step'][i]:.2f} × lr × gradient "
+                f"Over the latest {d.shape[0]:,} steps: the delta changes sign {rate:.0%} of the time, "
+                f"{FLIP_MEANING}; the actual change is {diag['effective_step'][i]:.2f} × lr × gradient "
                 f"({diag['momentum_share'][i]:.0%} of it from momentum)." if np.isfinite(rate) else
                 "No change in the latest steps.")
 

@@ -214,7 +214,8 @@ class MainWindow(QMainWindow):
             "1 + m, heavy-ball and Nesterov 1 / (1 − m)) times the batch sharpness BS (each item's curvature "
             "along its own gradient, averaged), against plain SGD's 2. Unstable above 1, near the edge above "
             "0.5; the largest since lr or momentum last changed; a loss that has climbed to over twice its "
-            "best takes over (see the README). The article loss too: its signal's curvature along itself")
+            "best takes over (see the README). The article loss too: its signal's curvature along itself. "
+            "Full batch: r = lr × λ / the rule's quadratic bound (λ the mean loss's largest curvature)")
         widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
                   "stability": "⚠ near the edge: r 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.000e+00", "accuracy": "test accuracy 100.0%"}
@@ -943,7 +944,7 @@ class MainWindow(QMainWindow):
 
     def _stability_text(self, b) -> str:
         """'stable: r 0.12', '⚠ near the edge: r 0.7' (amber) or '⚠ unstable: r 1.8' (red), r the
-        online readout latched since the last change (a run that diverged: its last one, so that
+        readout at the run's batch size (online's, or full batch's lr × λ / bound) latched since the last change (a run that diverged: its last one, so that
         the warning stays on show when the run has ended)."""
         value, _ = self.controller.lanes[0].stability()
         label = self.status_labels["stability"]

@@ -73,7 +73,8 @@ class LaneReport:
         current weights, measured with ``curvature``.
     stability : float
         The stability readout (``engine.stability_value``: above 1 unstable, above 0.5 near
-        the edge) for the settings in force, latched at its largest since the last change of
+        the edge) for the settings in force at the run's batch size (online from ``sharpness``,
+        a batch of the whole set from ``curvature`` against the quadratic bound), latched at its largest since the last change of
         lr or momentum, the loss trend taking over when the loss has climbed; NaN until first
         measured, and after a divergence.
     start : tuple of float
@@ -510,7 +511,8 @@ class TrainingWorker(QObject):
             self._curvature[lane.index] = (self._curvature[lane.index][0], self._measure_sharpness(t))
         curvature, sharpness = self._curvature[lane.index]
         if measure or latch.settings != (t.rule, t.lr, t.momentum):
-            latch.update(t.rule, t.lr, t.momentum, t.stability_now(sharpness) if sharpness == sharpness else math.nan)
+            latch.update(t.rule, t.lr, t.momentum,
+                         t.stability_now(sharpness, curvature) if sharpness == sharpness else math.nan)
         # The latched value, while the settings it was measured for are in force (NaN once diverged).
         stability = latch.value if latch.settings == (t.rule, t.lr, t.momentum) and t.divergence is None else math.nan
         first, deltas = lane.new_deltas()

@@ -316,14 +316,17 @@ class Trainer:
             row[7] = stability_value(self.rule, self._lr, self._momentum, self.sharpness(), trend)
         return row
 
-    def stability_now(self, sharpness: float | None = None) -> float:
+    def stability_now(self, sharpness: float | None = None, curvature: float = math.nan) -> float:
         """The stability readout for the settings now in force at the current weights, with
         ``sharpness`` (default: the history's, :meth:`sharpness`) and the loss trend as of the
-        last epoch completed (see ``engine.stability_value``)."""
+        last epoch completed (see ``engine.stability_value``). At this run's batch size: a batch
+        of the whole set (or near it) is judged by the full-batch quadratic bound, which needs the
+        largest ``curvature`` (NaN without it); online by the batch sharpness."""
         before, best, first = self._trend_state()
         trend = loss_trends(before[-1:], before[:-1], best, first)[0]
         return stability_value(self.rule, self._lr, self._momentum,
-                               self.sharpness() if sharpness is None else sharpness, trend)
+                               self.sharpness() if sharpness is None else sharpness, trend,
+                               batch_size=self.batch_size, n_items=self.dataset.n_train, curvature=curvature)
 
     def sharpness(self) -> float:
         """The batch sharpness the history's stability column uses: the mean over training items
