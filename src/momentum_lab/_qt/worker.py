@@ -74,8 +74,12 @@ class LaneReport:
     stability : float
         The stability readout (``engine.stability_value``: above 1 unstable, above 0.5 near
         the edge) for the settings in force, latched at its largest since the last change of
-        lr or momentum, the loss trend taking over when the loss has climbed; NaN until first
-        measured, and after a divergence.
+        lr or momentum, the loss trend taking over when the loss has climbed; at the run's
+        batch size (from sqrt(n) items an update, the quadratic bound's ``lr × curvature /
+        bound``); NaN until first measured, and after a divergence.
+    trend : float
+        The loss trend (``engine.loss_trend``) as of the last epoch completed: above 1 the loss
+        has climbed, and the readout is at least it (NaN before there is one to tell).
     start : tuple of float
         (lr, momentum) the run was built with: where a replay of it starts.
     """
@@ -95,6 +99,7 @@ class LaneReport:
     start: tuple[float, float] = (math.nan, math.nan)
     sharpness: float = math.nan
     stability: float = math.nan
+    trend: float = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -394,8 +399,9 @@ class TrainingWorker(QObject):
         self._curvature_time = -math.inf
         # Seconds the last measure of the curvature took (all runs): a slow one is made seldom.
         self._curvature_cost = 0.0
-        # The changes applied (all runs) when the curvature was last measured.
+        # The changes applied (all runs) when the curvature was last measured, and when a batch was last sent.
         self._measured_changes = 0
+        self._sent_changes = 0
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -463,6 +469,12 @@ class TrainingWorker(QObject):
         """Train each run still going on ``n`` items, no further than ``stop``."""
         session = self.session
         session.stop_at = stop
+        planned = session.next_planned
+        if planned is not None and planned > session.step:
+            # (To the next planned change and no further: the batch after it judges the new settings
+            # at the change, before a step with them; flat out, lesson 6's run A went from its jump
+            # to its divergence inside one chunk, its readout never measured at lr 2.)
+            n = min(n, planned - session.step)
         live = sum(lane.live for lane in session.lanes)
         began = time.perf_counter()
         done = session.advance(n)
@@ -489,7 +501,8 @@ class TrainingWorker(QObject):
         elif not self._replay_to and self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
-        elif time.perf_counter() >= self._next_batch:
+        elif time.perf_counter() >= self._next_batch or self._changes() != self._sent_changes:
+            # (At once after a change: the batch judges the new settings at the change; see _report.)
             # On a fixed cadence (not "since the last one"), so chunk jitter does not slow it.
             self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
             self._flush()
@@ -507,7 +520,8 @@ class TrainingWorker(QObject):
             self._curvature[lane.index] = (self._curvature[lane.index][0], self._measure_sharpness(t))
         curvature, sharpness = self._curvature[lane.index]
         if measure or latch.settings != (t.rule, t.lr, t.momentum):
-            latch.update(t.rule, t.lr, t.momentum, t.stability_now(sharpness) if sharpness == sharpness else math.nan)
+            latch.update(t.rule, t.lr, t.momentum,
+                         t.stability_now(sharpness, curvature) if sharpness == sharpness else math.nan)
         # The latched value, while the settings it was measured for are in force (NaN once diverged).
         stability = latch.value if latch.settings == (t.rule, t.lr, t.momentum) and t.divergence is None else math.nan
         first, deltas = lane.new_deltas()
@@ -518,7 +532,11 @@ class TrainingWorker(QObject):
             delta_stats=lane.new_delta_stats(), params=t.params.copy(),
             lr=t.lr, momentum=t.momentum, divergence=t.divergence, changes=tuple(lane.new_changes()),
             now=now_row, curvature=curvature, start=(lane.start.lr, lane.start.momentum), sharpness=sharpness,
-            stability=stability)
+            stability=stability, trend=t.trend_now() if t.divergence is None else math.nan)
+
+    def _changes(self) -> int:
+        """The changes applied so far (all runs, planned and by hand)."""
+        return sum(len(lane.applied) for lane in self.session.lanes)
 
     def _flush(self) -> None:
         """Send what has gathered since the last batch."""
@@ -536,7 +554,7 @@ class TrainingWorker(QObject):
         # And at the first batch after a setting changed, so that the readout judges the new
         # settings at once (flat out, a lesson's run could diverge before the next measure).
         cost = self._curvature_cost
-        changes = sum(len(lane.applied) for lane in session.lanes)
+        changes = self._sent_changes = self._changes()
         measure = (now - self._curvature_time >= max(_CURVATURE_SECONDS, 20 * cost)
                    or (self.state != "running" and cost < 0.05)
                    or (changes != self._measured_changes and cost < 0.05))
