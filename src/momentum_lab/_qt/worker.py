@@ -172,6 +172,9 @@ class TrainingWorker(QObject):
         How many of the latest steps' deltas each batch carries at most, per run.
     """
 
+    #: Whether a measure of the readout has been made in this process (see _report).
+    _warm = False
+
     # Emitted when results are ready: at most ~30 times a second while
     # running, and right after a step, reset or new configuration.
     batch_ready = Signal(object)
@@ -507,19 +510,25 @@ class TrainingWorker(QObject):
             self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
             self._flush()
 
-    def _report(self, lane: Lane, measure: bool) -> LaneReport:
+    def _report(self, lane: Lane, measure: bool, sharpen: bool = False) -> LaneReport:
         t = lane.trainer
         latch = self._latches[lane.index]
+        sharpen = sharpen or latch.settings != (t.rule, t.lr, t.momentum)
         if measure:
             began = time.perf_counter()
             self._curvature[lane.index] = self._measure_curvature(t)
-            self._curvature_cost += time.perf_counter() - began
-        elif latch.settings != (t.rule, t.lr, t.momentum):
-            # New settings and no measure due (a slow one waits): the sharpness alone, a fraction of
-            # a millisecond for a small network, so that the readout judges the new settings at once.
+            if TrainingWorker._warm:
+                self._curvature_cost += time.perf_counter() - began
+            # (The process's first measure loads the solver and the compiled kernels: 3 s on a
+            # loaded machine, which made the next wait a minute. Not counted.)
+            TrainingWorker._warm = True
+        elif sharpen:
+            # New settings, a pause or a step, and no measure due (a slow one waits; Iris's λ takes
+            # 50-70 ms): the sharpness alone, a fraction of a millisecond for a small network, so
+            # that the readout judges the new settings at once and each step has a readout.
             self._curvature[lane.index] = (self._curvature[lane.index][0], self._measure_sharpness(t))
         curvature, sharpness = self._curvature[lane.index]
-        if measure or latch.settings != (t.rule, t.lr, t.momentum):
+        if measure or sharpen:
             latch.update(t.rule, t.lr, t.momentum,
                          t.stability_now(sharpness, curvature) if sharpness == sharpness else math.nan)
         # The latched value, while the settings it was measured for are in force (NaN once diverged).
@@ -564,7 +573,8 @@ class TrainingWorker(QObject):
             self._measured_changes = changes
         batch = Batch(run_id=self.run_id, state=self.state, epoch=session.epoch, position=session.position,
                       step=step, updates_per_second=ups,
-                      lanes=tuple(self._report(lane, measure) for lane in session.lanes), handled=self.handled)
+                      lanes=tuple(self._report(lane, measure, self.state != "running") for lane in session.lanes),
+                      handled=self.handled)
         self._last_batch_time = now
         self._last_batch_step = step
         self.batch_ready.emit(batch)
