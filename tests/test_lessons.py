@@ -9,7 +9,7 @@ import pytest
 
 import momentum_lab as ml
 from momentum_lab._resources import resource_path
-from momentum_lab.engine import InputError, Trainer, largest_curvature, load_dataset, stability_bound
+from momentum_lab.engine import InputError, Trainer, batch_sharpness, load_dataset, online_bound
 from momentum_lab.engine._lessons import (
     LESSONS_ENV,
     find_lesson,
@@ -187,11 +187,11 @@ def test_lookback_against_classical_at_the_same_settings():
     assert np.max(np.abs(lm[3:] - la[3:]) / la[3:]) < 0.1
 
 
-def _curvature(trainer: Trainer) -> float:
-    """As the window measures it: on at most 500 training items, 20 iterations."""
+def _sharpness(trainer: Trainer) -> float:
+    """As the window measures it: on at most 500 training items (the map's x is lr times it online)."""
     d = trainer.dataset
-    return largest_curvature(trainer.params, trainer.layout, activation_code(trainer.activation),
-                             loss_code(trainer.loss), d.x_train[:500], d.y_train[:500], iterations=20)
+    return batch_sharpness(trainer.params, trainer.layout, activation_code(trainer.activation),
+                           loss_code(trainer.loss), d.x_train[:500], d.y_train[:500])
 
 
 def test_divergence_comes_after_the_stability_map_says_so():
@@ -213,17 +213,17 @@ def test_divergence_comes_after_the_stability_map_says_so():
     data = load_dataset(c.dataset, **c.dataset_options())
     trainer = Trainer(data, c)
     trainer.run(step)
-    lam = _curvature(trainer)
-    bound = stability_bound(c.rule, c.momentum)
-    assert c.lr * lam < 0.1 * bound  # deep inside before
-    assert change[0].value * lam > 1.2 * bound  # A: clearly outside
-    assert change[1].value * lam < 0.5 * bound  # B: still inside
-    # A stays outside until it blows up (the window measures λ about once a second, every
+    bs = _sharpness(trainer)
+    bound = online_bound(c.rule, c.momentum)  # (online: the region the map shades)
+    assert c.lr * bs < 0.1 * bound  # deep inside before
+    assert change[0].value * bs > 1.2 * bound  # A: clearly outside
+    assert change[1].value * bs < 0.5 * bound  # B: still inside
+    # A stays outside until it blows up (the window measures BS about once a second, every
     # speed items), so the warning does not come and go before the banner.
     trainer.lr = change[0].value
     while trainer.step + 10 < a.divergence.step:
         trainer.run(10)
-        assert trainer.lr * _curvature(trainer) > bound, trainer.step
+        assert trainer.lr * _sharpness(trainer) > bound, trainer.step
     assert trainer.divergence is None
 
 
