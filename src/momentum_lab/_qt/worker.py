@@ -472,12 +472,6 @@ class TrainingWorker(QObject):
         """Train each run still going on ``n`` items, no further than ``stop``."""
         session = self.session
         session.stop_at = stop
-        planned = session.next_planned
-        if planned is not None and planned > session.step:
-            # (To the next planned change and no further: the batch after it judges the new settings
-            # at the change, before a step with them; flat out, lesson 6's run A went from its jump
-            # to its divergence inside one chunk, its readout never measured at lr 2.)
-            n = min(n, planned - session.step)
         live = sum(lane.live for lane in session.lanes)
         began = time.perf_counter()
         done = session.advance(n)
@@ -491,6 +485,13 @@ class TrainingWorker(QObject):
         if self.state != "running" or self.session is None:
             return
         n = self._items_due()
+        planned = self.session.next_planned
+        if planned is not None and planned > self.session.step:
+            # (A chunk runs to the next planned change and no further: the batch after it judges the
+            # new settings at the change, before a step with them; flat out, lesson 6's run A went
+            # from its jump to its divergence inside one chunk, its readout never measured at lr 2.
+            # A step goes through: the batch after it measures anew anyway.)
+            n = min(n, planned - self.session.step)
         if n > 0:
             self._advance(n, self._limit())
         step = self.session.step
