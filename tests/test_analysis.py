@@ -20,6 +20,8 @@ from momentum_lab.engine import (
     load_dataset,
     loss_trend,
     loss_trends,
+    online_bound,
+    quadratic_applies,
     stability_bound,
     stability_level,
     stability_value,
@@ -218,6 +220,17 @@ def test_a_trainers_readout_is_the_one_of_its_batch_size():
     full = ml.Trainer(data, rule="classical", lr=1.0, momentum=0.9, batch_size="full")
     assert full.stability_now(2.0, curvature=3.0) == pytest.approx(3.0 / stability_bound("classical", 0.9))
     assert math.isnan(full.stability_now(2.0))
+def test_the_online_edge_and_where_the_quadratic_bound_takes_over():
+    """The readout's edge r = 1 in lr × BS: 2 / gain (look-back 2 / (1 + m), heavy-ball and
+    Nesterov 2 (1 - m)); the quadratic bound from sqrt(n) items a batch on."""
+    assert online_bound("lookback", 0.9) == pytest.approx(2 / 1.9)
+    assert online_bound("classical", 0.9) == pytest.approx(0.2)
+    assert online_bound("nesterov", 0.5) == pytest.approx(1.0)
+    assert online_bound("lookback", 0.0) == online_bound("classical", 0.0) == 2.0  # plain SGD's
+    for rule in ("lookback", "classical", "nesterov"):  # r is 1 on the edge
+        assert stability_value(rule, 0.5, 0.7, 2 * online_bound(rule, 0.7)) == pytest.approx(1.0)
+    assert [quadratic_applies(b, 120) for b in (1, 10, 11, 120, 500)] == [False, False, True, True, True]
+    assert not quadratic_applies(1, 1) and not quadratic_applies(50, None)
 
 
 def test_the_loss_trend_flags_a_climb_not_a_fall():

@@ -766,7 +766,7 @@ def test_a_sweep_can_be_cancelled_and_bad_grids_are_explained(qtbot, open_window
 
 
 def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, dialogs):
-    from momentum_lab.engine import stability_bound
+    from momentum_lab.engine import online_bound
 
     w = open_window(RunConfig(lr=0.01, momentum=0.5, compare=(LaneSettings("classical", 0.01, 0.5),)))
     c = w.controller
@@ -775,17 +775,18 @@ def test_the_stability_map_marks_each_run_and_warns_outside(qtbot, open_window, 
     w.refresh()
     spots = w.stability.points.data
     assert len(spots) == 2
-    for spot, lane in zip(spots, c.latest.lanes):
-        assert spot["x"] == pytest.approx(math.log10(lane.lr * lane.curvature))
+    for spot, lane in zip(spots, c.latest.lanes):  # (online: lr × the batch sharpness)
+        assert spot["x"] == pytest.approx(math.log10(lane.lr * lane.sharpness))
         assert spot["y"] == 0.5 and spot["symbol"] == "o"
     assert "inside" in w.stability.note.text
-    # Run B's learning rate far past its rule's bound: its mark turns into a red cross, with a warning.
-    big = 1.5 * stability_bound("classical", 0.5) / c.latest.lanes[1].curvature
+    # Run B's learning rate far past its rule's online edge: its mark turns into a red cross, with a warning.
+    big = 1.5 * online_bound("classical", 0.5) / c.latest.lanes[1].sharpness
     w.panel.lane_rows[0].lr.setValue(big)
-    qtbot.waitUntil(lambda: c.latest.lanes[1].lr == pytest.approx(big), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.latest.lanes[1].lr == pytest.approx(big, rel=1e-3) and c.latest.lanes[1].stability > 1,
+                    timeout=TIMEOUT)
     w.refresh()
     assert [s["symbol"] for s in w.stability.points.data] == ["o", "x"]
-    assert "outside the stable region (B: lr×λ" in w.stability.note.text
+    assert f"outside the stable region (B: r {c.latest.lanes[1].stability:.3g}" in w.stability.note.text
     # The shaded region follows run A's rule.
     assert "look-back" in w.stability.plot.titleLabel.text
 

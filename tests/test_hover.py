@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QMouseEvent
 
 from momentum_lab._qt.controller import LaneSettings, RunConfig
-from momentum_lab.engine import RULE_SHORT, stability_bound
+from momentum_lab.engine import RULE_SHORT, stability_level
 from reference import forward
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window, run_sweep  # noqa: F401 (fixtures)
 from test_plots_truth import run_epochs
@@ -261,24 +261,31 @@ def test_the_stability_readout_says_what_the_point_means(qtbot, open_window):
     c = w.controller
     w.views.show("stability")
     run_epochs(qtbot, w, 2)
-    qtbot.waitUntil(lambda: math.isfinite(c.latest.curvature), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: math.isfinite(c.latest.sharpness), timeout=TIMEOUT)
     w.stability.refresh()
     plot, readout = w.stability.plot, w.stability.readout
-    for value, m in ((0.5, 0.5), (3.0, 0.2)):
+    for value, m in ((0.3, 0.5), (3.0, 0.2)):
         point = moved_and_shown(qtbot, plot, readout, math.log10(value), m)
         value, m = 10 ** point.x(), point.y()
-        bound = stability_bound("classical", m)
-        verdict = "stable" if value < bound else "unstable: oscillation grows"
+        edge = 2 * (1 - m)  # (online: the readout's r = lr × BS / (1 - m) / 2 below 1)
+        verdict = "stable" if value < edge / 2 else "near the edge" if value < edge else "unstable: oscillation grows"
         lines = shown(readout).split("\n")
-        assert lines[0] == f"lr × λ {value:.3g}, momentum {m:.2f}"
-        assert lines[1] == f"classical rule: {verdict} (its edge at lr × λ {bound:.3g})"
-        assert lines[2] == f"the run here: lr {value / c.latest.curvature:.3g} (λ {c.latest.curvature:.3g})"
-        assert_clear(readout, plot, [item.mapRectToScene(item.boundingRect()) for item in w.stability.labels.values()])
-    # On the run's own point: the run's numbers.
+        assert lines[0] == f"lr × BS {value:.3g}, momentum {m:.2f}"
+        assert lines[1] == f"classical rule, online: r {value / edge:.2g}, {verdict}"
+        assert lines[2] == f"its edge at lr × BS {edge:.3g} (2 / gain {1 / (1 - m):.3g})"
+        assert lines[3] == f"the run here: lr {value / c.latest.sharpness:.3g} (BS {c.latest.sharpness:.3g})"
+        assert_clear(readout, plot, [item.mapRectToScene(item.boundingRect()) for item in w.stability.labels.values()
+                                     if item.isVisible()])
+    # On the run's own point: the run's numbers, its readout and its level.
     label = w.stability.point_labels[0]
     moved_and_shown(qtbot, plot, readout, label.pos().x(), label.pos().y())
     report = c.latest.lanes[0]
-    assert shown(readout).startswith(f"the run now: lr {report.lr:g} × λ {report.curvature:.3g}")
+    lines = shown(readout).split("\n")
+    assert lines[0].startswith(f"the run now: lr {report.lr:g} × BS {report.sharpness:.3g}")
+    now = report.lr / (1 - report.momentum) * report.sharpness / 2
+    assert lines[1] == f"online: r = lr × gain {1 / (1 - report.momentum):.3g} × BS / 2 = {now:.3g}"
+    level = {"stable": "stable", "caution": "near the edge", "unstable": "unstable"}[stability_level(report.stability)]
+    assert lines[2].startswith(f"r {report.stability:.3g}") and lines[2].endswith(f": {level}")
 
 
 def test_the_regions_readout_tells_the_inputs_and_the_predicted_class(qtbot, open_window):

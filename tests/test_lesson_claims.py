@@ -16,7 +16,7 @@ import pytest
 
 import momentum_lab as ml
 from momentum_lab.engine import (Trainer, batch_sharpness, delta_diagnostics, gradient_steps, largest_curvature,
-                                 load_dataset, load_lessons, stability_bound, step_gain)
+                                 load_dataset, load_lessons, online_bound, stability_bound, step_gain)
 from momentum_lab.engine._lessons import LESSONS_ENV
 from momentum_lab.engine._network import activation_code, loss_code
 
@@ -408,6 +408,14 @@ def test_6_why_the_numbers_of_the_readout():
     for lr, quoted, digits in ((0.05, 0.07, 2), (0.2, 0.26, 2), (3.0, 4, 0)):
         assert about(lr * 1.9 * bs / 2, quoted, digits)
     assert about(stability_bound("lookback", 0.9), 1.11, 2) and about(curvature(t), 1.0, 1)
+
+
+def test_6_the_map_s_points_at_the_jump_a_about_4_2_past_1_05_and_b_about_0_28_inside():
+    bs = sharpness(trainer_at(JUMP6))  # (online, the map's x is lr times it; its shaded edge 2 / gain)
+    edge = online_bound("lookback", 0.9)
+    assert about(edge, 1.05, 2)
+    assert about(3.0 * bs, 4.2, 1) and 3.0 * bs > 2 * edge
+    assert about(0.2 * bs, 0.28, 2) and 0.2 * bs < edge
 
 
 # -- 7. from-trial-and-error-to-a-sweep ----------------------------------------------------------

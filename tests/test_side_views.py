@@ -1,5 +1,6 @@
 """The side views read whole at their narrowest (issue 12): the delta lanes, the heatmap, the decision
-regions, in docks as narrow and short as the shipped layouts make them, in lecture mode's large text.
+regions, in docks as narrow and short as the shipped layouts make them, in lecture mode's large text;
+and what the stability map shows at each batch size (issue 13).
 
 What is asserted is what is drawn: the tick labels pyqtgraph paints (``layout_walk.tick_labels``),
 the scene rectangles of names and legends, the room the combo boxes give their text.
@@ -7,12 +8,17 @@ the scene rectangles of names and legends, the room the combo boxes give their t
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import replace
 
+import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 import pyqtgraph as pg
 from layout_walk import tick_labels
+from momentum_lab._qt.controller import RunConfig
 from momentum_lab._qt.plots import END_SHARE, DecisionRegions, combo_field, present_plot, spread_ticks, tick_extent
 from test_gui import TIMEOUT, dialogs, kernels_ready, open_window  # noqa: F401 (fixtures)
 from test_hover import settle
@@ -191,3 +197,110 @@ def test_the_error_axis_widens_for_long_tick_labels_clear_of_its_label(qtbot, op
     assert any("e+1" in text for _, text in labels), labels  # (the long ones: what this is about)
     label = axis.label.mapRectToParent(axis.label.boundingRect())
     assert all(rect.left() >= label.right() - 1 for rect, _ in labels), (label, labels)
+
+
+# -- the stability map: the region at the run's batch size, each run's readout and trail (issue 13) --
+
+
+def _edge_data(item) -> tuple[np.ndarray, np.ndarray]:
+    xs, ms = item.getData()
+    assert xs is not None and len(xs) > 100
+    return np.asarray(xs), np.asarray(ms)
+
+
+def test_the_map_shades_the_region_that_applies_at_the_runs_batch_size(qtbot, open_window):
+    """Online (B = 1, and below sqrt(n)) the readout's edge lr × BS = 2 / gain is shaded, the
+    quadratic bound a dashed reference; at full batch (and from sqrt(n)) the other way round. The
+    note says which applies, the x axis what it measures, each point stands at lr × BS or lr × λ,
+    and at full batch the readout is the quadratic bound's too."""
+    from momentum_lab.engine import online_bound, stability_bound
+
+    w = open_window(RunConfig(rule="classical", lr=0.01, momentum=0.5), size=(1600, 1000))
+    c, smap = w.controller, w.stability
+    w.views.show("stability")
+    qtbot.waitUntil(lambda: w.views.shown("stability"), timeout=TIMEOUT)
+    assert c.dataset.n_train == 120  # (sqrt: 10.95; B 4 is nearer one item, B 20 the whole set)
+    for batch, full, words in ((1, False, "batch size 1: the online region applies"),
+                               ("full", True, "full batch: the quadratic bound applies"),
+                               (4, False, "batch size 4: between the two; nearer to online, a guess"),
+                               (20, True, "batch size 20: between the two; nearer to full batch, a guess")):
+        if c.config.batch_size != batch:
+            assert c.load(replace(c.config, batch_size=batch), f"batch size {batch}")
+            qtbot.waitUntil(lambda: c.config.batch_size == batch and not c.busy and c.latest is not None
+                            and math.isfinite(c.latest.curvature), timeout=TIMEOUT)
+        settle(w)
+        applies, other = (stability_bound, online_bound) if full else (online_bound, stability_bound)
+        assert smap.region.curves[1] is smap.edges["classical"]  # the shaded region's edge: run A's rule's
+        xs, ms = _edge_data(smap.edges["classical"])
+        np.testing.assert_allclose(xs, np.log10([applies("classical", m) for m in ms]), rtol=1e-12)
+        i = int(np.argmin(np.abs(ms - 0.5)))
+        assert 10 ** xs[i] == pytest.approx(stability_bound("classical", ms[i]) if full else 2 * (1 - ms[i]))
+        xs, ms = _edge_data(smap.reference)  # the other region's edge, dashed, named
+        np.testing.assert_allclose(xs, np.log10([other("classical", m) for m in ms]), rtol=1e-12)
+        assert smap.reference.opts["pen"].style() == Qt.PenStyle.DashLine
+        assert smap.labels["reference"].toPlainText() in smap.REFERENCE_NAMES[full]
+        assert words in smap.note.text
+        assert smap.plot.getAxis("bottom").labelText.startswith("lr × λ" if full else "lr × BS")
+        report = c.latest.lanes[0]
+        at = report.curvature if full else report.sharpness
+        assert smap.points.data[0]["x"] == pytest.approx(math.log10(report.lr * at))
+        if full:
+            assert report.stability == pytest.approx(report.lr * report.curvature / stability_bound("classical", 0.5))
+        else:
+            assert report.stability == pytest.approx(report.lr * 2 * report.sharpness / 2)
+        # Online the heavy-ball and Nesterov edges are one (both gains 1 / (1 - m)): drawn once, named so.
+        assert smap.edges["nesterov"].isVisible() == full
+        assert (smap._label_at["classical"][1][0] == "classical = Nesterov") != full
+
+
+def test_a_runs_point_is_its_readout_with_a_trail_that_grows_and_a_reset_clears(qtbot, open_window):
+    """The point at lr × BS, white-rimmed while r is below 0.5, a red cross above 1 whatever x says
+    (the loss trend's takeover: the curvature of a run that thrashes collapses), its hover readout
+    giving the numbers and the reason; the trail, the run's latest readouts, grows at each measure
+    and is cleared by a Reset."""
+    from momentum_lab.engine import online_bound
+
+    w = open_window(RunConfig(rule="lookback", lr=0.01, momentum=0.5), size=(1600, 1000))
+    c, smap = w.controller, w.stability
+    w.views.show("stability")
+    qtbot.waitUntil(lambda: w.views.shown("stability"), timeout=TIMEOUT)
+    lane = c.lanes[0]
+    for k in range(1, 5):  # (paused, each step is measured: a readout of its own)
+        c.step_items(10)
+        qtbot.waitUntil(lambda: c.latest.step == 10 * k and len(c.lanes[0].trail) == k + 1, timeout=TIMEOUT)
+        settle(w)
+        xs, ms = smap.trails[0].getData()
+        assert len(xs) == k + 1 and list(ms) == [0.5] * (k + 1)
+        lr, _, sharpness, _ = c.lanes[0].trail[-1]
+        assert xs[-1] == pytest.approx(math.log10(lr * sharpness))
+    report = c.latest.lanes[0]
+    spot = smap.points.data[0]
+    assert spot["x"] == pytest.approx(math.log10(report.lr * report.sharpness)) and spot["symbol"] == "o"
+    assert report.stability < 0.5 and spot["pen"].color().name() == "#ffffff"
+    text = smap.describe(QPointF(spot["x"], spot["y"]))[0]
+    assert text.startswith(f"the run now: lr 0.01 × BS {report.sharpness:.3g}")
+    assert f"r = lr × gain 1.5 × BS / 2 = {0.01 * 1.5 * report.sharpness / 2:.3g}" in text
+    assert text.endswith(": stable")
+    # Past the edge (r 1.5): a red cross and a warning.
+    big = 1.5 * online_bound("lookback", 0.5) / report.sharpness
+    c.set_lr(big)
+    qtbot.waitUntil(lambda: c.latest.lr == pytest.approx(big, rel=1e-3) and c.latest.stability > 1, timeout=TIMEOUT)
+    settle(w)
+    spot = smap.points.data[0]
+    assert spot["symbol"] == "x" and spot["pen"].color().name() == "#e00000"
+    assert f"outside the stable region (r {c.latest.stability:.3g})" in smap.note.text
+    assert smap.trails[0].getData()[0][-1] == pytest.approx(spot["x"])
+    # A run whose loss has climbed (trend 3.2) and whose curvature collapsed: red where x is far inside.
+    lane = c.lanes[0]
+    lane.latest = replace(lane.latest, lr=0.01, sharpness=0.2, stability=3.2, trend=3.2)
+    smap.refresh()
+    spot = smap.points.data[0]
+    assert spot["x"] == pytest.approx(math.log10(0.002)) and spot["symbol"] == "x"
+    assert "(r 3.2, the loss is climbing)" in smap._note_texts[0]
+    assert smap.describe(QPointF(spot["x"], spot["y"]))[0].endswith("r 3.2: the loss is climbing (trend): unstable")
+    # A Reset: a new run's trail.
+    c.reset()
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.step == 0, timeout=TIMEOUT)
+    settle(w)
+    assert len(c.lanes[0].trail) == 1
+    assert len(smap.trails[0].getData()[0] if smap.trails[0].getData()[0] is not None else []) == 0

@@ -460,9 +460,11 @@ def test_the_stability_maps_texts_stay_inside_and_apart_in_a_small_map(qtbot, op
 
 def test_lesson_6s_evidence_stays_on_show_when_its_run_has_ended(qtbot, open_window):
     """The lesson points at the stability map and the status bar: run flat out to its end (A
-    diverges some 20 steps after its lr jumps to 3), both still say A stood outside: λ is
-    measured at the change, and a run that diverged keeps its last λ."""
+    diverges some 20 steps after its lr jumps to 3), both still say A stood outside: the
+    readout is measured at the change (flat out too: a chunk ends there), a run that diverged
+    keeps its last measures, and the map keeps each run's trail."""
     from momentum_lab._qt.worker import FLAT_OUT
+    from momentum_lab.engine import online_bound
 
     w = open_window(size=(1600, 1000))
     w.open_lesson("divergence-stability-map")
@@ -483,6 +485,15 @@ def test_lesson_6s_evidence_stays_on_show_when_its_run_has_ended(qtbot, open_win
     labels = {item.toPlainText() for item in w.stability.point_labels if item.isVisible()}
     assert labels & {"A", "A (diverged)"} and "B" in labels
     assert "outside the stable region (A:" in w.stability.note.text
+    # A's point where its last readout put it: lr 3 × the sharpness measured at the jump, past the
+    # online edge (2 / 1.9); its trail from lr 0.05 to there, and B's, still drawn.
+    sharpness, _ = a.sharpness()
+    assert a.latest.lr * sharpness > online_bound("lookback", 0.9)
+    assert w.stability.points.data[0]["x"] == pytest.approx(math.log10(min(100, a.latest.lr * sharpness)))
+    assert w.stability.points.data[0]["symbol"] == "x"
+    for index in (0, 1):
+        xs, _ = w.stability.trails[index].getData()
+        assert xs is not None and len(xs) >= 2 and xs[0] < math.log10(0.1) < xs[-1], (index, xs)
 
 
 def test_a_diverged_run_keeps_its_last_measured_curvature():
@@ -501,6 +512,28 @@ def test_a_diverged_run_keeps_its_last_measured_curvature():
     assert np.isnan(lane.curvature()[0])
     lane.latest = LaneReport(**report, curvature=float("nan"), divergence=object())
     assert lane.curvature() == (0.8, True)
+
+
+def test_a_runs_trail_keeps_each_new_readout_and_a_diverged_run_its_last_sharpness():
+    from momentum_lab._qt.controller import TRAIL_POINTS, LaneBuffers
+    from momentum_lab._qt.worker import LaneReport
+
+    lane = LaneBuffers(3)
+    report = dict(rule="lookback", rows=np.zeros((0, 8)), deltas=np.zeros((0, 3)), delta_first_step=1,
+                  delta_stats=np.zeros((0, 2, 3), np.float32), params=np.zeros(3), momentum=0.9)
+    assert np.isnan(lane.sharpness()[0])
+    lane.receive(LaneReport(**report, lr=0.1, sharpness=float("nan")))  # nothing measured: no readout
+    assert len(lane.trail) == 0
+    lane.receive(LaneReport(**report, lr=0.1, sharpness=0.5, curvature=0.7))
+    lane.receive(LaneReport(**report, lr=0.1, sharpness=0.5, curvature=0.7))  # the same readout: once
+    lane.receive(LaneReport(**report, lr=2.0, sharpness=0.5, curvature=0.7))  # new settings: a readout
+    assert list(lane.trail) == [(0.1, 0.9, 0.5, 0.7), (2.0, 0.9, 0.5, 0.7)]
+    assert lane.sharpness() == (0.5, False)
+    lane.receive(LaneReport(**report, lr=2.0, divergence=object()))
+    assert lane.sharpness() == (0.5, True) and len(lane.trail) == 2  # kept at the run's end
+    for k in range(2 * TRAIL_POINTS):
+        lane.receive(LaneReport(**report, lr=0.1, sharpness=float(k)))
+    assert len(lane.trail) == TRAIL_POINTS and lane.trail[-1][2] == 2 * TRAIL_POINTS - 1
 
 
 def test_a_lesson_may_bring_any_view_of_the_area_to_the_front(qtbot, open_window):

@@ -314,3 +314,41 @@ def test_a_run_that_thrashes_is_not_called_stable(worker, iris):
         assert stability_value("lookback", 50.0, 0.5, b.sharpness) < b.stability  # the curvature alone says less
     else:
         assert math.isnan(b.stability)
+
+
+def test_flat_out_a_planned_change_is_measured_at_its_step(worker, iris):
+    """A chunk ends at a planned change, and the batch after it measures the readout there, before
+    a step at the new rate: flat out, lesson 6's jump and its divergence came inside one chunk,
+    and the map kept A at lr 2 × the sharpness of the initial weights, inside the region."""
+    from momentum_lab._qt.worker import FLAT_OUT, Plan
+    from momentum_lab.engine import Change
+
+    config = as_config({"rule": "classical", "lr": 0.02, "momentum": 0.9})
+    worker.configure(1, iris, config, 50, Plan(changes=(Change(600, "lr", 2.0),)))
+    worker._build_wanted()
+    worker.set_speed(FLAT_OUT)
+    worker.set_max_epochs(8)
+    worker.start()
+    while worker.state == "running":
+        worker._tick()
+    (b,) = [b for b in worker.batches if b.lr == 2.0 and b.step == 600]
+    t = Trainer(iris, config)
+    t.run(600)
+    bs = batch_sharpness(t.params, t.layout, activation_code(t.activation), loss_code(t.loss), iris.x_train,
+                         iris.y_train)
+    assert b.sharpness == pytest.approx(bs, rel=1e-12)
+    assert b.stability == pytest.approx(stability_value("classical", 2.0, 0.9, bs), rel=1e-12) and b.stability > 1
+
+
+def test_the_readout_at_full_batch_is_the_quadratic_bounds(worker, iris):
+    """From sqrt(n) items an update the readout is lr × λ / the quadratic bound (engine.stability_value),
+    λ measured with the sharpness."""
+    from momentum_lab.engine import stability_bound
+
+    configure(worker, 1, iris, {"rule": "classical", "lr": 0.5, "momentum": 0.5, "batch_size": "full"})
+    (b,) = worker.batches  # (at the initial weights: the first measure)
+    assert math.isfinite(b.curvature) and b.curvature > 0
+    assert b.stability == pytest.approx(0.5 * b.curvature / stability_bound("classical", 0.5), rel=1e-12)
+    worker.step_items(3)  # (held at its largest since the settings: at least the one now)
+    b = worker.batches[-1]
+    assert b.stability >= 0.5 * b.curvature / stability_bound("classical", 0.5)

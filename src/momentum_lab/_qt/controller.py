@@ -35,7 +35,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
                       DeltaRing, DeltaStatsLog, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig,
-                      Scenario, activation_code, load_data, load_scenario_and_data, steps_per_epoch)
+                      Scenario, activation_code, batch_items, load_data, load_scenario_and_data, steps_per_epoch)
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
@@ -63,6 +63,8 @@ SUMMARY_CELLS = 2_000_000
 
 def summary_rows(n_params: int) -> int:
     return max(4, min(SUMMARY_ROWS, SUMMARY_CELLS // max(n_params, 1)))
+# How many of a run's latest readouts the stability map's trail shows.
+TRAIL_POINTS = 30
 # How many live setting changes are kept for marking the curves.
 MAX_MARKS = 200
 
@@ -85,6 +87,27 @@ class LaneBuffers:
         self.measured = math.nan
         #: The run's last stability readout (latched; see LaneReport.stability), kept likewise.
         self.measured_stability = math.nan
+        #: The run's last measured batch sharpness (finite), kept likewise.
+        self.measured_sharpness = math.nan
+        #: The run's latest readouts, oldest first, one for each new measure or setting (lr,
+        #: momentum, sharpness, curvature): the stability map's trail. A new run or a Reset makes
+        #: new buffers; a run's end keeps them.
+        self.trail: deque[tuple[float, float, float, float]] = deque(maxlen=TRAIL_POINTS)
+
+    def receive(self, report: LaneReport) -> None:
+        """The run's latest report: the last measures kept (see :meth:`curvature`), a new readout
+        added to the trail."""
+        self.latest = report
+        if math.isfinite(report.curvature) and report.curvature > 0:
+            self.measured = report.curvature
+        if not math.isnan(report.stability):
+            self.measured_stability = report.stability
+        if math.isfinite(report.sharpness):
+            self.measured_sharpness = report.sharpness
+        readout = (report.lr, report.momentum, report.sharpness, report.curvature)
+        if (math.isfinite(report.sharpness) or math.isfinite(report.curvature)) and (
+                not self.trail or self.trail[-1] != readout):
+            self.trail.append(readout)
 
     def stability(self) -> tuple[float, bool]:
         """The stability readout r on show, and whether it is the last one before the run
@@ -105,6 +128,16 @@ class LaneBuffers:
         if math.isfinite(report.curvature) and report.curvature > 0:
             return report.curvature, False
         return (self.measured, True) if report.divergence is not None else (math.nan, False)
+
+    def sharpness(self) -> tuple[float, bool]:
+        """The batch sharpness BS for the stability map, and whether it is the last one measured
+        before the run diverged (see :meth:`curvature`)."""
+        report = self.latest
+        if report is None:
+            return math.nan, False
+        if math.isfinite(report.sharpness):
+            return report.sharpness, False
+        return (self.measured_sharpness, True) if report.divergence is not None else (math.nan, False)
 
 
 @dataclass(frozen=True)
@@ -274,6 +307,11 @@ class RunController(QObject):
     @property
     def dataset(self) -> Dataset:
         return self._run.dataset
+
+    @property
+    def batch_items(self) -> int:
+        """Items an update of the run on show: its batch size resolved ("full": every training item)."""
+        return batch_items(self._run.config.batch_size, self._run.dataset.n_train)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -791,11 +829,7 @@ class RunController(QObject):
         shown = self.shown_config().lanes
         self.latest = batch
         for lane, report in zip(self.lanes, batch.lanes):
-            lane.latest = report
-            if math.isfinite(report.curvature) and report.curvature > 0:
-                lane.measured = report.curvature
-            if not math.isnan(report.stability):
-                lane.measured_stability = report.stability
+            lane.receive(report)
             lane.history.extend(report.rows)
             lane.delta_stats.extend(report.delta_stats)
             if report.deltas.shape[0]:

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine import RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, stability_bound, sweep
+from ..engine import (RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, online_bound, quadratic_applies,
+                      stability_bound, stability_level, step_gain, sweep)
 from .controller import RunConfig, RunController
 from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, HoverReadout, blank_axes, fit_axis_width, fit_axis_words, pen_width,
                     plot_text, presenting, rule_name, show_title_words, style_plot, thin_ticks)
@@ -40,6 +41,9 @@ from .report import SWEEP_MEASURES, label_every, draw_sweep, grid_labels
 from .widgets import LearningRateSpinBox, MomentumSpinBox
 
 __all__ = ["StabilityMap", "SweepController", "SweepPanel", "SweepRequest"]
+
+#: The stability map's key for the name of its reference edge (the region that does not apply).
+REFERENCE = "reference"
 
 
 def end_ticks(labels: list[str], every: int) -> list[tuple[float, str]]:
@@ -580,42 +584,60 @@ class SweepPanel(QWidget):
 
 
 class StabilityMap(pg.PlotWidget):
-    """Where each run stands against its rule's stable region on a quadratic.
+    """Where each run stands against the stable region that applies at the run's batch size.
 
-    x is lr × λ (log scale), λ the largest curvature of the training loss at the run's
-    current weights; y is the momentum. The shaded region is stable for run A's rule; the
-    other rules' edges are drawn thin for comparison.
+    Online (one item an update, and below sqrt(n) items: see engine.quadratic_applies) x is
+    lr × BS (log scale), BS the batch sharpness (each item's curvature along its own gradient,
+    averaged), and the shaded region is the online readout's r < 1, lr × BS < 2 / gain(rule, m).
+    At full batch (and from sqrt(n) items) x is lr × λ, λ the largest curvature of the training
+    loss, and the shaded region is the quadratic bound's. y is the momentum. Both are run A's
+    rule's; the other region is drawn dashed as a reference, the other rules' edges thin. Each
+    run's point is coloured by its readout's level (the loss trend's takeover included), and
+    trails its latest readouts.
     """
 
-    LOW, HIGH = -3.0, 2.0  # log10 of lr × λ shown
+    #: log10 of lr × BS shown online (False), of lr × λ where the quadratic bound applies (True):
+    #: the online edges lie a little further left (2 (1 - m) down to 0.002), and so do the runs
+    #: (at Iris's initial weights BS is 0.33, λ 0.78).
+    SHOWN = {False: (-3.5, 1.5), True: (-3.0, 2.0)}
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.plot = self.getPlotItem()
-        style_plot(self.plot, "Stability map", "lr × λ (largest curvature)", "momentum")
+        style_plot(self.plot, "Stability map", self.X_LABELS[False][0], "momentum")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.setRange(xRange=(self.LOW, self.HIGH), yRange=(0, 1), padding=0.02)
+        self.plot.setRange(xRange=self.SHOWN[False], yRange=(0, 1), padding=0.02)
         self._ticks_for = None  # (axis length, text size) the ticks were thinned for
         self._note_for = None  # (the note's text, its room, the mode) it was wrapped for
-        self._rule = None  # (the rule shown shaded)
+        self._shown: tuple | None = None  # (run A's rule, the quadratic bound applies, batch size) drawn for
+        self._rule = RULES[0]  # (the rule shown shaded)
+        self._full = False  # (the region shaded is the full-batch quadratic bound's, not the online one)
         self._at: dict[int, tuple[float, float]] = {}  # each run's point on show (lane index: x, momentum)
         self._names: dict[int, tuple[str, str]] = {}  # each run's name there, and its short form
         self._note_texts: tuple[str, ...] = ("",)  # the note, and its short form
         self._note_corner = (0, 0)  # (the view box's corner the note is in: the one that covers least)
-        m = np.linspace(0.0, 0.999, 400)
-        self.edges = {}
-        for rule in RULES:
-            x = np.log10([stability_bound(rule, v) for v in m])
-            self.edges[rule] = pg.PlotDataItem(x, m, antialias=True)
-            self.plot.addItem(self.edges[rule])
-        self.left = pg.PlotDataItem(np.full_like(m, self.LOW - 1), m)
+        # Each edge's name shown: where (x, m) on its edge it may stand, and its texts, the longest first.
+        self._label_at: dict[str, tuple[list[tuple[float, float]], tuple[str, ...]]] = {}
+        self._m = np.linspace(0.0, 0.999, 400)
+        self.edges = {rule: pg.PlotDataItem(antialias=True) for rule in RULES}
+        # Run A's rule's edge of the region that does not apply: a reference, not shaded.
+        self.reference = pg.PlotDataItem(antialias=True)
+        for item in (*self.edges.values(), self.reference):
+            self.plot.addItem(item)
+        self.left = pg.PlotDataItem(np.full_like(self._m, min(low for low, _ in self.SHOWN.values()) - 1), self._m)
         self.region = pg.FillBetweenItem(self.left, self.edges[RULES[0]], brush=pg.mkBrush(0, 158, 115, 45))
         self.region.setZValue(-10)
         self.plot.addItem(self.region)
-        self.labels = {rule: plot_text(rule_name(rule), anchor=(0, 0.5)) for rule in RULES}
+        self.labels = {key: plot_text(rule_name(key) if key in RULES else "", anchor=(0, 0.5))
+                       for key in (*RULES, REFERENCE)}
         for item in self.labels.values():
+            self.plot.addItem(item)
+        # Each run's latest readouts, a faint line in its colour ending at its point.
+        self.trails = [pg.PlotDataItem(antialias=True) for _ in RUN_NAMES]
+        for item in self.trails:
+            item.setZValue(8)
             self.plot.addItem(item)
         self.points = pg.ScatterPlotItem(size=15, pxMode=True)
         self.points.setZValue(10)
@@ -628,34 +650,42 @@ class StabilityMap(pg.PlotWidget):
         self.note.setParentItem(self.plot.vb)
         self.note.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 4))
         self.note.setZValue(12)  # (over the edges: wrapped, it reaches them in a narrow dock)
+        self._show_edges(RULES[0], False)
+        self._shown = None  # (the title and the region for the run's batch size at the first refresh)
         self.plot.vb.sigResized.connect(self._on_resized)
         self._on_resized()
         self.readout = HoverReadout(self.plot, self.describe, controller)
 
-    #: The x axis's ticks, most important first (those that would run together are left out).
-    TICKS = (1, 0.01, 100, 0.1, 10, 0.001, 2, 4)
+    #: The x axis's ticks, most important first (those that would run together are left out), for
+    #: each range shown (see SHOWN): online its ends first (0.01 left 31 % of a short axis bare).
+    TICKS = {False: (0.001, 10, 1, 0.01, 0.1, 2, 4), True: (1, 0.01, 100, 0.1, 10, 0.001, 2, 4)}
     #: Where the axis is too short for more than one of those: a tick near each end instead.
-    END_TICKS = (0.01, 10, 0.1)
+    END_TICKS = {False: (0.001, 10, 0.1), True: (0.01, 10, 0.1)}
 
-    #: The axes' labels, shortened by words where the plot is small.
-    X_LABELS = ("lr × λ (largest curvature)", "lr × λ")
+    #: The axes' labels, shortened by words where the plot is small: the x axis's online (False)
+    #: and where the quadratic bound applies (True).
+    X_LABELS = {False: ("lr × BS (item curvature)", "lr × BS"), True: ("lr × λ (largest curvature)", "lr × λ")}
     Y_LABELS = ("momentum", "m")
+
+    #: The curvature each region measures x with, in the texts: online BS, full batch λ.
+    MEASURE = {False: "BS", True: "λ"}
 
     def _thin_ticks(self) -> None:
         """The axes' ticks that fit their lengths in their text size (see thin_ticks and
         fit_left_ticks), and their labels' phrasing (see fit_phrasing)."""
         fit_left_ticks(self.plot)
         fit_axis_words(self.plot, "left", list(self.Y_LABELS))
-        fit_axis_words(self.plot, "bottom", list(self.X_LABELS))
+        fit_axis_words(self.plot, "bottom", list(self.X_LABELS[self._full]))
         axis = self.plot.getAxis("bottom")
         key = (round(self.plot.vb.width()), (axis.style.get("tickFont") or axis.font()).pointSizeF())
         if key == self._ticks_for:
             return
         self._ticks_for = key
         shown, width = self.plot.vb.viewRange()[0], self.plot.vb.width()
-        ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.TICKS], shown, width)
+        ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.TICKS[self._full]], shown, width)
         if len(ticks) < 2:  # (a short axis: one label near its middle read as one-sided) the ends' first
-            ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.END_TICKS], shown, width) or ticks
+            ticks = thin_ticks(axis, [(math.log10(v), f"{v:g}") for v in self.END_TICKS[self._full]], shown,
+                               width) or ticks
         axis.setTicks([ticks, []])
 
     @Slot()
@@ -691,16 +721,25 @@ class StabilityMap(pg.PlotWidget):
                 return texts[i:]
         return texts[-1:]
 
-    #: Where each rule's edge is named: at this momentum.
-    LABEL_AT = {"lookback": 0.62, "classical": 0.85, "nesterov": 0.4}
+    #: The reference edge's name, the longest first: online (False) the quadratic bound's; at
+    #: full batch (True) the online readout's.
+    REFERENCE_NAMES = {False: ("full batch, quadratic", "full batch", "quadratic"),
+                       True: ("online readout", "online")}
+
+    #: Where each edge is named: at the first of these momenta with room, for each region (False:
+    #: online; True: the quadratic bound's); the reference at the same whichever rule it is.
+    LABEL_AT = {False: {"lookback": (0.62, 0.45), "classical": (0.8, 0.6), "nesterov": (0.8, 0.6),
+                        REFERENCE: (0.33, 0.8, 0.15)},
+                True: {"lookback": (0.62, 0.75), "classical": (0.85, 0.7), "nesterov": (0.4, 0.25),
+                       REFERENCE: (0.9, 0.5, 0.25)}}
 
     def _arrange(self) -> None:
         """Every text of the map inside its view box, none over another or over a run's point: the
         note at the plot's top left or bottom left (at the top, lesson 6's warning covered runs A
         and B at momentum 0.9), shorter or left out where the runs' names need its room; each
         run's name by its point (above right, else above left, below right, below left); each
-        rule's name right of its edge, or left of it (the shaded rule's first), not shown where
-        it has no clear place."""
+        edge's name right of it, or left of it (the shaded rule's first, then the reference's),
+        not shown where it has no clear place."""
         vb = self.plot.vb
         if vb.width() <= 0:
             return
@@ -712,25 +751,37 @@ class StabilityMap(pg.PlotWidget):
         # "A (diverged)"); else none (its warning is in the status bar too).
         for text, corner in itertools.product(self._note_forms(), self._note_corners(taken)):
             note = self._place_note(text, corner)
-            placed = self._place_names(False, taken, note)
-            if any(rect is None or rect.intersects(note) for rect in placed.values()):
-                placed = self._place_names(True, taken, note)
+            placed = self._place_names(taken, note)
             if all(rect is not None and not rect.intersects(note) for rect in placed.values()):
                 break
         else:
             note = self._place_note("", (0, 0))
-            placed = self._place_names(False, taken, note)
-            if any(rect is None for rect in placed.values()):
-                placed = self._place_names(True, taken, note)
+            placed = self._place_names(taken, note)
         taken += [rect for rect in placed.values() if rect is not None] + [note]
         gap = 0.04 / (vb.viewPixelSize()[0] or 1.0)  # (px: 0.04 of a decade)
-        for rule in sorted(self.labels, key=lambda rule: rule != self._rule):
-            item = self.labels[rule]
-            m = self.LABEL_AT[rule]
-            x = math.log10(stability_bound(rule, m))
-            item.setPos(x, m)
-            across = gap / max(item.boundingRect().width(), 1.0)
-            anchor = _place_text(vb, item, QPointF(x, m), [(-across, 0.5), (1 + across, 0.5)], taken, clamp=True)
+        order = [self._rule, REFERENCE] + [rule for rule in RULES if rule != self._rule]
+        for key in order:
+            item = self.labels[key]
+            anchor = None
+            if key in self._label_at:
+                points, forms = self._label_at[key]
+                # Right of the edge, else left of it (left first where the other one runs close on the
+                # right: online run A's rule's, at full batch the reference's); at another of its
+                # points, then shortened (the reference's name), before the other side; moved inside
+                # the view box last.
+                left_first = key == (REFERENCE if self._full else self._rule)
+                sides = (False, True) if left_first else (True, False)
+                tries = [(clamp, right, point, form) for clamp in (False, True) for right in sides
+                         for point in points for form in forms]
+                for clamp, right, (x, m), form in tries:
+                    if item.toPlainText() != form:
+                        item.setText(form)
+                    item.setPos(x, m)
+                    across = gap / max(item.boundingRect().width(), 1.0)
+                    beside = (-across, 0.5) if right else (1 + across, 0.5)
+                    anchor = _place_text(vb, item, QPointF(x, m), [beside], taken, clamp=clamp)
+                    if anchor is not None:
+                        break
             item.setVisible(anchor is not None)
             if anchor is not None:
                 item.setAnchor(anchor)
@@ -757,25 +808,37 @@ class StabilityMap(pg.PlotWidget):
         size = self.note.boundingRect().size()
         return QRectF(QPointF(6, 4 if corner[1] == 0 else self.plot.vb.height() - 4 - size.height()), size)
 
-    def _place_names(self, short: bool, taken: list[QRectF], note: QRectF) -> dict[int, QRectF | None]:
-        """Each run's name (or its ``short`` form) by its point, clear of ``taken``, of the
-        ``note`` where it can be, and of the names before it: where each stands (view-box pixels),
-        None for a name not shown."""
+    def _place_names(self, taken: list[QRectF], note: QRectF) -> dict[int, QRectF | None]:
+        """Each run's name by its point, clear of ``taken``, of the ``note`` where it can be, and
+        of the names before it: whole beside the point, else in its short form ("A" for "A
+        (diverged)"), else either moved just inside the view box (moved, a long name ran over
+        the next run's point and read as its). Where each stands (view-box pixels), None for a
+        name not shown."""
         vb, mark = self.plot.vb, self.MARK_PX
         taken = list(taken)
         placed: dict[int, QRectF | None] = {}
+        marks = {index: QRectF(vb.mapFromView(QPointF(x, m)) - QPointF(mark, mark), QSizeF(2 * mark, 2 * mark))
+                 for index, (x, m) in self._at.items()}
         for index, (x, m) in self._at.items():
             label = self.point_labels[index]
-            shown = self._names[index][1 if short else 0]
-            if label.toPlainText() != shown:
-                label.setText(shown)
-            box = label.boundingRect()
-            # Beside the point's mark, clear of it: above right, above left, below right, below left.
-            across, up = (mark + 1) / box.width(), 2 / box.height()
-            anchors = [(-across, 1 + up), (1 + across, 1 + up), (-across, -up), (1 + across, -up)]
-            anchor = _place_text(vb, label, QPointF(x, m), anchors, taken + [note], clamp=True)
-            if anchor is None:
-                anchor = _place_text(vb, label, QPointF(x, m), anchors, taken, clamp=True)
+            anchor = None
+            tries = [(form, clamp) for clamp in (False, True) for form in dict.fromkeys(self._names[index])]
+            # Not above or below another run's point where it can be (there it read as that run's).
+            height = label.boundingRect().height()
+            strips = [rect.adjusted(0, -height, 0, height) for other, rect in marks.items() if other != index]
+            for others in (taken + [note] + strips, taken + [note], taken + strips, taken):
+                for form, clamp in tries:
+                    if label.toPlainText() != form:
+                        label.setText(form)
+                    box = label.boundingRect()
+                    # Beside the point's mark, clear of it: above right, above left, below right, below left.
+                    across, up = (mark + 1) / box.width(), 2 / box.height()
+                    anchors = [(-across, 1 + up), (1 + across, 1 + up), (-across, -up), (1 + across, -up)]
+                    anchor = _place_text(vb, label, QPointF(x, m), anchors, others, clamp=clamp)
+                    if anchor is not None:
+                        break
+                if anchor is not None:
+                    break
             label.setVisible(anchor is not None)
             placed[index] = None
             if anchor is not None:
@@ -790,13 +853,43 @@ class StabilityMap(pg.PlotWidget):
     #: The mouse this close (pixels) to a run's point reads that run.
     POINT_PX = 12
 
-    def describe(self, point) -> str | None:
-        """The hover readout: a run's point (its lr, λ and momentum, and whether they are stable),
-        else the point under the mouse (lr × λ, momentum, stable or not for run A's rule, and the
-        learning rate that puts run A there)."""
+    def _edge(self, rule: str, full: bool, m: float) -> float:
+        """The edge of ``rule``'s stable region at momentum ``m``: lr × λ below the quadratic
+        bound (``full``), or lr × BS below the online readout's 2 / gain."""
+        return stability_bound(rule, m) if full else online_bound(rule, m)
+
+    def _points_on(self, rule: str, full: bool, momenta: tuple[float, ...]) -> list[tuple[float, float]]:
+        """The points (x, m) of ``rule``'s edge at ``momenta``."""
+        return [(math.log10(self._edge(rule, full, m)), m) for m in momenta]
+
+    def _regime(self) -> tuple[bool, int]:
+        """(whether the quadratic bound applies at the run's batch size, its items an update)."""
+        c = self.controller
+        items = c.batch_items
+        return quadratic_applies(items, c.dataset.n_train), items
+
+    def _regime_words(self) -> tuple[str, str, str]:
+        """Which region applies, said at length, briefly and for the title."""
+        full, items = self._regime()
+        if items == 1:
+            return "batch size 1: the online region applies", "online", "online"
+        if items >= self.controller.dataset.n_train:
+            return "full batch: the quadratic bound applies", "full batch", "full batch"
+        nearer = "full batch" if full else "online"
+        return (f"batch size {items}: between the two; nearer to {nearer}, a guess", f"B {items}: ~{nearer}",
+                f"batch {items}")
+
+    def describe(self, point) -> tuple[str, ...] | None:
+        """The hover readout (the longest form first, then more compact ones): a run's point (its
+        lr, BS or λ, momentum, the readout r with its gain or bound, why it is as large as it is,
+        and its level), else the point under the mouse (lr × BS or lr × λ, momentum, where it
+        stands for run A's rule in the region that applies, and the learning rate that puts run A
+        there)."""
         c = self.controller
         if not 0 <= point.y() < 1:
             return None
+        full = self._full
+        measure = self.MEASURE[full]
         px, py = self.plot.vb.viewPixelSize()
         for index, lane in enumerate(c.lanes):
             report = lane.latest
@@ -804,23 +897,54 @@ class StabilityMap(pg.PlotWidget):
                 continue
             x, m = self._at[index]
             if math.hypot((x - point.x()) / (px or 1), (m - point.y()) / (py or 1)) <= self.POINT_PX:
-                value, bound = report.lr * report.curvature, stability_bound(report.rule, report.momentum)
                 name = f"run {RUN_NAMES[index]}" if c.comparing else "the run"
-                return (f"{name} now: lr {report.lr:g} × λ {report.curvature:.3g} = {value:.3g}, momentum "
-                        f"{report.momentum:g}\n{self._verdict(report.rule, value, bound)}")
+                lines = self._run_readout(lane, full)
+                lines[0] = f"{name} now: {lines[0]}"
+                return "\n".join(lines), "\n".join(lines[:1] + lines[2:])
         value, m = 10 ** point.x(), point.y()
         rule = c.config.rule
-        text = f"lr × λ {value:.3g}, momentum {m:.2f}\n{self._verdict(rule, value, stability_bound(rule, m))}"
-        report = c.lanes[0].latest if c.lanes else None
-        if report is not None and math.isfinite(report.curvature) and report.curvature > 0:
+        edge = self._edge(rule, full, m)
+        r = value / edge
+        where = {"stable": "stable", "caution": "near the edge",
+                 "unstable": "unstable: oscillation grows"}[stability_level(r)]
+        how = f" (2 / gain {step_gain(rule, m):.3g})" if not full else ""
+        head = f"lr × {measure} {value:.3g}, momentum {m:.2f}"
+        lines = [head, f"{rule_name(rule)} rule, {self._regime_words()[1]}: r {r:.2g}, {where}",
+                 f"its edge at lr × {measure} {edge:.3g}{how}"]
+        short = [head, f"r {r:.2g}: {where}"]
+        at, _ = (c.lanes[0].curvature() if full else c.lanes[0].sharpness()) if c.lanes else (math.nan, False)
+        if c.lanes and c.lanes[0].latest is not None and math.isfinite(at) and at > 0:
             name = "run A" if c.comparing else "the run"
-            text += f"\n{name} here: lr {value / report.curvature:.3g} (λ {report.curvature:.3g})"
-        return text
+            lines.append(f"{name} here: lr {value / at:.3g} ({measure} {at:.3g})")
+            short.append(f"{name}: lr {value / at:.3g}")
+        return "\n".join(lines), "\n".join(short)
 
-    @staticmethod
-    def _verdict(rule: str, value: float, bound: float) -> str:
-        where = "stable" if value < bound else "unstable: oscillation grows"
-        return f"{rule_name(rule)} rule: {where} (its edge at lr × λ {bound:.3g})"
+    def _run_readout(self, lane, full: bool) -> list[str]:
+        """A run's numbers on the map, line by line: lr × BS (or λ), momentum; its readout r as the
+        curvature makes it now; r on show (held, the loss trend's) and its level."""
+        report = lane.latest
+        measure = self.MEASURE[full]
+        at, _ = lane.curvature() if full else lane.sharpness()
+        rule, lr, m = report.rule, report.lr, report.momentum
+        lines = [f"lr {lr:g} × {measure} {at:.3g} = {lr * at:.3g}, momentum {m:g}"]
+        if full:
+            now = lr * at / stability_bound(rule, m)
+            lines.append(f"{self._regime_words()[1]}: r = lr × λ / edge {stability_bound(rule, m):.3g} = {now:.3g}")
+        else:
+            now = lr * step_gain(rule, m) * at / 2
+            lines.append(f"{self._regime_words()[1]}: r = lr × gain {step_gain(rule, m):.3g} × BS / 2 = {now:.3g}")
+        r, _ = lane.stability()
+        if report.divergence is not None:
+            lines.append("diverged: unstable")
+        elif r == r:
+            why = ""
+            if report.trend > 1:
+                why = ": the loss is climbing (trend)"
+            elif r > now * 1.001:
+                why = ": the largest since the last change"
+            level = {"stable": "stable", "caution": "near the edge", "unstable": "unstable"}[stability_level(r)]
+            lines.append(f"r {r:.3g}{why}: {level}")
+        return lines
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
@@ -831,71 +955,149 @@ class StabilityMap(pg.PlotWidget):
     #: narrow column of Everything gave it 140×163 px at 1280×720).
     LECTURE_MIN = (220, 150)
 
-    def _show_rule(self, rule: str) -> None:
-        if rule == self._rule:
-            return
-        self._rule = rule
-        for name, edge in self.edges.items():
+    def restyle(self) -> None:
+        """The edges drawn again at the next refresh (lecture mode's pens are wider)."""
+        self._shown = None
+
+    def _show_edges(self, rule: str, full: bool, items: int = 1) -> bool:
+        """Run ``rule``'s region shaded (the quadratic bound's where ``full``, else the online
+        readout's), the other region's edge for it dashed, the other rules' edges thin (one where
+        two coincide: online, heavy-ball's and Nesterov's; none in lecture mode); whether they were
+        drawn again (a new rule, region, batch size or mode)."""
+        if (rule, full, items) == self._shown:
+            return False
+        self._shown, self._rule, self._full = (rule, full, items), rule, full
+        self.plot.setRange(xRange=self.SHOWN[full], yRange=(0, 1), padding=0.02)
+        m, at = self._m, self.LABEL_AT[full]
+        self._label_at = {}
+        drawn: dict[str, np.ndarray] = {}
+        for name in [rule] + [other for other in RULES if other != rule]:
+            x = np.log10([self._edge(name, full, v) for v in m])
+            same = next((shown for shown, line in drawn.items() if np.array_equal(line, x)), None)
+            edge = self.edges[name]
+            edge.setData(x, m)
+            # (In lecture mode run A's rule's two edges alone: the others' thin lines and names
+            # crowded a small map's runs.)
+            lecture_hides = name != rule and presenting()
+            edge.setVisible(same is None and not lecture_hides)
+            self.labels[name].setVisible(False)
+            if lecture_hides and same is None:
+                continue
+            if same is not None:  # (its name beside the one it coincides with)
+                points, (text,) = self._label_at[same]
+                self._label_at[same] = (points, (f"{text} = {rule_name(name)}",))
+                continue
+            drawn[name] = x
             chosen = name == rule
             edge.setPen(pg.mkPen("#006E50" if chosen else "#777", width=pen_width(3 if chosen else 1.2),
-                                 style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
+                                 style=Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DotLine))
             self.labels[name].setColor("#006E50" if chosen else "#777")
-        self._arrange()  # (lecture mode may have changed their size)
+            self._label_at[name] = (self._points_on(name, full, at[name]), (rule_name(name),))
+        self.reference.setData(np.log10([self._edge(rule, not full, v) for v in m]), m)
+        self.reference.setPen(pg.mkPen("#006E50", width=pen_width(1.5), style=Qt.PenStyle.DashLine))
+        self.labels[REFERENCE].setColor("#006E50")
+        self._label_at[REFERENCE] = (self._points_on(rule, not full, at[REFERENCE]), self.REFERENCE_NAMES[full])
         self.region.setCurves(self.left, self.edges[rule])
-        self._fit_title()
+        self._ticks_for = None  # (the x axis's label says what it measures)
+        self._arrange()  # (lecture mode may have changed their size)
+        return True
 
     def _fit_title(self) -> None:
         """The title, shortened by words where the plot is narrow (see show_title_words)."""
-        if self._rule is not None:
-            short = RULE_SHORT[self._rule]
-            show_title_words(self.plot, [f"Stability map: {short} (shaded: stable)", f"{short}, shaded: stable", short,
-                                         rule_name(self._rule)])
+        short, regime = RULE_SHORT[self._rule], self._regime_words()[2]
+        show_title_words(self.plot, [f"Stability map: {short}, {regime} (shaded: stable)",
+                                     f"{short}, {regime}, shaded: stable", f"{short}, {regime}", short,
+                                     rule_name(self._rule)])
+
+    #: A run's mark's outline for each readout level: red (a cross), amber, white.
+    LEVEL_PENS = {"unstable": ("#E00000", 3, "x"), "caution": ("#E69F00", 3, "o"), "stable": ("w", 1.5, "o")}
 
     def refresh(self) -> None:
         c = self.controller
-        self._show_rule(c.config.rule)
+        full, items = self._regime()
+        if self._show_edges(c.config.rule, full, items):
+            self._fit_title()
         self._thin_ticks()  # (again in lecture mode: larger text)
-        spots, outside, unknown = [], [], []
+        measure = self.MEASURE[full]
+        spots, outside, near, unknown = [], [], [], []
         self._at, self._names = {}, {}
         for index, lane in enumerate(c.lanes):
             report = lane.latest
-            curvature, before_divergence = lane.curvature()
-            if report is None or not math.isfinite(curvature):
+            at, _ = lane.curvature() if full else lane.sharpness()
+            colour = LANE_COLOURS[index] if c.comparing else "#111"
+            self._draw_trail(index, lane, full, colour)
+            if report is None or not math.isfinite(at):
                 if report is not None:
                     unknown.append(RUN_NAMES[index])
                 continue
-            value = report.lr * curvature  # (a diverged run: at its last λ, with the settings it diverged at)
-            bound = stability_bound(report.rule, report.momentum)
-            x = min(max(math.log10(value) if value > 0 else self.LOW, self.LOW), self.HIGH)
-            beyond = value >= bound
-            colour = LANE_COLOURS[index] if c.comparing else "#111"
+            value = report.lr * at  # (a diverged run: at its last measure, with the settings it diverged at)
+            x = self._x(value)
+            r, _ = lane.stability()
+            if not r == r:  # (not measured for these settings yet: where the point stands)
+                r = value / self._edge(report.rule, full, report.momentum)
+            level = "unstable" if report.divergence is not None else stability_level(r)
+            pen, width, symbol = self.LEVEL_PENS[level]
             spots.append({"pos": (x, report.momentum), "brush": pg.mkBrush(colour),
-                          "pen": pg.mkPen("#E00000" if beyond else "w", width=3 if beyond else 1.5),
-                          "symbol": "x" if beyond else "o"})
+                          "pen": pg.mkPen(pen, width=width), "symbol": symbol})
             name = RUN_NAMES[index] if c.comparing else "now"
             self._at[index] = (x, report.momentum)
-            self._names[index] = (f"{name} (diverged)" if before_divergence else name, name)
+            self._names[index] = (f"{name} (diverged)" if report.divergence is not None else name, name)
             self.point_labels[index].setPos(x, report.momentum)
-            if beyond:
-                outside.append(f"{RUN_NAMES[index] + ': ' if c.comparing else ''}lr×λ {value:.3g} ≥ {bound:.3g}"
-                               + (", diverged" if before_divergence else ""))
+            who = f"{RUN_NAMES[index]}: " if c.comparing else ""
+            if report.divergence is not None:
+                outside.append(f"{who}diverged")
+            elif level == "unstable":
+                outside.append(f"{who}r {r:.3g}" + (", the loss is climbing" if report.trend > 1 else ""))
+            elif level == "caution":
+                near.append(f"{who}r {r:.3g}")
         for index, label in enumerate(self.point_labels):
             if index not in self._at:
                 label.hide()
+        for index in range(len(c.lanes), len(self.trails)):
+            self.trails[index].setData([], [])
         self.points.setData(spots)
+        self._note_texts = self._notes(outside, near, unknown and not spots, measure)
+        self._arrange()
+
+    def _x(self, value: float) -> float:
+        """Where ``value`` (lr × BS or lr × λ) stands on the x axis: its log, inside the axis."""
+        low, high = self.SHOWN[self._full]
+        return min(max(math.log10(value) if value > 0 else low, low), high)
+
+    def _draw_trail(self, index: int, lane, full: bool, colour: str) -> None:
+        """Run ``index``'s latest readouts (its trail, see LaneBuffers.trail) as a faint line."""
+        points = [(self._x(lr * (curvature if full else sharpness)), m)
+                  for lr, m, sharpness, curvature in lane.trail
+                  if math.isfinite(curvature if full else sharpness)]
+        if len(points) < 2:
+            self.trails[index].setData([], [])
+            return
+        xs, ms = zip(*points)
+        pen = pg.mkColor(colour)
+        pen.setAlpha(110)
+        self.trails[index].setData(xs, ms, pen=pg.mkPen(pen, width=pen_width(1.5)))
+
+    def _notes(self, outside: list[str], near: list[str], unmeasured: bool, measure: str) -> tuple[str, ...]:
+        """The note's forms, longest first: which region applies, then whether the runs are inside it."""
+        long, short, _ = self._regime_words()
+        grey = "<span style='color:#333'>{}</span>"
         if outside:
             warning = "<span style='color:#B00020; font-weight:bold'>⚠ {}</span>"
-            texts = (warning.format("outside the stable region (" + "; ".join(outside) + "): expect growing "
-                                    "oscillation"),
-                     warning.format("outside the stable region"), warning.format("unstable"))
-        elif unknown and not spots:
-            texts = ("<span style='color:#333'>λ not measured yet (it is, about once a second)</span>",
-                     "<span style='color:#333'>λ not measured yet</span>")
+            status = (warning.format("outside the stable region (" + "; ".join(outside) + "): expect growing "
+                                     "oscillation"),
+                      warning.format("outside the stable region"), warning.format("unstable"))
+        elif near:
+            caution = "<span style='color:#A15C00; font-weight:bold'>{}</span>"
+            status = (caution.format("near the edge (" + "; ".join(near) + ")"), caution.format("near the edge"),
+                      caution.format("near the edge"))
+        elif unmeasured:
+            status = (grey.format(f"{measure} not measured yet (it is, about once a second)"),
+                      grey.format(f"{measure} not measured yet"), grey.format("not measured"))
         else:
-            texts = ("<span style='color:#333'>inside the stable region</span>",
-                     "<span style='color:#333'>stable</span>")
-        self._note_texts = texts
-        self._arrange()
+            status = (grey.format("inside the stable region"), grey.format("inside the stable region"),
+                      grey.format("stable"))
+        return (f"{grey.format(long)}<br>{status[0]}", f"{grey.format(long)}<br>{status[1]}",
+                f"{grey.format(short + ':')} {status[2]}")
 
 
 def _text_rect(vb: pg.ViewBox, item: pg.TextItem, at: QPointF, anchor: tuple[float, float],

@@ -214,8 +214,8 @@ class MainWindow(QMainWindow):
             "1 + m, heavy-ball and Nesterov 1 / (1 − m)) times the batch sharpness BS (each item's curvature "
             "along its own gradient, averaged), against plain SGD's 2. Unstable above 1, near the edge above "
             "0.5; the largest since lr or momentum last changed; a loss that has climbed to over twice its "
-            "best takes over (see the README). The article loss too: its signal's curvature along itself. "
-            "Full batch: r = lr × λ / the rule's quadratic bound (λ the mean loss's largest curvature)")
+            "best takes over (see the README). The article loss too: its signal's curvature along itself. From "
+            "√n items an update (full batch) r = lr × λ / the quadratic bound instead, λ the largest curvature")
         widest = {"state": "preparing", "progress": "epochs done 00,000 · step 0,000,000",
                   "stability": "⚠ near the edge: r 0.000",
                   "speed": "0.00M updates/s", "loss": "train loss 0.000e+00", "accuracy": "test accuracy 100.0%"}
@@ -681,7 +681,7 @@ class MainWindow(QMainWindow):
             # (The heatmap's layer names on its left are sized by the delta panel, to what fits.)
             present_plot(item, left=item is not self.delta_panel.heat_plot)
         self.curves._legend_key = None  # pens and legend again, at the new width
-        self.stability._rule = None  # its edges again, at the new width
+        self.stability.restyle()  # its edges again, at the new width
         self.delta_panel.restyle()
         self.refresh()
 
@@ -944,8 +944,8 @@ class MainWindow(QMainWindow):
 
     def _stability_text(self, b) -> str:
         """'stable: r 0.12', '⚠ near the edge: r 0.7' (amber) or '⚠ unstable: r 1.8' (red), r the
-        readout at the run's batch size (online's, or full batch's lr × λ / bound) latched since the last change (a run that diverged: its last one, so that
-        the warning stays on show when the run has ended)."""
+        readout for the run's batch size latched since the last change (a run that diverged: its
+        last one, so that the warning stays on show when the run has ended)."""
         value, _ = self.controller.lanes[0].stability()
         label = self.status_labels["stability"]
         level = "unstable" if b.divergence is not None else stability_level(value)

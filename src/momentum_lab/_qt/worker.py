@@ -73,10 +73,13 @@ class LaneReport:
         current weights, measured with ``curvature``.
     stability : float
         The stability readout (``engine.stability_value``: above 1 unstable, above 0.5 near
-        the edge) for the settings in force at the run's batch size (online from ``sharpness``,
-        a batch of the whole set from ``curvature`` against the quadratic bound), latched at its largest since the last change of
-        lr or momentum, the loss trend taking over when the loss has climbed; NaN until first
-        measured, and after a divergence.
+        the edge) for the settings in force, latched at its largest since the last change of
+        lr or momentum, the loss trend taking over when the loss has climbed; at the run's
+        batch size (from sqrt(n) items an update, the quadratic bound's ``lr × curvature /
+        bound``); NaN until first measured, and after a divergence.
+    trend : float
+        The loss trend (``engine.loss_trend``) as of the last epoch completed: above 1 the loss
+        has climbed, and the readout is at least it (NaN before there is one to tell).
     start : tuple of float
         (lr, momentum) the run was built with: where a replay of it starts.
     """
@@ -96,6 +99,7 @@ class LaneReport:
     start: tuple[float, float] = (math.nan, math.nan)
     sharpness: float = math.nan
     stability: float = math.nan
+    trend: float = math.nan
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,6 +171,9 @@ class TrainingWorker(QObject):
     delta_window : int
         How many of the latest steps' deltas each batch carries at most, per run.
     """
+
+    #: Whether a measure of the readout has been made in this process (see _report).
+    _warm = False
 
     # Emitted when results are ready: at most ~30 times a second while
     # running, and right after a step, reset or new configuration.
@@ -395,8 +402,9 @@ class TrainingWorker(QObject):
         self._curvature_time = -math.inf
         # Seconds the last measure of the curvature took (all runs): a slow one is made seldom.
         self._curvature_cost = 0.0
-        # The changes applied (all runs) when the curvature was last measured.
+        # The changes applied (all runs) when the curvature was last measured, and when a batch was last sent.
         self._measured_changes = 0
+        self._sent_changes = 0
 
     def _begin_run(self) -> None:
         if self._timer is not None:
@@ -480,6 +488,13 @@ class TrainingWorker(QObject):
         if self.state != "running" or self.session is None:
             return
         n = self._items_due()
+        planned = self.session.next_planned
+        if planned is not None and planned > self.session.step:
+            # (A chunk runs to the next planned change and no further: the batch after it judges the
+            # new settings at the change, before a step with them; flat out, lesson 6's run A went
+            # from its jump to its divergence inside one chunk, its readout never measured at lr 2.
+            # A step goes through: the batch after it measures anew anyway.)
+            n = min(n, planned - self.session.step)
         if n > 0:
             self._advance(n, self._limit())
         step = self.session.step
@@ -493,24 +508,31 @@ class TrainingWorker(QObject):
         elif not self._replay_to and self._at_epoch_limit():
             self._set_state("finished")
             self._flush()
-        elif time.perf_counter() >= self._next_batch:
+        elif time.perf_counter() >= self._next_batch or self._changes() != self._sent_changes:
+            # (At once after a change: the batch judges the new settings at the change; see _report.)
             # On a fixed cadence (not "since the last one"), so chunk jitter does not slow it.
             self._next_batch = max(self._next_batch + _BATCH_SECONDS, time.perf_counter())
             self._flush()
 
-    def _report(self, lane: Lane, measure: bool) -> LaneReport:
+    def _report(self, lane: Lane, measure: bool, sharpen: bool = False) -> LaneReport:
         t = lane.trainer
         latch = self._latches[lane.index]
+        sharpen = sharpen or latch.settings != (t.rule, t.lr, t.momentum)
         if measure:
             began = time.perf_counter()
             self._curvature[lane.index] = self._measure_curvature(t)
-            self._curvature_cost += time.perf_counter() - began
-        elif latch.settings != (t.rule, t.lr, t.momentum):
-            # New settings and no measure due (a slow one waits): the sharpness alone, a fraction of
-            # a millisecond for a small network, so that the readout judges the new settings at once.
+            if TrainingWorker._warm:
+                self._curvature_cost += time.perf_counter() - began
+            # (The process's first measure loads the solver and the compiled kernels: 3 s on a
+            # loaded machine, which made the next wait a minute. Not counted.)
+            TrainingWorker._warm = True
+        elif sharpen:
+            # New settings, a pause or a step, and no measure due (a slow one waits; Iris's λ takes
+            # 50-70 ms): the sharpness alone, a fraction of a millisecond for a small network, so
+            # that the readout judges the new settings at once and each step has a readout.
             self._curvature[lane.index] = (self._curvature[lane.index][0], self._measure_sharpness(t))
         curvature, sharpness = self._curvature[lane.index]
-        if measure or latch.settings != (t.rule, t.lr, t.momentum):
+        if measure or sharpen:
             latch.update(t.rule, t.lr, t.momentum,
                          t.stability_now(sharpness, curvature) if sharpness == sharpness else math.nan)
         # The latched value, while the settings it was measured for are in force (NaN once diverged).
@@ -523,7 +545,11 @@ class TrainingWorker(QObject):
             delta_stats=lane.new_delta_stats(), params=t.params.copy(),
             lr=t.lr, momentum=t.momentum, divergence=t.divergence, changes=tuple(lane.new_changes()),
             now=now_row, curvature=curvature, start=(lane.start.lr, lane.start.momentum), sharpness=sharpness,
-            stability=stability)
+            stability=stability, trend=t.trend_now() if t.divergence is None else math.nan)
+
+    def _changes(self) -> int:
+        """The changes applied so far (all runs, planned and by hand)."""
+        return sum(len(lane.applied) for lane in self.session.lanes)
 
     def _flush(self) -> None:
         """Send what has gathered since the last batch."""
@@ -541,7 +567,7 @@ class TrainingWorker(QObject):
         # And at the first batch after a setting changed, so that the readout judges the new
         # settings at once (flat out, a lesson's run could diverge before the next measure).
         cost = self._curvature_cost
-        changes = sum(len(lane.applied) for lane in session.lanes)
+        changes = self._sent_changes = self._changes()
         measure = (now - self._curvature_time >= max(_CURVATURE_SECONDS, 20 * cost)
                    or (self.state != "running" and cost < 0.05)
                    or (changes != self._measured_changes and cost < 0.05))
@@ -551,7 +577,8 @@ class TrainingWorker(QObject):
             self._measured_changes = changes
         batch = Batch(run_id=self.run_id, state=self.state, epoch=session.epoch, position=session.position,
                       step=step, updates_per_second=ups,
-                      lanes=tuple(self._report(lane, measure) for lane in session.lanes), handled=self.handled)
+                      lanes=tuple(self._report(lane, measure, self.state != "running") for lane in session.lanes),
+                      handled=self.handled)
         self._last_batch_time = now
         self._last_batch_step = step
         self.batch_ready.emit(batch)

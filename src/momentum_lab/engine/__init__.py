@@ -7,7 +7,8 @@ line, the Python API, the GUI worker and sweeps alike.
 from __future__ import annotations
 
 from ._analysis import (CAUTION, StabilityLatch, batch_sharpness, delta_diagnostics, gradient_steps, largest_curvature,
-                        loss_trend, loss_trends, stability_bound, stability_level, stability_value, step_gain)
+                        loss_trend, loss_trends, online_bound, quadratic_applies, stability_bound, stability_level,
+                        stability_value, step_gain)
 from ._api import replay, train
 from ._config import INITS, MAX_RUNS, ORDERS, PRESETS, RUN_NAMES, LaneSettings, RunConfig, preset
 from ._datasets import DATASET_NAMES, GENERATED, SHIPPED, Dataset, load_dataset, read_csv
@@ -34,7 +35,8 @@ from ._io import save_arrays
 from ._lessons import LESSONS_ENV, Lesson, LessonProblem, find_lesson, load_lessons
 from ._monitor import DeltaRing, DeltaStatsLog, HistoryLog
 from ._network import activation_code, forward_batch, loss_code
-from ._options import FULL_BATCH, RANGES, check_in_range, check_learning_rate, check_momentum, steps_per_epoch
+from ._options import (FULL_BATCH, RANGES, batch_items, check_in_range, check_learning_rate, check_momentum,
+                       steps_per_epoch)
 from ._scenario import load_scenario_and_data, scenario_and_data
 from ._session import SETTINGS, ChunkSizer, Lane, check_epochs_fit
 
@@ -86,7 +88,9 @@ __all__ = [
     "load_scenario",
     "replay",
     "load_weights",
+    "online_bound",
     "preset",
+    "quadratic_applies",
     "read_csv",
     "save_deltas",
     "save_weights",
@@ -115,6 +119,7 @@ __all__ = [
     "LoadCancelled",
     "Outputs",
     "activation_code",
+    "batch_items",
     "check_epochs_fit",
     "check_in_range",
     "check_learning_rate",

@@ -33,8 +33,8 @@ from ._network import ARTICLE, _backprop, item_loss_and_gradient
 from ._rules import rule_code
 
 __all__ = ["CAUTION", "StabilityLatch", "batch_sharpness", "delta_diagnostics", "gradient_steps", "largest_curvature",
-           "item_sharpness", "loss_trend", "loss_trends", "nan_mean", "remeasure",
-           "sharpness_of", "sharpness_step", "stability_bound", "stability_level", "stability_value",
+           "item_sharpness", "loss_trend", "loss_trends", "nan_mean", "online_bound", "quadratic_applies",
+           "remeasure", "sharpness_of", "sharpness_step", "stability_bound", "stability_level", "stability_value",
            "step_gain"]
 
 
@@ -324,6 +324,20 @@ def step_gain(rule: str, momentum: float) -> float:
     return 1 + m if rule == "lookback" else 1 / (1 - m)
 
 
+def online_bound(rule: str, momentum: float) -> float:
+    """The largest stable ``lr * sharpness`` online (the readout's edge r = 1): ``2 / step_gain``,
+    look-back ``2 / (1 + m)``, classical and Nesterov ``2 (1 - m)``."""
+    return 2 / step_gain(rule, momentum)
+
+
+def quadratic_applies(batch_size: int, n_items: int | None) -> bool:
+    """Whether the full-batch quadratic bound (``lr * curvature`` against :func:`stability_bound`)
+    judges a run of ``batch_size`` items an update, rather than the online readout: for the
+    whole set a batch, and, a guess (nothing is measured between the two), from sqrt(n_items)
+    items on, where B is nearer the whole set than one item on a log scale."""
+    return batch_size > 1 and n_items is not None and batch_size * batch_size >= n_items
+
+
 def loss_trends(losses, before=(), best: float = math.inf, first: float | None = None) -> np.ndarray:
     """How far the loss has climbed, at each epoch of ``losses`` (per-epoch training losses,
     oldest first): the median of the latest :data:`TREND_EPOCHS` over ``TREND_FACTOR`` times the
@@ -388,7 +402,7 @@ def stability_value(rule: str, lr, momentum, sharpness, trend=math.nan, *, batch
     sqrt(n_items)). A loss ``trend`` (:func:`loss_trend`) above 1 takes over: r is then at
     least the trend. ``lr``, ``sharpness``, ``trend`` … may be arrays (one value an epoch).
     """
-    if batch_size > 1 and n_items is not None and batch_size * batch_size >= n_items:
+    if quadratic_applies(batch_size, n_items):
         value = np.asarray(lr, dtype=float) * curvature / stability_bound(rule, float(momentum))
     else:
         value = np.asarray(lr, dtype=float) * step_gain(rule, float(momentum)) * np.asarray(sharpness) / 2

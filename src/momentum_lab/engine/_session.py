@@ -420,6 +420,11 @@ class Session:
             self._prepared = True
         return took
 
+    @property
+    def next_planned(self) -> int | None:
+        """The step of the next planned change still to come (None: none is)."""
+        return self._due[0].step if self._due else None
+
     def change(self, setting: str, value: float, lane: int = 0) -> Change | None:
         """A hand change: run ``lane``'s ``setting`` becomes ``value`` from its next update on,
         recorded in :attr:`Lane.applied`. Returns the change, or None when the value is the same.

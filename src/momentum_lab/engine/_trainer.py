@@ -319,14 +319,18 @@ class Trainer:
     def stability_now(self, sharpness: float | None = None, curvature: float = math.nan) -> float:
         """The stability readout for the settings now in force at the current weights, with
         ``sharpness`` (default: the history's, :meth:`sharpness`) and the loss trend as of the
-        last epoch completed (see ``engine.stability_value``). At this run's batch size: a batch
-        of the whole set (or near it) is judged by the full-batch quadratic bound, which needs the
-        largest ``curvature`` (NaN without it); online by the batch sharpness."""
-        before, best, first = self._trend_state()
-        trend = loss_trends(before[-1:], before[:-1], best, first)[0]
+        last epoch completed (see ``engine.stability_value``); at this run's batch size, so that
+        from sqrt(n) items an update on it is the quadratic bound's ``lr * curvature / bound``
+        (``curvature``: ``largest_curvature`` at the weights now)."""
         return stability_value(self.rule, self._lr, self._momentum,
-                               self.sharpness() if sharpness is None else sharpness, trend,
+                               self.sharpness() if sharpness is None else sharpness, self.trend_now(),
                                batch_size=self.batch_size, n_items=self.dataset.n_train, curvature=curvature)
+
+    def trend_now(self) -> float:
+        """The loss trend (``engine.loss_trend``) as of the last epoch completed: above 1, the
+        loss has climbed and takes the stability readout over."""
+        before, best, first = self._trend_state()
+        return float(loss_trends(before[-1:], before[:-1], best, first)[0])
 
     def sharpness(self) -> float:
         """The batch sharpness the history's stability column uses: the mean over training items
