@@ -40,6 +40,7 @@ from .engine import (
     flag_spelling,
     option_type,
     options_of,
+    preset,
     signals_held,
     steps_per_epoch,
     train,
@@ -463,13 +464,14 @@ def _config(args: argparse.Namespace, **fields) -> RunConfig:
 
 
 def _apply_preset(args: argparse.Namespace) -> None:
-    """The options of ``--preset`` set where the command line did not give them."""
+    """The options of ``--preset`` set where the command line did not give them (its test file
+    only beside its own data set: see :func:`~momentum_lab.engine.preset`)."""
     if args.preset is None:
         return
-    for name, value in PRESETS[args.preset].items():
-        flags = {_flag(name), "--no-" + name.replace("_", "-")}  # (a switch: either spelling)
-        if not flags & args.given:
-            setattr(args, name, value)
+    given = {name: getattr(args, name) for name in PRESETS[args.preset]
+             if {_flag(name), "--no-" + name.replace("_", "-")} & args.given}  # (a switch: either spelling)
+    for name, value in preset(args.preset, **given).items():
+        setattr(args, name, value)
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
