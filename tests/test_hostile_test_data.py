@@ -111,3 +111,22 @@ def test_a_test_file_beside_a_generated_set_in_a_scenario_names_its_key(tmp_path
     line = refused("train", "--scenario", path)
     assert f"{path}: 'init_weights' '{weights}': ih_weights has shape (2, 3), the network needs (4, 7)" in line
     assert "--" not in line.removeprefix("momentum-lab: error: ")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (dict(test_data=5), "test_data=: expected a CSV path or a shipped set's name, got int"),
+    (dict(test_data=b"test.csv"), "test_data=: expected a CSV path or a shipped set's name, got bytes"),
+    (dict(test_data=(np.zeros((2, 4)), np.zeros(2))), "test_data=: expected a CSV path or a shipped set's name, "
+                                                       "got tuple"),
+    (dict(init_weights=5), "init_weights=: expected an .npz path or a dict of the four named arrays, got int"),
+])
+def test_the_api_refuses_a_test_file_that_is_no_path_naming_the_keyword(options, message):
+    """These raised TypeError from deep inside the reader (os.fspath), naming nothing."""
+    with pytest.raises(InputError) as info:
+        ml.train("iris-article-train", epochs=1, **options)
+    assert str(info.value) == message
+
+
+def test_an_unknown_preset_of_any_kind_is_an_input_error():
+    with pytest.raises(InputError, match=r"unknown preset \['article'\]"):  # (was TypeError: unhashable)
+        ml.preset(["article"])

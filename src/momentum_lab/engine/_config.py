@@ -164,6 +164,12 @@ class RunConfig:
             value = getattr(self, name)
             if value not in choices:
                 raise InputError(f"{name}=: must be one of {', '.join(choices)}, got {value!r}")
+        if not (self.test_data is None or isinstance(self.test_data, (str, os.PathLike))):
+            raise InputError(f"test_data=: expected a CSV path or a shipped set's name, got "
+                             f"{type(self.test_data).__name__}")
+        if not (self.init_weights is None or isinstance(self.init_weights, (str, os.PathLike, dict))):
+            raise InputError(f"init_weights=: expected an .npz path or a dict of the four named arrays, got "
+                             f"{type(self.init_weights).__name__}")
         if type(self.shuffle) is not bool:
             if not isinstance(self.shuffle, (bool, np.bool_)):
                 raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
@@ -264,7 +270,7 @@ def preset(name: str, **changes: Any) -> dict[str, Any]:
     A preset's test file goes with its own data set: a ``dataset`` among the changes, without a
     ``test_data`` of its own, is split as any data set is (the article's test items are Iris's: on
     all of Iris they would be trained on too; beside a generated set they were refused)."""
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise InputError(f"preset=: unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     options = {**PRESETS[name], **changes}
     if "dataset" in changes and "test_data" not in changes:
