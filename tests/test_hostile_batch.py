@@ -96,3 +96,10 @@ def test_train_scenario_refuses_it_with_status_2(tmp_path):
     code, out, err = run("train", "--scenario", str(path))
     assert code == 2 and len(err.splitlines()) == 1, err
     assert str(path) in err and "'batch_size'" in err and "'fulll'" in err
+
+
+def test_a_numpy_full_is_kept_as_the_plain_text():
+    """np.str_("full") was kept as it came, and so was a run's batch_size option."""
+    r = ml.train("iris", epochs=1, batch_size=np.str_("full"))
+    assert type(RunConfig(batch_size=np.str_("full")).batch_size) is str
+    assert type(r.options["batch_size"]) is str and r.steps == 1

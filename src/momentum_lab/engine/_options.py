@@ -111,7 +111,7 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     spec = RANGES[name]
     option = option or f"{name}="
     if isinstance(value, str) and value in spec.named:
-        return value
+        return str(value)  # (a numpy string, say, as the plain text)
     if spec.integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
             raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
