@@ -103,3 +103,17 @@ def test_a_numpy_full_is_kept_as_the_plain_text():
     r = ml.train("iris", epochs=1, batch_size=np.str_("full"))
     assert type(RunConfig(batch_size=np.str_("full")).batch_size) is str
     assert type(r.options["batch_size"]) is str and r.steps == 1
+
+
+@pytest.mark.parametrize(("batch", "epochs", "steps"), [("full", [0.5, 1.5, 2.5, 3.5], [1, 2, 3, 4]),
+                                                         (7, [0.25, 0.75, 1.25], [5, 14, 23]),
+                                                         (1, [0.5, 2], [60, 240])])
+def test_a_change_at_a_fraction_of_an_epoch_lands_on_the_nearer_update_a_tie_on_the_later(tmp_path, batch, epochs,
+                                                                                           steps):
+    """Epoch E is E x (updates an epoch) updates in: at one update an epoch (full batch), 1.5 and 2.5
+    both landed on update 2 (round() takes a tie to the even number), 0.5 on update 0."""
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"momentum_lab_scenario": 1, "batch_size": batch,
+                                "changes": [{"epoch": e, "setting": "lr", "value": 0.1 + i / 100}
+                                            for i, e in enumerate(epochs)]}))
+    assert [c.step for c in load_scenario(path).changes] == steps

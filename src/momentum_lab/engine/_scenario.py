@@ -399,7 +399,9 @@ def _change(source: str, i: int, raw: Any, per_epoch: int, n_runs: int) -> Chang
         if epoch > MAX_STEPS or epoch * per_epoch > MAX_STEPS:
             raise InputError(f"{where}: 'epoch' {shown(epoch)} is beyond any run (more than {MAX_STEPS:.0e} "
                              f"updates, at {per_epoch} updates an epoch)")
-        step = round(epoch * per_epoch)  # the update where epoch E starts
+        # the update where epoch E starts, the nearer one, a tie the later: Python's round() takes
+        # ties to the even one (at one update an epoch, 1.5 and 2.5 were both update 2)
+        step = math.floor(epoch * per_epoch + 0.5)
     run = raw.get("run", "A")
     if not isinstance(run, str) or len(run) != 1 or run not in RUN_NAMES[:n_runs]:
         raise InputError(f"{where}: 'run' must be one of {', '.join(RUN_NAMES[:n_runs])} "
