@@ -190,7 +190,8 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
     tr = groups["training"]
     if not sweep:
         tr.add_argument("--preset", default=None, choices=tuple(PRESETS), metavar="NAME",
-                        help="start from a named run's options (any option given beside it wins): article, the "
+                        help="start from a named run's options (any option given beside it wins; a --dataset beside "
+                             "it is split as any, its test file going with its own data): article, the "
                              "article's own program (4-5-3 tanh, --loss article, lr 0.05, momentum 0.75, 50 "
                              "epochs, seed 3, raw inputs, its own train/test files, --init article, --order "
                              "article, the look-back rule)")
