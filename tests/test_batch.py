@@ -161,10 +161,12 @@ def test_one_full_batch_step_worked_by_hand(rule):
         np.testing.assert_allclose(t.weights()[name], w0[name] + scale * np.array(g[name]), rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("n_items", [4, 3])
 @pytest.mark.parametrize("rule", RULES)
-def test_two_steps_at_batch_size_two_worked_by_hand(rule):
-    """A 1-1-2 relu network, cross-entropy, items in file order x = 1, 2, 3, -1 of classes 0, 1, 0, 1;
-    ih = 1, h_bias = 0 (so h = relu(x) = 1, 2, 3, 0), ho = o_biases = 0 (so o = (1/2, 1/2) at first).
+def test_two_steps_at_batch_size_two_worked_by_hand(rule, n_items):
+    """A 1-1-2 relu network, cross-entropy, items in file order x = 1, 2, 3, -1 of classes 0, 1, 0, 1
+    (or the first three: the epoch's last batch is one item); ih = 1, h_bias = 0 (so h = relu(x) = 1,
+    2, 3, 0), ho = o_biases = 0 (so o = (1/2, 1/2) at first). The engine and the numpy oracle both.
 
     Step 1, items 1 and 2: dE/dz = o - t = (-1/2, 1/2) and (1/2, -1/2); d ho = h dE/dz = (-1/2, 1/2) and
     (1, -1), mean (1/4, -1/4); d o_biases: mean 0; d h = ho . dE/dz = 0 (ho is 0), so ih and h_bias have
@@ -173,9 +175,10 @@ def test_two_steps_at_batch_size_two_worked_by_hand(rule):
     dE/dz = (1 - p - 1, p) = (-p, p); d ho = 3 (-p, p); d o_biases = (-p, p); d h = ho . dE/dz = 2cp, so
     d ih = x d h = 6cp and d h_bias = 2cp. Item 4 has h = 0 (relu's flat side): z = 0, o = (1/2, 1/2),
     dE/dz = (1/2, -1/2) = d o_biases and nothing else. Means: g ho = (-3p/2, 3p/2), g o_biases =
-    ((1/2 - p)/2, (p - 1/2)/2), g ih = 3cp, g h_bias = cp."""
-    x, y = np.array([[1.0], [2.0], [3.0], [-1.0]]), np.array([0, 1, 0, 1])
-    data = Dataset("four", ("x",), ("a", "b"), x, y, np.empty((0, 1)), np.empty(0, dtype=np.int64), np.zeros(1),
+    ((1/2 - p)/2, (p - 1/2)/2), g ih = 3cp, g h_bias = cp. With three items, step 2 is item 3's alone
+    (its gradient as it is, not halved)."""
+    x, y = np.array([[1.0], [2.0], [3.0], [-1.0]])[:n_items], np.array([0, 1, 0, 1])[:n_items]
+    data = Dataset("few", ("x",), ("a", "b"), x, y, np.empty((0, 1)), np.empty(0, dtype=np.int64), np.zeros(1),
                    np.ones(1))
     w0 = {"ih_weights": np.array([[1.0]]), "h_biases": np.array([0.0]), "ho_weights": np.array([[0.0, 0.0]]),
           "o_biases": np.array([0.0, 0.0])}
@@ -189,7 +192,10 @@ def test_two_steps_at_batch_size_two_worked_by_hand(rule):
     g1 = np.array([0.0, 0.0, 0.25, -0.25, 0.0, 0.0])
     c = lr / 4 * (1 + m if rule == "nesterov" else 1)
     p = 1.0 / (1.0 + math.exp(-6 * c))
-    g2 = np.array([3 * c * p, c * p, -1.5 * p, 1.5 * p, (0.5 - p) / 2, (p - 0.5) / 2])
+    if n_items == 4:
+        g2 = np.array([3 * c * p, c * p, -1.5 * p, 1.5 * p, (0.5 - p) / 2, (p - 0.5) / 2])
+    else:
+        g2 = np.array([6 * c * p, 2 * c * p, -3 * p, 3 * p, -p, p])
     if rule == "lookback":  # d_t = -lr g_t + m (-lr g_(t-1))
         d1, d2 = -lr * g1, -lr * g2 + m * (-lr * g1)
     elif rule == "classical":  # v_t = m v_(t-1) - lr g_t, the delta
@@ -200,6 +206,11 @@ def test_two_steps_at_batch_size_two_worked_by_hand(rule):
     np.testing.assert_allclose(deltas, [d1, d2], rtol=0, atol=1e-15)
     np.testing.assert_allclose(t.params, t.layout.flatten(w0) + d1 + d2, rtol=0, atol=1e-15)
     assert d2[0] != 0 and d2[1] != 0  # the second step reached the first layer
+    # The oracle's batches, held to the same hand-worked numbers.
+    _, oracle, _ = ref.train(w0, x, y, 2, [np.arange(n_items)], act="relu", loss="cross-entropy", rule=rule, lr=lr,
+                             momentum=m, batch=2)
+    np.testing.assert_allclose(np.concatenate([oracle[k].reshape(2, -1) for k in ref.NAMES], axis=1), [d1, d2],
+                               rtol=0, atol=1e-15)
 
 
 def test_the_full_batch_is_plain_gradient_descent_on_the_mean_loss():
