@@ -130,3 +130,13 @@ def test_the_api_refuses_a_test_file_that_is_no_path_naming_the_keyword(options,
 def test_an_unknown_preset_of_any_kind_is_an_input_error():
     with pytest.raises(InputError, match=r"unknown preset \['article'\]"):  # (was TypeError: unhashable)
         ml.preset(["article"])
+
+
+def test_a_generated_set_named_as_the_test_file_is_said_to_be_one():
+    """It was "cannot read 'xor': no such file (known data sets: ..., xor, ...)": refused as missing
+    by a list that names it."""
+    line = refused("train", "--test-data", "xor", "--epochs", "1")
+    assert line == ("momentum-lab: error: --test-data: 'xor' is a generated set, not a file; a test file is a CSV "
+                    "path or a shipped set (iris, iris-article-train, iris-article-test)")
+    with pytest.raises(InputError, match="^test_data=: expected a CSV path or a shipped set's name, got int$"):
+        load_dataset("iris", test_data=5)  # the reader itself, not only the run's options

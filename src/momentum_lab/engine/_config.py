@@ -165,9 +165,6 @@ class RunConfig:
             value = getattr(self, name)
             if value not in choices:
                 raise InputError(f"{name}=: must be one of {', '.join(choices)}, got {value!r}")
-        if not (self.test_data is None or isinstance(self.test_data, (str, os.PathLike))):
-            raise InputError(f"test_data=: expected a CSV path or a shipped set's name, got "
-                             f"{type(self.test_data).__name__}")
         if not (self.init_weights is None or isinstance(self.init_weights, (str, os.PathLike, dict))):
             raise InputError(f"init_weights=: expected an .npz path or a dict of the four named arrays, got "
                              f"{type(self.init_weights).__name__}")
