@@ -16,7 +16,7 @@ import pytest
 
 import momentum_lab as ml
 from momentum_lab.cli import main
-from momentum_lab.engine import InputError, RunConfig, load_scenario
+from momentum_lab.engine import InputError, RunConfig, load_scenario, steps_per_epoch
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -117,3 +117,11 @@ def test_a_change_at_a_fraction_of_an_epoch_lands_on_the_nearer_update_a_tie_on_
                                 "changes": [{"epoch": e, "setting": "lr", "value": 0.1 + i / 100}
                                             for i, e in enumerate(epochs)]}))
     assert [c.step for c in load_scenario(path).changes] == steps
+
+
+@pytest.mark.parametrize("value", ["fulll", 0, -1, 1.5, None])
+def test_the_epoch_length_of_a_bad_batch_size_is_an_input_error(value):
+    """steps_per_epoch("fulll", 120) raised ValueError from int(); 0 and -1 counted as 1."""
+    with pytest.raises(InputError, match="^batch_size=: must be a whole number from 1 to 2147483647 or 'full'"):
+        steps_per_epoch(value, 120)
+    assert [steps_per_epoch(b, 120) for b in ("full", np.int64(7), 7, 10**9)] == [1, 18, 18, 1]
