@@ -140,3 +140,10 @@ def test_a_generated_set_named_as_the_test_file_is_said_to_be_one():
                     "path or a shipped set (iris, iris-article-train, iris-article-test)")
     with pytest.raises(InputError, match="^test_data=: expected a CSV path or a shipped set's name, got int$"):
         load_dataset("iris", test_data=5)  # the reader itself, not only the run's options
+
+
+def test_the_note_on_test_fraction_names_where_the_test_file_came_from():
+    """Beside --preset article it said "not used with --test-data", an option no one gave."""
+    code, _, err = cli("train", "--preset", "article", "--test-fraction", "0.5", "--epochs", "1", "-q")
+    assert code == 0 and err == ("momentum-lab: note: --test-fraction is not used with --preset article's own test "
+                                 "file (the whole data set trains)\n")

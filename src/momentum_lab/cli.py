@@ -450,7 +450,9 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
     if "--init-scale" in given and (args.init == "glorot" or args.init_weights is not None):
         notes.append("--init-scale applies to --init uniform and article only; ignored")
     if "--test-fraction" in given and args.test_data is not None:
-        notes.append("--test-fraction is not used with --test-data (the whole data set trains)")
+        given_by_preset = args.preset is not None and "--test-data" not in given
+        source = f"--preset {args.preset}'s own test file" if given_by_preset else "--test-data"
+        notes.append(f"--test-fraction is not used with {source} (the whole data set trains)")
     return notes
 
 
