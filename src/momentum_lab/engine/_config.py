@@ -120,8 +120,8 @@ class RunConfig:
     loss: str = _option("cross-entropy", "loss per item; article: the article program's output signal (the "
                         "softmax Jacobian's diagonal only), which is the gradient of no loss: the error it reports "
                         "(squared, summed over outputs, no ½) is not what its steps descend, and it has no Hessian (no "
-                        "curvature λ: the stability map shows no point for it; the online readout r measures the "
-                        "signal's own curvature along itself)", "network", choices=LOSSES)
+                        "curvature λ: the stability map and the full-batch readout have none to show; the online "
+                        "readout r measures the signal's own curvature along itself)", "network", choices=LOSSES)
     init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot, from numpy; "
                         "article: uniform ±scale drawn as the article's program draws them, from Python's "
                         "random.Random(seed), in parameter order", "network", choices=INITS)
