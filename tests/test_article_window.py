@@ -1,5 +1,6 @@
 """Run ▸ The article's own run in the window: it opens the article lesson, trains the article's
-two runs as the program does, and the stability readout says it has no curvature to show."""
+two runs as the program does, and the stability readout r measures its signal's curvature along
+itself (it has no λ: no point on the map)."""
 
 from __future__ import annotations
 

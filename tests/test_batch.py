@@ -1,6 +1,7 @@
 """Batch size: online (1), mini-batches and the full batch, through the one kernel.
 
-Against the numpy oracle (tests/reference.py) for every rule; one full-batch step worked by hand;
+Against the numpy oracle (tests/reference.py) for every rule x batch size x momentum x loss x activation;
+one full-batch step and two steps at B = 2 worked by hand;
 the full batch as plain gradient descent on the mean loss; online bit for bit as it was before
 batches existed; and a step counting updates everywhere (steps, deltas, changes, stops, sweeps).
 """
@@ -19,8 +20,8 @@ import reference as ref
 
 import momentum_lab as ml
 from momentum_lab.cli import main
-from momentum_lab.engine import (RULES, Dataset, LaneSettings, RunConfig, Session, Trainer, load_scenario,
-                                 steps_per_epoch)
+from momentum_lab.engine import (DELTA_NAMES, LOSSES, RULES, Dataset, LaneSettings, RunConfig, Session, Trainer,
+                                 load_scenario, steps_per_epoch)
 
 N_TRAIN = 120  # Iris: 150 items, 0.2 of each class held out
 
@@ -69,6 +70,41 @@ def test_every_rule_and_batch_size_matches_the_oracle(iris, rule, batch):
     np.testing.assert_allclose(rows[:, 1:5], ref_rows, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(rows[:, 0], [1, 2, 3])
     assert (t.epoch, t.position, t.epoch_step) == (3, 0, 0)
+
+
+# The whole matrix through the public API (a Session, as the command line trains): 7 leaves the last
+# batch of each of Iris's 120-item epochs one item; "full" is one update an epoch.
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("batch", [1, 2, 7, "full"])
+@pytest.mark.parametrize("rule", RULES)
+def test_every_rule_batch_size_momentum_loss_and_activation_matches_the_oracle(iris, rule, batch, momentum, loss,
+                                                                                act):
+    epochs = 2
+    per_epoch = steps_per_epoch(batch, iris.n_train)
+    assert iris.n_train == N_TRAIN and per_epoch == {1: 120, 2: 60, 7: 18, "full": 1}[batch]
+    change = per_epoch + per_epoch // 2  # the learning rate raised in the second epoch (mid-epoch but at B = full)
+    r = ml.train(iris, epochs=epochs, rule=rule, lr=0.05, momentum=momentum, loss=loss, activation=act, seed=4,
+                 init="glorot", batch_size=batch, record_deltas=True, changes=[(change, "lr", 0.1)])
+    assert r.divergence is None and r.steps == epochs * per_epoch
+    w0 = r.initial_weights
+    w, deltas, ref_rows = ref.train(w0, iris.x_train, iris.y_train, 3, orders_for(4, iris.n_train, epochs),
+                                    act=act, loss=loss, rule=rule, lr=0.05, momentum=momentum,
+                                    x_test=iris.x_test, y_test=iris.y_test, changes={change: (0.1, momentum)},
+                                    batch=None if batch == "full" else batch)
+    for name in w:
+        np.testing.assert_allclose(r.weights[name], w[name], rtol=0, atol=1e-12)
+    for name, delta_name in zip(w, DELTA_NAMES):
+        assert r.deltas[delta_name].shape == deltas[name].shape == (epochs * per_epoch, *w[name].shape)
+        np.testing.assert_allclose(r.deltas[delta_name], deltas[name], rtol=0, atol=1e-12)
+    start = ref.evaluate(w0, iris.x_train, iris.y_train, 3, act, loss) + ref.evaluate(
+        w0, iris.x_test, iris.y_test, 3, act, loss)
+    history = np.column_stack([r.history[c] for c in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")])
+    np.testing.assert_allclose(history, np.vstack([start, ref_rows]), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(r.history["epoch"], np.arange(epochs + 1))
+    # the lr column: each epoch's end, for the next step (the change came mid-way through epoch 2)
+    np.testing.assert_array_equal(r.history["lr"], [0.05, 0.05, 0.1])
 
 
 def test_a_run_in_batches_is_the_same_however_it_is_chunked(iris):
@@ -123,6 +159,58 @@ def test_one_full_batch_step_worked_by_hand(rule):
     for name, view in t.layout.views(deltas[0]).items():
         np.testing.assert_allclose(view, scale * np.array(g[name]), rtol=0, atol=1e-15)
         np.testing.assert_allclose(t.weights()[name], w0[name] + scale * np.array(g[name]), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_items", [4, 3])
+@pytest.mark.parametrize("rule", RULES)
+def test_two_steps_at_batch_size_two_worked_by_hand(rule, n_items):
+    """A 1-1-2 relu network, cross-entropy, items in file order x = 1, 2, 3, -1 of classes 0, 1, 0, 1
+    (or the first three: the epoch's last batch is one item); ih = 1, h_bias = 0 (so h = relu(x) = 1,
+    2, 3, 0), ho = o_biases = 0 (so o = (1/2, 1/2) at first). The engine and the numpy oracle both.
+
+    Step 1, items 1 and 2: dE/dz = o - t = (-1/2, 1/2) and (1/2, -1/2); d ho = h dE/dz = (-1/2, 1/2) and
+    (1, -1), mean (1/4, -1/4); d o_biases: mean 0; d h = ho . dE/dz = 0 (ho is 0), so ih and h_bias have
+    none. Rule's first delta: -lr g (Nesterov's -lr g (1 + m)), so ho becomes (-c, c), c = lr/4 (x (1 + m)).
+    Step 2, items 3 and 4 at those weights: item 3 has z = (-3c, 3c), o_1 = p = 1 / (1 + e^(-6c)),
+    dE/dz = (1 - p - 1, p) = (-p, p); d ho = 3 (-p, p); d o_biases = (-p, p); d h = ho . dE/dz = 2cp, so
+    d ih = x d h = 6cp and d h_bias = 2cp. Item 4 has h = 0 (relu's flat side): z = 0, o = (1/2, 1/2),
+    dE/dz = (1/2, -1/2) = d o_biases and nothing else. Means: g ho = (-3p/2, 3p/2), g o_biases =
+    ((1/2 - p)/2, (p - 1/2)/2), g ih = 3cp, g h_bias = cp. With three items, step 2 is item 3's alone
+    (its gradient as it is, not halved)."""
+    x, y = np.array([[1.0], [2.0], [3.0], [-1.0]])[:n_items], np.array([0, 1, 0, 1])[:n_items]
+    data = Dataset("few", ("x",), ("a", "b"), x, y, np.empty((0, 1)), np.empty(0, dtype=np.int64), np.zeros(1),
+                   np.ones(1))
+    w0 = {"ih_weights": np.array([[1.0]]), "h_biases": np.array([0.0]), "ho_weights": np.array([[0.0, 0.0]]),
+          "o_biases": np.array([0.0, 0.0])}
+    lr, m = 0.4, 0.5
+    t = Trainer(data, hidden=1, activation="relu", loss="cross-entropy", init_weights=w0, batch_size=2, rule=rule,
+                lr=lr, momentum=m, shuffle=False)
+    deltas = np.empty((2, t.layout.n_params))
+    report = t.run(2, deltas)
+    assert report.steps == 2 and (t.epoch, t.position, t.step) == (1, 0, 2)  # two updates are the epoch
+    # flat order: ih, h_bias, ho (2), o_biases (2)
+    g1 = np.array([0.0, 0.0, 0.25, -0.25, 0.0, 0.0])
+    c = lr / 4 * (1 + m if rule == "nesterov" else 1)
+    p = 1.0 / (1.0 + math.exp(-6 * c))
+    if n_items == 4:
+        g2 = np.array([3 * c * p, c * p, -1.5 * p, 1.5 * p, (0.5 - p) / 2, (p - 0.5) / 2])
+    else:
+        g2 = np.array([6 * c * p, 2 * c * p, -3 * p, 3 * p, -p, p])
+    if rule == "lookback":  # d_t = -lr g_t + m (-lr g_(t-1))
+        d1, d2 = -lr * g1, -lr * g2 + m * (-lr * g1)
+    elif rule == "classical":  # v_t = m v_(t-1) - lr g_t, the delta
+        d1, d2 = -lr * g1, m * (-lr * g1) - lr * g2
+    else:  # v_1 = -lr g_1, d_1 = m v_1 - lr g_1; v_2 = m v_1 - lr g_2, d_2 = m v_2 - lr g_2
+        v2 = m * (-lr * g1) - lr * g2
+        d1, d2 = -lr * g1 * (1 + m), m * v2 - lr * g2
+    np.testing.assert_allclose(deltas, [d1, d2], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(t.params, t.layout.flatten(w0) + d1 + d2, rtol=0, atol=1e-15)
+    assert d2[0] != 0 and d2[1] != 0  # the second step reached the first layer
+    # The oracle's batches, held to the same hand-worked numbers.
+    _, oracle, _ = ref.train(w0, x, y, 2, [np.arange(n_items)], act="relu", loss="cross-entropy", rule=rule, lr=lr,
+                             momentum=m, batch=2)
+    np.testing.assert_allclose(np.concatenate([oracle[k].reshape(2, -1) for k in ref.NAMES], axis=1), [d1, d2],
+                               rtol=0, atol=1e-15)
 
 
 def test_the_full_batch_is_plain_gradient_descent_on_the_mean_loss():

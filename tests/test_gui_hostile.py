@@ -826,3 +826,39 @@ def test_a_controller_on_a_dataset_object_trains_it(qtbot):
         assert c.dataset is data and c.latest.params.shape == (c.layout.n_params,)
     finally:
         c.shutdown()
+
+
+# -- the new options at their edges: the window trains and pictures them --------------------------
+
+
+@pytest.mark.parametrize("argv", [["--batch-size", "full"], ["--batch-size", "10000"], ["--batch-size", "2147483647"],
+                                  ["--batch-size", "7", "--loss", "article", "--compare", "classical:0.1:0.9"],
+                                  ["--preset", "article", "--dataset", "xor", "--batch-size", "full"],
+                                  ["--dataset", "iris-article-train", "--test-data", "iris-article-test",
+                                   "--order", "article", "--init", "article"]])
+def test_gui_screenshot_with_each_batch_size_and_the_article_options(qtbot, tmp_path, argv):
+    from momentum_lab.cli import main
+
+    shot = tmp_path / "shot.png"
+    err = io.StringIO()
+    code = main(["gui", *argv, "--epochs", "2", "--screenshot", str(shot), "--size", "800x500"], out=io.StringIO(),
+                err=err)
+    assert code == 0 and err.getvalue() == "", err.getvalue()
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_windows_exports_never_replace_the_test_file(qtbot, open_window, tmp_path):
+    """The window's own exports (File ▸ Export, its screenshot) checked the data set and the initial
+    weights but not the --test-data file: a history or a picture saved under its name replaced it."""
+    from momentum_lab._qt.export import save_history, save_weights_now
+
+    own = resource_path("datasets", "iris-article-test.csv").read_text()
+    test = tmp_path / "test.csv"
+    test.write_text(own)
+    w = open_window(RunConfig(dataset="iris-article-train", test_data=str(test)))
+    wait_ready(qtbot, w.controller)
+    for save in (lambda path: save_history(w.controller, path), lambda path: save_weights_now(w.controller, path),
+                 lambda path: w.save_screenshot(str(path))):
+        with pytest.raises(InputError, match="test.csv' is the test_data= file, which would be replaced"):
+            save(test)
+    assert test.read_text() == own

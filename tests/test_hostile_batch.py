@@ -16,7 +16,7 @@ import pytest
 
 import momentum_lab as ml
 from momentum_lab.cli import main
-from momentum_lab.engine import InputError, RunConfig, load_scenario
+from momentum_lab.engine import InputError, RunConfig, load_scenario, steps_per_epoch
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -96,3 +96,32 @@ def test_train_scenario_refuses_it_with_status_2(tmp_path):
     code, out, err = run("train", "--scenario", str(path))
     assert code == 2 and len(err.splitlines()) == 1, err
     assert str(path) in err and "'batch_size'" in err and "'fulll'" in err
+
+
+def test_a_numpy_full_is_kept_as_the_plain_text():
+    """np.str_("full") was kept as it came, and so was a run's batch_size option."""
+    r = ml.train("iris", epochs=1, batch_size=np.str_("full"))
+    assert type(RunConfig(batch_size=np.str_("full")).batch_size) is str
+    assert type(r.options["batch_size"]) is str and r.steps == 1
+
+
+@pytest.mark.parametrize(("batch", "epochs", "steps"), [("full", [0.5, 1.5, 2.5, 3.5], [1, 2, 3, 4]),
+                                                         (7, [0.25, 0.75, 1.25], [5, 14, 23]),
+                                                         (1, [0.5, 2], [60, 240])])
+def test_a_change_at_a_fraction_of_an_epoch_lands_on_the_nearer_update_a_tie_on_the_later(tmp_path, batch, epochs,
+                                                                                           steps):
+    """Epoch E is E x (updates an epoch) updates in: at one update an epoch (full batch), 1.5 and 2.5
+    both landed on update 2 (round() takes a tie to the even number), 0.5 on update 0."""
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"momentum_lab_scenario": 1, "batch_size": batch,
+                                "changes": [{"epoch": e, "setting": "lr", "value": 0.1 + i / 100}
+                                            for i, e in enumerate(epochs)]}))
+    assert [c.step for c in load_scenario(path).changes] == steps
+
+
+@pytest.mark.parametrize("value", ["fulll", 0, -1, 1.5, None])
+def test_the_epoch_length_of_a_bad_batch_size_is_an_input_error(value):
+    """steps_per_epoch("fulll", 120) raised ValueError from int(); 0 and -1 counted as 1."""
+    with pytest.raises(InputError, match="^batch_size=: must be a whole number from 1 to 2147483647 or 'full'"):
+        steps_per_epoch(value, 120)
+    assert [steps_per_epoch(b, 120) for b in ("full", np.int64(7), 7, 10**9)] == [1, 18, 18, 1]

@@ -98,6 +98,9 @@ def test_best_skips_diverged_configurations(classical):
     ({"momentum": (0.2, 0.5, 1)}, "momentum=: one value"),
     ({"target_loss": -1.0}, "target_loss="),
     ({"epochs": 0}, "epochs="),
+    # one number, as a preset gives it (sweep(**preset("article"))): TypeError "cannot unpack" before
+    ({"lr": 0.05}, r"lr=: expected a grid \(MIN, MAX, N\) or 'MIN:MAX:N', got 0.05"),
+    ({"momentum": (0.0, 0.9)}, r"momentum=: expected a grid \(MIN, MAX, N\) or 'MIN:MAX:N', got \(0.0, 0.9\)"),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(InputError, match=message):

@@ -40,6 +40,7 @@ from .engine import (
     flag_spelling,
     option_type,
     options_of,
+    preset,
     signals_held,
     steps_per_epoch,
     train,
@@ -189,7 +190,8 @@ def _add_train_options(p: argparse.ArgumentParser, gui: bool = False, sweep: boo
     tr = groups["training"]
     if not sweep:
         tr.add_argument("--preset", default=None, choices=tuple(PRESETS), metavar="NAME",
-                        help="start from a named run's options (any option given beside it wins): article, the "
+                        help="start from a named run's options (any option given beside it wins; a --dataset beside "
+                             "it is split as any, its test file going with its own data): article, the "
                              "article's own program (4-5-3 tanh, --loss article, lr 0.05, momentum 0.75, 50 "
                              "epochs, seed 3, raw inputs, its own train/test files, --init article, --order "
                              "article, the look-back rule)")
@@ -448,7 +450,9 @@ def _ignored_options(args: argparse.Namespace) -> list[str]:
     if "--init-scale" in given and (args.init == "glorot" or args.init_weights is not None):
         notes.append("--init-scale applies to --init uniform and article only; ignored")
     if "--test-fraction" in given and args.test_data is not None:
-        notes.append("--test-fraction is not used with --test-data (the whole data set trains)")
+        given_by_preset = args.preset is not None and "--test-data" not in given
+        source = f"--preset {args.preset}'s own test file" if given_by_preset else "--test-data"
+        notes.append(f"--test-fraction is not used with {source} (the whole data set trains)")
     return notes
 
 
@@ -463,13 +467,14 @@ def _config(args: argparse.Namespace, **fields) -> RunConfig:
 
 
 def _apply_preset(args: argparse.Namespace) -> None:
-    """The options of ``--preset`` set where the command line did not give them."""
+    """The options of ``--preset`` set where the command line did not give them (its test file
+    only beside its own data set: see :func:`~momentum_lab.engine.preset`)."""
     if args.preset is None:
         return
-    for name, value in PRESETS[args.preset].items():
-        flags = {_flag(name), "--no-" + name.replace("_", "-")}  # (a switch: either spelling)
-        if not flags & args.given:
-            setattr(args, name, value)
+    given = {name: getattr(args, name) for name in PRESETS[args.preset]
+             if {_flag(name), "--no-" + name.replace("_", "-")} & args.given}  # (a switch: either spelling)
+    for name, value in preset(args.preset, **given).items():
+        setattr(args, name, value)
 
 
 def _run_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 
-from ..engine import (PARAM_NAMES, Outputs, check_outputs, check_writable_target, input_paths, save_arrays,
+from ..engine import (PARAM_NAMES, Outputs, check_outputs, check_writable_target, save_arrays,
                       save_weights, staged, write_history_csv)
 from .report import save_bytes, save_png, svg_supported
 
@@ -113,8 +113,7 @@ def export_targets(folder: str | os.PathLike[str], window=None) -> list[Path]:
 
 def check_run_output(controller, path: str | os.PathLike[str], option: str) -> None:
     """Before writing: ``path`` can be written and is none of the run's input files."""
-    c = controller.config
-    check_outputs({option: path}, input_paths(c.dataset, c.init_weights))
+    check_outputs({option: path}, controller.config.input_paths())
 
 
 def export_plot(item: pg.PlotItem, path: str | os.PathLike[str], option: str = "export", controller=None,

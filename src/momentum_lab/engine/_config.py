@@ -119,8 +119,9 @@ class RunConfig:
     activation: str = _option("tanh", "hidden activation", "network", choices=ACTIVATIONS)
     loss: str = _option("cross-entropy", "loss per item; article: the article program's output signal (the "
                         "softmax Jacobian's diagonal only), which is the gradient of no loss: the error it reports "
-                        "(squared, summed over outputs, no ½) is not what its steps descend, and the stability "
-                        "readout has no curvature to measure for it", "network", choices=LOSSES)
+                        "(squared, summed over outputs, no ½) is not what its steps descend, and it has no Hessian (no "
+                        "curvature λ: the stability map and the full-batch readout have none to show; the online "
+                        "readout r measures the signal's own curvature along itself)", "network", choices=LOSSES)
     init: str = _option("uniform", "initial weights: uniform ±scale (the article's way) or glorot, from numpy; "
                         "article: uniform ±scale drawn as the article's program draws them, from Python's "
                         "random.Random(seed), in parameter order", "network", choices=INITS)
@@ -164,6 +165,9 @@ class RunConfig:
             value = getattr(self, name)
             if value not in choices:
                 raise InputError(f"{name}=: must be one of {', '.join(choices)}, got {value!r}")
+        if not (self.init_weights is None or isinstance(self.init_weights, (str, os.PathLike, dict))):
+            raise InputError(f"init_weights=: expected an .npz path or a dict of the four named arrays, got "
+                             f"{type(self.init_weights).__name__}")
         if type(self.shuffle) is not bool:
             if not isinstance(self.shuffle, (bool, np.bool_)):
                 raise InputError(f"shuffle=: must be True or False, got {self.shuffle!r}")
@@ -259,10 +263,17 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset(name: str, **changes: Any) -> dict[str, Any]:
     """The options of preset ``name`` (see :data:`PRESETS`) with ``changes`` made: keyword
-    options for :func:`~momentum_lab.engine.train` (``train(**preset("article", momentum=0.0))``)."""
-    if name not in PRESETS:
+    options for :func:`~momentum_lab.engine.train` (``train(**preset("article", momentum=0.0))``).
+
+    A preset's test file goes with its own data set: a ``dataset`` among the changes, without a
+    ``test_data`` of its own, is split as any data set is (the article's test items are Iris's: on
+    all of Iris they would be trained on too; beside a generated set they were refused)."""
+    if not isinstance(name, str) or name not in PRESETS:
         raise InputError(f"preset=: unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    return {**PRESETS[name], **changes}
+    options = {**PRESETS[name], **changes}
+    if "dataset" in changes and "test_data" not in changes:
+        options.pop("test_data", None)
+    return options
 
 
 def option_type(name: str) -> type:

@@ -221,6 +221,11 @@ def load_dataset(
     test_fraction = check_in_range("test_fraction", test_fraction)
     data_seed = check_in_range("data_seed", data_seed)
 
+    if not (test_data is None or isinstance(test_data, (str, os.PathLike))):
+        raise InputError(f"test_data=: expected a CSV path or a shipped set's name, got {type(test_data).__name__}")
+    if isinstance(test_data, str) and test_data in GENERATED:  # (it is not a file: "no such file" said that)
+        raise InputError(f"test_data=: '{test_data}' is a generated set, not a file; a test file is a CSV path or a "
+                         f"shipped set ({', '.join(SHIPPED)})")
     if test_data is not None and (isinstance(source, tuple) or source in GENERATED):
         what = "arrays" if isinstance(source, tuple) else f"the generated set '{source}'"
         raise InputError(f"test_data=: goes with a data set read from a file (a CSV path or a shipped set), "

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 from dataclasses import fields
 
 from ._api import train
 from ._config import RunConfig
+from ._errors import respell_keywords
 from ._sweep import sweep
 
 __all__ = ["flag_spelling"]
 
 # Keywords of the API that the command line has no flag for.
 _API_ONLY = frozenset({"changes", "steps", "record_deltas", "progress"})
-# A keyword as the engine's messages name an option: ``lr=`` before ':', ' ', ',', ';' or
-# the end. A quoted part of a message is a user's value (a path, a cell): left as it is.
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_KEYWORD = re.compile(r"(?<![\w=/.-])([a-z][a-z_]*)=(?=[:\s,;]|$)")
 
 
 @functools.cache
@@ -39,13 +35,4 @@ def _keywords() -> frozenset[str]:
 def flag_spelling(message: str) -> str:
     """An engine message, which names an option as the Python API's keyword (``lr=``), with the
     command line's flag instead (``--lr``), for the command line and the window."""
-
-    def flags(text: str) -> str:
-        return _KEYWORD.sub(lambda m: "--" + m.group(1).replace("_", "-") if m.group(1) in _keywords()
-                            else m.group(0), text)
-
-    out, last = [], 0
-    for quoted in _QUOTED.finditer(message):
-        out += [flags(message[last:quoted.start()]), quoted.group(0)]
-        last = quoted.end()
-    return "".join(out) + flags(message[last:])
+    return respell_keywords(message, _keywords(), lambda name: "--" + name.replace("_", "-"))

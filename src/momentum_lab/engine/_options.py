@@ -111,7 +111,7 @@ def check_in_range(name: str, value: object, option: str | None = None) -> float
     spec = RANGES[name]
     option = option or f"{name}="
     if isinstance(value, str) and value in spec.named:
-        return value
+        return str(value)  # (a numpy string, say, as the plain text)
     if spec.integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not spec.low <= value <= spec.high:
             raise InputError(f"{option}: must be {spec.describe()}, got {_shown(value)}")
@@ -161,7 +161,9 @@ def check_count(value: object, option: str, minimum: int = 1) -> int:
 def batch_items(batch_size: int | str, n_train: int) -> int:
     """The items one update averages over: ``batch_size``, or all ``n_train`` items when it is
     ``"full"`` or larger than the training set."""
-    return n_train if batch_size == FULL_BATCH else max(1, min(int(batch_size), n_train))
+    if not (type(batch_size) is int and batch_size >= 1):  # (checked where it came in; here too for the API)
+        batch_size = check_in_range("batch_size", batch_size)
+    return n_train if batch_size == FULL_BATCH else max(1, min(batch_size, n_train))
 
 
 def steps_per_epoch(batch_size: int | str, n_train: int) -> int:

@@ -50,7 +50,7 @@ import numpy as np
 from ._atomic import atomic_write, check_outputs
 from ._config import RUN_NAMES, LaneSettings, RunConfig, load_data, option_type, options_of
 from ._datasets import DATASET_NAMES, Dataset
-from ._errors import InputError
+from ._errors import InputError, respell_keywords
 from ._files import file_kind, read_input
 from ._options import RANGES, check_in_range, check_learning_rate, check_momentum, steps_per_epoch
 from ._rules import RULES
@@ -307,18 +307,25 @@ def scenario_and_data(data: Any, source: str, folder: str | os.PathLike[str] | N
     try:
         dataset = load_data(config, cancel=cancel, progress=progress)
     except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+        raise _in_file(source, exc) from None
     per_epoch = steps_per_epoch(config.batch_size, dataset.n_train)
     _check_ranges(source, extra, per_epoch)
     try:  # what the run is built from: the initial weights' file and shapes, the network's size
         for lane in range(len(config.lanes)):
             Trainer(dataset, config.lane(lane))
     except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+        raise _in_file(source, exc) from None
     n_runs = len(config.lanes)
     changes = [_change(source, i, raw, per_epoch, n_runs) for i, raw in enumerate(raw_changes)]
     changes.sort(key=lambda ch: ch.step)
     return Scenario(config, tuple(changes), extra.get("steps"), extra.get("epochs"), extra.get("speed")), dataset
+
+
+def _in_file(source: str, exc: InputError) -> InputError:
+    """The engine's message about a file's settings, naming the file, and each option as the file's
+    key (``'test_data'``) where the engine named it as the Python API's keyword (``test_data=``),
+    which the command line would turn into a flag the user never typed."""
+    return InputError(f"{source}: {respell_keywords(str(exc), _KEYS, lambda key: repr(key))}")
 
 
 def _check_ranges(source: str, extra: dict, per_epoch: int) -> None:
@@ -392,7 +399,9 @@ def _change(source: str, i: int, raw: Any, per_epoch: int, n_runs: int) -> Chang
         if epoch > MAX_STEPS or epoch * per_epoch > MAX_STEPS:
             raise InputError(f"{where}: 'epoch' {shown(epoch)} is beyond any run (more than {MAX_STEPS:.0e} "
                              f"updates, at {per_epoch} updates an epoch)")
-        step = round(epoch * per_epoch)  # the update where epoch E starts
+        # the update where epoch E starts, the nearer one, a tie the later: Python's round() takes
+        # ties to the even one (at one update an epoch, 1.5 and 2.5 were both update 2)
+        step = math.floor(epoch * per_epoch + 0.5)
     run = raw.get("run", "A")
     if not isinstance(run, str) or len(run) != 1 or run not in RUN_NAMES[:n_runs]:
         raise InputError(f"{where}: 'run' must be one of {', '.join(RUN_NAMES[:n_runs])} "

@@ -24,7 +24,7 @@ from ._config import config_from, load_data
 from ._errors import InputError
 from ._files import size_text
 from ._kernel import OK, sweep_kernel_for
-from ._options import check_count, check_learning_rate, check_momentum, check_positive
+from ._options import _shown, check_count, check_learning_rate, check_momentum, check_positive
 from ._session import ChunkSizer
 from ._trainer import Trainer, draw_orders, order_stream
 
@@ -56,7 +56,10 @@ def parse_range(text: str, option: str, log: bool) -> tuple[float, float, int]:
 
 
 def check_grid(spec: tuple[float, float, int], option: str, log: bool) -> tuple[float, float, int]:
-    low, high, n = spec
+    try:
+        low, high, n = spec
+    except (TypeError, ValueError):  # one number (a preset's lr, say), or not three
+        raise InputError(f"{option}: expected a grid (MIN, MAX, N) or 'MIN:MAX:N', got {_shown(spec)}") from None
     n = check_count(n, option)
     if n > MAX_GRID_VALUES:
         raise InputError(f"{option}: at most {MAX_GRID_VALUES} values on each axis of a grid, got N = {n}")
