@@ -290,14 +290,19 @@ def test_a_runs_point_is_its_readout_with_a_trail_that_grows_and_a_reset_clears(
     assert spot["symbol"] == "x" and spot["pen"].color().name() == "#e00000"
     assert f"outside the stable region (r {c.latest.stability:.3g})" in smap.note.text
     assert smap.trails[0].getData()[0][-1] == pytest.approx(spot["x"])
-    # A run whose loss has climbed (trend 3.2) and whose curvature collapsed: red where x is far inside.
+    # A run whose loss has climbed (trend 3.2) and whose curvature collapsed (lr × BS 0.002, far
+    # inside): red, and where its readout puts it, past the edge (not a red cross in the shaded
+    # region), the hover saying why.
     lane = c.lanes[0]
     lane.latest = replace(lane.latest, lr=0.01, sharpness=0.2, stability=3.2, trend=3.2)
     smap.refresh()
     spot = smap.points.data[0]
-    assert spot["x"] == pytest.approx(math.log10(0.002)) and spot["symbol"] == "x"
+    edge = online_bound("lookback", lane.latest.momentum)
+    assert spot["x"] == pytest.approx(math.log10(3.2 * edge)) and spot["symbol"] == "x"
     assert "(r 3.2, the loss is climbing)" in smap._note_texts[0]
-    assert smap.describe(QPointF(spot["x"], spot["y"]))[0].endswith("r 3.2: the loss is climbing (trend): unstable")
+    described = smap.describe(QPointF(spot["x"], spot["y"]))[0]
+    assert "= 0.002," in described  # (its own lr × BS still told)
+    assert described.endswith("r 3.2: the loss is climbing (trend; the point stands where r puts it): unstable")
     # A Reset: a new run's trail.
     c.reset()
     qtbot.waitUntil(lambda: c.latest is not None and c.latest.step == 0, timeout=TIMEOUT)

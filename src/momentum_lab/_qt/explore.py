@@ -939,7 +939,8 @@ class StabilityMap(pg.PlotWidget):
         elif r == r:
             why = ""
             if report.trend > 1:
-                why = ": the loss is climbing (trend)"
+                why = ": the loss is climbing (trend; the point stands where r puts it)" if r > now else \
+                    ": the loss is climbing (trend)"
             elif r > now * 1.001:
                 why = ": the largest since the last change"
             level = {"stable": "stable", "caution": "near the edge", "unstable": "unstable"}[stability_level(r)]
@@ -1031,10 +1032,16 @@ class StabilityMap(pg.PlotWidget):
                     unknown.append(RUN_NAMES[index])
                 continue
             value = report.lr * at  # (a diverged run: at its last measure, with the settings it diverged at)
-            x = self._x(value)
+            edge = self._edge(report.rule, full, report.momentum)
             r, _ = lane.stability()
             if not r == r:  # (not measured for these settings yet: where the point stands)
-                r = value / self._edge(report.rule, full, report.momentum)
+                r = value / edge
+            if report.divergence is None and report.trend > 1 and r > value / edge:
+                # The loss climbs and its trend gives the readout: where r puts the point (a run
+                # that thrashes saturates its units, and its curvature, collapsed, put it far
+                # inside the region with a red cross). The hover says so.
+                value = r * edge
+            x = self._x(value)
             level = "unstable" if report.divergence is not None else stability_level(r)
             pen, width, symbol = self.LEVEL_PENS[level]
             spots.append({"pos": (x, report.momentum), "brush": pg.mkBrush(colour),
