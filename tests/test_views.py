@@ -484,6 +484,10 @@ def test_lesson_6s_evidence_stays_on_show_when_its_run_has_ended(qtbot, open_win
     assert w.status_labels["stability"].text().startswith("⚠")
     labels = {item.toPlainText() for item in w.stability.point_labels if item.isVisible()}
     assert labels & {"A", "A (diverged)"} and "B" in labels
+    # Each name in its run's colour (A's, pushed left of its cross at the plot's edge, read as B's).
+    from momentum_lab._qt.plots import LANE_COLOURS
+
+    assert [w.stability.point_labels[i].color.name() for i in (0, 1)] == [v.lower() for v in LANE_COLOURS[:2]]
     assert "outside the stable region (A:" in w.stability.note.text
     # A's point where its last readout put it: lr 3 × the sharpness measured at the jump, past the
     # online edge (2 / 1.9); its trail from lr 0.05 to there, and B's, still drawn.

@@ -643,6 +643,7 @@ class StabilityMap(pg.PlotWidget):
         self.points.setZValue(10)
         self.plot.addItem(self.points)
         self.point_labels = [plot_text(name, color="#111", anchor=(-0.3, 1.1)) for name in RUN_NAMES]
+        self._label_colours: dict[int, str] = {}  # (each name's colour as set: its run's)
         for item in self.point_labels:
             item.setZValue(11)
             self.plot.addItem(item)
@@ -1050,6 +1051,11 @@ class StabilityMap(pg.PlotWidget):
             self._at[index] = (x, report.momentum)
             self._names[index] = (f"{name} (diverged)" if report.divergence is not None else name, name)
             self.point_labels[index].setPos(x, report.momentum)
+            # In its run's colour: a name pushed to the far side of its point (at the plot's edge)
+            # read as the neighbouring point's ("B A (diverged)" beside B's point).
+            if self._label_colours.get(index) != colour:
+                self._label_colours[index] = colour
+                self.point_labels[index].setColor(colour)
             who = f"{RUN_NAMES[index]}: " if c.comparing else ""
             if report.divergence is not None:
                 outside.append(f"{who}diverged")
