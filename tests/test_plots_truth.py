@@ -249,9 +249,12 @@ def test_the_heatmap_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbo
     w._redraw("deltas")  # the clock's redraw: the traces, not the heatmap out of sight
     assert len(w.delta_panel.traces[0].getData()[0]) == 5
     assert (None if w.delta_panel.image.image is None else w.delta_panel.image.image.shape) == before
+    caption = w.delta_panel.caption
+    assert caption.text().startswith("Latest 5 steps") and "Heatmap" not in caption.text()  # (none on show)
     w.views.show("heatmap")
     qtbot.waitUntil(lambda: w.delta_panel.image.image is not None
                     and w.delta_panel.image.image.shape[1] == 5, timeout=TIMEOUT)
+    assert "Heatmap: red +, blue −" in caption.text()
 
 
 def test_the_accuracy_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbot, open_window):

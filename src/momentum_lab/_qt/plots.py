@@ -1252,6 +1252,7 @@ class DeltaPanel(QWidget):
         self.heat_view = pg.PlotWidget()
         self._heat_stale = False  # (left out by refresh since the latest deltas came)
         self._heat_text = ""  # (the caption's words on the heatmap's colours, as last drawn)
+        self._steps_text = ""  # (the caption's words on the steps shown)
         self.heat_plot = self.heat_view.getPlotItem()
         style_plot(self.heat_plot, "Deltas, all", "steps before the latest", "")
         self.heat_plot.invertY(True)
@@ -1340,6 +1341,7 @@ class DeltaPanel(QWidget):
             self._heat_stale = False
             self._draw_heatmap(*self._kept[0])
             self._fit_heat_steps()
+            self._show_caption()
 
     @property
     def heat_scale(self) -> str:
@@ -1738,11 +1740,16 @@ class DeltaPanel(QWidget):
             self._draw_heatmap(steps, rows)
             self._fit_heat_steps()
         settle_ranges(self.trace_plot, self.heat_plot)
-        flat_out = len(gaps) > 0
-        self.caption.setText(
-            f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
-            + (" (flat out: the steps just before each redraw)" if flat_out else "")
-            + (".  Heatmap: red +, blue −, " + self._heat_text if self._heat_text else "") + ".")
+        self._steps_text = (f"Latest {len(steps):,} steps, to step {int(steps[-1]):,}"
+                            + (" (flat out: the steps just before each redraw)" if len(gaps) else ""))
+        self._show_caption()
+
+    def _show_caption(self) -> None:
+        """The caption: the steps shown, and the heatmap's colours while it is drawn (out of
+        sight, the lecture layout's caption told of a heatmap no one saw)."""
+        heat = self._heat_text and not self._heat_stale
+        self.caption.setText(self._steps_text + (".  Heatmap: red +, blue −, " + self._heat_text if heat else "")
+                             + ".")
 
     def _on_heat_resized(self, *_) -> None:
         """The narrow heatmap's step labels spread (see spread_ticks), its rows' names fitted."""
