@@ -251,6 +251,8 @@ def test_the_heatmap_out_of_sight_waits_and_is_drawn_as_it_comes_into_sight(qtbo
     assert (None if w.delta_panel.image.image is None else w.delta_panel.image.image.shape) == before
     caption = w.delta_panel.caption
     assert caption.text().startswith("Latest 5 steps") and "Heatmap" not in caption.text()  # (none on show)
+    w.refresh()  # (as a screenshot or an export does: the heatmap drawn, still not on show)
+    assert w.delta_panel.image.image.shape[1] == 5 and "Heatmap" not in caption.text()
     w.views.show("heatmap")
     qtbot.waitUntil(lambda: w.delta_panel.image.image is not None
                     and w.delta_panel.image.image.shape[1] == 5, timeout=TIMEOUT)

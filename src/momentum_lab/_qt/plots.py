@@ -1253,6 +1253,7 @@ class DeltaPanel(QWidget):
         self._heat_stale = False  # (left out by refresh since the latest deltas came)
         self._heat_text = ""  # (the caption's words on the heatmap's colours, as last drawn)
         self._steps_text = ""  # (the caption's words on the steps shown)
+        self.heat_shown = True  # (see show_heatmap)
         self.heat_plot = self.heat_view.getPlotItem()
         style_plot(self.heat_plot, "Deltas, all", "steps before the latest", "")
         self.heat_plot.invertY(True)
@@ -1334,6 +1335,15 @@ class DeltaPanel(QWidget):
                                                              QEvent.Type.StyleChange, QEvent.Type.Show):
             fit_combo_texts(self.heat_scaling, self.HEAT_SCALE_TEXTS)
         return super().eventFilter(watched, event)
+
+    def show_heatmap(self, on: bool) -> None:
+        """Whether the heatmap is on screen (the window says, as its tab is chosen or left): the
+        caption tells of its colours only then; it is drawn as it comes into sight if refresh
+        left it out (see draw_stale_heatmap)."""
+        self.heat_shown = on
+        if on:
+            self.draw_stale_heatmap()
+        self._show_caption()
 
     def draw_stale_heatmap(self) -> None:
         """The heatmap from the latest deltas, if refresh left it out since they came."""
@@ -1688,6 +1698,7 @@ class DeltaPanel(QWidget):
             for curve in self.traces:
                 curve.setData([], [])
             self.image.clear()
+            self._steps_text = ""
             self.caption.setText("No steps yet: press Start (Space) or Step (N).")
             return
         steps, rows = ring.latest()
@@ -1747,7 +1758,9 @@ class DeltaPanel(QWidget):
     def _show_caption(self) -> None:
         """The caption: the steps shown, and the heatmap's colours while it is drawn (out of
         sight, the lecture layout's caption told of a heatmap no one saw)."""
-        heat = self._heat_text and not self._heat_stale
+        if not self._steps_text:
+            return
+        heat = self._heat_text and not self._heat_stale and self.heat_shown
         self.caption.setText(self._steps_text + (".  Heatmap: red +, blue −, " + self._heat_text if heat else "")
                              + ".")
 

@@ -189,8 +189,7 @@ class MainWindow(QMainWindow):
                               lecture=presenting)
         # (The clock leaves the heatmap and the accuracy out of sight: drawn as their tab is chosen.)
         self.views.docks["accuracy"].visibilityChanged.connect(self.curves.show_accuracy)
-        self.views.docks["heatmap"].visibilityChanged.connect(
-            lambda on: on and self.delta_panel.draw_stale_heatmap())
+        self.views.docks["heatmap"].visibilityChanged.connect(self.delta_panel.show_heatmap)
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
