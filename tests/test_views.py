@@ -547,3 +547,24 @@ def test_a_lesson_may_bring_any_view_of_the_area_to_the_front(qtbot, open_window
     w = open_window(size=(1600, 1000))
     w.open_lesson("adaptive-steps")  # lesson 4 points at the heatmap
     qtbot.waitUntil(lambda: w.views.shown("heatmap"), timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("name", ["summary", "stability"])
+def test_a_side_view_out_of_sight_is_drawn_as_its_tab_is_chosen(qtbot, open_window, name):
+    """The clock draws a side view only on screen; one whose tab is chosen after the run has gone
+    on (and paused: no new batch to redraw for) is drawn then (a tab's widgets get no show event:
+    the stability map stayed empty, the summary stale)."""
+    w = open_window(size=(1600, 1000))
+    c = w.controller
+    w.views.show("accuracy" if name == "summary" else "regions")  # (the same tab group, in Explore)
+    qtbot.waitUntil(lambda: not w.views.shown(name), timeout=TIMEOUT)
+    c.step_items(3 * c.dataset.n_train)
+    qtbot.waitUntil(lambda: c.latest.step == 3 * c.dataset.n_train and c.latest.state != "running", timeout=TIMEOUT)
+    for _ in range(30):  # (the clock's ticks: every group redrawn for this batch)
+        w._on_timer()
+    w.views.show(name)
+    if name == "summary":
+        flip = w.summary.curves[0][0]
+        qtbot.waitUntil(lambda: flip.getData()[0] is not None and len(flip.getData()[0]) == 3, timeout=TIMEOUT)
+    else:
+        qtbot.waitUntil(lambda: len(w.stability.points.data) == 1, timeout=TIMEOUT)

@@ -187,9 +187,13 @@ class MainWindow(QMainWindow):
                                      "network": self.network, "regions": self.regions, "stability": self.stability,
                                      "sweep": self.sweep_tab, "summary": self.summary}, room=self._room,
                               lecture=presenting)
-        # (The clock leaves the heatmap and the accuracy out of sight: drawn as their tab is chosen.)
+        # (The clock leaves the heatmap, the accuracy and the delta summary out of sight: drawn as
+        # their tab is chosen. A tab's widgets stay "visible" to Qt: no show event tells them.)
         self.views.docks["accuracy"].visibilityChanged.connect(self.curves.show_accuracy)
         self.views.docks["heatmap"].visibilityChanged.connect(self.delta_panel.show_heatmap)
+        for name, view in (("summary", self.summary), ("network", self.network), ("regions", self.regions),
+                           ("stability", self.stability)):
+            self.views.docks[name].visibilityChanged.connect(lambda on, view=view: on and view.refresh())
         self.views.docks["stability"].setToolTip(
             "Where lr × curvature and momentum stand against the rule's stable region (M or 5)")
         self.views.docks["sweep"].setToolTip(
