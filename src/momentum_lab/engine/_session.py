@@ -184,10 +184,6 @@ class Lane:
             return None
         change = Change(t.step, setting, new, self.index, previous=old)
         self.applied.append(change)
-        # At an epoch's end, that epoch's row (not yet taken) reads for the next step's settings.
-        last = self._rows[-1] if self._rows else None
-        if t.epoch_step == 0 and t.divergence is None and last is not None and len(last) and last[-1, 0] == t.epoch:
-            last[-1, 7] = t.column_readout()
         return change
 
     def run(self, n: int) -> int:
