@@ -53,6 +53,9 @@ class Reference:
     def set(self, **settings) -> "Reference":
         for name, value in settings.items():
             setattr(self.t, name, value)
+        held = [block for block in self.rows if len(block)]
+        if self.t.epoch_step == 0:  # at an epoch's end: its row's readout for the new settings
+            held[-1][-1, 7] = self.t.column_readout()
         return self
 
     @property
@@ -718,3 +721,55 @@ def test_results_options_may_restate_a_field(data):
 def test_a_bool_is_not_a_lane(data):
     with pytest.raises(InputError, match="changes\\[0\\]"):
         Session(TWO, dataset=data, changes=[Change(5, "lr", 0.1, lane=True)])
+
+
+def test_a_change_at_an_epoch_s_end_makes_that_row_s_readout_the_next_step_s(data):
+    """The history's stability column is the readout for the settings of the next step: at an
+    epoch's end where lr changes, that row reads for the new lr (the readout is lr times the rest
+    while the loss has not climbed: 4 times the row of the same weights at the old lr); a change
+    at step 0 makes row 0 read for it. The lr column stays the epoch's own."""
+    n = data.n_train
+    plain = Session(BASE.with_lane(0, momentum=0.5), dataset=data, stop_at=2 * n, history=True)
+    plain.advance(2 * n)
+    changed = Session(BASE, dataset=data, changes=[(0, "momentum", 0.5), (n, "lr", 4 * BASE.lr)],
+                      stop_at=2 * n, history=True)
+    changed.advance(2 * n)
+    (before,), (after,) = plain.results(), changed.results()
+    column, base = after.history["stability"], before.history["stability"]
+    assert column[0] == base[0]  # row 0: for momentum 0.5, as a run that started with it
+    assert column[1] == pytest.approx(4 * base[1], rel=1e-12)  # epoch 1's end: for lr × 4
+    assert after.history["lr"][1] == BASE.lr and after.history["lr"][2] == 4 * BASE.lr
+    assert np.isfinite(column[2])
+
+
+def test_a_row_already_given_comes_again_revised_and_a_history_log_takes_the_revision(data):
+    """Without history (the window's session), a row the window has taken before a change at its
+    epoch's end is given again, first, revised; a HistoryLog fed what new_rows gives holds what a
+    session with history holds (the replay of the run), and a second change revises it again."""
+    from momentum_lab.engine._monitor import HistoryLog
+
+    n = data.n_train
+    live = Session(BASE, dataset=data, stop_at=3 * n)
+    log = HistoryLog()
+    lane = live.lanes[0]
+    live.advance(n)
+    given = lane.new_rows()
+    log.extend(given)
+    assert given[:, 0].tolist() == [0, 1]
+    live.change("lr", 4 * BASE.lr)
+    live.change("momentum", 0.5)
+    again = lane.new_rows()
+    assert again.shape == (1, len(given[0])) and again[0, 0] == 1
+    np.testing.assert_array_equal(again[0, :7], given[1, :7])  # the epoch's own lr and momentum
+    assert again[0, 7] != given[1, 7] and np.isfinite(again[0, 7])
+    log.extend(again)
+    assert lane.new_rows().shape[0] == 0  # given once
+    live.advance(2 * n)
+    log.extend(lane.new_rows())
+    replay = Session(BASE, dataset=data, changes=[(n, "lr", 4 * BASE.lr), (n, "momentum", 0.5)],
+                     stop_at=3 * n, history=True)
+    replay.advance(3 * n)
+    (result,) = replay.results()
+    np.testing.assert_array_equal(log.rows, result.history.rows)
+    reference = Reference(data, BASE).run(n).set(lr=4 * BASE.lr, momentum=0.5).run(2 * n)
+    np.testing.assert_array_equal(log.rows, reference.history)

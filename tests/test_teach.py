@@ -418,6 +418,36 @@ def test_a_change_sent_while_a_run_is_prepared_is_saved_so_that_it_replays_exact
     np.testing.assert_array_equal(engine.history.rows, c.history.rows)  # ... the replay is the same
 
 
+def test_a_hand_change_at_an_epoch_s_end_revises_that_row_on_screen_as_in_the_replay(qtbot, open_window,
+                                                                                      dialogs, tmp_path):
+    """Paused at epoch 2's end, the row of which the window holds: a new lr makes the worker give
+    that row again, its stability column for the new lr (4 times it, the loss not having climbed),
+    and the saved run replays to the same history."""
+    w = open_window()
+    c = w.controller
+    wait_ready(qtbot, c)
+    n = c.dataset.n_train
+    for epoch in (1, 2):
+        c.step_epoch()
+        qtbot.waitUntil(lambda: c.state == "paused" and c.latest.step == epoch * n, timeout=TIMEOUT)
+    before = c.history.rows.copy()
+    assert before[-1, 0] == 2 and np.isfinite(before[-1, 7])
+    lr = c.latest.lr
+    c.set_lr(4 * lr)
+    qtbot.waitUntil(lambda: c.latest.lr == 4 * lr, timeout=TIMEOUT)
+    after = c.history.rows
+    assert after.shape == before.shape
+    np.testing.assert_array_equal(after[:, :7], before[:, :7])
+    np.testing.assert_array_equal(after[:-1, 7], before[:-1, 7])
+    assert after[-1, 7] == pytest.approx(4 * before[-1, 7], rel=1e-12)
+    c.step_epoch()
+    qtbot.waitUntil(lambda: c.state == "paused" and c.latest.step == 3 * n, timeout=TIMEOUT)
+    path = tmp_path / "s.json"
+    assert w.save_scenario_file(str(path))
+    (engine,) = ml.replay(load_scenario(path))
+    np.testing.assert_array_equal(engine.history.rows, c.history.rows)
+
+
 def test_a_hand_change_right_after_a_planned_one_wins_in_the_panel_as_in_the_worker(qtbot, dialogs, tmp_path):
     path = tmp_path / "01-plan.toml"
     path.write_text('title = "Plan"\n[text]\ndo = "d"\nwatch = "w"\nwhy = "y"\n[scenario]\nlr = 0.01\n'

@@ -100,8 +100,13 @@ class HistoryLog:
         self._provisional = False
 
     def extend(self, rows: np.ndarray) -> None:
-        """Add history rows (shape ``(n, len(HISTORY_COLUMNS))``) in epoch order."""
+        """Add history rows (shape ``(n, len(HISTORY_COLUMNS))``) in epoch order; a row of the
+        newest row's epoch replaces it (a revision: see ``Lane.new_rows``)."""
         for row in rows:
+            if self._n and row[0] == self._rows[self._n - 1, 0]:
+                self._rows[self._n - 1] = row
+                self.latest_row = row
+                continue
             self.latest_row = row
             if self._provisional:  # the newest row stands in only until a newer one comes
                 self._n -= 1

@@ -45,6 +45,7 @@ MAX_DELTA_BYTES = 2 << 30
 MAX_DELTA_STATS_BYTES = 256 << 20
 #: The settings that change live, and their checks.
 SETTINGS = {"lr": check_learning_rate, "momentum": check_momentum}
+_STABILITY = HISTORY_COLUMNS.index("stability")
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,9 @@ class Lane:
         self._keep_history = keep_history
         self._rows: list[np.ndarray] = [trainer.history_row(stability=True)[None, :]]
         self._rows_taken = 0
+        # The last row new_rows gave, and that row revised, to be given again (see _revise_last_row).
+        self._given: np.ndarray | None = None
+        self._revision: np.ndarray | None = None
         self._changes_taken = 0
         n_params = trainer.layout.n_params
         # Per-epoch delta statistics, when gathered: the whole run's, bounded (with history), else
@@ -184,7 +188,27 @@ class Lane:
             return None
         change = Change(t.step, setting, new, self.index, previous=old)
         self.applied.append(change)
+        self._revise_last_row()
         return change
+
+    def _revise_last_row(self) -> None:
+        """At an epoch's end, that epoch's history row reads for the settings of the next step
+        (what its ``stability`` column is): revised where it is held, and given again by
+        :meth:`new_rows` when it was given already."""
+        t = self.trainer
+        if t.epoch_step != 0 or t.divergence is not None:
+            return
+        held = self._rows[-1] if self._rows else None  # (without history, only rows not yet given)
+        if held is not None and held.shape[0] and held[-1, 0] == t.epoch:
+            row = held[-1]
+            given = self._keep_history and self._rows_taken == len(self._rows)
+        elif self._given is not None and self._given[0] == t.epoch:
+            row, given = self._given, True
+        else:
+            return
+        row[_STABILITY] = t.column_readout()
+        if given:
+            self._revision = row.copy()
 
     def run(self, n: int) -> int:
         """Make ``n`` updates (fewer if it diverges), keeping rows and deltas as asked."""
@@ -227,13 +251,24 @@ class Lane:
         return np.concatenate(self._rows) if self._rows else np.empty((0, len(HISTORY_COLUMNS)))
 
     def new_rows(self) -> np.ndarray:
-        """The history rows made since the last call (row 0 of a new run: the initial weights)."""
+        """The history rows made since the last call (row 0 of a new run: the initial weights).
+
+        The first may be the last row given before, again, revised: a setting changed at that
+        epoch's end makes its ``stability`` column read for the new settings. A receiver replaces
+        its last row with a row of the same epoch (as :meth:`HistoryLog.extend` does)."""
         fresh = self._rows[self._rows_taken:]
         if self._keep_history:
             self._rows_taken = len(self._rows)
         else:
             self._rows = []
-        return np.concatenate(fresh) if fresh else np.empty((0, len(HISTORY_COLUMNS)))
+        if self._revision is not None:
+            fresh = [self._revision[None, :], *fresh]
+            self._revision = None
+        if not fresh:
+            return np.empty((0, len(HISTORY_COLUMNS)))
+        rows = np.concatenate(fresh)
+        self._given = rows[-1].copy()
+        return rows
 
     def new_changes(self) -> list[Change]:
         """The changes applied since the last call."""

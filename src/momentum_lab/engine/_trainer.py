@@ -326,6 +326,13 @@ class Trainer:
                                self.sharpness() if sharpness is None else sharpness, self.trend_now(),
                                batch_size=self.batch_size, n_items=self.dataset.n_train, curvature=curvature)
 
+    def column_readout(self) -> float:
+        """The history's ``stability`` column as it stands for the settings now in force, at the
+        last epoch's end: the online readout with the history's sharpness and loss trend (what a
+        setting changed at an epoch's end makes of that epoch's row: the column is the readout
+        for the next step's settings)."""
+        return stability_value(self.rule, self._lr, self._momentum, self.sharpness(), self.trend_now())
+
     def trend_now(self) -> float:
         """The loss trend (``engine.loss_trend``) as of the last epoch completed: above 1, the
         loss has climbed and takes the stability readout over."""
