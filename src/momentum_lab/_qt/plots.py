@@ -36,7 +36,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine import HISTORY_COLUMNS, MAX_RUNS, RULE_SHORT, RUN_NAMES, delta_diagnostics, gradient_steps
+from . import _pixelpaint
 from .controller import RunController
+
+_pixelpaint.install()  # (before any curve is made: PySide keeps the paint an item was made with)
 
 __all__ = ["DecisionRegions", "DeltaPanel", "ErrorCurves", "HoverReadout", "LANE_COLOURS", "NetworkView", "PALETTE",
            "plot_text", "style_plot"]
@@ -1640,14 +1643,17 @@ class DeltaPanel(QWidget):
                 centre = vb.mapToParent(vb.mapFromView(QPointF(0, self.lane_centre(item.lane))))
                 item.setPos(right + 1, centre.y())
 
-    # The list's sign-flip tint is redrawn on every this-many-th refresh (about twice a second).
-    DIAGNOSE_EVERY = 15
-
-    def _diagnose(self, steps: np.ndarray, rows: np.ndarray) -> None:
+    def tint(self) -> None:
         """Tint each parameter by how often its deltas change sign (:func:`flip_tint`); the tooltip
         says more. A high rate is a weight jittering about a settled value, not instability (a run
         that thrashes saturates its units, and their deltas hardly flip: Iris at lr 50 flips under
-        1 % of its steps, a converged look-back run some 30 %)."""
+        1 % of its steps, a converged look-back run some 30 %). (Apart from :meth:`refresh`: it
+        takes some 7 ms for Iris's 2,000 steps, and the window gives it a tick of its own.)"""
+        self._rebuild_list()
+        ring = self.controller.deltas
+        if not len(ring):
+            return
+        steps, rows = ring.latest()
         gaps = np.flatnonzero(np.diff(steps) > 1)
         start = gaps[-1] + 1 if gaps.size else 0  # the latest unbroken run of steps
         d = rows[start:]
@@ -1702,10 +1708,6 @@ class DeltaPanel(QWidget):
             self.caption.setText("No steps yet: press Start (Space) or Step (N).")
             return
         steps, rows = ring.latest()
-        self._diagnose_clock = getattr(self, "_diagnose_clock", 0) + 1
-        if self._diagnose_clock >= self.DIAGNOSE_EVERY or self.controller.state != "running":
-            self._diagnose_clock = 0
-            self._diagnose(steps, rows)
         # Runs side by side stand at the same step, unless some diverged and stopped: the
         # x axis counts back from the newest step of any run.
         # (Each ring read once: a read gathers every kept row, about 1 MB for Iris.)

@@ -72,12 +72,13 @@ LECTURE_READOUT_PT = 24
 REDRAW_HZ = 40
 # The clock redraws one group of views per tick, so that no single paint blocks the GUI
 # thread for long: each main group five times per cycle, the slow views once, apart.
-SCHEDULE = (("curves", "deltas") * 2 + ("network",) + ("curves", "deltas") * 2 + ("regions",)
-            + ("curves", "deltas") + ("side",))
-# (The network, the decision regions and the other side views (the stability map, the delta
-# summary) change slowly to the eye and cost most to draw: many pens, a forward pass over a
-# grid, a whole run's epochs. Once a SCHEDULE cycle each, on ticks of their own, so that no
-# tick draws two of them: together they took 30-60 ms, a stall the eye sees.)
+SCHEDULE = (("curves", "deltas") * 2 + ("network",) + ("curves", "deltas") + ("tint",) + ("curves", "deltas")
+            + ("regions",) + ("curves", "deltas") + ("side",))
+# (The network, the decision regions, the other side views (the stability map, the delta
+# summary) and the parameter list's sign-flip tint change slowly to the eye and cost most to
+# draw: many pens, a forward pass over a grid, a whole run's epochs, every parameter's deltas.
+# Once a SCHEDULE cycle each, on ticks of their own, so that no tick draws two of them:
+# together they took 30-60 ms, a stall the eye sees.)
 
 
 class MainWindow(QMainWindow):
@@ -903,6 +904,9 @@ class MainWindow(QMainWindow):
             self._show_status()
         elif group == "deltas":
             self.delta_panel.refresh(heatmap=everything or self.views.shown("heatmap"))
+        elif group == "tint":
+            if everything or self.delta_panel.weights.isVisible():
+                self.delta_panel.tint()
         # (Views out of sight are drawn when they come into sight: refresh() then.)
         elif group == "network":
             if self.views.shown("network"):
