@@ -1,6 +1,6 @@
 """GUI responsiveness while training flat out with every plot visible, offscreen.
 
-Prints its figures; asserts nothing (speed is not a test). Targets (issue 3):
+Prints its figures; asserts nothing (speed is not a test). Targets (issues 3 and 12):
 GUI-thread timer lateness p99 <= 20 ms at >= 25 redraws a second, and the
 worker at >= 2M updates/s.
 
@@ -17,6 +17,7 @@ kernel is not measured), then for --seconds measures:
 - worker updates a second: the training step count over the wall time.
 
     python benchmarks/bench_gui.py [--seconds S] [--size WxH] [--dataset NAME] [--hidden N]
+                                   [--runs K] [--layout NAME] [--lecture]
 """
 
 from __future__ import annotations
@@ -163,12 +164,13 @@ class Bench:
         # A "redraw" is every plot redrawn: the rate of the least often redrawn main group
         # (error curves, deltas); the slow views (network, decision regions, the other side views)
         # are shown apart.
-        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "network", "regions", "side")}
+        rates = {g: self.group_counts.get(g, 0) / elapsed for g in ("curves", "deltas", "network", "regions", "side", "tint")}
         redraws = min(rates["curves"], rates["deltas"])
         updates = (self.step1 - self.step0) / elapsed
         p99 = pct(late_ms, 99)
         w, h = args.size
-        print(f"GUI benchmark: {args.dataset}, {args.hidden} hidden units, {args.runs} run(s), window {w}x{h}, "
+        print(f"GUI benchmark: {args.dataset}, {args.hidden} hidden units, {args.runs} run(s), window {w}x{h}"
+              f"{', layout ' + args.layout if args.layout else ''}{', lecture mode' if args.lecture else ''}, "
               f"platform {os.environ.get('QT_QPA_PLATFORM')}, {core_count()} cores")
         print(f"first running batch after {self.first_batch_wait:.2f} s (compile or cache load; not measured)")
         print(f"measured {elapsed:.2f} s flat out; worker state at the end: {self.state}")
@@ -177,7 +179,8 @@ class Bench:
               f"p50 {pct(late_ms, 50):6.2f} ms   p99 {p99:6.2f} ms   max {worst:6.2f} ms")
         print(f"  redraws: {redraws:5.1f} /s of every plot (error curves {rates['curves']:.1f} /s, deltas "
               f"{rates['deltas']:.1f} /s; network {rates['network']:.1f} /s, decision regions "
-              f"{rates['regions']:.1f} /s, stability map and summary {rates['side']:.1f} /s); "
+              f"{rates['regions']:.1f} /s, stability map and summary {rates['side']:.1f} /s, the parameter list's "
+              f"tint {rates['tint']:.1f} /s); "
               f"batches received {self.batches / elapsed:.1f} /s")
         print(f"  one group's refresh: {np.mean(refresh_ms) if refresh_ms else float('nan'):6.2f} ms   "
               f"p99 {pct(refresh_ms, 99):6.2f} ms   max {max(refresh_ms, default=float('nan')):6.2f} ms "
@@ -199,6 +202,9 @@ def main() -> int:
     parser.add_argument("--hidden", type=int, default=7, help="hidden units (default 7)")
     parser.add_argument("--runs", type=int, default=1, choices=range(1, 5),
                         help="runs side by side (default 1; more compare classical, Nesterov, look-back at 2 x lr)")
+    parser.add_argument("--layout", default=None,
+                        help="a named layout (Explore, Lecture, Everything; default: the window's own)")
+    parser.add_argument("--lecture", action="store_true", help="in lecture mode")
     args = parser.parse_args()
 
     from momentum_lab._qt._app import ensure_app
@@ -220,6 +226,10 @@ def main() -> int:
     controller = RunController(RunConfig(dataset=args.dataset, hidden=args.hidden, compare=others))
     window = MainWindow(controller)
     window.resize(*args.size)
+    if args.lecture:
+        window.set_lecture_mode(True)
+    if args.layout:
+        window.apply_layout(args.layout)
     bench = Bench(app, window, controller, args.seconds)
     window.show()
     controller.start()  # queued: runs in the worker's thread once it has configured the run
