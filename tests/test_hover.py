@@ -254,8 +254,6 @@ def test_the_sweep_readout_tells_lr_momentum_and_value_and_a_new_sweep_clears_it
     assert shown(panel.readout) is None
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue 12): in some runs the map's readout finds no room clear of its "
-                   "labels at these points and is not shown; the cause is not found yet")
 def test_the_stability_readout_says_what_the_point_means(qtbot, open_window):
     w = open_window(RunConfig(rule="classical"), size=(1400, 900))
     c = w.controller
