@@ -31,6 +31,9 @@ VIEWS = {
     "sweep": ("Sweep", "6"),
     "summary": ("Delta summary", "7"),
 }
+#: A dock's title (its tab's, and its title bar's), where the menu's name is longer: four tabs of a
+#: 368 px column (Explore at 1280×720) fit with these, and the view's own title says the rest.
+DOCK_TITLES = {"heatmap": "Heatmap", "summary": "Summary"}
 #: The shipped layouts: name -> (groups of tabbed views, top to bottom then left to right; the share
 #: of the room right of the controls the area takes; the number of columns; whether the area starts
 #: closed). "Lecture" gives the core two the whole width: a view comes up, beside them, when its key
@@ -114,7 +117,7 @@ class ViewArea(QObject):
         window.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                               | QMainWindow.DockOption.AllowNestedDocks)
         for name, (title, key) in VIEWS.items():
-            dock = QDockWidget(title, window)
+            dock = QDockWidget(DOCK_TITLES.get(name, title), window)
             dock.setObjectName(f"view-{name}")
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
