@@ -257,3 +257,13 @@ def test_adding_and_removing_a_run_say_every_run_starts_again(qtbot, open_window
     with qtbot.waitSignal(c.run_started, timeout=TIMEOUT) as blocker:
         c.remove_lane(1)
     assert blocker.args == ["run B removed: run A starts again from the same start"]
+
+
+def test_the_window_opens_at_1600_by_1000_or_at_the_screen_s_free_area_where_that_is_smaller():
+    """(A 1280×720 projector: the whole window on it, maximized so that a frame fits too.) What
+    the screen's size cuts is cut to it, the other side keeps the default."""
+    assert gui.first_size(None) == ((1600, 1000), False)  # no screen known (offscreen)
+    assert gui.first_size((1920, 1050)) == ((1600, 1000), False)
+    assert gui.first_size((1280, 690)) == ((1280, 690), True)
+    assert gui.first_size((1600, 900)) == ((1600, 900), True)
+    assert gui.first_size((1400, 1200)) == ((1400, 1000), True)

@@ -131,3 +131,23 @@ def test_the_bare_command_opens_its_window_takes_keys_and_quits_quietly(x_server
     assert (app.returncode, out, err) == (0, "", "")
     kept = QSettings(str(tmp_path / "momentum-lab" / "Momentum Lab.conf"), QSettings.Format.IniFormat)
     assert json.loads(kept.value("options"))["lr"] == 0.02
+
+
+def test_on_a_1280_by_720_screen_the_bare_command_s_window_fits_it(x_server, tmp_path):
+    """A projector's screen, its own X server: the window opens at its size (1600×1000 would
+    leave the status bar and the delta plot's axis below the screen), and Ctrl+Q quits."""
+    env = same_code_env(XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
+    script = tmp_path / "look.sh"
+    script.write_text(
+        f'"{sys.executable}" -m momentum_lab > out.txt 2> err.txt &\n'
+        "app=$!\n"
+        'id=$(xdotool search --sync --all --onlyvisible --pid $app --name "^Momentum Lab — iris" | head -1)\n'
+        "xdotool getwindowgeometry --shell $id\n"
+        "xdotool windowfocus --sync $id key ctrl+q\n"
+        "wait $app\n"
+        'echo "STATUS=$?"\n')
+    done = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "bash", str(script)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=180)
+    told = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
+    assert (told.get("WIDTH"), told.get("HEIGHT"), told.get("STATUS")) == ("1280", "720", "0"), done
+    assert (tmp_path / "err.txt").read_text() == ""

@@ -239,7 +239,8 @@ def _parser() -> argparse.ArgumentParser:
     view = p_gui.add_argument_group("window")
     view.add_argument("--screenshot", default=None, metavar="PNG",
                       help="train --epochs epochs, save a PNG of the window there, and exit")
-    view.add_argument("--size", default="1600x1000", metavar="WxH", help="window size (default 1600x1000)")
+    view.add_argument("--size", default=None, metavar="WxH",
+                      help="window size (default 1600x1000, or the screen's free area where that is smaller)")
     view.add_argument("--no-controls", action="store_true",
                       help="hide the control panel (F2 shows it): more room for the plots")
     view.add_argument("--lesson", default=None, metavar="NAME",
@@ -668,12 +669,14 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.screenshot is None and not has_display():
         raise InputError("gui: there is no display here; add --screenshot FILE to save a picture of the "
                          "window, or run 'momentum-lab demo'")
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        if not (320 <= width <= 10000 and 240 <= height <= 10000):
-            raise ValueError
-    except ValueError:
-        raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
+    size = None
+    if args.size is not None:
+        try:
+            size = tuple(int(v) for v in args.size.lower().split("x"))
+            if len(size) != 2 or not (320 <= size[0] <= 10000 and 240 <= size[1] <= 10000):
+                raise ValueError
+        except ValueError:
+            raise InputError(f"--size: expected WIDTHxHEIGHT between 320x240 and 10000x10000, got {args.size!r}") from None
     if args.speed is not None:
         check_in_range("speed", args.speed, "--speed")
     _apply_preset(args)
@@ -748,7 +751,7 @@ def _run_gui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     for note in notes:  # every check passed: now the notes on options it will not use
         print(f"momentum-lab: note: {note}", file=err)
-    return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=(width, height), speed=args.speed,
+    return run_gui(config, epochs=epochs, screenshot=args.screenshot, size=size, speed=args.speed,
                    controls=not args.no_controls, err=err, lesson=lesson.name if lesson else None,
                    scenario=args.scenario, opened=scenario, dataset=data, lecture=args.lecture, export=args.export,
                    remember=True, restore_options=not _options_given(args))

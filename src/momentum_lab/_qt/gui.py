@@ -9,7 +9,7 @@ import threading
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from ._app import ensure_app
+from ._app import ensure_app, has_display
 
 __all__ = ["run_gui"]
 
@@ -18,6 +18,20 @@ SCREENSHOT_TIMEOUT_S = 600
 #: The epoch limit the window opens with (the command line's train trains as many); a lesson or a
 #: scenario brings its own. The panel's "Stop at epoch" changes it (∞: none).
 DEFAULT_EPOCHS = 100
+
+
+#: The window's size where none is given (see first_size).
+DEFAULT_SIZE = (1600, 1000)
+
+
+def first_size(free: tuple[int, int] | None) -> tuple[tuple[int, int], bool]:
+    """The size a window opens at where none was given, on a screen whose free area (less panels
+    and docks) is ``free`` (None: none known, as offscreen): :data:`DEFAULT_SIZE`, or the free area
+    where that is smaller (a 1280×720 projector); and whether it was cut to it (then the window
+    opens maximized, so that a window manager's frame fits too)."""
+    if free is None or (free[0] >= DEFAULT_SIZE[0] and free[1] >= DEFAULT_SIZE[1]):
+        return DEFAULT_SIZE, False
+    return (min(DEFAULT_SIZE[0], free[0]), min(DEFAULT_SIZE[1], free[1])), True
 
 
 #: The exit status after Ctrl-C or a TERM signal (the command line's "interrupted").
@@ -161,14 +175,15 @@ class _ScreenshotSession(QObject):
             self.window.close()  # whatever happened: a window left open would never end the session
 
 
-def run_gui(config, *, epochs: int | None = None, screenshot: str | None = None, size: tuple[int, int] = (1600, 1000),
+def run_gui(config, *, epochs: int | None = None, screenshot: str | None = None, size: tuple[int, int] | None = None,
             speed: float | None = None, controls: bool = True, err=None, lesson: str | None = None,
             scenario: str | None = None, lecture: bool = False, export: str | None = None,
             remember: bool = False, restore_options: bool = False, dataset=None, opened=None) -> int:
     """Open the main window on ``config`` (a RunConfig); return the exit status.
 
     The window opens paused, stopping at ``epochs`` epochs (None: :data:`DEFAULT_EPOCHS`, or a lesson's
-    or scenario's own limit; 0: theirs, or none). With ``screenshot``, train ``epochs`` epochs live
+    or scenario's own limit; 0: theirs, or none). ``size`` None: :func:`first_size` (a screenshot:
+    :data:`DEFAULT_SIZE`), unless the window's remembered size is restored. With ``screenshot``, train ``epochs`` epochs live
     through the worker (a scenario: replay it), save a PNG of the whole window there (and with
     ``export``, every plot and the run's data into that folder), and close. ``lesson`` (a name) or
     ``scenario`` (a file) opens one. ``speed`` None: the lesson's or scenario's, else the remembered
@@ -195,7 +210,7 @@ def run_gui(config, *, epochs: int | None = None, screenshot: str | None = None,
         interrupts.restore()
 
 
-def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | None, size: tuple[int, int],
+def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | None, size: tuple[int, int] | None,
              speed: float | None, controls: bool, err, lesson: str | None, scenario: str | None, lecture: bool,
              export: str | None, remember: bool, restore_options: bool, dataset, opened) -> int:
     app = ensure_app()
@@ -236,7 +251,7 @@ def _run_gui(config, interrupts: _Interrupts, *, epochs: int, screenshot: str | 
         _SignalCloser(window, interrupts)
         # (A signal while the window was built, or a session that already failed: it never shows.)
         if interrupts.signum is None and not (session is not None and session.done):
-            window.show()
+            window.showMaximized() if getattr(window, "open_maximized", False) else window.show()
             app.exec()
     except BaseException:
         if window is not None:
@@ -257,6 +272,12 @@ def _setup(window, controller, settings, *, epochs, screenshot, size, speed, con
            lecture, export, interrupts, opened=None):
     """Everything between building the window and showing it; the screenshot session, if any."""
     if settings is None or settings.value("geometry") is None:
+        if size is None:
+            screen = window.screen() if screenshot is None and has_display() else None
+            free = screen.availableGeometry() if screen is not None else None
+            size, window.open_maximized = first_size(None if free is None else (free.width(), free.height()))
+            if window.open_maximized:
+                window.move(free.topLeft())
         window.resize(*size)
     window.dock.setVisible(controls)
     if speed is None:
