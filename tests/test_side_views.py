@@ -309,3 +309,30 @@ def test_a_runs_point_is_its_readout_with_a_trail_that_grows_and_a_reset_clears(
     settle(w)
     assert len(c.lanes[0].trail) == 1
     assert len(smap.trails[0].getData()[0] if smap.trails[0].getData()[0] is not None else []) == 0
+
+
+def test_an_edge_s_name_on_the_map_crosses_no_other_edge_where_it_has_room(qtbot, open_window):
+    """Look-back at 1600×1000, online: its edge, the full-batch reference and the heavy-ball (=
+    Nesterov) edge, each named, no name crossed by another's line (classical's dotted line ran
+    through "classical = Nesterov", and the reference through the look-back name)."""
+    from momentum_lab._qt.explore import REFERENCE, _crosses, _line_points, _text_rect
+
+    w = open_window(RunConfig(rule="lookback", lr=0.01, momentum=0.9), size=(1600, 1000))
+    c, smap = w.controller, w.stability
+    w.views.show("stability")
+    run_epochs(qtbot, w, 1)
+    settle(w)
+    vb = smap.plot.vb
+    lines = {key: _line_points(vb, smap.reference if key == REFERENCE else smap.edges[key]) for key in smap.labels}
+    named = [key for key, label in smap.labels.items() if label.isVisible()]
+    assert set(named) == {"lookback", "classical", REFERENCE}
+    for key in named:
+        label = smap.labels[key]
+        rect = _text_rect(vb, label, label.pos(), label.anchor)
+        for other, points in lines.items():
+            if other != key:
+                assert len(points) == 0 or not _crosses(rect, points), (key, other)
+    # (The check sees a crossing: the heavy-ball name centred on the look-back line is one.)
+    middle = lines["lookback"][len(lines["lookback"]) // 2]
+    label = smap.labels["classical"]
+    assert _crosses(_text_rect(vb, label, vb.mapToView(QPointF(*middle)), (0.5, 0.5)), lines["lookback"])

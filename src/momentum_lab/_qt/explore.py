@@ -759,12 +759,19 @@ class StabilityMap(pg.PlotWidget):
             note = self._place_note("", (0, 0))
             placed = self._place_names(taken, note)
         taken += [rect for rect in placed.values() if rect is not None] + [note]
-        gap = 0.04 / (vb.viewPixelSize()[0] or 1.0)  # (px: 0.04 of a decade)
+        # (px: 0.04 of a decade, at least 8 px: where the edge slants, a name 2 px from its point ran
+        # into the line above or below it)
+        gap = max(0.04 / (vb.viewPixelSize()[0] or 1.0), 8.0)
         order = [self._rule, REFERENCE] + [rule for rule in RULES if rule != self._rule]
+        lines = {key: _line_points(vb, self.reference if key == REFERENCE else self.edges[key]) for key in order}
         for key in order:
             item = self.labels[key]
             anchor = None
-            if key in self._label_at:
+            # Clear of the other edges' lines where it can be (a name crossed by the next edge
+            # read badly), else of the texts only.
+            others = [points for other, points in lines.items() if other != key]
+            crossing = np.concatenate(others) if others else np.empty((0, 2))
+            for avoid in (crossing, None) if key in self._label_at else ():
                 points, forms = self._label_at[key]
                 # Right of the edge, else left of it (left first where the other one runs close on the
                 # right: online run A's rule's, at full batch the reference's); at another of its
@@ -781,8 +788,13 @@ class StabilityMap(pg.PlotWidget):
                     across = gap / max(item.boundingRect().width(), 1.0)
                     beside = (-across, 0.5) if right else (1 + across, 0.5)
                     anchor = _place_text(vb, item, QPointF(x, m), [beside], taken, clamp=clamp)
+                    if anchor is not None and avoid is not None and _crosses(
+                            _text_rect(vb, item, QPointF(x, m), anchor), avoid):
+                        anchor = None
                     if anchor is not None:
                         break
+                if anchor is not None:
+                    break
             item.setVisible(anchor is not None)
             if anchor is not None:
                 item.setAnchor(anchor)
@@ -1147,6 +1159,30 @@ def _place_text(vb: pg.ViewBox, item: pg.TextItem, at: QPointF, anchors, taken: 
         if not any(rect.adjusted(margin, margin, -margin, -margin).intersects(other) for other in taken):
             return ((point.x() - rect.left()) / box.width(), (point.y() - rect.top()) / box.height())
     return None
+
+
+def _line_points(vb: pg.ViewBox, line: pg.PlotDataItem, step: float = 3.0) -> np.ndarray:
+    """Points every ``step`` px along ``line`` where it is shown (view-box pixels, shape (n, 2)):
+    a text clear of them does not cross it."""
+    x, y = line.getData() if line.isVisible() else (None, None)
+    if x is None or len(x) < 2:
+        return np.empty((0, 2))
+    keep = np.isfinite(x) & np.isfinite(y)
+    corners = np.array([[p.x(), p.y()] for p in (vb.mapFromView(QPointF(float(a), float(b)))
+                                                  for a, b in zip(x[keep], y[keep]))]).reshape(-1, 2)
+    if len(corners) < 2:
+        return corners
+    out = [corners[:1]]
+    for p, q in zip(corners, corners[1:]):
+        n = max(1, int(np.hypot(*(q - p)) / step))
+        out.append(p + (q - p) * (np.arange(1, n + 1) / n)[:, None])
+    return np.concatenate(out)
+
+
+def _crosses(rect: QRectF, points: np.ndarray) -> bool:
+    """Whether any of ``points`` (pixels, shape (n, 2)) lies in ``rect`` (its edge grown 1 px)."""
+    return bool(np.any((points[:, 0] >= rect.left() - 1) & (points[:, 0] <= rect.right() + 1)
+                       & (points[:, 1] >= rect.top() - 1) & (points[:, 1] <= rect.bottom() + 1)))
 
 
 def _covered(rect: QRectF, others: list[QRectF]) -> float:
