@@ -315,7 +315,7 @@ def test_an_edge_s_name_on_the_map_crosses_no_other_edge_where_it_has_room(qtbot
     """Look-back at 1600×1000, online: its edge, the full-batch reference and the heavy-ball (=
     Nesterov) edge, each named, no name crossed by another's line (classical's dotted line ran
     through "classical = Nesterov", and the reference through the look-back name)."""
-    from momentum_lab._qt.explore import REFERENCE, _crosses, _line_points, _text_rect
+    from momentum_lab._qt.explore import REFERENCE, _crossed, _line_points, _text_rect
 
     w = open_window(RunConfig(rule="lookback", lr=0.01, momentum=0.9), size=(1600, 1000))
     c, smap = w.controller, w.stability
@@ -331,8 +331,8 @@ def test_an_edge_s_name_on_the_map_crosses_no_other_edge_where_it_has_room(qtbot
         rect = _text_rect(vb, label, label.pos(), label.anchor)
         for other, points in lines.items():
             if other != key:
-                assert len(points) == 0 or not _crosses(rect, points), (key, other)
+                assert _crossed(rect, points) == 0, (key, other)
     # (The check sees a crossing: the heavy-ball name centred on the look-back line is one.)
     middle = lines["lookback"][len(lines["lookback"]) // 2]
     label = smap.labels["classical"]
-    assert _crosses(_text_rect(vb, label, vb.mapToView(QPointF(*middle)), (0.5, 0.5)), lines["lookback"])
+    assert _crossed(_text_rect(vb, label, vb.mapToView(QPointF(*middle)), (0.5, 0.5)), lines["lookback"]) > 0

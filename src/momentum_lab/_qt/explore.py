@@ -766,37 +766,40 @@ class StabilityMap(pg.PlotWidget):
         lines = {key: _line_points(vb, self.reference if key == REFERENCE else self.edges[key]) for key in order}
         for key in order:
             item = self.labels[key]
-            anchor = None
             # Clear of the other edges' lines where it can be (a name crossed by the next edge
-            # read badly), else of the texts only.
+            # read badly), else crossing the fewest of their points; clear of the texts always.
             others = [points for other, points in lines.items() if other != key]
             crossing = np.concatenate(others) if others else np.empty((0, 2))
-            for avoid in (crossing, None) if key in self._label_at else ():
-                points, forms = self._label_at[key]
-                # Right of the edge, else left of it (left first where the other one runs close on the
-                # right: online run A's rule's, at full batch the reference's); at another of its
-                # points, then shortened (the reference's name), before the other side; moved inside
-                # the view box last.
-                left_first = key == (REFERENCE if self._full else self._rule)
-                sides = (False, True) if left_first else (True, False)
-                tries = [(clamp, right, point, form) for clamp in (False, True) for right in sides
-                         for point in points for form in forms]
-                for clamp, right, (x, m), form in tries:
-                    if item.toPlainText() != form:
-                        item.setText(form)
-                    item.setPos(x, m)
-                    across = gap / max(item.boundingRect().width(), 1.0)
-                    beside = (-across, 0.5) if right else (1 + across, 0.5)
-                    anchor = _place_text(vb, item, QPointF(x, m), [beside], taken, clamp=clamp)
-                    if anchor is not None and avoid is not None and _crosses(
-                            _text_rect(vb, item, QPointF(x, m), anchor), avoid):
-                        anchor = None
-                    if anchor is not None:
-                        break
-                if anchor is not None:
+            best = None  # (points crossed, form, (x, m), anchor)
+            points, forms = self._label_at.get(key, ((), ()))
+            # Right of the edge, else left of it (left first where the other one runs close on the
+            # right: online run A's rule's, at full batch the reference's); at another of its
+            # points, then shortened (the reference's name), before the other side; moved inside
+            # the view box last.
+            left_first = key == (REFERENCE if self._full else self._rule)
+            sides = (False, True) if left_first else (True, False)
+            tries = [(clamp, right, point, form) for clamp in (False, True) for right in sides
+                     for point in points for form in forms]
+            for clamp, right, (x, m), form in tries:
+                if item.toPlainText() != form:
+                    item.setText(form)
+                item.setPos(x, m)
+                across = gap / max(item.boundingRect().width(), 1.0)
+                beside = (-across, 0.5) if right else (1 + across, 0.5)
+                anchor = _place_text(vb, item, QPointF(x, m), [beside], taken, clamp=clamp)
+                if anchor is None:
+                    continue
+                crossed = _crossed(_text_rect(vb, item, QPointF(x, m), anchor), crossing)
+                if best is None or crossed < best[0]:
+                    best = (crossed, form, (x, m), anchor)
+                if not crossed:
                     break
-            item.setVisible(anchor is not None)
-            if anchor is not None:
+            item.setVisible(best is not None)
+            if best is not None:
+                _, form, (x, m), anchor = best
+                if item.toPlainText() != form:
+                    item.setText(form)
+                item.setPos(x, m)
                 item.setAnchor(anchor)
                 taken.append(_text_rect(vb, item, QPointF(x, m), anchor))
 
@@ -1179,10 +1182,10 @@ def _line_points(vb: pg.ViewBox, line: pg.PlotDataItem, step: float = 3.0) -> np
     return np.concatenate(out)
 
 
-def _crosses(rect: QRectF, points: np.ndarray) -> bool:
-    """Whether any of ``points`` (pixels, shape (n, 2)) lies in ``rect`` (its edge grown 1 px)."""
-    return bool(np.any((points[:, 0] >= rect.left() - 1) & (points[:, 0] <= rect.right() + 1)
-                       & (points[:, 1] >= rect.top() - 1) & (points[:, 1] <= rect.bottom() + 1)))
+def _crossed(rect: QRectF, points: np.ndarray) -> int:
+    """How many of ``points`` (pixels, shape (n, 2)) lie in ``rect`` (its edge grown 1 px)."""
+    return int(np.count_nonzero((points[:, 0] >= rect.left() - 1) & (points[:, 0] <= rect.right() + 1)
+                                & (points[:, 1] >= rect.top() - 1) & (points[:, 1] <= rect.bottom() + 1)))
 
 
 def _covered(rect: QRectF, others: list[QRectF]) -> float:
