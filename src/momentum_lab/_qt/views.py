@@ -315,7 +315,7 @@ class ViewArea(QObject):
     def _on_visibility(self, name: str, on: bool) -> None:
         self._on_screen[name] = on
         if not on and self.big is not None and self.big[0] == name:
-            QTimer.singleShot(0, lambda: self._closed_big(name))
+            QTimer.singleShot(0, self, lambda: self._closed_big(name))  # (dropped if the window goes first)
 
     def _closed_big(self, name: str) -> None:
         """The view up big was closed (its close button): the others back as they were, without it."""
