@@ -580,6 +580,29 @@ def test_the_sign_flip_tint_is_a_neutral_hue_that_says_it_is_no_warning(qtbot, o
     assert np.mean([strength(i) for i in t_items]) < 0.5 * np.mean([strength(i) for i in items])
 
 
+def test_the_tint_comes_when_the_hidden_list_is_shown_again_and_goes_at_a_reset(qtbot, open_window, dialogs):
+    """The controls (and the parameter list in them) hidden (F2) while the run goes on a step: shown
+    again, the list is tinted for the steps made, without another step; a Reset leaves no tint of
+    the run before."""
+    w = open_window()
+    c = w.controller
+    lw = w.delta_panel.weights
+    toggle = w.dock.toggleViewAction()  # (F2)
+    toggle.trigger()
+    assert not lw.isVisible()
+    c.step_items(40)
+    qtbot.waitUntil(lambda: c.latest.step == 40 and c.revision == w._drawn["deltas"], timeout=TIMEOUT)
+    w._redraw("tint")  # (its tick, while the list is out of sight)
+    tinted = lambda: any(lw.item(i).background().style() != Qt.BrushStyle.NoBrush for i in range(lw.count()))  # noqa: E731
+    assert not tinted()
+    toggle.trigger()
+    qtbot.waitUntil(tinted, timeout=TIMEOUT)
+    assert "changes sign" in lw.item(0).toolTip()
+    c.reset()
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.step == 0 and not tinted(), timeout=TIMEOUT)
+    assert lw.item(0).toolTip() == ""
+
+
 # -- runs side by side ------------------------------------------------------------------------
 
 

@@ -264,6 +264,7 @@ def test_the_window_opens_at_1600_by_1000_or_at_the_screen_s_free_area_where_tha
     the screen's size cuts is cut to it, the other side keeps the default."""
     assert gui.first_size(None) == ((1600, 1000), False)  # no screen known (offscreen)
     assert gui.first_size((1920, 1050)) == ((1600, 1000), False)
+    assert gui.first_size((1680, 1023)) == ((1600, 1000), True)  # (a 27 px panel: no room for the frame)
     assert gui.first_size((1280, 690)) == ((1280, 690), True)
     assert gui.first_size((1600, 900)) == ((1600, 900), True)
     assert gui.first_size((1400, 1200)) == ((1400, 1000), True)

@@ -76,3 +76,65 @@ def test_what_it_does_not_cover_is_painted_as_pyqtgraph_paints_it(qtbot):
         assert not _pixelpaint._covered(pg.PlotCurveItem(np.arange(5.0), np.ones(5)), painter)
     finally:
         painter.end()
+
+
+def test_the_network_s_edges_export_as_wide_as_the_curves_and_smooth(qtbot):
+    """An export draws the plot at a device-pixel ratio: the network's edges (PixelLines) widened
+    as a curve's pen is, and antialiased whatever the view's own choice (a large network's)."""
+    from momentum_lab._qt.export import export_scale, plot_image
+    from momentum_lab._qt.plots import PixelLines
+
+    widget = pg.PlotWidget(background="w")
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    edges = PixelLines()
+    edges.setPen(pg.mkPen("k", width=6))
+    edges.setData(np.array([0.0, 10.0]), np.array([3.0, 3.0]))  # a pair: one horizontal edge
+    edges.smooth = False
+    curve = pg.PlotCurveItem(np.array([0.0, 10.0]), np.array([7.0, 7.0]), pen=pg.mkPen("k", width=6))
+    for item in (edges, curve):
+        widget.addItem(item)
+    plot = widget.getPlotItem()
+    plot.setRange(xRange=(-1, 11), yRange=(0, 10), padding=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+    scale = export_scale(plot)
+    assert scale >= 3
+    image = plot_image(plot).convertToFormat(QImage.Format.Format_RGB32)
+    pixels = pg.functions.ndarray_from_qimage(image)[..., :3].astype(int)
+    column = pixels[:, pixels.shape[1] // 2].min(axis=-1)  # down the middle: the two lines
+    dark = column < 128
+    bounds = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(int), [0]])))  # start, end, start, end
+    runs = bounds[1::2] - bounds[::2]
+    assert len(runs) == 2 and abs(runs[0] - runs[1]) <= 2 and runs.min() >= 6 * scale - 2
+    assert edges._pen.widthF() == 6  # put back after the export
+
+
+def test_the_network_s_edges_export_smooth_where_the_view_draws_them_sharp(qtbot):
+    """(A large network's edges are drawn without antialiasing on screen; its export smooths them,
+    as it does pyqtgraph's curves.) A diagonal black edge on white: grey pixels in the export only."""
+    from momentum_lab._qt.export import plot_image
+    from momentum_lab._qt.plots import PixelLines
+
+    widget = pg.PlotWidget(background="w")
+    qtbot.addWidget(widget)
+    widget.resize(300, 300)
+    plot = widget.getPlotItem()
+    for side in ("left", "bottom"):
+        plot.hideAxis(side)
+    edges = PixelLines()
+    edges.setPen(pg.mkPen("k", width=3))
+    edges.setData(np.array([1.0, 9.0]), np.array([1.0, 6.0]))
+    edges.smooth = False
+    widget.addItem(edges)
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+    def greys(image: QImage) -> int:
+        pixels = pg.functions.ndarray_from_qimage(image.convertToFormat(QImage.Format.Format_RGB32))[..., :3]
+        level = pixels.astype(int).min(axis=-1)
+        return int(((level > 40) & (level < 215)).sum())
+
+    assert greys(widget.grab().toImage()) < 10  # sharp on screen (a few: the frame's corners)
+    assert greys(plot_image(plot)) > 200  # smooth in the export

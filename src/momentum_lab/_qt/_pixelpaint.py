@@ -14,6 +14,7 @@ pyqtgraph paints it.
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems import PlotCurveItem as _curve_module
 from PySide6.QtGui import QPainter, QPen
@@ -27,8 +28,11 @@ def _covered(item: pg.PlotCurveItem, painter: QPainter) -> bool:
     opts = item.opts
     return (item._exportOpts is False and opts["fillLevel"] is None and not opts["stepMode"]
             and opts["compositionMode"] is None and painter.transform().isAffine()
-            and all(pen is None or pen.style() == pg.QtCore.Qt.PenStyle.NoPen or pen.isCosmetic()
+            and all(pen is None or pen.style() == pg.QtCore.Qt.PenStyle.NoPen
+                    or (pen.isCosmetic() and pen.brush().style() == pg.QtCore.Qt.BrushStyle.SolidPattern)
                     for pen in (opts["shadowPen"], opts["pen"])))
+    # (A gradient or a texture in a pen is laid out in the item's coordinates: in pixels it would
+    # land elsewhere.)
 
 
 @pg.debug.warnOnException  # (as pyqtgraph's: an exception raised in a paint aborts)
@@ -41,8 +45,9 @@ def paint_in_pixels(self: pg.PlotCurveItem, painter: QPainter, option, widget) -
         return
     x, y = self.getData()
     t = painter.transform()
-    px = t.m11() * x + t.m21() * y + t.dx()
-    py = t.m12() * x + t.m22() * y + t.dy()
+    with np.errstate(invalid="ignore", over="ignore"):  # (an infinite point: 0 × inf, as Qt's own map)
+        px = t.m11() * x + t.m21() * y + t.dx()
+        py = t.m12() * x + t.m22() * y + t.dy()
     connect = self.opts["connect"]
     finite = not self.opts["skipFiniteCheck"]
     painter.save()

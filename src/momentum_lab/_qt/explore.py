@@ -1171,15 +1171,16 @@ def _line_points(vb: pg.ViewBox, line: pg.PlotDataItem, step: float = 3.0) -> np
     if x is None or len(x) < 2:
         return np.empty((0, 2))
     keep = np.isfinite(x) & np.isfinite(y)
-    corners = np.array([[p.x(), p.y()] for p in (vb.mapFromView(QPointF(float(a), float(b)))
-                                                  for a, b in zip(x[keep], y[keep]))]).reshape(-1, 2)
+    t = vb.childGroup.transform()  # (view to view-box pixels: mapFromView, for every point at once)
+    x, y = x[keep], y[keep]
+    corners = np.stack([t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy()], axis=1)
     if len(corners) < 2:
         return corners
-    out = [corners[:1]]
-    for p, q in zip(corners, corners[1:]):
-        n = max(1, int(np.hypot(*(q - p)) / step))
-        out.append(p + (q - p) * (np.arange(1, n + 1) / n)[:, None])
-    return np.concatenate(out)
+    seg = np.diff(corners, axis=0)
+    n = np.maximum(1, (np.hypot(seg[:, 0], seg[:, 1]) / step).astype(int))  # points a segment
+    which = np.repeat(np.arange(len(seg)), n)
+    k = np.arange(which.size) - np.repeat(np.cumsum(n) - n, n) + 1  # 1 .. n along each segment
+    return np.concatenate([corners[:1], corners[which] + seg[which] * (k / n[which])[:, None]])
 
 
 def _crossed(rect: QRectF, points: np.ndarray) -> int:

@@ -22,14 +22,17 @@ DEFAULT_EPOCHS = 100
 
 #: The window's size where none is given (see first_size).
 DEFAULT_SIZE = (1600, 1000)
+#: What a window manager's frame adds to a window, about (pixels): a screen whose free area has
+#: not that much more than DEFAULT_SIZE gets the window maximized.
+FRAME_ALLOWANCE = (16, 48)
 
 
 def first_size(free: tuple[int, int] | None) -> tuple[tuple[int, int], bool]:
     """The size a window opens at where none was given, on a screen whose free area (less panels
     and docks) is ``free`` (None: none known, as offscreen): :data:`DEFAULT_SIZE`, or the free area
-    where that is smaller (a 1280×720 projector); and whether it was cut to it (then the window
-    opens maximized, so that a window manager's frame fits too)."""
-    if free is None or (free[0] >= DEFAULT_SIZE[0] and free[1] >= DEFAULT_SIZE[1]):
+    where that is smaller (a 1280×720 projector); and whether the window opens maximized (where
+    the free area has not room for it and a window manager's frame: that fits the frame too)."""
+    if free is None or all(room >= size + frame for room, size, frame in zip(free, DEFAULT_SIZE, FRAME_ALLOWANCE)):
         return DEFAULT_SIZE, False
     return (min(DEFAULT_SIZE[0], free[0]), min(DEFAULT_SIZE[1], free[1])), True
 

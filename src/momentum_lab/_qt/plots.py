@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -1651,13 +1651,15 @@ class DeltaPanel(QWidget):
         takes some 7 ms for Iris's 2,000 steps, and the window gives it a tick of its own.)"""
         self._rebuild_list()
         ring = self.controller.deltas
-        if not len(ring):
-            return
-        steps, rows = ring.latest()
-        gaps = np.flatnonzero(np.diff(steps) > 1)
-        start = gaps[-1] + 1 if gaps.size else 0  # the latest unbroken run of steps
-        d = rows[start:]
-        if d.shape[0] < 4:
+        d = np.empty((0, 0))
+        if len(ring):
+            steps, rows = ring.latest()
+            gaps = np.flatnonzero(np.diff(steps) > 1)
+            d = rows[(gaps[-1] + 1 if gaps.size else 0):]  # the latest unbroken run of steps
+        if d.shape[0] < 4:  # (a new run, a Reset: no tint of the run before)
+            for i in range(self.weights.count()):
+                self.weights.item(i).setBackground(QBrush())
+                self.weights.item(i).setToolTip("")
             return
         latest = self.controller.latest
         cfg = self.controller.config
@@ -1914,6 +1916,7 @@ class PixelLines(pg.GraphicsObject):
         self._bounds = QRectF()
         self.smooth = True  # antialiased
     def setPen(self, pen) -> None:
+        self.prepareGeometryChange()  # (the pen's width pads the bounds)
         self._pen = pen
         self.update()
 
@@ -1944,7 +1947,9 @@ class PixelLines(pg.GraphicsObject):
                                connect="pairs")
         painter.save()
         painter.resetTransform()
-        painter.setRenderHint(painter.RenderHint.Antialiasing, self.smooth)
+        # (An export draws smooth lines, as pyqtgraph's curves do in one.)
+        smooth = self._exportOpts.get("antialias", True) if self._exportOpts is not False else self.smooth
+        painter.setRenderHint(painter.RenderHint.Antialiasing, smooth)
         painter.setPen(self._pen)
         painter.drawPath(path)
         painter.restore()

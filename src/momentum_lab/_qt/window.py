@@ -907,6 +907,8 @@ class MainWindow(QMainWindow):
         elif group == "tint":
             if everything or self.delta_panel.weights.isVisible():
                 self.delta_panel.tint()
+            else:  # (the list hidden, F2 or --no-controls: tinted when it is seen again)
+                self._drawn[group] = -1
         # (Views out of sight are drawn when they come into sight: refresh() then.)
         elif group == "network":
             if self.views.shown("network"):
