@@ -57,7 +57,13 @@ def no_dangling_qthreads(request, monkeypatch):
     cycles): left to a later collection, it is freed while another test's threads run.
     """
     if "qtbot" not in request.fixturenames:
+        # (Once a window's controller has run, the automatic collection is off: see _qt/_gc. A
+        # test with no Qt thread may have it, so that the engine's tests are collected as ever.)
+        automatic = gc.isenabled()
+        gc.enable()
         yield
+        if not automatic:
+            gc.disable()
         if request.module.__name__.endswith("test_gui"):
             gc.collect()
         return

@@ -352,3 +352,32 @@ def test_the_readout_at_full_batch_is_the_quadratic_bounds(worker, iris):
     worker.step_items(3)  # (held at its largest since the settings: at least the one now)
     b = worker.batches[-1]
     assert b.stability >= 0.5 * b.curvature / stability_bound("classical", 0.5)
+
+
+def test_garbage_is_collected_in_the_gui_thread_only_once_a_controller_runs(qtbot):
+    """(A collection in the training thread deleted the GUI thread's Qt objects there and hung
+    both threads: see _qt/_gc.) A controller turns the automatic collection off, and a timer in
+    the GUI thread collects a cycle of garbage within a few seconds."""
+    import gc
+    import weakref
+
+    from momentum_lab._qt.controller import RunConfig, RunController
+
+    controller = RunController(RunConfig())
+    try:
+        assert not gc.isenabled()
+
+        class Cycle:
+            pass
+
+        cycle = Cycle()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        for _ in range(800):  # past the first generation's threshold
+            junk = [[]]
+            junk[0].append(junk)
+        del junk
+        qtbot.waitUntil(lambda: gone() is None, timeout=10_000)
+    finally:
+        controller.shutdown()

@@ -36,6 +36,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from ..engine import (DATASET_NAMES, MAX_RUNS, RANGES, RULE_SHORT, RULES, RUN_NAMES, SETTINGS, Change, Dataset,
                       DeltaRing, DeltaStatsLog, HistoryLog, InputError, LaneSettings, Layout, LoadCancelled, RunConfig,
                       Scenario, activation_code, batch_items, load_data, load_scenario_and_data, steps_per_epoch)
+from ._gc import collect_in_gui_thread
 from .loader import JOIN_SECONDS, LoadJob, LoadWatcher
 from .worker import FLAT_OUT, Batch, LaneReport, Plan, TrainingWorker
 
@@ -267,6 +268,7 @@ class RunController(QObject):
     # -- the thread ----------------------------------------------------------------------------
 
     def _make_thread(self) -> None:
+        collect_in_gui_thread()  # (before the thread runs: see _gc)
         self.thread = QThread()
         self.thread.setObjectName("momentum-lab training")
         self.worker = TrainingWorker(DELTA_WINDOW)

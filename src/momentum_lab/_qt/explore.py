@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ..engine import (RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, online_bound, quadratic_applies,
                       stability_bound, stability_level, step_gain, sweep)
+from ._gc import collect_in_gui_thread
 from .controller import RunConfig, RunController
 from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, HoverReadout, blank_axes, fit_axis_width, fit_axis_words, pen_width,
                     plot_text, presenting, rule_name, show_title_words, style_plot, thin_ticks)
@@ -154,6 +155,7 @@ class SweepController(QObject):
     def _ensure_thread(self) -> None:
         if self.thread is not None:
             return
+        collect_in_gui_thread()  # (before the thread runs: see _gc)
         self.thread = QThread()
         self.thread.setObjectName("momentum-lab sweep")
         self.runner = _SweepRunner()
