@@ -78,19 +78,25 @@ def test_what_it_does_not_cover_is_painted_as_pyqtgraph_paints_it(qtbot):
         painter.end()
 
 
+def _edges(width: float, x, y) -> pg.PlotCurveItem:
+    """Edges as NetworkView makes them (pairs of points, one pen), drawn sharp as a large
+    network's are."""
+    edges = pg.PlotCurveItem(connect="pairs", antialias=True)
+    edges.opts["antialias"] = False
+    edges.setPen(pg.mkPen("k", width=width))
+    edges.setData(np.asarray(x, float), np.asarray(y, float))
+    return edges
+
+
 def test_the_network_s_edges_export_as_wide_as_the_curves_and_smooth(qtbot):
-    """An export draws the plot at a device-pixel ratio: the network's edges (PixelLines) widened
-    as a curve's pen is, and antialiased whatever the view's own choice (a large network's)."""
+    """An export draws the plot at a device-pixel ratio: the network's edges widened as a curve's
+    pen is, and antialiased whatever the view's own choice (a large network's)."""
     from momentum_lab._qt.export import export_scale, plot_image
-    from momentum_lab._qt.plots import PixelLines
 
     widget = pg.PlotWidget(background="w")
     qtbot.addWidget(widget)
     widget.resize(400, 300)
-    edges = PixelLines()
-    edges.setPen(pg.mkPen("k", width=6))
-    edges.setData(np.array([0.0, 10.0]), np.array([3.0, 3.0]))  # a pair: one horizontal edge
-    edges.smooth = False
+    edges = _edges(6, [0.0, 10.0], [3.0, 3.0])  # a pair: one horizontal edge
     curve = pg.PlotCurveItem(np.array([0.0, 10.0]), np.array([7.0, 7.0]), pen=pg.mkPen("k", width=6))
     for item in (edges, curve):
         widget.addItem(item)
@@ -107,14 +113,13 @@ def test_the_network_s_edges_export_as_wide_as_the_curves_and_smooth(qtbot):
     bounds = np.flatnonzero(np.diff(np.concatenate([[0], dark.astype(int), [0]])))  # start, end, start, end
     runs = bounds[1::2] - bounds[::2]
     assert len(runs) == 2 and abs(runs[0] - runs[1]) <= 2 and runs.min() >= 6 * scale - 2
-    assert edges._pen.widthF() == 6  # put back after the export
+    assert edges.opts["pen"].widthF() == 6  # put back after the export
 
 
 def test_the_network_s_edges_export_smooth_where_the_view_draws_them_sharp(qtbot):
     """(A large network's edges are drawn without antialiasing on screen; its export smooths them,
     as it does pyqtgraph's curves.) A diagonal black edge on white: grey pixels in the export only."""
     from momentum_lab._qt.export import plot_image
-    from momentum_lab._qt.plots import PixelLines
 
     widget = pg.PlotWidget(background="w")
     qtbot.addWidget(widget)
@@ -122,10 +127,7 @@ def test_the_network_s_edges_export_smooth_where_the_view_draws_them_sharp(qtbot
     plot = widget.getPlotItem()
     for side in ("left", "bottom"):
         plot.hideAxis(side)
-    edges = PixelLines()
-    edges.setPen(pg.mkPen("k", width=3))
-    edges.setData(np.array([1.0, 9.0]), np.array([1.0, 6.0]))
-    edges.smooth = False
+    edges = _edges(3, [1.0, 9.0], [1.0, 6.0])
     widget.addItem(edges)
     plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
     widget.show()

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from pyqtgraph.graphicsItems import PlotCurveItem as _curve_module
 from PySide6.QtGui import QPainter, QPen
 
-__all__ = ["install", "paint_in_pixels"]
+__all__ = ["install", "mapped", "paint_in_pixels"]
 
 _PLAIN_PAINT = pg.PlotCurveItem.paint
 
@@ -35,6 +35,13 @@ def _covered(item: pg.PlotCurveItem, painter: QPainter) -> bool:
     # land elsewhere.)
 
 
+def mapped(t, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points (x, y) through the affine transform ``t`` (a QTransform), all at once, as
+    ``t.map`` maps one."""
+    with np.errstate(invalid="ignore", over="ignore"):  # (an infinite point: 0 × inf, as Qt's own map)
+        return t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy()
+
+
 @pg.debug.warnOnException  # (as pyqtgraph's: an exception raised in a paint aborts)
 def paint_in_pixels(self: pg.PlotCurveItem, painter: QPainter, option, widget) -> None:
     """``PlotCurveItem.paint``, with the points mapped to pixels before they are drawn."""
@@ -43,11 +50,7 @@ def paint_in_pixels(self: pg.PlotCurveItem, painter: QPainter, option, widget) -
     if not _covered(self, painter) or isinstance(widget, _curve_module.OpenGLHelpers.GraphicsViewGLWidget):
         _PLAIN_PAINT(self, painter, option, widget)
         return
-    x, y = self.getData()
-    t = painter.transform()
-    with np.errstate(invalid="ignore", over="ignore"):  # (an infinite point: 0 × inf, as Qt's own map)
-        px = t.m11() * x + t.m21() * y + t.dx()
-        py = t.m12() * x + t.m22() * y + t.dy()
+    px, py = mapped(painter.transform(), *self.getData())
     connect = self.opts["connect"]
     finite = not self.opts["skipFiniteCheck"]
     painter.save()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from ..engine import (RULE_SHORT, RULES, RUN_NAMES, Dataset, InputError, flag_spelling, online_bound, quadratic_applies,
                       stability_bound, stability_level, step_gain, sweep)
 from ._gc import collect_in_gui_thread
+from ._pixelpaint import mapped
 from .controller import RunConfig, RunController
 from .plots import (LANE_COLOURS, MIN_PLOT_SIZE, HoverReadout, blank_axes, fit_axis_width, fit_axis_words, pen_width,
                     plot_text, presenting, rule_name, show_title_words, style_plot, thin_ticks)
@@ -1173,9 +1174,8 @@ def _line_points(vb: pg.ViewBox, line: pg.PlotDataItem, step: float = 3.0) -> np
     if x is None or len(x) < 2:
         return np.empty((0, 2))
     keep = np.isfinite(x) & np.isfinite(y)
-    t = vb.childGroup.transform()  # (view to view-box pixels: mapFromView, for every point at once)
-    x, y = x[keep], y[keep]
-    corners = np.stack([t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy()], axis=1)
+    # (View to view-box pixels: mapFromView, for every point at once.)
+    corners = np.stack(mapped(vb.childGroup.transform(), x[keep], y[keep]), axis=1)
     if len(corners) < 2:
         return corners
     seg = np.diff(corners, axis=0)

@@ -187,8 +187,6 @@ def _pens_widened(item: pg.PlotItem, scale: int):
     pen put back afterwards. (A cosmetic pen stays one device pixel at any device-pixel ratio.)"""
     from PySide6.QtWidgets import QAbstractGraphicsShapeItem
 
-    from .plots import PixelLines
-
     undo: list = []
 
     def swap(holder, key, value) -> None:
@@ -219,8 +217,6 @@ def _pens_widened(item: pg.PlotItem, scale: int):
                 for key in ("pen", "shadowPen", "symbolPen"):
                     if key in child.opts:
                         swap(child.opts, key, _wider(child.opts[key], scale))
-            elif isinstance(child, PixelLines):  # (the network's edges)
-                swap(child, "_pen", _wider(child._pen, scale))
             elif isinstance(child, pg.InfiniteLine):
                 swap(child, "pen", _wider(child.pen, scale))
                 swap(child, "currentPen", _wider(child.currentPen, scale))

@@ -1903,58 +1903,6 @@ class DeltaPanel(QWidget):
         fit_axis_width(axis, self._bar_ticks)  # (the label's room too, or none)
 
 
-class PixelLines(pg.GraphicsObject):
-    """Line segments (pairs of points in data coordinates) in one pen, mapped to pixels here and
-    drawn untransformed. A wide pen under the view's scaling is stroked as an outline and filled:
-    49 edges of up to 7.5 px took 6.6 ms a paint so, 0.4 ms in pixels (measured offscreen)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.xData: np.ndarray | None = None
-        self.yData: np.ndarray | None = None
-        self._pen = pg.mkPen("k")
-        self._bounds = QRectF()
-        self.smooth = True  # antialiased
-    def setPen(self, pen) -> None:
-        self.prepareGeometryChange()  # (the pen's width pads the bounds)
-        self._pen = pen
-        self.update()
-
-    def setData(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.prepareGeometryChange()
-        self.xData, self.yData = np.asarray(x, float), np.asarray(y, float)
-        if self.xData.size:
-            self._bounds = QRectF(self.xData.min(), self.yData.min(),
-                                  np.ptp(self.xData), np.ptp(self.yData))
-        else:
-            self._bounds = QRectF()
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        if self.xData is None or not self.xData.size:
-            return QRectF()
-        # Half the pen's width (pixels) beyond the points on every side.
-        px, py = self.pixelWidth() or 0.0, self.pixelHeight() or 0.0
-        pad = self._pen.widthF() / 2 + 1
-        return self._bounds.adjusted(-pad * px, -pad * py, pad * px, pad * py)
-
-    def paint(self, painter, *args) -> None:
-        if self.xData is None or not self.xData.size:
-            return
-        t = painter.transform()
-        x, y = self.xData, self.yData
-        path = pg.arrayToQPath(t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy(),
-                               connect="pairs")
-        painter.save()
-        painter.resetTransform()
-        # (An export draws smooth lines, as pyqtgraph's curves do in one.)
-        smooth = self._exportOpts.get("antialias", True) if self._exportOpts is not False else self.smooth
-        painter.setRenderHint(painter.RenderHint.Antialiasing, smooth)
-        painter.setPen(self._pen)
-        painter.drawPath(path)
-        painter.restore()
-
-
 class NetworkView(pg.PlotWidget):
     """Nodes and edges; an edge's colour is its weight's sign, its width its magnitude."""
 
@@ -1973,7 +1921,7 @@ class NetworkView(pg.PlotWidget):
         self.edges = []
         for sign in (1, -1):
             for level in range(EDGE_LEVELS):
-                curve = PixelLines()
+                curve = pg.PlotCurveItem(connect="pairs", antialias=True)  # (painted in pixels: _pixelpaint)
                 curve.setZValue(level)
                 plot.addItem(curve)
                 self.edges.append((sign, level, curve))
@@ -2033,7 +1981,7 @@ class NetworkView(pg.PlotWidget):
         # antialiasing, 2.6 ms without): smooth edges for small networks only.
         smooth = weights.size <= 150
         for sign, lvl, curve in self.edges:
-            curve.smooth = smooth
+            curve.opts["antialias"] = smooth
             chosen = np.flatnonzero((np.sign(weights) >= 0 if sign > 0 else weights < 0) & (level == lvl))
             xy = np.empty((2 * chosen.size, 2))
             xy[0::2], xy[1::2] = pos[src[chosen]], pos[dst[chosen]]
